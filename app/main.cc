@@ -1,0 +1,41 @@
+// The `didban` command: parses flags and runs one subcommand. See `didban --help`.
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+
+#include "app/command.h"
+
+namespace didban::app {
+
+CommandRegistration::CommandRegistration(const char* name, CommandSetup setup) {
+  Commands().emplace_back(name, std::move(setup));
+}
+
+std::vector<std::pair<std::string, CommandSetup>>& Commands() {
+  static auto* commands = new std::vector<std::pair<std::string, CommandSetup>>();
+  return *commands;
+}
+
+}  // namespace didban::app
+
+int main(int argc, char** argv) {
+  CLI::App root("didban: video analytics for road-safety and public-safety operations rooms", "didban");
+  root.require_subcommand(1);
+  root.set_version_flag("--version", "didban 0.1.0");
+  bool verbose = false;
+  root.add_flag("-v,--verbose", verbose, "Debug logging");
+  int exit_code = 0;
+  auto& commands = didban::app::Commands();
+  std::sort(commands.begin(), commands.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [name, setup] : commands) setup(root, &exit_code);
+  root.parse_complete_callback([&] { spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info); });
+  spdlog::set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
+  try {
+    root.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return root.exit(e);
+  }
+  return exit_code;
+}

@@ -1,0 +1,39 @@
+// Reading a component's parameters (a JSON object, converted from YAML by config/ or built from flags) into its
+// typed options, with errors that name the field.
+#ifndef DIDBAN_CORE_PARAMS_H_
+#define DIDBAN_CORE_PARAMS_H_
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "didban/status.h"
+
+namespace didban {
+
+// If `params` has `key`, converts it into *out; a value of the wrong type is an InvalidArgument naming `where.key`.
+// A missing key leaves *out (its default) untouched.
+template <typename T>
+absl::Status ReadParam(const nlohmann::json& params, const std::string& key, T* out, const std::string& where = "") {
+  if (!params.is_object()) {
+    if (params.is_null()) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(where.empty() ? "parameters" : where, ": expected a mapping"));
+  }
+  auto it = params.find(key);
+  if (it == params.end() || it->is_null()) return absl::OkStatus();
+  try {
+    *out = it->get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where.empty() ? "" : where + ".", key, ": wrong type (", it->type_name(), "): ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+// InvalidArgument naming every key of `params` not in `known` (catches typos in configs).
+absl::Status CheckKnownParams(const nlohmann::json& params, std::initializer_list<const char*> known,
+                              const std::string& where);
+
+}  // namespace didban
+
+#endif  // DIDBAN_CORE_PARAMS_H_

@@ -1,0 +1,376 @@
+#include "config/site_config.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+#include <opencv2/calib3d.hpp>
+
+namespace didban::config {
+namespace {
+
+// Where a node is, for messages: "file:line:col field".
+std::string At(const std::string& path, const YAML::Node& node, const std::string& field) {
+  const YAML::Mark m = node.Mark();
+  if (m.line < 0) return absl::StrCat(path, ": ", field);
+  return absl::StrCat(path, ":", m.line + 1, ":", m.column + 1, ": ", field);
+}
+
+absl::Status Bad(const std::string& path, const YAML::Node& node, const std::string& field, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(At(path, node, field), ": ", what));
+}
+
+// YAML -> JSON with scalars typed as bool, integer, float or string (YAML 1.2 core schema, roughly).
+nlohmann::json ToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return nullptr;
+    case YAML::NodeType::Sequence: {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& child : node) a.push_back(ToJson(child));
+      return a;
+    }
+    case YAML::NodeType::Map: {
+      nlohmann::json o = nlohmann::json::object();
+      for (const auto& kv : node) o[kv.first.as<std::string>()] = ToJson(kv.second);
+      return o;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& s = node.Scalar();
+      if (node.Tag() == "!") return s;  // quoted: always a string
+      if (s == "true" || s == "True") return true;
+      if (s == "false" || s == "False") return false;
+      if (s == "null" || s == "~") return nullptr;
+      char* end = nullptr;
+      long long i = std::strtoll(s.c_str(), &end, 10);
+      if (!s.empty() && *end == '\0') return static_cast<int64_t>(i);
+      double d = std::strtod(s.c_str(), &end);
+      if (!s.empty() && *end == '\0') return d;
+      return s;
+    }
+  }
+  return nullptr;
+}
+
+absl::StatusOr<double> GetDouble(const std::string& path, const YAML::Node& node, const std::string& field) {
+  try {
+    double v = node.as<double>();
+    if (!std::isfinite(v)) return Bad(path, node, field, "not a finite number");
+    return v;
+  } catch (const YAML::Exception&) {
+    return Bad(path, node, field, absl::StrCat("expected a number, got '", node.IsScalar() ? node.Scalar() : "?", "'"));
+  }
+}
+
+absl::StatusOr<std::string> GetString(const std::string& path, const YAML::Node& node, const std::string& field) {
+  if (!node.IsScalar()) return Bad(path, node, field, "expected a string");
+  return node.Scalar();
+}
+
+absl::StatusOr<std::vector<Point2>> GetPoints(const std::string& path, const YAML::Node& node,
+                                              const std::string& field) {
+  if (!node.IsSequence()) return Bad(path, node, field, "expected a list of [x, y] pairs");
+  std::vector<Point2> out;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node& p = node[i];
+    std::string f = absl::StrCat(field, "[", i, "]");
+    if (!p.IsSequence() || p.size() != 2) return Bad(path, p, f, "expected a pair [x, y]");
+    DIDBAN_ASSIGN_OR_RETURN(double x, GetDouble(path, p[0], f));
+    DIDBAN_ASSIGN_OR_RETURN(double y, GetDouble(path, p[1], f));
+    out.push_back({x, y});
+  }
+  return out;
+}
+
+std::string Resolve(const std::string& site_path, const std::string& rel) {
+  if (rel.find("://") != std::string::npos) return rel;
+  std::filesystem::path p(rel);
+  if (p.is_absolute()) return rel;
+  return (std::filesystem::path(site_path).parent_path() / p).lexically_normal().string();
+}
+
+absl::Status CheckKeys(const std::string& path, const YAML::Node& node, const std::string& field,
+                       const std::set<std::string>& known) {
+  for (const auto& kv : node) {
+    std::string k = kv.first.as<std::string>();
+    if (known.count(k) == 0) {
+      std::string list;
+      for (const auto& n : known) absl::StrAppend(&list, list.empty() ? "" : ", ", n);
+      return Bad(path, kv.first, absl::StrCat(field, ".", k), absl::StrCat("unknown key (known: ", list, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<geo::CameraCalibration> ParseCalibration(const std::string& path, const YAML::Node& node,
+                                                        const std::string& field,
+                                                        const std::optional<geo::LatLon>& origin) {
+  geo::CameraCalibration cal;
+  if (!node.IsMap()) return Bad(path, node, field, "expected a mapping");
+  DIDBAN_RETURN_IF_ERROR(
+      CheckKeys(path, node, field, {"ground_reference", "homography", "pinhole", "opencv_xml", "tsai", "ground_z"}));
+  if (node["ground_reference"]) {
+    DIDBAN_ASSIGN_OR_RETURN(std::string ref, GetString(path, node["ground_reference"], field + ".ground_reference"));
+    if (ref == "bottom_center") {
+      cal.reference = geo::GroundReference::kBottomCenter;
+    } else if (ref == "center") {
+      cal.reference = geo::GroundReference::kCenter;
+    } else {
+      return Bad(path, node["ground_reference"], field + ".ground_reference",
+                 absl::StrCat("expected bottom_center or center, got '", ref, "'"));
+    }
+  }
+  if (node["ground_z"]) {
+    DIDBAN_ASSIGN_OR_RETURN(cal.ground_z, GetDouble(path, node["ground_z"], field + ".ground_z"));
+  }
+  int kinds =
+      (node["homography"] ? 1 : 0) + (node["pinhole"] ? 1 : 0) + (node["opencv_xml"] ? 1 : 0) + (node["tsai"] ? 1 : 0);
+  if (kinds > 1) return Bad(path, node, field, "give only one of homography, pinhole, opencv_xml, tsai");
+  if (const YAML::Node h = node["homography"]) {
+    std::string f = field + ".homography";
+    if (!h.IsMap()) return Bad(path, h, f, "expected a mapping with image and ground (or latlon) points");
+    DIDBAN_RETURN_IF_ERROR(CheckKeys(path, h, f, {"image", "ground", "latlon"}));
+    if (!h["image"]) return Bad(path, h, f, "missing image points");
+    DIDBAN_ASSIGN_OR_RETURN(std::vector<Point2> image, GetPoints(path, h["image"], f + ".image"));
+    std::vector<Point2> ground;
+    if (h["ground"] && h["latlon"]) return Bad(path, h, f, "give ground or latlon points, not both");
+    if (h["ground"]) {
+      DIDBAN_ASSIGN_OR_RETURN(ground, GetPoints(path, h["ground"], f + ".ground"));
+    } else if (h["latlon"]) {
+      if (!origin) return Bad(path, h["latlon"], f + ".latlon", "latitude/longitude points need site.origin");
+      DIDBAN_ASSIGN_OR_RETURN(std::vector<Point2> ll, GetPoints(path, h["latlon"], f + ".latlon"));
+      geo::LocalFrame frame(origin->lat, origin->lon, origin->alt);
+      for (size_t i = 0; i < ll.size(); ++i) {
+        DIDBAN_RETURN_IF_ERROR(geo::ValidateLatLon(ll[i].x, ll[i].y, At(path, h["latlon"][i], f + ".latlon")));
+        ground.push_back(frame.ToLocal(ll[i].x, ll[i].y));
+      }
+    } else {
+      return Bad(path, h, f, "missing ground (metres) or latlon points");
+    }
+    if (image.size() != ground.size()) {
+      return Bad(path, h, f,
+                 absl::StrCat(image.size(), " image points but ", ground.size(), " ground points; they must pair up"));
+    }
+    std::vector<geo::PointPair> pairs;
+    for (size_t i = 0; i < image.size(); ++i) pairs.push_back({image[i], ground[i]});
+    absl::StatusOr<geo::GroundHomography> fit = geo::GroundHomography::Fit(pairs);
+    if (!fit.ok()) return Bad(path, h, f, std::string(fit.status().message()));
+    cal.homography = *fit;
+  }
+  if (const YAML::Node p = node["pinhole"]) {
+    std::string f = field + ".pinhole";
+    DIDBAN_RETURN_IF_ERROR(
+        CheckKeys(path, p, f, {"fx", "fy", "cx", "cy", "distortion", "rvec", "tvec", "width", "height"}));
+    geo::PinholeCamera cam;
+    double v[4];
+    const char* names[4] = {"fx", "fy", "cx", "cy"};
+    for (int i = 0; i < 4; ++i) {
+      if (!p[names[i]]) return Bad(path, p, f, absl::StrCat("missing ", names[i]));
+      DIDBAN_ASSIGN_OR_RETURN(v[i], GetDouble(path, p[names[i]], f + "." + names[i]));
+    }
+    cam.k = cv::Matx33d(v[0], 0, v[2], 0, v[1], v[3], 0, 0, 1);
+    auto vec3 = [&](const char* key, cv::Vec3d* out) -> absl::Status {
+      const YAML::Node n = p[key];
+      if (!n || !n.IsSequence() || n.size() != 3) return Bad(path, n ? n : p, f + "." + key, "expected [x, y, z]");
+      for (int i = 0; i < 3; ++i) {
+        DIDBAN_ASSIGN_OR_RETURN((*out)[i], GetDouble(path, n[i], f + "." + key));
+      }
+      return absl::OkStatus();
+    };
+    cv::Vec3d rvec, tvec;
+    DIDBAN_RETURN_IF_ERROR(vec3("rvec", &rvec));
+    DIDBAN_RETURN_IF_ERROR(vec3("tvec", &tvec));
+    cv::Matx33d r;
+    cv::Rodrigues(rvec, r);
+    cam.r = r;
+    cam.t = tvec;
+    if (p["distortion"]) {
+      for (size_t i = 0; i < p["distortion"].size(); ++i) {
+        DIDBAN_ASSIGN_OR_RETURN(double d, GetDouble(path, p["distortion"][i], f + ".distortion"));
+        cam.distortion.push_back(d);
+      }
+    }
+    if (p["width"]) cam.width = p["width"].as<int>(0);
+    if (p["height"]) cam.height = p["height"].as<int>(0);
+    cal.pinhole = cam;
+  }
+  if (const YAML::Node x = node["opencv_xml"]) {
+    std::string f = field + ".opencv_xml";
+    DIDBAN_RETURN_IF_ERROR(CheckKeys(path, x, f, {"intrinsic", "extrinsic", "units_to_m"}));
+    if (!x["intrinsic"] || !x["extrinsic"]) return Bad(path, x, f, "needs intrinsic and extrinsic files");
+    double units = 1.0;
+    if (x["units_to_m"]) {
+      DIDBAN_ASSIGN_OR_RETURN(units, GetDouble(path, x["units_to_m"], f + ".units_to_m"));
+    }
+    auto cam = geo::LoadOpenCvXmlCalibration(Resolve(path, x["intrinsic"].Scalar()),
+                                             Resolve(path, x["extrinsic"].Scalar()), units);
+    if (!cam.ok()) return Bad(path, x, f, std::string(cam.status().message()));
+    cal.pinhole = *cam;
+  }
+  if (const YAML::Node t = node["tsai"]) {
+    DIDBAN_ASSIGN_OR_RETURN(std::string file, GetString(path, t, field + ".tsai"));
+    auto cam = geo::LoadTsaiCalibration(Resolve(path, file));
+    if (!cam.ok()) return Bad(path, t, field + ".tsai", std::string(cam.status().message()));
+    cal.pinhole = *cam;
+  }
+  return cal;
+}
+
+absl::StatusOr<Spec> ParseSpec(const std::string& path, const YAML::Node& node, const std::string& field,
+                               const std::string& default_type) {
+  Spec spec;
+  spec.where = At(path, node, field);
+  if (node.IsScalar()) {  // "detector: motion"
+    spec.type = node.Scalar();
+    spec.params = nlohmann::json::object();
+    return spec;
+  }
+  if (!node.IsMap()) return Bad(path, node, field, "expected a mapping with a type");
+  spec.params = ToJson(node);
+  if (node["type"]) {
+    DIDBAN_ASSIGN_OR_RETURN(spec.type, GetString(path, node["type"], field + ".type"));
+  } else if (default_type.empty()) {
+    return Bad(path, node, field, "missing type");
+  } else {
+    spec.type = default_type;
+  }
+  if (node["name"]) {
+    DIDBAN_ASSIGN_OR_RETURN(spec.name, GetString(path, node["name"], field + ".name"));
+  }
+  return spec;
+}
+
+absl::StatusOr<CameraConfig> ParseCamera(const std::string& path, const YAML::Node& node, const std::string& field,
+                                         const std::optional<geo::LatLon>& origin) {
+  CameraConfig cam;
+  cam.where = At(path, node, field);
+  if (!node.IsMap()) return Bad(path, node, field, "expected a mapping");
+  DIDBAN_RETURN_IF_ERROR(CheckKeys(
+      path, node, field, {"name", "uri", "fps", "analysis_width", "detector", "tracker", "calibration", "rules"}));
+  if (!node["name"]) return Bad(path, node, field, "missing name");
+  DIDBAN_ASSIGN_OR_RETURN(cam.name, GetString(path, node["name"], field + ".name"));
+  static const std::regex kName("[A-Za-z0-9_.-]+");
+  if (!std::regex_match(cam.name, kName)) {
+    return Bad(path, node["name"], field + ".name",
+               absl::StrCat("'", cam.name, "' must use only letters, digits, '_', '.', '-'"));
+  }
+  if (node["uri"]) {
+    DIDBAN_ASSIGN_OR_RETURN(std::string uri, GetString(path, node["uri"], field + ".uri"));
+    cam.uri = Resolve(path, uri);
+  }
+  if (node["fps"]) {
+    DIDBAN_ASSIGN_OR_RETURN(cam.fps, GetDouble(path, node["fps"], field + ".fps"));
+    if (cam.fps < 0 || cam.fps > 1000) return Bad(path, node["fps"], field + ".fps", "must be in [0, 1000]");
+  }
+  if (node["analysis_width"]) {
+    DIDBAN_ASSIGN_OR_RETURN(double w, GetDouble(path, node["analysis_width"], field + ".analysis_width"));
+    if (w < 0 || w > 16384 || w != std::floor(w)) {
+      return Bad(path, node["analysis_width"], field + ".analysis_width", "must be an integer in [0, 16384]");
+    }
+    cam.analysis_width = static_cast<int>(w);
+  }
+  if (node["detector"]) {
+    DIDBAN_ASSIGN_OR_RETURN(cam.detector, ParseSpec(path, node["detector"], field + ".detector", "motion"));
+  } else {
+    cam.detector.type = "motion";
+    cam.detector.params = nlohmann::json::object();
+    cam.detector.where = cam.where;
+  }
+  if (node["tracker"]) cam.tracker = ToJson(node["tracker"]);
+  if (node["calibration"]) {
+    DIDBAN_ASSIGN_OR_RETURN(cam.calibration,
+                            ParseCalibration(path, node["calibration"], field + ".calibration", origin));
+  }
+  if (const YAML::Node rules = node["rules"]) {
+    if (!rules.IsSequence()) return Bad(path, rules, field + ".rules", "expected a list of rules");
+    for (size_t i = 0; i < rules.size(); ++i) {
+      DIDBAN_ASSIGN_OR_RETURN(Spec r, ParseSpec(path, rules[i], absl::StrCat(field, ".rules[", i, "]"), ""));
+      cam.rules.push_back(std::move(r));
+    }
+  }
+  return cam;
+}
+
+}  // namespace
+
+const CameraConfig* SiteConfig::FindCamera(const std::string& name) const {
+  for (const CameraConfig& c : cameras) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+absl::Status SiteConfig::Validate() const {
+  std::set<std::string> names;
+  for (const CameraConfig& c : cameras) {
+    if (!names.insert(c.name).second) {
+      return absl::InvalidArgumentError(absl::StrCat(c.where, ": duplicate camera name '", c.name, "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SiteConfig> ParseSiteConfig(const std::string& yaml_text, const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": YAML syntax error: ", e.msg));
+  }
+  if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": expected a mapping at the top"));
+  SiteConfig site;
+  site.path = path;
+  site.sections = nlohmann::json::object();
+  try {
+    if (const YAML::Node s = root["site"]) {
+      if (!s.IsMap()) return Bad(path, s, "site", "expected a mapping");
+      DIDBAN_RETURN_IF_ERROR(CheckKeys(path, s, "site", {"name", "origin"}));
+      if (s["name"]) {
+        DIDBAN_ASSIGN_OR_RETURN(site.name, GetString(path, s["name"], "site.name"));
+      }
+      if (const YAML::Node o = s["origin"]) {
+        if (!o.IsMap() || !o["lat"] || !o["lon"]) return Bad(path, o, "site.origin", "expected {lat, lon[, alt]}");
+        geo::LatLon ll;
+        DIDBAN_ASSIGN_OR_RETURN(ll.lat, GetDouble(path, o["lat"], "site.origin.lat"));
+        DIDBAN_ASSIGN_OR_RETURN(ll.lon, GetDouble(path, o["lon"], "site.origin.lon"));
+        if (o["alt"]) {
+          DIDBAN_ASSIGN_OR_RETURN(ll.alt, GetDouble(path, o["alt"], "site.origin.alt"));
+        }
+        DIDBAN_RETURN_IF_ERROR(geo::ValidateLatLon(ll.lat, ll.lon, At(path, o, "site.origin")));
+        site.origin = ll;
+      }
+    }
+    if (const YAML::Node cams = root["cameras"]) {
+      if (!cams.IsSequence()) return Bad(path, cams, "cameras", "expected a list of cameras");
+      for (size_t i = 0; i < cams.size(); ++i) {
+        DIDBAN_ASSIGN_OR_RETURN(CameraConfig c,
+                                ParseCamera(path, cams[i], absl::StrCat("cameras[", i, "]"), site.origin));
+        site.cameras.push_back(std::move(c));
+      }
+    }
+    for (const auto& kv : root) {
+      std::string key = kv.first.as<std::string>();
+      if (key != "site" && key != "cameras") site.sections[key] = ToJson(kv.second);
+    }
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+  }
+  DIDBAN_RETURN_IF_ERROR(site.Validate());
+  return site;
+}
+
+absl::StatusOr<SiteConfig> LoadSiteConfig(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return absl::NotFoundError(absl::StrCat(path, ": cannot open site configuration"));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ParseSiteConfig(ss.str(), path);
+}
+
+}  // namespace didban::config

@@ -25,12 +25,18 @@ cv::Mat Kernel(int reference_px, double scale) {
 }  // namespace
 
 absl::Status MotionOptions::Validate() const {
+  if (model != "gaussian" && model != "mog2") {
+    return absl::InvalidArgumentError(absl::StrCat("motion.model: '", model, "' is not one of gaussian, mog2"));
+  }
   if (process_width < 0) return absl::InvalidArgumentError("motion.process_width: must be >= 0");
   if (process_width > 0 && process_width < 32) {
     return absl::InvalidArgumentError("motion.process_width: must be 0 (native) or at least 32");
   }
   if (!(var_threshold > 0)) return absl::InvalidArgumentError("motion.var_threshold: must be > 0");
   if (!(background_time_s > 0)) return absl::InvalidArgumentError("motion.background_time_s: must be > 0");
+  if (blob_downscale != 1 && blob_downscale != 2) {
+    return absl::InvalidArgumentError("motion.blob_downscale: must be 1 or 2");
+  }
   if (open_px < 0 || open_px > 31) return absl::InvalidArgumentError("motion.open_px: must be in [0, 31]");
   if (close_px < 0 || close_px > 31) return absl::InvalidArgumentError("motion.close_px: must be in [0, 31]");
   if (min_area_px < 0) return absl::InvalidArgumentError("motion.min_area_px: must be >= 0");
@@ -40,15 +46,17 @@ absl::Status MotionOptions::Validate() const {
 
 absl::StatusOr<MotionOptions> ParseMotionOptions(const nlohmann::json& params, const std::string& where) {
   DIDBAN_RETURN_IF_ERROR(CheckKnownParams(params,
-                                          {"process_width", "var_threshold", "background_time_s", "grey", "shadows",
-                                           "open_px", "close_px", "min_area_px", "merge_gap_px", "warmup_s"},
+                                          {"model", "process_width", "var_threshold", "background_time_s", "grey", "shadows",
+                                           "blob_downscale", "open_px", "close_px", "min_area_px", "merge_gap_px", "warmup_s"},
                                           where));
   MotionOptions o;
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "model", &o.model, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "process_width", &o.process_width, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "var_threshold", &o.var_threshold, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "background_time_s", &o.background_time_s, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "grey", &o.grey, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "shadows", &o.shadows, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "blob_downscale", &o.blob_downscale, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "open_px", &o.open_px, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "close_px", &o.close_px, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_area_px", &o.min_area_px, where));
@@ -71,28 +79,40 @@ void MotionDetector::Reset(const cv::Size& frame_size) {
         std::max(1, static_cast<int>(std::lround(frame_size.height * static_cast<double>(options_.process_width) /
                                                  frame_size.width)));
   }
-  px_scale_ = process_size_.width / kReferenceWidth;
+  blob_scale_ = 1.0 / options_.blob_downscale;
+  px_scale_ = process_size_.width * blob_scale_ / kReferenceWidth;  // pixel options apply to the blob image
   open_kernel_ = Kernel(options_.open_px, px_scale_);
   close_kernel_ = Kernel(options_.close_px, px_scale_);
   // `history` only matters for the automatic rate used during warm-up; afterwards the rate comes from time.
-  mog2_ = cv::createBackgroundSubtractorMOG2(/*history=*/500, options_.var_threshold, options_.shadows);
-  mog2_->setShadowValue(kShadowValue);
+  mog2_.reset();
+  gaussian_.reset();
+  if (options_.model == "mog2") {
+    mog2_ = cv::createBackgroundSubtractorMOG2(/*history=*/500, options_.var_threshold, options_.shadows);
+    mog2_->setShadowValue(kShadowValue);
+  } else {
+    GaussianBackgroundOptions g;
+    g.var_threshold = static_cast<float>(options_.var_threshold);
+    g.shadows = options_.shadows;
+    gaussian_ = std::make_unique<GaussianBackground>(g);
+  }
+  frames_seen_ = 0;
   started_ = false;
   warming_up_ = true;
 }
 
 double MotionDetector::LearningRate(TimeUs time_us) const {
-  if (warming_up_) return -1.0;  // MOG2's own schedule: 1 / number of frames seen, fast initial learning
   TimeUs dt = std::clamp<TimeUs>(time_us - last_us_, 0, kUsPerSecond);
-  if (dt == 0) return 0.0;
-  return std::min(1.0, UsToSeconds(dt) / options_.background_time_s);
+  double rate = std::min(1.0, UsToSeconds(dt) / options_.background_time_s);
+  // During warm-up the model averages the frames seen so far (fast initial learning); MOG2 does that itself.
+  if (warming_up_) return mog2_ ? -1.0 : std::max(rate, 1.0 / static_cast<double>(frames_seen_ + 1));
+  return rate;
 }
 
 absl::StatusOr<std::vector<Box>> MotionDetector::DetectBoxes(const cv::Mat& image, TimeUs time_us) {
   if (image.empty() || image.type() != CV_8UC3) {
     return absl::InvalidArgumentError("motion: expected a non-empty 8-bit BGR image");
   }
-  if (!mog2_ || image.size() != frame_size_ || (started_ && time_us < last_us_)) Reset(image.size());
+  if ((!mog2_ && !gaussian_) || image.size() != frame_size_ || (started_ && time_us < last_us_)) Reset(image.size());
   if (!started_) {
     started_ = true;
     first_us_ = time_us;
@@ -109,24 +129,39 @@ absl::StatusOr<std::vector<Box>> MotionDetector::DetectBoxes(const cv::Mat& imag
       cv::cvtColor(*input, grey_, cv::COLOR_BGR2GRAY);
       input = &grey_;
     }
-    mog2_->apply(*input, mask_, LearningRate(time_us));
+    double rate = LearningRate(time_us);
+    if (mog2_) {
+      mog2_->apply(*input, mask_, rate);
+    } else {
+      gaussian_->Apply(*input, static_cast<float>(rate), &mask_);
+    }
+    ++frames_seen_;
     last_us_ = time_us;
     if (warming_up_) return std::vector<Box>{};
-    // Shadows (127) and anything short of full foreground are background.
-    cv::threshold(mask_, mask_, kShadowValue + 1, 255, cv::THRESH_BINARY);
-    if (!open_kernel_.empty()) cv::morphologyEx(mask_, mask_, cv::MORPH_OPEN, open_kernel_);
-    if (!close_kernel_.empty()) cv::morphologyEx(mask_, mask_, cv::MORPH_CLOSE, close_kernel_);
+    CleanMask();
   } catch (const cv::Exception& e) {
     return absl::InternalError(absl::StrCat("motion: OpenCV error: ", e.what()));
   }
   std::vector<Box> boxes = Blobs();
-  float to_frame = static_cast<float>(frame_size_.width) / static_cast<float>(process_size_.width);
+  float to_frame = static_cast<float>(frame_size_.width) / static_cast<float>(blob_mask_.cols);
   for (Box& b : boxes) b = ClipBox(b.Scaled(to_frame), frame_size_.width, frame_size_.height);
   return boxes;
 }
 
+void MotionDetector::CleanMask() {
+  // Shadows (127) are background.
+  cv::threshold(mask_, blob_mask_, kShadowValue + 1, 255, cv::THRESH_BINARY);
+  if (options_.blob_downscale == 2) {
+    cv::Size half((blob_mask_.cols + 1) / 2, (blob_mask_.rows + 1) / 2);
+    cv::resize(blob_mask_, blob_mask_, half, 0, 0, cv::INTER_AREA);
+    cv::threshold(blob_mask_, blob_mask_, 100, 255, cv::THRESH_BINARY);  // at least half of the 2x2 cell
+  }
+  if (!open_kernel_.empty()) cv::morphologyEx(blob_mask_, blob_mask_, cv::MORPH_OPEN, open_kernel_);
+  if (!close_kernel_.empty()) cv::morphologyEx(blob_mask_, blob_mask_, cv::MORPH_CLOSE, close_kernel_);
+}
+
 std::vector<Box> MotionDetector::Blobs() {
-  int n = cv::connectedComponentsWithStats(mask_, labels_, stats_, centroids_, 8, CV_32S);
+  int n = cv::connectedComponentsWithStats(blob_mask_, labels_, stats_, centroids_, 8, CV_32S);
   const cv::Mat& stats = stats_;
   double min_area = options_.min_area_px * px_scale_ * px_scale_;
   std::vector<Box> boxes;

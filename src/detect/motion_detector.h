@@ -3,6 +3,7 @@
 #ifndef DIDBAN_DETECT_MOTION_DETECTOR_H_
 #define DIDBAN_DETECT_MOTION_DETECTOR_H_
 
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include "didban/stage.h"
 #include "didban/status.h"
 #include "didban/time.h"
+#include "detect/background_model.h"
 
 namespace didban::detect {
 
@@ -19,22 +21,31 @@ namespace didban::detect {
 // 320-pixel-wide image and scale with the internal image width (areas with its square), so one configuration suits
 // every camera resolution.
 struct MotionOptions {
+  // Background model: "gaussian" (one running Gaussian per pixel, fast; the default) or "mog2" (OpenCV's Gaussian
+  // mixture, several times slower, copes better with waving trees and flicker). JSON "model".
+  std::string model = "gaussian";
   // Width in pixels of the internal image the model runs on: frames wider than this are downscaled (aspect kept)
   // and boxes mapped back to frame pixels. 0 = native resolution. JSON "process_width".
   int process_width = 320;
-  // MOG2 variance threshold (squared Mahalanobis distance) for a pixel to be foreground. JSON "var_threshold".
+  // Variance threshold (squared Mahalanobis distance) for a pixel to be foreground. JSON "var_threshold".
   double var_threshold = 16.0;
   // Time constant of the background after warm-up, seconds: each frame is learnt with rate (frame interval / this),
   // so a stopped object melts into the background after about this long. JSON "background_time_s".
-  double background_time_s = 20.0;
-  // Run MOG2 on grey levels instead of colour (about 2x faster, a little less sensitive). JSON "grey".
+  double background_time_s = 5.0;
+  // Model grey levels instead of colour (faster; but then every darker pixel passes the shadow test, so use it
+  // with "shadows": false). JSON "grey".
   bool grey = false;
-  // Detect shadows (MOG2 marks them 127) and drop them from the foreground. JSON "shadows".
+  // Detect shadows (darker pixels of the background's chromaticity, marked 127) and drop them from the foreground.
+  // JSON "shadows".
   bool shadows = true;
   // Opening kernel (removes speckle), pixels at 320 px width; 0 = none. JSON "open_px".
   int open_px = 3;
   // Closing kernel (fills holes, joins fragments), pixels at 320 px width; 0 = none. JSON "close_px".
   int close_px = 7;
+  // The foreground mask is shrunk by this integer factor (a cell is foreground when at least half of it is) before
+  // morphology and connected components: 2 halves the cost of those steps at a 2-pixel box granularity. 1 or 2.
+  // JSON "blob_downscale".
+  int blob_downscale = 2;
   // Minimum foreground pixels of a blob, at 320 px width (scaled with the square of the width). JSON "min_area_px".
   double min_area_px = 40.0;
   // Blobs whose edges are at most this far apart (both axes) merge into one box, pixels at 320 px width;
@@ -63,17 +74,22 @@ class MotionDetector final : public Detector {
   absl::StatusOr<std::vector<Box>> DetectBoxes(const cv::Mat& image, TimeUs time_us);
   // True until warm-up has passed since the first frame of the current model.
   bool WarmingUp() const { return warming_up_; }
-  // The cleaned foreground mask of the last frame (internal resolution, 0 or 255).
-  const cv::Mat& ForegroundMaskForTest() const { return mask_; }
+  // The cleaned foreground mask of the last frame (internal resolution / blob_downscale, 0 or 255).
+  const cv::Mat& ForegroundMaskForTest() const { return blob_mask_; }
+  // The raw mask of the last frame at the internal resolution: 0 background, 127 shadow, 255 foreground.
+  const cv::Mat& RawMaskForTest() const { return mask_; }
   const MotionOptions& Options() const { return options_; }
 
  private:
   void Reset(const cv::Size& frame_size);
   double LearningRate(TimeUs time_us) const;
+  void CleanMask();
   std::vector<Box> Blobs();
 
   MotionOptions options_;
-  cv::Ptr<cv::BackgroundSubtractorMOG2> mog2_;
+  cv::Ptr<cv::BackgroundSubtractorMOG2> mog2_;                   // when model == "mog2"
+  std::unique_ptr<GaussianBackground> gaussian_;                  // when model == "gaussian"
+  int64_t frames_seen_ = 0;
   cv::Size frame_size_;     // of the input frames the model was built for
   cv::Size process_size_;   // of the internal image
   double px_scale_ = 1.0;   // internal width / 320: scales the pixel options
@@ -82,7 +98,8 @@ class MotionDetector final : public Detector {
   TimeUs last_us_ = 0;
   bool started_ = false;
   bool warming_up_ = true;
-  cv::Mat small_, grey_, mask_, labels_, stats_, centroids_;
+  double blob_scale_ = 1.0;  // blob image width / internal width
+  cv::Mat small_, grey_, mask_, blob_mask_, labels_, stats_, centroids_;
 };
 
 }  // namespace didban::detect

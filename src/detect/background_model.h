@@ -1,0 +1,49 @@
+// A per-pixel running Gaussian background model with shadow detection: the fast default background subtractor of
+// the motion detector (a single Gaussian per pixel, in the spirit of Wren et al.'s Pfinder, with MOG2's shadow test).
+#ifndef DIDBAN_DETECT_BACKGROUND_MODEL_H_
+#define DIDBAN_DETECT_BACKGROUND_MODEL_H_
+
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+namespace didban::detect {
+
+// Options of the running Gaussian background.
+struct GaussianBackgroundOptions {
+  float var_threshold = 16.f;  // squared distance / variance above which a pixel is foreground (MOG2's varThreshold)
+  // Variances are of the squared colour distance summed over the channels (as in MOG2), grey levels squared.
+  float var_init = 15.f;       // initial per-pixel variance
+  float var_min = 4.f;         // variance floor (keeps noise-free areas from becoming hypersensitive)
+  float var_max = 75.f;        // variance ceiling
+  bool shadows = true;         // mark shadows (darker, same chromaticity) with kShadow instead of kForeground
+  float shadow_tau = 0.5f;     // a shadow is at least this fraction of the background brightness (MOG2's tau)
+};
+
+// Keeps one Gaussian (mean colour, shared variance) per pixel of 8-bit 1- or 3-channel images and classifies each new
+// image's pixels as background (0), shadow (127) or foreground (255). Thread-compatible.
+class GaussianBackground {
+ public:
+  static constexpr uint8_t kBackground = 0;
+  static constexpr uint8_t kShadow = 127;
+  static constexpr uint8_t kForeground = 255;
+
+  explicit GaussianBackground(const GaussianBackgroundOptions& options) : options_(options) {}
+
+  // Classifies `image` into *mask (CV_8UC1, same size) against the current model, then learns the image with rate
+  // `learning_rate` in [0, 1] (the mean moves that fraction towards the pixel; the variance learns from background
+  // pixels only). The first image (or one of a new size or type) initialises the model and is all background.
+  void Apply(const cv::Mat& image, float learning_rate, cv::Mat* mask);
+
+ private:
+  GaussianBackgroundOptions options_;
+  cv::Size size_;
+  int channels_ = 0;
+  std::vector<float> mean_;  // one plane per channel (B, G, R), row-major
+  std::vector<cv::Mat> planes_;  // the input split into channels (reused)
+  std::vector<float> var_;   // one per pixel
+};
+
+}  // namespace didban::detect
+
+#endif  // DIDBAN_DETECT_BACKGROUND_MODEL_H_

@@ -1,0 +1,187 @@
+#include "detect/motion_detector.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+
+#include "core/params.h"
+#include "detect/box_ops.h"
+
+namespace didban::detect {
+
+namespace {
+
+constexpr double kReferenceWidth = 320.0;
+constexpr int kShadowValue = 127;  // MOG2's mark for shadow pixels; foreground is 255
+
+cv::Mat Kernel(int reference_px, double scale) {
+  if (reference_px <= 0) return {};
+  int k = std::max(1, static_cast<int>(std::lround(reference_px * scale)));
+  if (k <= 1) return {};
+  return cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(k, k));
+}
+
+}  // namespace
+
+absl::Status MotionOptions::Validate() const {
+  if (model != "gaussian" && model != "mog2") {
+    return absl::InvalidArgumentError(absl::StrCat("motion.model: '", model, "' is not one of gaussian, mog2"));
+  }
+  if (process_width < 0) return absl::InvalidArgumentError("motion.process_width: must be >= 0");
+  if (process_width > 0 && process_width < 32) {
+    return absl::InvalidArgumentError("motion.process_width: must be 0 (native) or at least 32");
+  }
+  if (!(var_threshold > 0)) return absl::InvalidArgumentError("motion.var_threshold: must be > 0");
+  if (!(background_time_s > 0)) return absl::InvalidArgumentError("motion.background_time_s: must be > 0");
+  if (blob_downscale != 1 && blob_downscale != 2) {
+    return absl::InvalidArgumentError("motion.blob_downscale: must be 1 or 2");
+  }
+  if (open_px < 0 || open_px > 31) return absl::InvalidArgumentError("motion.open_px: must be in [0, 31]");
+  if (close_px < 0 || close_px > 31) return absl::InvalidArgumentError("motion.close_px: must be in [0, 31]");
+  if (min_area_px < 0) return absl::InvalidArgumentError("motion.min_area_px: must be >= 0");
+  if (warmup_us < 0) return absl::InvalidArgumentError("motion.warmup_s: must be >= 0");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<MotionOptions> ParseMotionOptions(const nlohmann::json& params, const std::string& where) {
+  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(params,
+                                          {"model", "process_width", "var_threshold", "background_time_s", "grey", "shadows",
+                                           "blob_downscale", "open_px", "close_px", "min_area_px", "merge_gap_px", "warmup_s"},
+                                          where));
+  MotionOptions o;
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "model", &o.model, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "process_width", &o.process_width, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "var_threshold", &o.var_threshold, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "background_time_s", &o.background_time_s, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "grey", &o.grey, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "shadows", &o.shadows, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "blob_downscale", &o.blob_downscale, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "open_px", &o.open_px, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "close_px", &o.close_px, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_area_px", &o.min_area_px, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "merge_gap_px", &o.merge_gap_px, where));
+  double warmup_s = UsToSeconds(o.warmup_us);
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "warmup_s", &warmup_s, where));
+  o.warmup_us = SecondsToUs(warmup_s);
+  DIDBAN_RETURN_IF_ERROR(o.Validate());
+  return o;
+}
+
+MotionDetector::MotionDetector(const MotionOptions& options) : options_(options) {}
+
+void MotionDetector::Reset(const cv::Size& frame_size) {
+  frame_size_ = frame_size;
+  process_size_ = frame_size;
+  if (options_.process_width > 0 && frame_size.width > options_.process_width) {
+    process_size_.width = options_.process_width;
+    process_size_.height =
+        std::max(1, static_cast<int>(std::lround(frame_size.height * static_cast<double>(options_.process_width) /
+                                                 frame_size.width)));
+  }
+  blob_scale_ = 1.0 / options_.blob_downscale;
+  px_scale_ = process_size_.width * blob_scale_ / kReferenceWidth;  // pixel options apply to the blob image
+  open_kernel_ = Kernel(options_.open_px, px_scale_);
+  close_kernel_ = Kernel(options_.close_px, px_scale_);
+  // `history` only matters for the automatic rate used during warm-up; afterwards the rate comes from time.
+  mog2_.reset();
+  gaussian_.reset();
+  if (options_.model == "mog2") {
+    mog2_ = cv::createBackgroundSubtractorMOG2(/*history=*/500, options_.var_threshold, options_.shadows);
+    mog2_->setShadowValue(kShadowValue);
+  } else {
+    GaussianBackgroundOptions g;
+    g.var_threshold = static_cast<float>(options_.var_threshold);
+    g.shadows = options_.shadows;
+    gaussian_ = std::make_unique<GaussianBackground>(g);
+  }
+  frames_seen_ = 0;
+  started_ = false;
+  warming_up_ = true;
+}
+
+double MotionDetector::LearningRate(TimeUs time_us) const {
+  TimeUs dt = std::clamp<TimeUs>(time_us - last_us_, 0, kUsPerSecond);
+  double rate = std::min(1.0, UsToSeconds(dt) / options_.background_time_s);
+  // During warm-up the model averages the frames seen so far (fast initial learning); MOG2 does that itself.
+  if (warming_up_) return mog2_ ? -1.0 : std::max(rate, 1.0 / static_cast<double>(frames_seen_ + 1));
+  return rate;
+}
+
+absl::StatusOr<std::vector<Box>> MotionDetector::DetectBoxes(const cv::Mat& image, TimeUs time_us) {
+  if (image.empty() || image.type() != CV_8UC3) {
+    return absl::InvalidArgumentError("motion: expected a non-empty 8-bit BGR image");
+  }
+  if ((!mog2_ && !gaussian_) || image.size() != frame_size_ || (started_ && time_us < last_us_)) Reset(image.size());
+  if (!started_) {
+    started_ = true;
+    first_us_ = time_us;
+    last_us_ = time_us;
+  }
+  warming_up_ = time_us - first_us_ < options_.warmup_us;
+  try {
+    const cv::Mat* input = &image;
+    if (process_size_ != frame_size_) {
+      cv::resize(image, small_, process_size_, 0, 0, cv::INTER_AREA);
+      input = &small_;
+    }
+    if (options_.grey) {
+      cv::cvtColor(*input, grey_, cv::COLOR_BGR2GRAY);
+      input = &grey_;
+    }
+    double rate = LearningRate(time_us);
+    if (mog2_) {
+      mog2_->apply(*input, mask_, rate);
+    } else {
+      gaussian_->Apply(*input, static_cast<float>(rate), &mask_);
+    }
+    ++frames_seen_;
+    last_us_ = time_us;
+    if (warming_up_) return std::vector<Box>{};
+    CleanMask();
+  } catch (const cv::Exception& e) {
+    return absl::InternalError(absl::StrCat("motion: OpenCV error: ", e.what()));
+  }
+  std::vector<Box> boxes = Blobs();
+  float to_frame = static_cast<float>(frame_size_.width) / static_cast<float>(blob_mask_.cols);
+  for (Box& b : boxes) b = ClipBox(b.Scaled(to_frame), frame_size_.width, frame_size_.height);
+  return boxes;
+}
+
+void MotionDetector::CleanMask() {
+  // Shadows (127) are background.
+  cv::threshold(mask_, blob_mask_, kShadowValue + 1, 255, cv::THRESH_BINARY);
+  if (options_.blob_downscale == 2) {
+    cv::Size half((blob_mask_.cols + 1) / 2, (blob_mask_.rows + 1) / 2);
+    cv::resize(blob_mask_, blob_mask_, half, 0, 0, cv::INTER_AREA);
+    cv::threshold(blob_mask_, blob_mask_, 100, 255, cv::THRESH_BINARY);  // at least half of the 2x2 cell
+  }
+  if (!open_kernel_.empty()) cv::morphologyEx(blob_mask_, blob_mask_, cv::MORPH_OPEN, open_kernel_);
+  if (!close_kernel_.empty()) cv::morphologyEx(blob_mask_, blob_mask_, cv::MORPH_CLOSE, close_kernel_);
+}
+
+std::vector<Box> MotionDetector::Blobs() {
+  int n = cv::connectedComponentsWithStats(blob_mask_, labels_, stats_, centroids_, 8, CV_32S);
+  const cv::Mat& stats = stats_;
+  double min_area = options_.min_area_px * px_scale_ * px_scale_;
+  std::vector<Box> boxes;
+  for (int i = 1; i < n; ++i) {
+    if (stats.at<int>(i, cv::CC_STAT_AREA) < min_area) continue;
+    boxes.push_back({static_cast<float>(stats.at<int>(i, cv::CC_STAT_LEFT)),
+                     static_cast<float>(stats.at<int>(i, cv::CC_STAT_TOP)),
+                     static_cast<float>(stats.at<int>(i, cv::CC_STAT_WIDTH)),
+                     static_cast<float>(stats.at<int>(i, cv::CC_STAT_HEIGHT))});
+  }
+  if (options_.merge_gap_px >= 0) boxes = MergeNearbyBoxes(std::move(boxes), options_.merge_gap_px * px_scale_);
+  return boxes;
+}
+
+absl::StatusOr<Detections> MotionDetector::Detect(const Frame& frame) {
+  DIDBAN_ASSIGN_OR_RETURN(std::vector<Box> boxes, DetectBoxes(frame.image, frame.pts_us));
+  Detections out;
+  out.reserve(boxes.size());
+  for (const Box& b : boxes) out.push_back({b, 1.f, ObjectClass::kUnknown, -1});
+  return out;
+}
+
+}  // namespace didban::detect

@@ -1,0 +1,107 @@
+// The `motion` detector for fixed cameras: background subtraction (OpenCV MOG2) at a reduced internal resolution,
+// shadow removal, morphology, connected components and merging of nearby fragments. Needs no model.
+#ifndef DIDBAN_DETECT_MOTION_DETECTOR_H_
+#define DIDBAN_DETECT_MOTION_DETECTOR_H_
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core/mat.hpp>
+#include <opencv2/video/background_segm.hpp>
+
+#include "didban/stage.h"
+#include "didban/status.h"
+#include "didban/time.h"
+#include "detect/background_model.h"
+
+namespace didban::detect {
+
+// Options of the motion detector. Pixel sizes (`open_px`, `close_px`, `min_area_px`, `merge_gap_px`) are given for a
+// 320-pixel-wide image and scale with the internal image width (areas with its square), so one configuration suits
+// every camera resolution.
+struct MotionOptions {
+  // Background model: "gaussian" (one running Gaussian per pixel, fast; the default) or "mog2" (OpenCV's Gaussian
+  // mixture, several times slower, copes better with waving trees and flicker). JSON "model".
+  std::string model = "gaussian";
+  // Width in pixels of the internal image the model runs on: frames wider than this are downscaled (aspect kept)
+  // and boxes mapped back to frame pixels. 0 = native resolution. JSON "process_width".
+  int process_width = 320;
+  // Variance threshold (squared Mahalanobis distance) for a pixel to be foreground. JSON "var_threshold".
+  double var_threshold = 16.0;
+  // Time constant of the background after warm-up, seconds: each frame is learnt with rate (frame interval / this),
+  // so a stopped object melts into the background after about this long. JSON "background_time_s".
+  double background_time_s = 5.0;
+  // Model grey levels instead of colour (faster; but then every darker pixel passes the shadow test, so use it
+  // with "shadows": false). JSON "grey".
+  bool grey = false;
+  // Detect shadows (darker pixels of the background's chromaticity, marked 127) and drop them from the foreground.
+  // JSON "shadows".
+  bool shadows = true;
+  // Opening kernel (removes speckle), pixels at 320 px width; 0 = none. JSON "open_px".
+  int open_px = 3;
+  // Closing kernel (fills holes, joins fragments), pixels at 320 px width; 0 = none. JSON "close_px".
+  int close_px = 7;
+  // The foreground mask is shrunk by this integer factor (a cell is foreground when at least half of it is) before
+  // morphology and connected components: 2 halves the cost of those steps at a 2-pixel box granularity. 1 or 2.
+  // JSON "blob_downscale".
+  int blob_downscale = 2;
+  // Minimum foreground pixels of a blob, at 320 px width (scaled with the square of the width). JSON "min_area_px".
+  double min_area_px = 40.0;
+  // Blobs whose edges are at most this far apart (both axes) merge into one box, pixels at 320 px width;
+  // negative = no merging. JSON "merge_gap_px".
+  double merge_gap_px = 2.0;
+  // Nothing is reported until this long after the first frame (the background is being learnt), µs from frame
+  // timestamps. JSON "warmup_s" (seconds).
+  TimeUs warmup_us = 2 * kUsPerSecond;
+
+  absl::Status Validate() const;
+};
+
+// Parses JSON params (names above) into MotionOptions, rejecting unknown keys and wrong types; `where` prefixes errors.
+absl::StatusOr<MotionOptions> ParseMotionOptions(const nlohmann::json& params, const std::string& where = "motion");
+
+// Detects moving blobs against a learnt background. Boxes are in frame.image pixels, class kUnknown, score 1.
+// The model resets when the frame size changes or time goes backwards. Thread-compatible.
+class MotionDetector final : public Detector {
+ public:
+  explicit MotionDetector(const MotionOptions& options);
+
+  absl::StatusOr<Detections> Detect(const Frame& frame) override;
+  std::string Name() const override { return "motion"; }
+
+  // The blobs of `image` (BGR 8-bit) taken at `time_us`, in its pixels.
+  absl::StatusOr<std::vector<Box>> DetectBoxes(const cv::Mat& image, TimeUs time_us);
+  // True until warm-up has passed since the first frame of the current model.
+  bool WarmingUp() const { return warming_up_; }
+  // The cleaned foreground mask of the last frame (internal resolution / blob_downscale, 0 or 255).
+  const cv::Mat& ForegroundMaskForTest() const { return blob_mask_; }
+  // The raw mask of the last frame at the internal resolution: 0 background, 127 shadow, 255 foreground.
+  const cv::Mat& RawMaskForTest() const { return mask_; }
+  const MotionOptions& Options() const { return options_; }
+
+ private:
+  void Reset(const cv::Size& frame_size);
+  double LearningRate(TimeUs time_us) const;
+  void CleanMask();
+  std::vector<Box> Blobs();
+
+  MotionOptions options_;
+  cv::Ptr<cv::BackgroundSubtractorMOG2> mog2_;                   // when model == "mog2"
+  std::unique_ptr<GaussianBackground> gaussian_;                  // when model == "gaussian"
+  int64_t frames_seen_ = 0;
+  cv::Size frame_size_;     // of the input frames the model was built for
+  cv::Size process_size_;   // of the internal image
+  double px_scale_ = 1.0;   // internal width / 320: scales the pixel options
+  cv::Mat open_kernel_, close_kernel_;
+  TimeUs first_us_ = 0;
+  TimeUs last_us_ = 0;
+  bool started_ = false;
+  bool warming_up_ = true;
+  double blob_scale_ = 1.0;  // blob image width / internal width
+  cv::Mat small_, grey_, mask_, blob_mask_, labels_, stats_, centroids_;
+};
+
+}  // namespace didban::detect
+
+#endif  // DIDBAN_DETECT_MOTION_DETECTOR_H_

@@ -37,7 +37,7 @@ CameraGraph::~CameraGraph() {
 }
 
 absl::Status CameraGraph::Start() {
-  absl::Status open = source_->Open();
+  absl::Status open = options_.source_opened ? absl::OkStatus() : source_->Open();
   if (!open.ok()) {
     Fail(open);
     return open;

@@ -26,6 +26,8 @@ struct CameraGraphOptions {
   std::function<void(const Event&)> on_event;
   // Called on the analysis thread after each analysed frame (progress display). May be empty.
   std::function<void(const Frame&, const TrackSnapshot&)> on_frame;
+  // The caller opened the source already (to learn its frame rate or report errors early); Start() won't.
+  bool source_opened = false;
 };
 
 // Counters and the latest state of one camera, copied out for readers on other threads.

@@ -1,0 +1,237 @@
+// `didban analyze INPUT`: one camera's pipeline (source -> detect -> track -> rules -> writers) over a clip or a
+// stream, writing tracks (MOTChallenge), events, a JSON summary and an annotated MP4.
+#include <sys/resource.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_split.h"
+#include "app/command.h"
+#include "app/progress.h"
+#include "config/site_config.h"
+#include "core/camera_graph.h"
+#include "core/json_io.h"
+#include "core/mot_format.h"
+#include "detect/detectors.h"
+#include "record/track_log_sink.h"
+#include "source/source.h"
+#include "track/byte_tracker.h"
+
+namespace didban::app {
+namespace {
+
+struct AnalyzeFlags {
+  std::string input;
+  std::string out = "out";
+  std::string site;
+  std::string camera;
+  std::string detector;
+  std::string model;
+  std::string model_config;
+  std::string decoder;
+  std::string classes;
+  float score = -1;
+  double detect_rate = -1;
+  int analysis_width = -1;
+  std::string tracker_preset;
+  bool no_video = false;
+  bool quiet = false;
+};
+
+std::atomic<CameraGraph*> g_running_graph{nullptr};
+
+void OnSignal(int /*sig*/) {
+  CameraGraph* g = g_running_graph.load();
+  if (g != nullptr) g->Stop();
+}
+
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+int64_t PeakRssKb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+// The camera to analyse: from the site file, or a default camera named after the input.
+absl::StatusOr<config::CameraConfig> ResolveCamera(const AnalyzeFlags& f, std::optional<config::SiteConfig>* site) {
+  config::CameraConfig cam;
+  if (!f.site.empty()) {
+    DIDBAN_ASSIGN_OR_RETURN(config::SiteConfig s, config::LoadSiteConfig(f.site));
+    const config::CameraConfig* found = nullptr;
+    if (!f.camera.empty()) {
+      found = s.FindCamera(f.camera);
+      if (found == nullptr) {
+        return absl::NotFoundError(absl::StrCat(f.site, ": no camera named '", f.camera, "'"));
+      }
+    } else if (s.cameras.size() == 1) {
+      found = &s.cameras[0];
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat(f.site, " has ", s.cameras.size(), " cameras: choose one with --camera NAME"));
+    }
+    cam = *found;
+    *site = std::move(s);
+  } else {
+    cam.name = f.camera.empty() ? std::filesystem::path(f.input).stem().string() : f.camera;
+    cam.detector.type = "motion";
+    cam.detector.params = nlohmann::json::object();
+  }
+  if (!f.input.empty()) cam.uri = f.input;
+  if (cam.uri.empty()) return absl::InvalidArgumentError("no input: give INPUT or a camera uri in the site file");
+  // Flags override the site file.
+  if (!f.detector.empty() && f.detector != cam.detector.type) {
+    cam.detector.type = f.detector;
+    cam.detector.params = nlohmann::json::object();
+  }
+  nlohmann::json& p = cam.detector.params;
+  if (!p.is_object()) p = nlohmann::json::object();
+  p.erase("type");
+  p.erase("name");
+  // The DNN's parameters sit at the top for "dnn" and under "dnn" for "gated".
+  nlohmann::json& dnn = cam.detector.type == "gated" ? p["dnn"] : p;
+  if (!dnn.is_object()) dnn = nlohmann::json::object();
+  if (!f.model.empty()) dnn["model"] = f.model;
+  if (!f.model_config.empty()) dnn["config"] = f.model_config;
+  if (!f.decoder.empty()) dnn["decoder"] = f.decoder;
+  if (!f.classes.empty()) dnn["classes"] = absl::StrSplit(f.classes, ',', absl::SkipEmpty());
+  if (f.score >= 0) dnn["score_threshold"] = f.score;
+  if (f.detect_rate >= 0) p["detect_hz"] = f.detect_rate;
+  if (f.analysis_width >= 0) cam.analysis_width = f.analysis_width;
+  if (!f.tracker_preset.empty()) {
+    if (!cam.tracker.is_object()) cam.tracker = nlohmann::json::object();
+    cam.tracker["preset"] = f.tracker_preset;
+  }
+  return cam;
+}
+
+absl::Status RunAnalyze(const AnalyzeFlags& f) {
+  std::optional<config::SiteConfig> site;
+  DIDBAN_ASSIGN_OR_RETURN(config::CameraConfig cam, ResolveCamera(f, &site));
+
+  source::SourceOptions so;
+  so.camera = cam.name;
+  so.max_width = cam.analysis_width;
+  so.keep_full = !f.no_video;
+  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<FrameSource> src, source::OpenSource(cam.uri, so));
+  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<Detector> detector,
+                          detect::CreateDetector(cam.detector.type, cam.detector.params));
+
+  std::error_code ec;
+  std::filesystem::create_directories(f.out, ec);
+  if (ec) return absl::PermissionDeniedError(absl::StrCat(f.out, ": cannot create output folder: ", ec.message()));
+  std::filesystem::path out(f.out);
+
+  // Open the source first so the tracker knows the frame rate and errors name the input before any output exists.
+  absl::Status open = src->Open();
+  if (!open.ok()) return open;
+  const SourceInfo info = src->Info();
+  double fps = cam.fps > 0 ? cam.fps : (info.fps > 0 ? info.fps : 25);
+  DIDBAN_ASSIGN_OR_RETURN(track::ByteTrackerOptions topt, track::ByteTrackerOptions::FromJson(cam.tracker, fps));
+  auto tracker = std::make_unique<track::ByteTracker>(topt);
+
+  std::vector<std::unique_ptr<FrameSink>> sinks;
+  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<record::TrackLogSink> log,
+                          record::TrackLogSink::Create((out / "tracks.txt").string()));
+  record::TrackLogSink* log_ptr = log.get();
+  sinks.push_back(std::move(log));
+
+  std::ofstream events_out(out / "events.jsonl", std::ios::trunc);
+  std::map<std::string, int64_t> events_by_type;
+  CameraGraphOptions go;
+  go.source_opened = true;
+  go.on_event = [&](const Event& e) {
+    ++events_by_type[e.type];
+    events_out << EventToJson(e).dump() << '\n';
+  };
+  ProgressBar progress(cam.name, info.frame_count, !f.quiet);
+  int64_t analysed = 0;
+  go.on_frame = [&](const Frame&, const TrackSnapshot&) { progress.Update(++analysed); };
+
+  double cpu0 = CpuSeconds();
+  int64_t wall0 = SystemClock().SteadyUs();
+  CameraGraph graph(cam.name, std::move(src), std::move(detector), std::move(tracker), std::move(sinks), go);
+  g_running_graph.store(&graph);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  absl::Status run = graph.Run();
+  g_running_graph.store(nullptr);
+  progress.Finish();
+  double wall_s = UsToSeconds(SystemClock().SteadyUs() - wall0);
+  double cpu_s = CpuSeconds() - cpu0;
+  events_out.close();
+
+  CameraStatus st = graph.Status();
+  nlohmann::json summary = log_ptr->Summary();
+  summary["input"] = cam.uri;
+  summary["camera"] = cam.name;
+  summary["detector"] = cam.detector.type;
+  summary["width"] = info.width;
+  summary["height"] = info.height;
+  summary["fps"] = info.fps;
+  summary["codec"] = info.codec;
+  summary["frames_decoded"] = st.frames_decoded;
+  summary["frames_dropped"] = st.frames_dropped;
+  summary["events"] = events_by_type;
+  summary["wall_s"] = wall_s;
+  summary["cpu_s"] = cpu_s;
+  summary["frames_per_s"] = wall_s > 0 ? st.frames_analysed / wall_s : 0;
+  summary["peak_rss_mib"] = PeakRssKb() / 1024.0;
+  summary["stage_ms_per_frame"] = {{"decode", st.frames_decoded ? st.decode_us / 1e3 / st.frames_decoded : 0},
+                                   {"detect", st.frames_analysed ? st.detect_us / 1e3 / st.frames_analysed : 0},
+                                   {"track", st.frames_analysed ? st.track_us / 1e3 / st.frames_analysed : 0},
+                                   {"sinks", st.frames_analysed ? st.sinks_us / 1e3 / st.frames_analysed : 0}};
+  summary["complete"] = run.ok();
+  if (!run.ok()) summary["error"] = std::string(run.message());
+  std::ofstream(out / "summary.json") << summary.dump(2) << '\n';
+  if (!run.ok()) return run;
+  if (!f.quiet) {
+    std::printf("%s: %lld frames, %lld tracks, %.1f frames/s -> %s\n", cam.name.c_str(),
+                static_cast<long long>(st.frames_analysed), static_cast<long long>(summary["tracks"].get<int64_t>()),
+                summary["frames_per_s"].get<double>(), f.out.c_str());
+  }
+  return absl::OkStatus();
+}
+
+void Setup(CLI::App& root, int* exit_code) {
+  auto flags = std::make_shared<AnalyzeFlags>();
+  CLI::App* cmd = root.add_subcommand(
+      "analyze", "Detect and track objects in a clip or stream; write tracks, events, a summary and an annotated MP4");
+  cmd->add_option("input", flags->input, "Video file, image sequence (frames/%06d.jpg), rtsp:// or http:// URL");
+  cmd->add_option("--out", flags->out, "Output folder (created)")->capture_default_str();
+  cmd->add_option("--site", flags->site, "Site configuration (YAML): calibration, detector, rules");
+  cmd->add_option("--camera", flags->camera, "Camera of the site file to use (and the name written in outputs)");
+  cmd->add_option("--detector", flags->detector, "Detector: motion (default), dnn, gated (motion-gated dnn)");
+  cmd->add_option("--model", flags->model, "Model file for dnn/gated (.onnx, or Darknet .weights)");
+  cmd->add_option("--model-config", flags->model_config, "Darknet .cfg for a .weights model");
+  cmd->add_option("--decoder", flags->decoder, "Model output decoder: auto, fastestdet, yolox, darknet");
+  cmd->add_option("--classes", flags->classes, "Comma-separated class names to keep (e.g. car,bus,truck,person)");
+  cmd->add_option("--score", flags->score, "Minimum detection score in [0, 1]");
+  cmd->add_option("--detect-rate", flags->detect_rate, "gated: DNN runs per second at most");
+  cmd->add_option("--analysis-width", flags->analysis_width, "Analyse frames downscaled to this width (pixels)");
+  cmd->add_option("--tracker", flags->tracker_preset, "Tracker preset: default or bytetrack");
+  cmd->add_flag("--no-video", flags->no_video, "Do not write the annotated video");
+  cmd->add_flag("-q,--quiet", flags->quiet, "No progress bar or final line");
+  cmd->callback([flags, exit_code] {
+    absl::Status s = RunAnalyze(*flags);
+    if (!s.ok()) {
+      std::fprintf(stderr, "didban analyze: %s\n", std::string(s.message()).c_str());
+      *exit_code = 1;
+    }
+  });
+}
+
+DIDBAN_REGISTER_COMMAND(analyze, Setup);
+
+}  // namespace
+}  // namespace didban::app

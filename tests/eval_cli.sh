@@ -20,6 +20,20 @@ if [[ -f "$MOT/TUD-Campus/gt/gt.txt" ]]; then
   out="$("$DIDBAN" eval mot --gt "$MOT/TUD-Stadtmitte/gt/gt.txt" --res "$MOT/TUD-Stadtmitte/res_motmetrics/test.txt")"
   expect_eq "$out" "HOTA   DetA   AssA   MOTA   MOTP   IDF1   IDP    IDR    IDSW  FP  FN
 39.78  39.23  40.88  56.40  65.41  64.46  81.98  53.11  7     45  452" "TUD-Stadtmitte table"
+  # Several sequences: a row each and OVERALL (py-motmetrics/TrackEval OVERALL: MOTA 55.51, IDF1 62.43, HOTA 40.00).
+  out="$("$DIDBAN" eval mot --gt "$MOT/TUD-Campus/gt/gt.txt" --res "$MOT/TUD-Campus/res_motmetrics/test.txt" \
+         --gt "$MOT/TUD-Stadtmitte/gt/gt.txt" --res "$MOT/TUD-Stadtmitte/res_motmetrics/test.txt" --json "$WORK/both.json")"
+  expect_eq "$out" "Sequence        HOTA   DetA   AssA   MOTA   MOTP   IDF1   IDP    IDR    IDSW  FP  FN
+TUD-Campus      39.14  41.80  36.91  52.65  72.28  55.77  72.97  45.13  7     13  150
+TUD-Stadtmitte  39.78  39.23  40.88  56.40  65.41  64.46  81.98  53.11  7     45  452
+OVERALL         40.00  39.77  41.24  55.51  66.98  62.43  79.92  51.22  14    58  602" "two sequences"
+  grep -q '"name": "TUD-Stadtmitte"' "$WORK/both.json" || fail "two sequences JSON name"
+  set +e
+  err="$("$DIDBAN" eval mot --gt "$MOT/TUD-Campus/gt/gt.txt" --res "$MOT/TUD-Campus/res_motmetrics/test.txt" \
+         --gt "$MOT/TUD-Stadtmitte/gt/gt.txt" 2>&1 >/dev/null)"; rc=$?
+  set -e
+  expect_eq "$rc" "2" "unpaired --gt exit code"
+  expect_eq "$err" "didban eval: got 2 --gt and 1 --res files; give them in pairs" "unpaired --gt message"
   # A stricter IoU threshold can only lower MOTA.
   mota="$("$DIDBAN" eval mot --gt "$MOT/TUD-Campus/gt/gt.txt" --res "$MOT/TUD-Campus/res_motmetrics/test.txt" \
           --threshold 0.7 | awk 'NR == 2 {print $4}')"

@@ -73,6 +73,50 @@ TEST(EvaluateMotFilesTest, TudStadtmitteMatchesPublishedValues) {
   EXPECT_NEAR(m->hota.assa_mean, 0.40884075181129965, 1e-12);
 }
 
+// py-motmetrics' OVERALL row of the same test (its TrackEval-parity test covers OVERALL too) and test_evaluation's
+// OVERALL HOTA, DetA, AssA for the two sequences together.
+TEST(CombineSequencesTest, TudOverallMatchesPublishedValues) {
+  DIDBAN_REQUIRE_DATA(campus_gt, "mot/MOT15/TUD-Campus/gt/gt.txt");
+  DIDBAN_REQUIRE_DATA(campus_res, "mot/MOT15/TUD-Campus/res_motmetrics/test.txt");
+  DIDBAN_REQUIRE_DATA(stadt_gt, "mot/MOT15/TUD-Stadtmitte/gt/gt.txt");
+  DIDBAN_REQUIRE_DATA(stadt_res, "mot/MOT15/TUD-Stadtmitte/res_motmetrics/test.txt");
+  auto campus = EvaluateMotFiles(campus_gt, campus_res);
+  auto stadt = EvaluateMotFiles(stadt_gt, stadt_res);
+  ASSERT_TRUE(campus.ok()) << campus.status();
+  ASSERT_TRUE(stadt.ok()) << stadt.status();
+  MotMetrics m = CombineSequences({*campus, *stadt});
+  EXPECT_NEAR(m.identity.idf1, 0.624296, 1e-6);
+  EXPECT_NEAR(m.identity.idp, 0.799176, 1e-6);
+  EXPECT_NEAR(m.identity.idr, 0.512211, 1e-6);
+  EXPECT_NEAR(m.clear.recall, 0.602640, 1e-6);
+  EXPECT_NEAR(m.clear.precision, 0.940268, 1e-6);
+  EXPECT_EQ(m.clear.num_gt_ids, 18);
+  EXPECT_EQ(m.clear.mt, 6);
+  EXPECT_EQ(m.clear.pt, 10);
+  EXPECT_EQ(m.clear.ml, 2);
+  EXPECT_EQ(m.clear.fp, 58);
+  EXPECT_EQ(m.clear.fn, 602);
+  EXPECT_EQ(m.clear.idsw, 14);
+  EXPECT_EQ(m.clear.frag, 13);
+  EXPECT_NEAR(m.clear.mota, 0.555116, 1e-6);
+  EXPECT_NEAR(1 - m.clear.motp, 0.330177, 1e-6);
+  EXPECT_NEAR(m.hota.hota_mean, 0.3999570912884786, kTol);
+  EXPECT_NEAR(m.hota.deta_mean, 0.3976832912424188, kTol);
+  EXPECT_NEAR(m.hota.assa_mean, 0.4124495298453543, kTol);
+}
+
+TEST(EvaluateBoxesTest, ZeroMarkedGroundTruthIsIgnored) {
+  std::vector<MotRow> gt(2);
+  gt[0] = {1, 1, {0, 0, 10, 10}, 1.f};
+  gt[1] = {1, 2, {50, 0, 10, 10}, 0.f};  // "do not consider"
+  std::vector<MotRow> res = {{1, 7, {0, 0, 10, 10}, 1.f}};
+  auto m = EvaluateBoxes(gt, res);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->clear.fn, 0);
+  EXPECT_EQ(m->num_gt_dets, 1);
+  EXPECT_NEAR(m->clear.mota, 1.0, kTol);
+}
+
 TEST(BoxIouTest, TrackEvalConvention) {
   EXPECT_NEAR(BoxIou({0, 0, 10, 10}, {5, 0, 10, 10}), 50.0 / 150, kTol);
   EXPECT_NEAR(BoxIou({0, 0, 10, 10}, {0, 0, 10, 10}), 1.0, kTol);

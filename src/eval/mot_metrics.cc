@@ -94,6 +94,52 @@ absl::Status ValidateFrames(const std::vector<EvalFrame>& frames) {
   return absl::OkStatus();
 }
 
+void FinalizeClear(ClearMetrics* m) {
+  const auto tp = static_cast<double>(m->tp);
+  const auto fp = static_cast<double>(m->fp);
+  const auto fn = static_cast<double>(m->fn);
+  const auto idsw = static_cast<double>(m->idsw);
+  m->mota = Ratio(tp - fp - idsw, tp + fn);
+  m->moda = Ratio(tp - fp, tp + fn);
+  m->motp = Ratio(m->motp_sum, tp);
+  m->recall = Ratio(tp, tp + fn);
+  m->precision = Ratio(tp, tp + fp);
+  m->smota = Ratio(m->motp_sum - fp - idsw, tp + fn);
+}
+
+void FinalizeIdentity(IdentityMetrics* m) {
+  const auto idtp = static_cast<double>(m->idtp);
+  m->idf1 = Ratio(idtp, idtp + 0.5 * static_cast<double>(m->idfp) + 0.5 * static_cast<double>(m->idfn));
+  m->idp = Ratio(idtp, idtp + static_cast<double>(m->idfp));
+  m->idr = Ratio(idtp, idtp + static_cast<double>(m->idfn));
+}
+
+void FinalizeHota(HotaMetrics* h) {
+  constexpr int kA = HotaMetrics::kNumAlphas;
+  for (int a = 0; a < kA; ++a) {
+    const auto tp = static_cast<double>(h->tp[a]);
+    const auto fn = static_cast<double>(h->fn[a]);
+    const auto fp = static_cast<double>(h->fp[a]);
+    h->detre[a] = Ratio(tp, tp + fn);
+    h->detpr[a] = Ratio(tp, tp + fp);
+    h->deta[a] = Ratio(tp, tp + fn + fp);
+    h->hota[a] = std::sqrt(h->deta[a] * h->assa[a]);
+  }
+  auto mean = [](const std::array<double, kA>& v) {
+    double s = 0;
+    for (double x : v) s += x;
+    return s / kA;
+  };
+  h->hota_mean = mean(h->hota);
+  h->deta_mean = mean(h->deta);
+  h->assa_mean = mean(h->assa);
+  h->loca_mean = mean(h->loca);
+  h->detre_mean = mean(h->detre);
+  h->detpr_mean = mean(h->detpr);
+  h->assre_mean = mean(h->assre);
+  h->asspr_mean = mean(h->asspr);
+}
+
 ClearMetrics ComputeClear(const std::vector<EvalFrame>& frames, double match_threshold) {
   const DenseSequence d = Densify(frames);
   ClearMetrics m;
@@ -165,16 +211,7 @@ ClearMetrics ComputeClear(const std::vector<EvalFrame>& frames, double match_thr
     if (frag_count[gi] > 0) m.frag += frag_count[gi] - 1;
   }
   m.ml = m.num_gt_ids - m.mt - m.pt;
-  const auto tp = static_cast<double>(m.tp);
-  const auto fp = static_cast<double>(m.fp);
-  const auto fn = static_cast<double>(m.fn);
-  const auto idsw = static_cast<double>(m.idsw);
-  m.mota = Ratio(tp - fp - idsw, tp + fn);
-  m.moda = Ratio(tp - fp, tp + fn);
-  m.motp = Ratio(m.motp_sum, tp);
-  m.recall = Ratio(tp, tp + fn);
-  m.precision = Ratio(tp, tp + fp);
-  m.smota = Ratio(m.motp_sum - fp - idsw, tp + fn);
+  FinalizeClear(&m);
   return m;
 }
 
@@ -208,10 +245,7 @@ IdentityMetrics ComputeIdentity(const std::vector<EvalFrame>& frames, double mat
   }
   m.idfn = gt_dets - m.idtp;
   m.idfp = res_dets - m.idtp;
-  const auto idtp = static_cast<double>(m.idtp);
-  m.idf1 = Ratio(idtp, idtp + 0.5 * static_cast<double>(m.idfp) + 0.5 * static_cast<double>(m.idfn));
-  m.idp = Ratio(idtp, idtp + static_cast<double>(m.idfp));
-  m.idr = Ratio(idtp, idtp + static_cast<double>(m.idfn));
+  FinalizeIdentity(&m);
   return m;
 }
 
@@ -297,30 +331,12 @@ HotaMetrics ComputeHota(const std::vector<EvalFrame>& frames) {
       ass_pr += count * (count / std::max(1.0, rc));
     }
     const auto tp = static_cast<double>(h.tp[a]);
-    const auto fn = static_cast<double>(h.fn[a]);
-    const auto fp = static_cast<double>(h.fp[a]);
     h.assa[a] = ass_a / std::max(1.0, tp);
     h.assre[a] = ass_re / std::max(1.0, tp);
     h.asspr[a] = ass_pr / std::max(1.0, tp);
     h.loca[a] = std::max(1e-10, loc_sum[a]) / std::max(1e-10, tp);
-    h.detre[a] = Ratio(tp, tp + fn);
-    h.detpr[a] = Ratio(tp, tp + fp);
-    h.deta[a] = Ratio(tp, tp + fn + fp);
-    h.hota[a] = std::sqrt(h.deta[a] * h.assa[a]);
   }
-  auto mean = [](const std::array<double, kA>& v) {
-    double s = 0;
-    for (double x : v) s += x;
-    return s / kA;
-  };
-  h.hota_mean = mean(h.hota);
-  h.deta_mean = mean(h.deta);
-  h.assa_mean = mean(h.assa);
-  h.loca_mean = mean(h.loca);
-  h.detre_mean = mean(h.detre);
-  h.detpr_mean = mean(h.detpr);
-  h.assre_mean = mean(h.assre);
-  h.asspr_mean = mean(h.asspr);
+  FinalizeHota(&h);
   return h;
 }
 
@@ -339,6 +355,55 @@ absl::StatusOr<MotMetrics> EvaluateFrames(const std::vector<EvalFrame>& frames, 
   }
   m.num_res_ids = static_cast<int64_t>(res_ids.size());
   return m;
+}
+
+MotMetrics CombineSequences(const std::vector<MotMetrics>& sequences) {
+  constexpr int kA = HotaMetrics::kNumAlphas;
+  MotMetrics out;
+  ClearMetrics& c = out.clear;
+  IdentityMetrics& id = out.identity;
+  HotaMetrics& h = out.hota;
+  std::array<double, kA> assa{}, assre{}, asspr{}, loca{};
+  for (const MotMetrics& s : sequences) {
+    c.tp += s.clear.tp;
+    c.fp += s.clear.fp;
+    c.fn += s.clear.fn;
+    c.idsw += s.clear.idsw;
+    c.frag += s.clear.frag;
+    c.mt += s.clear.mt;
+    c.pt += s.clear.pt;
+    c.ml += s.clear.ml;
+    c.num_gt_ids += s.clear.num_gt_ids;
+    c.num_frames += s.clear.num_frames;
+    c.motp_sum += s.clear.motp_sum;
+    id.idtp += s.identity.idtp;
+    id.idfp += s.identity.idfp;
+    id.idfn += s.identity.idfn;
+    for (int a = 0; a < kA; ++a) {
+      h.tp[a] += s.hota.tp[a];
+      h.fn[a] += s.hota.fn[a];
+      h.fp[a] += s.hota.fp[a];
+      const auto tp = static_cast<double>(s.hota.tp[a]);
+      assa[a] += s.hota.assa[a] * tp;
+      assre[a] += s.hota.assre[a] * tp;
+      asspr[a] += s.hota.asspr[a] * tp;
+      loca[a] += s.hota.loca[a] * tp;
+    }
+    out.num_gt_dets += s.num_gt_dets;
+    out.num_res_dets += s.num_res_dets;
+    out.num_res_ids += s.num_res_ids;
+  }
+  for (int a = 0; a < kA; ++a) {
+    const auto tp = static_cast<double>(h.tp[a]);
+    h.assa[a] = assa[a] / std::max(1.0, tp);
+    h.assre[a] = assre[a] / std::max(1.0, tp);
+    h.asspr[a] = asspr[a] / std::max(1.0, tp);
+    h.loca[a] = std::max(1e-10, loca[a]) / std::max(1e-10, tp);
+  }
+  FinalizeClear(&c);
+  FinalizeIdentity(&id);
+  FinalizeHota(&h);
+  return out;
 }
 
 }  // namespace didban::eval

@@ -101,8 +101,18 @@ ClearMetrics ComputeClear(const std::vector<EvalFrame>& frames, double match_thr
 IdentityMetrics ComputeIdentity(const std::vector<EvalFrame>& frames, double match_threshold);
 HotaMetrics ComputeHota(const std::vector<EvalFrame>& frames);
 
+// Recomputes the ratios from the counts (and, for HOTA, from assa/assre/asspr/loca per alpha); used after editing
+// or summing counts.
+void FinalizeClear(ClearMetrics* m);
+void FinalizeIdentity(IdentityMetrics* m);
+void FinalizeHota(HotaMetrics* h);
+
 // All of the above after validation.
 absl::StatusOr<MotMetrics> EvaluateFrames(const std::vector<EvalFrame>& frames, const EvalOptions& options);
+
+// Metrics over several sequences as TrackEval combines them: counts summed (IDs counted per sequence), HOTA's
+// AssA/AssRe/AssPr/LocA averaged per alpha weighted by true positives, then every ratio recomputed.
+MotMetrics CombineSequences(const std::vector<MotMetrics>& sequences);
 
 }  // namespace didban::eval
 

@@ -7,17 +7,51 @@
 
 namespace didban::eval {
 
-std::string FormatTable(const TableColumns& columns) {
-  std::string names;
-  std::string values;
-  for (size_t i = 0; i < columns.size(); ++i) {
-    const auto& [name, value] = columns[i];
-    const size_t width = std::max(name.size(), value.size());
-    const bool last = i + 1 == columns.size();
-    names += last ? name : name + std::string(width - name.size() + 2, ' ');
-    values += last ? value : value + std::string(width - value.size() + 2, ' ');
+std::string FormatTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(header.size());
+  for (size_t i = 0; i < header.size(); ++i) {
+    width[i] = header[i].size();
+    for (const auto& row : rows) {
+      if (i < row.size()) width[i] = std::max(width[i], row[i].size());
+    }
   }
-  return names + "\n" + values + "\n";
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (size_t i = 0; i < header.size(); ++i) {
+      const std::string cell = i < cells.size() ? cells[i] : "";
+      out += cell;
+      if (i + 1 < header.size()) out += std::string(width[i] - cell.size() + 2, ' ');
+    }
+    return out + "\n";
+  };
+  std::string out = line(header);
+  for (const auto& row : rows) out += line(row);
+  return out;
+}
+
+std::string FormatTable(const TableColumns& columns) {
+  std::vector<std::string> header;
+  std::vector<std::string> values;
+  for (const auto& [name, value] : columns) {
+    header.push_back(name);
+    values.push_back(value);
+  }
+  return FormatTable(header, {values});
+}
+
+std::string FormatNamedRows(const std::string& first_column,
+                            const std::vector<std::pair<std::string, TableColumns>>& rows) {
+  std::vector<std::string> header = {first_column};
+  if (!rows.empty()) {
+    for (const auto& column : rows.front().second) header.push_back(column.first);
+  }
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& [name, columns] : rows) {
+    std::vector<std::string> row = {name};
+    for (const auto& column : columns) row.push_back(column.second);
+    cells.push_back(std::move(row));
+  }
+  return FormatTable(header, cells);
 }
 
 std::string Percent(double ratio) { return absl::StrFormat("%.2f", 100.0 * ratio); }

@@ -18,6 +18,14 @@ using TableColumns = std::vector<std::pair<std::string, std::string>>;
 // Two lines (names, values), columns left-aligned and separated by two spaces, each line ending in '\n'.
 std::string FormatTable(const TableColumns& columns);
 
+// A header line and one line per row, laid out as above (rows shorter than the header leave cells empty).
+std::string FormatTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+
+// One row per named sequence: a first column `first_column` with the name, then the columns of each row
+// (all rows must have the same column names; the first row's are used).
+std::string FormatNamedRows(const std::string& first_column,
+                            const std::vector<std::pair<std::string, TableColumns>>& rows);
+
 // "52.65": a ratio as a percentage with two decimals.
 std::string Percent(double ratio);
 

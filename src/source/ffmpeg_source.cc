@@ -5,7 +5,6 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
-#include <mutex>
 #include <set>
 #include <utility>
 
@@ -20,6 +19,7 @@ extern "C" {
 }
 
 #include "absl/strings/str_format.h"
+#include "source/ffmpeg_log.h"
 
 namespace didban::source {
 namespace {
@@ -42,12 +42,6 @@ std::string LowerScheme(const std::string& uri) {
   std::string scheme = uri.substr(0, p);
   std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
   return scheme;
-}
-
-// FFmpeg logs errors only: decode problems are counted by the source and reported through its status.
-void QuietFfmpegLogsOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
 }
 
 std::string LocalPath(const std::string& uri) { return uri.rfind("file:", 0) == 0 ? uri.substr(5) : uri; }
@@ -164,7 +158,7 @@ FfmpegSource::FfmpegSource(std::string uri, SourceOptions options)
       live_(options_.live || network_),
       pool_(FramePool::Create(options_.pool_size)),
       backoff_(options_.backoff) {
-  QuietFfmpegLogsOnce();
+  QuietFfmpegLogs();
   info_.uri = uri_;
   info_.live = live_;
 }

@@ -19,6 +19,7 @@
 #include "core/json_io.h"
 #include "core/mot_format.h"
 #include "detect/detectors.h"
+#include "record/annotated_video_sink.h"
 #include "record/track_log_sink.h"
 #include "source/source.h"
 #include "track/byte_tracker.h"
@@ -145,6 +146,15 @@ absl::Status RunAnalyze(const AnalyzeFlags& f) {
                           record::TrackLogSink::Create((out / "tracks.txt").string()));
   record::TrackLogSink* log_ptr = log.get();
   sinks.push_back(std::move(log));
+  if (!f.no_video) {
+    record::VideoWriterOptions wo;
+    wo.fps = fps;
+    record::AnnotatorOptions ao;
+    ao.on_full = true;
+    DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<record::AnnotatedVideoSink> video,
+                            record::AnnotatedVideoSink::Create((out / "annotated.mp4").string(), wo, ao));
+    sinks.push_back(std::move(video));
+  }
 
   std::ofstream events_out(out / "events.jsonl", std::ios::trunc);
   std::map<std::string, int64_t> events_by_type;

@@ -26,7 +26,7 @@ constexpr int kClassCount = 9;
 // ---------------------------------------------------------------------------------------------------- options
 
 ByteTrackerOptions ByteTrackerOptions::Default(double fps) {
-  ByteTrackerOptions o;
+  ByteTrackerOptions o;  // the member defaults are didban's tuned set (see docs/tracking.md)
   o.frame_rate = fps > 0 ? fps : 30;
   return o;
 }
@@ -386,14 +386,21 @@ void ByteTracker::Retire() {
   }
   // Duplicates: a followed track and a lost one on the same object. The one followed for less time goes.
   if (options_.duplicate_iou < 1.f) {
-    for (int a = 0; a < n; ++a) {
+    scratch_.clear();  // live lost tracks
+    for (int i = 0; i < n; ++i) {
+      if (tracks_[i].phase == Phase::kLost && !drop_[i]) scratch_.push_back(i);
+    }
+    lost_boxes_.clear();
+    for (int b : scratch_) {
+      lost_boxes_.push_back(options_.associate_predicted_box ? tracks_[b].kf.StateBox() : tracks_[b].filtered_box);
+    }
+    for (int a = 0; a < n && !scratch_.empty(); ++a) {
       const Record& ra = tracks_[a];
       if (ra.phase == Phase::kLost || drop_[a]) continue;
-      for (int b = 0; b < n; ++b) {
+      for (size_t k = 0; k < scratch_.size(); ++k) {
+        const int b = scratch_[k];
+        if (IouOf(ra.filtered_box, lost_boxes_[k], options_.iou_pixel_inclusive) <= options_.duplicate_iou) continue;
         const Record& rb = tracks_[b];
-        if (rb.phase != Phase::kLost || drop_[b]) continue;
-        const Box box_b = options_.associate_predicted_box ? rb.kf.StateBox() : rb.filtered_box;
-        if (IouOf(ra.filtered_box, box_b, options_.iou_pixel_inclusive) <= options_.duplicate_iou) continue;
         const TimeUs age_a = ra.last_seen_us - ra.first_seen_us;
         const TimeUs age_b = rb.last_seen_us - rb.first_seen_us;
         drop_[age_a > age_b ? b : a] = 2;

@@ -161,7 +161,7 @@ absl::StatusOr<ByteTrackerOptions> ByteTrackerOptions::FromJson(const nlohmann::
 // ---------------------------------------------------------------------------------------------------- tracker
 
 ByteTracker::ByteTracker(ByteTrackerOptions options)
-    : options_(std::move(options)), frame_period_us_(1e6 / options_.frame_rate) {}
+    : options_(options), frame_period_us_(1e6 / options_.frame_rate) {}
 
 const std::vector<Track>& ByteTracker::Update(TimeUs time_us, const Detections& detections) {
   BeginUpdate(time_us, detections);

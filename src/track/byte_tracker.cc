@@ -19,6 +19,13 @@ float IouOf(const Box& a, const Box& b, bool pixel_inclusive) {
   return uni <= 0 ? 0.f : inter / uni;
 }
 
+// True when the boxes do not overlap (IoU 0), with the same arithmetic as IouOf.
+bool Disjoint(const Box& a, const Box& b, bool pixel_inclusive) {
+  const float one = pixel_inclusive ? 1.f : 0.f;
+  return std::min(a.Right(), b.Right()) - std::max(a.x, b.x) + one <= 0 ||
+         std::min(a.Bottom(), b.Bottom()) - std::max(a.y, b.y) + one <= 0;
+}
+
 constexpr int kClassCount = 9;
 
 }  // namespace
@@ -160,8 +167,7 @@ absl::StatusOr<ByteTrackerOptions> ByteTrackerOptions::FromJson(const nlohmann::
 
 // ---------------------------------------------------------------------------------------------------- tracker
 
-ByteTracker::ByteTracker(ByteTrackerOptions options)
-    : options_(options), frame_period_us_(1e6 / options_.frame_rate) {}
+ByteTracker::ByteTracker(ByteTrackerOptions options) : options_(options), frame_period_us_(1e6 / options_.frame_rate) {}
 
 const std::vector<Track>& ByteTracker::Update(TimeUs time_us, const Detections& detections) {
   BeginUpdate(time_us, detections);
@@ -239,6 +245,11 @@ void ByteTracker::Match(const std::vector<int>& rows, const std::vector<int>& co
     const Box tb = by_observation ? r.observed_box : AssociationBox(r);
     for (int j = 0; j < nc; ++j) {
       const Detection& d = (*dets_)[cols[j]];
+      // Disjoint boxes cost at least 1 (IoU 0, plus the centre term): never a match under a limit <= 1.
+      if (limit <= 1.f && Disjoint(tb, d.box, options_.iou_pixel_inclusive)) {
+        cost_[static_cast<size_t>(i) * nc + j] = 1.f;
+        continue;
+      }
       float c = Cost(tb, d.box);
       if (fuse) c = 1.f - (1.f - c) * d.score;
       cost_[static_cast<size_t>(i) * nc + j] = c;

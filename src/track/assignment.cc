@@ -9,15 +9,49 @@ void LinearAssigner::Solve(const float* cost, int rows, int cols, float limit,
                            std::vector<std::pair<int, int>>* matches) {
   matches->clear();
   if (rows == 0 || cols == 0) return;
-  // Work on n <= m (transpose if needed). A pair worth matching has cost - limit < 0; others cost 0, which is the
-  // same as leaving both unmatched, so they are dropped afterwards.
-  const bool transposed = rows > cols;
-  const int n = transposed ? cols : rows;
-  const int m = transposed ? rows : cols;
-  a_.assign(static_cast<size_t>(n + 1) * (m + 1), 0.0);
+  // Only rows and columns with at least one pair under the limit matter. A row whose only candidate column has no
+  // other candidate row is matched at once (its own component); the rest go to the exact solver.
+  row_candidates_.assign(rows, 0);
+  col_candidates_.assign(cols, 0);
+  row_last_.assign(rows, -1);
   for (int r = 0; r < rows; ++r) {
     for (int c = 0; c < cols; ++c) {
-      const double d = std::min(static_cast<double>(cost[r * cols + c]) - limit, 0.0);
+      if (cost[r * cols + c] < limit) {
+        ++row_candidates_[r];
+        ++col_candidates_[c];
+        row_last_[r] = c;
+      }
+    }
+  }
+  sub_rows_.clear();
+  sub_cols_.clear();
+  for (int r = 0; r < rows; ++r) {
+    if (row_candidates_[r] == 1 && col_candidates_[row_last_[r]] == 1) {
+      matches->emplace_back(r, row_last_[r]);
+      col_candidates_[row_last_[r]] = 0;  // taken
+    } else if (row_candidates_[r] > 0) {
+      sub_rows_.push_back(r);
+    }
+  }
+  for (int c = 0; c < cols; ++c) {
+    if (col_candidates_[c] > 0) sub_cols_.push_back(c);
+  }
+  if (!sub_rows_.empty()) SolveDense(cost, cols, limit, matches);
+  std::sort(matches->begin(), matches->end());
+}
+
+void LinearAssigner::SolveDense(const float* cost, int cols, float limit, std::vector<std::pair<int, int>>* matches) {
+  const int rows_n = static_cast<int>(sub_rows_.size());
+  const int cols_n = static_cast<int>(sub_cols_.size());
+  // Work on n <= m (transpose if needed). A pair worth matching has cost - limit < 0; others cost 0, which is the
+  // same as leaving both unmatched, so they are dropped afterwards.
+  const bool transposed = rows_n > cols_n;
+  const int n = transposed ? cols_n : rows_n;
+  const int m = transposed ? rows_n : cols_n;
+  a_.assign(static_cast<size_t>(n + 1) * (m + 1), 0.0);
+  for (int r = 0; r < rows_n; ++r) {
+    for (int c = 0; c < cols_n; ++c) {
+      const double d = std::min(static_cast<double>(cost[sub_rows_[r] * cols + sub_cols_[c]]) - limit, 0.0);
       const int i = transposed ? c : r;
       const int j = transposed ? r : c;
       a_[static_cast<size_t>(i + 1) * (m + 1) + (j + 1)] = d;
@@ -71,11 +105,10 @@ void LinearAssigner::Solve(const float* cost, int rows, int cols, float limit,
   }
   for (int j = 1; j <= m; ++j) {
     if (p_[j] == 0) continue;
-    const int r = transposed ? j - 1 : p_[j] - 1;
-    const int c = transposed ? p_[j] - 1 : j - 1;
+    const int r = sub_rows_[transposed ? j - 1 : p_[j] - 1];
+    const int c = sub_cols_[transposed ? p_[j] - 1 : j - 1];
     if (cost[r * cols + c] < limit) matches->emplace_back(r, c);
   }
-  std::sort(matches->begin(), matches->end());
 }
 
 }  // namespace didban::track

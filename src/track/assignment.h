@@ -17,6 +17,9 @@ class LinearAssigner {
   void Solve(const float* cost, int rows, int cols, float limit, std::vector<std::pair<int, int>>* matches);
 
  private:
+  void SolveDense(const float* cost, int cols, float limit, std::vector<std::pair<int, int>>* matches);
+
+  std::vector<int> row_candidates_, col_candidates_, row_last_, sub_rows_, sub_cols_;
   std::vector<double> a_;  // the reduced problem, n x m with n <= m (1-based, as the algorithm reads)
   std::vector<double> u_, v_, minv_;
   std::vector<int> p_, way_;

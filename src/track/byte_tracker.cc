@@ -19,6 +19,13 @@ float IouOf(const Box& a, const Box& b, bool pixel_inclusive) {
   return uni <= 0 ? 0.f : inter / uni;
 }
 
+// True when the boxes do not overlap (IoU 0), with the same arithmetic as IouOf.
+bool Disjoint(const Box& a, const Box& b, bool pixel_inclusive) {
+  const float one = pixel_inclusive ? 1.f : 0.f;
+  return std::min(a.Right(), b.Right()) - std::max(a.x, b.x) + one <= 0 ||
+         std::min(a.Bottom(), b.Bottom()) - std::max(a.y, b.y) + one <= 0;
+}
+
 constexpr int kClassCount = 9;
 
 }  // namespace
@@ -26,7 +33,7 @@ constexpr int kClassCount = 9;
 // ---------------------------------------------------------------------------------------------------- options
 
 ByteTrackerOptions ByteTrackerOptions::Default(double fps) {
-  ByteTrackerOptions o;
+  ByteTrackerOptions o;  // the member defaults are didban's tuned set (see docs/tracking.md)
   o.frame_rate = fps > 0 ? fps : 30;
   return o;
 }
@@ -160,8 +167,7 @@ absl::StatusOr<ByteTrackerOptions> ByteTrackerOptions::FromJson(const nlohmann::
 
 // ---------------------------------------------------------------------------------------------------- tracker
 
-ByteTracker::ByteTracker(ByteTrackerOptions options)
-    : options_(std::move(options)), frame_period_us_(1e6 / options_.frame_rate) {}
+ByteTracker::ByteTracker(ByteTrackerOptions options) : options_(options), frame_period_us_(1e6 / options_.frame_rate) {}
 
 const std::vector<Track>& ByteTracker::Update(TimeUs time_us, const Detections& detections) {
   BeginUpdate(time_us, detections);
@@ -239,6 +245,11 @@ void ByteTracker::Match(const std::vector<int>& rows, const std::vector<int>& co
     const Box tb = by_observation ? r.observed_box : AssociationBox(r);
     for (int j = 0; j < nc; ++j) {
       const Detection& d = (*dets_)[cols[j]];
+      // Disjoint boxes cost at least 1 (IoU 0, plus the centre term): never a match under a limit <= 1.
+      if (limit <= 1.f && Disjoint(tb, d.box, options_.iou_pixel_inclusive)) {
+        cost_[static_cast<size_t>(i) * nc + j] = 1.f;
+        continue;
+      }
       float c = Cost(tb, d.box);
       if (fuse) c = 1.f - (1.f - c) * d.score;
       cost_[static_cast<size_t>(i) * nc + j] = c;
@@ -386,14 +397,21 @@ void ByteTracker::Retire() {
   }
   // Duplicates: a followed track and a lost one on the same object. The one followed for less time goes.
   if (options_.duplicate_iou < 1.f) {
-    for (int a = 0; a < n; ++a) {
+    scratch_.clear();  // live lost tracks
+    for (int i = 0; i < n; ++i) {
+      if (tracks_[i].phase == Phase::kLost && !drop_[i]) scratch_.push_back(i);
+    }
+    lost_boxes_.clear();
+    for (int b : scratch_) {
+      lost_boxes_.push_back(options_.associate_predicted_box ? tracks_[b].kf.StateBox() : tracks_[b].filtered_box);
+    }
+    for (int a = 0; a < n && !scratch_.empty(); ++a) {
       const Record& ra = tracks_[a];
       if (ra.phase == Phase::kLost || drop_[a]) continue;
-      for (int b = 0; b < n; ++b) {
+      for (size_t k = 0; k < scratch_.size(); ++k) {
+        const int b = scratch_[k];
+        if (IouOf(ra.filtered_box, lost_boxes_[k], options_.iou_pixel_inclusive) <= options_.duplicate_iou) continue;
         const Record& rb = tracks_[b];
-        if (rb.phase != Phase::kLost || drop_[b]) continue;
-        const Box box_b = options_.associate_predicted_box ? rb.kf.StateBox() : rb.filtered_box;
-        if (IouOf(ra.filtered_box, box_b, options_.iou_pixel_inclusive) <= options_.duplicate_iou) continue;
         const TimeUs age_a = ra.last_seen_us - ra.first_seen_us;
         const TimeUs age_b = rb.last_seen_us - rb.first_seen_us;
         drop_[age_a > age_b ? b : a] = 2;

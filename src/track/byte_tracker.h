@@ -29,15 +29,16 @@ struct ByteTrackerOptions {
   // --- detections
   float high_score = 0.5f;   // detections with score >= this take part in the first association (ByteTrack 0.5)
   float low_score = 0.1f;    // detections in [low_score, high_score) take part in the second association only
-  float birth_score = 0.5f;  // an unmatched high detection starts a track only if its score >= this (ByteTrack 0.6)
+  float birth_score = 0.8f;  // an unmatched high detection starts a track only if its score >= this (ByteTrack 0.6)
 
   // --- association (cost limits; a pair matches only with cost < limit)
-  float match_high = 0.8f;              // first association: confirmed and lost tracks vs high detections
-  float match_low = 0.5f;               // second association: still-unmatched tracked tracks vs low detections
-  float match_unconfirmed = 0.7f;       // tentative tracks vs the high detections left over
-  float match_recovery = 0.0f;          // OC-SORT recovery: unmatched tracks' last observed box vs leftover high
-                                        // detections; 0 turns the step off
-  float centre_distance_weight = 0.f;   // adds w * (centre distance / enclosing-box diagonal)^2 to 1 - IoU (DIoU)
+  float match_high = 0.9f;         // first association: confirmed and lost tracks vs high detections (ByteTrack 0.8)
+  float match_low = 0.5f;          // second association: still-unmatched tracked tracks vs low detections
+  float match_unconfirmed = 0.7f;  // tentative tracks vs the high detections left over
+  float match_recovery = 0.0f;     // OC-SORT recovery: unmatched tracks' last observed box vs leftover high
+                                   // detections; 0 turns the step off
+  float centre_distance_weight = 1.f;   // adds w * (centre distance / enclosing-box diagonal)^2 to 1 - IoU (DIoU;
+                                        // ByteTrack: 0)
   bool fuse_score = false;              // first association cost 1 - IoU * score (ByteTrack's MOT20 setting)
   bool iou_pixel_inclusive = false;     // areas as (w + 1) * (h + 1), the pixel-index convention of ByteTrack's C++
   bool associate_predicted_box = true;  // match against the Kalman prediction; false: against the last updated box
@@ -48,20 +49,20 @@ struct ByteTrackerOptions {
   double tentative_max_gap_s = 0;  // a tentative track unmatched for longer than this is dropped (0: at its first miss)
   bool confirm_first_update = true;  // tracks born in the very first update are confirmed at once (ByteTrack)
   bool predict_tentative = true;     // run the Kalman prediction for tentative tracks too (ByteTrack: false)
-  double max_lost_s = 1.0;           // a lost track is removed once unmatched for longer than this (track_buffer)
+  double max_lost_s = 2.0;           // a lost track is removed once unmatched for longer than this (track_buffer)
   float duplicate_iou = 0.85f;  // a tracked and a lost track overlapping more (IoU) than this: the shorter-lived one
                                 // is dropped; 1 turns it off
-  bool observation_centric_reupdate = false;  // OC-SORT ORU: when a lost track is found again, replay the filter
-                                              // along a straight line from its last observation
+  bool observation_centric_reupdate = true;  // OC-SORT ORU: when a lost track is found again, replay the filter
+                                             // along a straight line from its last observation
 
   // --- what Update() reports
   bool report_filtered_box = false;  // the Kalman box (ByteTrack) instead of the matched detection's box
   double report_lost_s = 0;          // also report lost tracks (predicted box, state kLost) this long after their
                                      // last match; 0: never
 
-  KalmanXyahNoise noise;  // Kalman noise weights (ByteTrack's)
+  KalmanXyahNoise noise{1.f / 20, 1.f / 80};  // Kalman noise weights (ByteTrack: 1/20, 1/160)
 
-  // didban's tuned defaults for a stream at `fps` frames per second (fps <= 0: 30).
+  // didban's tuned defaults (the member initialisers above) for a stream at `fps` frames per second (fps <= 0: 30).
   static ByteTrackerOptions Default(double fps);
   // The official ByteTrack C++ behaviour (ByteTrack-cpp / ByteTrack ncnn deploy), with its frame-based track_buffer
   // expressed in seconds at `fps`: reproduces its output exactly on frames at that rate.
@@ -160,6 +161,7 @@ class ByteTracker final : public Tracker {
   std::vector<int> leftover_high_, scratch_;
   std::vector<char> det_used_;
   std::vector<float> cost_;
+  std::vector<Box> lost_boxes_;
   std::vector<std::pair<int, int>> matches_;
   std::vector<std::pair<int64_t, int>> step_matches_;
   std::vector<char> drop_;

@@ -199,22 +199,39 @@ TEST(ByteTrackerSteps, VelocityIsInPixelsPerSecond) {
   EXPECT_NEAR(out[0].vy, 0.f, 0.5f);
 }
 
-TEST(ByteTrackerSteps, ObservationCentricReUpdateKeepsIdentityAcrossOcclusion) {
+// A 200 px wide object moves 6 px a frame for 10 frames, then stops; it is hidden from frame 10 to 24 and seen
+// again at frame 25. Returns (ID, vx in px/s) at frame 25. `fill_gap` shows the tracker the straight line between
+// the last and the new observation instead of hiding it (what ORU pretends to have seen).
+std::pair<int64_t, float> ReappearAfterStop(bool oru, bool fill_gap) {
   ByteTrackerOptions o = ByteTrackerOptions::Default(10);
-  o.max_lost_s = 2.0;
+  o.observation_centric_reupdate = oru;
   ByteTracker tracker(o);
-  int64_t id = 0;
-  // Moves 6 px per frame; hidden for 8 frames; reappears on its straight line.
-  for (int i = 0; i < 30; ++i) {
+  const auto x_at = [](int i) { return 10.f + 6.f * static_cast<float>(std::min(i, 10)); };
+  for (int i = 0; i <= 25; ++i) {
     Detections d;
-    if (i < 10 || i >= 18) d.push_back(Det(10.f + 6.f * i, 50, 30, 60, 0.9f));
-    const auto& out = tracker.Update(i * 100000, d);
-    if (i == 5) id = out.at(0).id;
-    if (i >= 18) {
-      ASSERT_EQ(out.size(), 1u) << i;
-      EXPECT_EQ(out[0].id, id) << i;
+    if (i < 10 || i == 25) {
+      d.push_back(Det(x_at(i), 50, 200, 400, 0.9f));
+    } else if (fill_gap) {
+      const float f = static_cast<float>(i - 9) / 16.f;
+      d.push_back(Det(x_at(9) + (x_at(25) - x_at(9)) * f, 50, 200, 400, 0.9f));
     }
+    const auto& out = tracker.Update(i * 100000, d);
+    if (i == 25 && out.size() == 1) return {out[0].id, out[0].vx};
   }
+  return {0, 0.f};
+}
+
+TEST(ByteTrackerSteps, ObservationCentricReUpdateReplaysTheGapAsIfSeen) {
+  const auto [id_oru, vx_oru] = ReappearAfterStop(true, false);
+  const auto [id_seen, vx_seen] = ReappearAfterStop(false, true);
+  const auto [id_plain, vx_plain] = ReappearAfterStop(false, false);
+  EXPECT_EQ(id_oru, 1);
+  EXPECT_EQ(id_seen, 1);
+  EXPECT_EQ(id_plain, 1);
+  // ORU = the filter that saw the straight line over the gap (to float rounding) ...
+  EXPECT_NEAR(vx_oru, vx_seen, 0.01f);
+  // ... which is not what one late update of the coasting filter gives.
+  EXPECT_GT(std::abs(vx_plain - vx_oru), 1.f) << vx_plain << " vs " << vx_oru;
 }
 
 // ----------------------------------------------------------------------------------------------- options

@@ -19,6 +19,7 @@ struct EvalFlags {
   std::vector<std::string> res;
   std::string json;
   double threshold = 0.5;
+  std::string benchmark = "MOT15";
 };
 
 using EvaluateFn = std::function<absl::StatusOr<eval::MotMetrics>(const std::string&, const std::string&)>;
@@ -100,11 +101,15 @@ void Setup(CLI::App& root, int* exit_code) {
       "mot",
       "Image-plane tracking accuracy of MOTChallenge result files (frame,id,x,y,w,h,...) against MOTChallenge "
       "ground truth: HOTA, DetA, AssA, MOTA, MOTP, IDF1, IDP, IDR (percent), IDSW, FP, FN. Definitions and "
-      "matching as TrackEval; ground-truth rows with 0 in column 7 are ignored (MOT15). Several --gt/--res pairs "
+      "matching as TrackEval, with its MOTChallenge ground-truth preprocessing (--benchmark). Several --gt/--res pairs "
       "add a row each and OVERALL (TrackEval's combination).");
   AddCommonFlags(mot, mot_flags.get());
   mot->add_option("--threshold", mot_flags->threshold, "IoU a match needs for CLEAR MOT and IDF1, in (0, 1]")
       ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  mot->add_option("--benchmark", mot_flags->benchmark,
+                  "Ground-truth conventions: MOT15 (ignore rows with 0 in column 7), MOT16/MOT17/MOT20 (also "
+                  "pedestrians only, results on distractors removed, as TrackEval)")
       ->capture_default_str();
   mot->callback([mot_flags, exit_code] {
     const EvalFlags& f = *mot_flags;
@@ -113,8 +118,18 @@ void Setup(CLI::App& root, int* exit_code) {
       *exit_code = 2;
       return;
     }
+    absl::StatusOr<eval::MotBenchmark> benchmark = eval::ParseMotBenchmark(f.benchmark);
+    if (!benchmark.ok()) {
+      std::fprintf(stderr, "didban eval mot: %s\n", std::string(benchmark.status().message()).c_str());
+      *exit_code = 2;
+      return;
+    }
+    eval::BoxEvalOptions options;
+    options.iou_threshold = f.threshold;
+    options.benchmark = *benchmark;
     *exit_code = Run(
-        f, [&f](const std::string& gt, const std::string& res) { return eval::EvaluateMotFiles(gt, res, f.threshold); },
+        f,
+        [&options](const std::string& gt, const std::string& res) { return eval::EvaluateMotFiles(gt, res, options); },
         eval::MotSummaryColumns);
   });
 

@@ -88,6 +88,11 @@ set +e
 set -e
 # Usage errors exit via CLI11 (app/main.cc returns its code: 106 for a missing required flag), not 0 or 1.
 [[ "$rc" != 0 && "$rc" != 1 ]] || fail "usage error exit code $rc"
+set +e
+err="$("$DIDBAN" eval mot --gt "$WORK/bad.txt" --res "$WORK/bad.txt" --benchmark KITTI 2>&1 >/dev/null)"; rc=$?
+set -e
+expect_eq "$rc" "2" "bad --benchmark exit code"
+expect_eq "$err" "didban eval mot: unknown benchmark 'KITTI' (MOT15, MOT16, MOT17 or MOT20)" "bad --benchmark message"
 "$DIDBAN" eval mot --help | grep -q -- "--threshold" || fail "eval mot --help"
 "$DIDBAN" eval ground --help | grep -q -- "metres" || fail "eval ground --help"
 echo "PASS"

@@ -24,6 +24,7 @@ struct EvalFlags {
 
 using EvaluateFn = std::function<absl::StatusOr<eval::MotMetrics>(const std::string&, const std::string&)>;
 using ColumnsFn = std::function<eval::TableColumns(const eval::MotMetrics&)>;
+using JsonFn = std::function<nlohmann::json(const eval::MotMetrics&)>;
 
 // A short name for a sequence: "TUD-Campus" for ".../TUD-Campus/gt/gt.txt", else the file name without extension.
 std::string SequenceName(const std::string& gt_path) {
@@ -45,7 +46,7 @@ int Fail(const absl::Status& st) {
 
 // Evaluates every (gt, res) pair; one pair prints one table row, several print a row each and OVERALL. Returns the
 // exit code.
-int Run(const EvalFlags& f, const EvaluateFn& evaluate, const ColumnsFn& columns) {
+int Run(const EvalFlags& f, const EvaluateFn& evaluate, const ColumnsFn& columns, const JsonFn& to_json) {
   if (f.gt.size() != f.res.size()) {
     std::fprintf(stderr, "didban eval: got %zu --gt and %zu --res files; give them in pairs\n", f.gt.size(),
                  f.res.size());
@@ -60,21 +61,21 @@ int Run(const EvalFlags& f, const EvaluateFn& evaluate, const ColumnsFn& columns
   nlohmann::json json;
   if (all.size() == 1) {
     std::fputs(eval::FormatTable(columns(all[0])).c_str(), stdout);
-    json = eval::MetricsToJson(all[0]);
+    json = to_json(all[0]);
   } else {
     const eval::MotMetrics overall = eval::CombineSequences(all);
     std::vector<std::pair<std::string, eval::TableColumns>> rows;
     json["sequences"] = nlohmann::json::array();
     for (size_t i = 0; i < all.size(); ++i) {
       rows.emplace_back(SequenceName(f.gt[i]), columns(all[i]));
-      nlohmann::json one = eval::MetricsToJson(all[i]);
+      nlohmann::json one = to_json(all[i]);
       one["name"] = SequenceName(f.gt[i]);
       one["gt"] = f.gt[i];
       one["res"] = f.res[i];
       json["sequences"].push_back(std::move(one));
     }
     rows.emplace_back("OVERALL", columns(overall));
-    json["overall"] = eval::MetricsToJson(overall);
+    json["overall"] = to_json(overall);
     std::fputs(eval::FormatNamedRows("Sequence", rows).c_str(), stdout);
   }
   if (!f.json.empty()) {
@@ -130,7 +131,7 @@ void Setup(CLI::App& root, int* exit_code) {
     *exit_code = Run(
         f,
         [&options](const std::string& gt, const std::string& res) { return eval::EvaluateMotFiles(gt, res, options); },
-        eval::MotSummaryColumns);
+        eval::MotSummaryColumns, eval::MetricsToJson);
   });
 
   auto ground_flags = std::make_shared<EvalFlags>();
@@ -148,7 +149,8 @@ void Setup(CLI::App& root, int* exit_code) {
     *exit_code = Run(
         f,
         [&f](const std::string& gt, const std::string& res) { return eval::EvaluateGroundFiles(gt, res, f.threshold); },
-        [&f](const eval::MotMetrics& m) { return eval::GroundSummaryColumns(m, f.threshold); });
+        [&f](const eval::MotMetrics& m) { return eval::GroundSummaryColumns(m, f.threshold); },
+        [&f](const eval::MotMetrics& m) { return eval::GroundMetricsToJson(m, f.threshold); });
   });
 }
 

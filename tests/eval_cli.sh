@@ -61,6 +61,7 @@ out="$("$DIDBAN" eval ground --gt "$WORK/gt.csv" --res "$WORK/res.csv" --thresho
 expect_eq "$out" "MODA   MOTA   MOTP(m)  IDF1   HOTA   DetA   AssA   IDSW  FP  FN
 50.00  50.00  0.253    75.00  52.52  42.76  66.08  0     1   1" "ground table"
 grep -q '"IDTP": 3' "$WORK/g.json" || fail "ground JSON IDTP"
+grep -q '"MOTP_m": 0.2533333333333333' "$WORK/g.json" || fail "ground JSON MOTP_m"
 
 # Errors: file and line, exit 1.
 printf '1,1,10,10,20,20\n1,2,x,10,20,20\n' > "$WORK/bad.txt"

@@ -19,10 +19,12 @@ struct EvalFlags {
   std::vector<std::string> res;
   std::string json;
   double threshold = 0.5;
+  std::string benchmark = "MOT15";
 };
 
 using EvaluateFn = std::function<absl::StatusOr<eval::MotMetrics>(const std::string&, const std::string&)>;
 using ColumnsFn = std::function<eval::TableColumns(const eval::MotMetrics&)>;
+using JsonFn = std::function<nlohmann::json(const eval::MotMetrics&)>;
 
 // A short name for a sequence: "TUD-Campus" for ".../TUD-Campus/gt/gt.txt", else the file name without extension.
 std::string SequenceName(const std::string& gt_path) {
@@ -44,7 +46,7 @@ int Fail(const absl::Status& st) {
 
 // Evaluates every (gt, res) pair; one pair prints one table row, several print a row each and OVERALL. Returns the
 // exit code.
-int Run(const EvalFlags& f, const EvaluateFn& evaluate, const ColumnsFn& columns) {
+int Run(const EvalFlags& f, const EvaluateFn& evaluate, const ColumnsFn& columns, const JsonFn& to_json) {
   if (f.gt.size() != f.res.size()) {
     std::fprintf(stderr, "didban eval: got %zu --gt and %zu --res files; give them in pairs\n", f.gt.size(),
                  f.res.size());
@@ -59,21 +61,21 @@ int Run(const EvalFlags& f, const EvaluateFn& evaluate, const ColumnsFn& columns
   nlohmann::json json;
   if (all.size() == 1) {
     std::fputs(eval::FormatTable(columns(all[0])).c_str(), stdout);
-    json = eval::MetricsToJson(all[0]);
+    json = to_json(all[0]);
   } else {
     const eval::MotMetrics overall = eval::CombineSequences(all);
     std::vector<std::pair<std::string, eval::TableColumns>> rows;
     json["sequences"] = nlohmann::json::array();
     for (size_t i = 0; i < all.size(); ++i) {
       rows.emplace_back(SequenceName(f.gt[i]), columns(all[i]));
-      nlohmann::json one = eval::MetricsToJson(all[i]);
+      nlohmann::json one = to_json(all[i]);
       one["name"] = SequenceName(f.gt[i]);
       one["gt"] = f.gt[i];
       one["res"] = f.res[i];
       json["sequences"].push_back(std::move(one));
     }
     rows.emplace_back("OVERALL", columns(overall));
-    json["overall"] = eval::MetricsToJson(overall);
+    json["overall"] = to_json(overall);
     std::fputs(eval::FormatNamedRows("Sequence", rows).c_str(), stdout);
   }
   if (!f.json.empty()) {
@@ -100,11 +102,15 @@ void Setup(CLI::App& root, int* exit_code) {
       "mot",
       "Image-plane tracking accuracy of MOTChallenge result files (frame,id,x,y,w,h,...) against MOTChallenge "
       "ground truth: HOTA, DetA, AssA, MOTA, MOTP, IDF1, IDP, IDR (percent), IDSW, FP, FN. Definitions and "
-      "matching as TrackEval; ground-truth rows with 0 in column 7 are ignored (MOT15). Several --gt/--res pairs "
+      "matching as TrackEval, with its MOTChallenge ground-truth preprocessing (--benchmark). Several --gt/--res pairs "
       "add a row each and OVERALL (TrackEval's combination).");
   AddCommonFlags(mot, mot_flags.get());
   mot->add_option("--threshold", mot_flags->threshold, "IoU a match needs for CLEAR MOT and IDF1, in (0, 1]")
       ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  mot->add_option("--benchmark", mot_flags->benchmark,
+                  "Ground-truth conventions: MOT15 (ignore rows with 0 in column 7), MOT16/MOT17/MOT20 (also "
+                  "pedestrians only, results on distractors removed, as TrackEval)")
       ->capture_default_str();
   mot->callback([mot_flags, exit_code] {
     const EvalFlags& f = *mot_flags;
@@ -113,9 +119,19 @@ void Setup(CLI::App& root, int* exit_code) {
       *exit_code = 2;
       return;
     }
+    absl::StatusOr<eval::MotBenchmark> benchmark = eval::ParseMotBenchmark(f.benchmark);
+    if (!benchmark.ok()) {
+      std::fprintf(stderr, "didban eval mot: %s\n", std::string(benchmark.status().message()).c_str());
+      *exit_code = 2;
+      return;
+    }
+    eval::BoxEvalOptions options;
+    options.iou_threshold = f.threshold;
+    options.benchmark = *benchmark;
     *exit_code = Run(
-        f, [&f](const std::string& gt, const std::string& res) { return eval::EvaluateMotFiles(gt, res, f.threshold); },
-        eval::MotSummaryColumns);
+        f,
+        [&options](const std::string& gt, const std::string& res) { return eval::EvaluateMotFiles(gt, res, options); },
+        eval::MotSummaryColumns, eval::MetricsToJson);
   });
 
   auto ground_flags = std::make_shared<EvalFlags>();
@@ -133,7 +149,8 @@ void Setup(CLI::App& root, int* exit_code) {
     *exit_code = Run(
         f,
         [&f](const std::string& gt, const std::string& res) { return eval::EvaluateGroundFiles(gt, res, f.threshold); },
-        [&f](const eval::MotMetrics& m) { return eval::GroundSummaryColumns(m, f.threshold); });
+        [&f](const eval::MotMetrics& m) { return eval::GroundSummaryColumns(m, f.threshold); },
+        [&f](const eval::MotMetrics& m) { return eval::GroundMetricsToJson(m, f.threshold); });
   });
 }
 

@@ -61,6 +61,7 @@ out="$("$DIDBAN" eval ground --gt "$WORK/gt.csv" --res "$WORK/res.csv" --thresho
 expect_eq "$out" "MODA   MOTA   MOTP(m)  IDF1   HOTA   DetA   AssA   IDSW  FP  FN
 50.00  50.00  0.253    75.00  52.52  42.76  66.08  0     1   1" "ground table"
 grep -q '"IDTP": 3' "$WORK/g.json" || fail "ground JSON IDTP"
+grep -q '"MOTP_m": 0.2533333333333333' "$WORK/g.json" || fail "ground JSON MOTP_m"
 
 # Errors: file and line, exit 1.
 printf '1,1,10,10,20,20\n1,2,x,10,20,20\n' > "$WORK/bad.txt"
@@ -88,6 +89,11 @@ set +e
 set -e
 # Usage errors exit via CLI11 (app/main.cc returns its code: 106 for a missing required flag), not 0 or 1.
 [[ "$rc" != 0 && "$rc" != 1 ]] || fail "usage error exit code $rc"
+set +e
+err="$("$DIDBAN" eval mot --gt "$WORK/bad.txt" --res "$WORK/bad.txt" --benchmark KITTI 2>&1 >/dev/null)"; rc=$?
+set -e
+expect_eq "$rc" "2" "bad --benchmark exit code"
+expect_eq "$err" "didban eval mot: unknown benchmark 'KITTI' (MOT15, MOT16, MOT17 or MOT20)" "bad --benchmark message"
 "$DIDBAN" eval mot --help | grep -q -- "--threshold" || fail "eval mot --help"
 "$DIDBAN" eval ground --help | grep -q -- "metres" || fail "eval ground --help"
 echo "PASS"

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "eval/assignment.h"
 
 namespace didban::eval {
 namespace {
@@ -91,6 +92,13 @@ double BoxIou(const Box& a, const Box& b) {
   return inter / uni;
 }
 
+absl::StatusOr<MotBenchmark> ParseMotBenchmark(const std::string& name) {
+  if (name == "MOT15") return MotBenchmark::kMot15;
+  if (name == "MOT16" || name == "MOT17") return MotBenchmark::kMot17;
+  if (name == "MOT20") return MotBenchmark::kMot20;
+  return absl::InvalidArgumentError(absl::StrCat("unknown benchmark '", name, "' (MOT15, MOT16, MOT17 or MOT20)"));
+}
+
 std::vector<MotRow> FilterGroundTruth(const std::vector<MotRow>& gt) {
   std::vector<MotRow> out;
   out.reserve(gt.size());
@@ -100,25 +108,90 @@ std::vector<MotRow> FilterGroundTruth(const std::vector<MotRow>& gt) {
   return out;
 }
 
+void PreprocessMotChallenge(MotBenchmark benchmark, std::vector<MotRow>* gt, std::vector<MotRow>* res) {
+  if (benchmark == MotBenchmark::kMot15) {
+    *gt = FilterGroundTruth(*gt);
+    return;
+  }
+  auto is_distractor = [benchmark](double cls) {
+    return cls == 2 || cls == 7 || cls == 8 || cls == 12 || (benchmark == MotBenchmark::kMot20 && cls == 6);
+  };
+  // Per frame, results matched (IoU >= 0.5, maximum summed IoU) to a distractor are removed.
+  const std::map<int, std::vector<MotRow>> gt_by_frame = GroupByFrame(*gt);
+  const std::map<int, std::vector<MotRow>> res_by_frame = GroupByFrame(*res);
+  std::vector<MotRow> kept_res;
+  kept_res.reserve(res->size());
+  std::vector<double> cost;
+  for (const auto& [frame, res_rows] : res_by_frame) {
+    std::vector<char> removed(res_rows.size(), 0);
+    auto it = gt_by_frame.find(frame);
+    if (it != gt_by_frame.end()) {
+      const std::vector<MotRow>& gt_rows = it->second;
+      const int ng = static_cast<int>(gt_rows.size());
+      const int nr = static_cast<int>(res_rows.size());
+      cost.assign(static_cast<size_t>(ng) * nr, 0.0);
+      for (int g = 0; g < ng; ++g) {
+        for (int r = 0; r < nr; ++r) {
+          double iou = BoxIou(gt_rows[g].box, res_rows[r].box);
+          if (iou >= 0.5 - kEps) cost[static_cast<size_t>(g) * nr + r] = -iou;
+        }
+      }
+      for (auto [g, r] : SolveAssignment(cost, ng, nr)) {
+        if (-cost[static_cast<size_t>(g) * nr + r] > kEps && is_distractor(gt_rows[g].c8)) removed[r] = 1;
+      }
+    }
+    for (size_t r = 0; r < res_rows.size(); ++r) {
+      if (!removed[r]) kept_res.push_back(res_rows[r]);
+    }
+  }
+  *res = std::move(kept_res);
+  std::vector<MotRow> kept_gt;
+  for (const MotRow& r : *gt) {
+    if (r.score != 0 && r.c8 == 1) kept_gt.push_back(r);
+  }
+  *gt = std::move(kept_gt);
+}
+
 std::vector<EvalFrame> FramesFromBoxes(const std::vector<MotRow>& gt, const std::vector<MotRow>& res) {
   return BuildFrames(gt, res, [](const MotRow& g, const MotRow& r) { return BoxIou(g.box, r.box); });
 }
 
-absl::StatusOr<MotMetrics> EvaluateBoxes(const std::vector<MotRow>& gt, const std::vector<MotRow>& res,
-                                         double iou_threshold) {
+absl::Status BoxEvalOptions::Validate() const {
   if (!(iou_threshold > 0 && iou_threshold <= 1)) {
     return absl::InvalidArgumentError(absl::StrCat("IoU threshold must be in (0, 1], got ", iou_threshold));
   }
-  EvalOptions options;
-  options.match_threshold = iou_threshold;
-  return EvaluateFrames(FramesFromBoxes(FilterGroundTruth(gt), res), options);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<MotMetrics> EvaluateBoxes(std::vector<MotRow> gt, std::vector<MotRow> res,
+                                         const BoxEvalOptions& options) {
+  DIDBAN_RETURN_IF_ERROR(options.Validate());
+  PreprocessMotChallenge(options.benchmark, &gt, &res);
+  EvalOptions eval_options;
+  eval_options.match_threshold = options.iou_threshold;
+  return EvaluateFrames(FramesFromBoxes(gt, res), eval_options);
+}
+
+absl::StatusOr<MotMetrics> EvaluateBoxes(const std::vector<MotRow>& gt, const std::vector<MotRow>& res,
+                                         double iou_threshold) {
+  BoxEvalOptions options;
+  options.iou_threshold = iou_threshold;
+  return EvaluateBoxes(std::vector<MotRow>(gt), std::vector<MotRow>(res), options);
+}
+
+absl::StatusOr<MotMetrics> EvaluateMotFiles(const std::string& gt_path, const std::string& res_path,
+                                            const BoxEvalOptions& options) {
+  DIDBAN_RETURN_IF_ERROR(options.Validate());
+  DIDBAN_ASSIGN_OR_RETURN(std::vector<MotRow> gt, ReadMotChecked(gt_path));
+  DIDBAN_ASSIGN_OR_RETURN(std::vector<MotRow> res, ReadMotChecked(res_path));
+  return EvaluateBoxes(std::move(gt), std::move(res), options);
 }
 
 absl::StatusOr<MotMetrics> EvaluateMotFiles(const std::string& gt_path, const std::string& res_path,
                                             double iou_threshold) {
-  DIDBAN_ASSIGN_OR_RETURN(std::vector<MotRow> gt, ReadMotChecked(gt_path));
-  DIDBAN_ASSIGN_OR_RETURN(std::vector<MotRow> res, ReadMotChecked(res_path));
-  return EvaluateBoxes(gt, res, iou_threshold);
+  BoxEvalOptions options;
+  options.iou_threshold = iou_threshold;
+  return EvaluateMotFiles(gt_path, res_path, options);
 }
 
 absl::StatusOr<std::vector<GroundRow>> ParseGroundCsv(const std::string& text, const std::string& name) {

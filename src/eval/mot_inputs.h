@@ -44,19 +44,44 @@ std::vector<EvalFrame> BuildFrames(const std::vector<Row>& gt, const std::vector
 // 0 when either box is empty).
 double BoxIou(const Box& a, const Box& b);
 
-// MOTChallenge 2D ground-truth preprocessing for MOT15-style files (no class or visibility columns, as TrackEval
-// does for MOT15): drops rows whose 7th column ("consider" flag, MotRow::score) is 0. Result files are not filtered.
+// Which MOTChallenge ground-truth conventions apply (TrackEval's preprocessing).
+enum class MotBenchmark {
+  kMot15,  // no class columns: only ground-truth rows with 0 in column 7 ("consider" flag) are dropped
+  kMot17,  // MOT16/MOT17: also keep only pedestrians (class 1, column 8) and drop results that match (IoU >= 0.5)
+           // a distractor (person on vehicle 2, static person 7, distractor 8, reflection 12)
+  kMot20,  // as kMot17, and non-motorised vehicle (6) is a distractor too
+};
+
+// Parses "MOT15", "MOT16", "MOT17", "MOT20" (as TrackEval names them).
+absl::StatusOr<MotBenchmark> ParseMotBenchmark(const std::string& name);
+
+// MOT15-style ground-truth filter: drops rows whose 7th column (MotRow::score) is 0.
 std::vector<MotRow> FilterGroundTruth(const std::vector<MotRow>& gt);
+
+// TrackEval's MOTChallenge preprocessing of both files (see MotBenchmark); rewrites *gt and *res in place.
+void PreprocessMotChallenge(MotBenchmark benchmark, std::vector<MotRow>* gt, std::vector<MotRow>* res);
 
 // Frames with IoU similarity.
 std::vector<EvalFrame> FramesFromBoxes(const std::vector<MotRow>& gt, const std::vector<MotRow>& res);
 
-// Filters the ground truth, then evaluates with matches at IoU >= iou_threshold (0.5 by convention).
+struct BoxEvalOptions {
+  double iou_threshold = 0.5;                     // IoU a match needs for CLEAR MOT and identity, in (0, 1]
+  MotBenchmark benchmark = MotBenchmark::kMot15;  // ground-truth conventions
+
+  absl::Status Validate() const;
+};
+
+// Preprocesses (PreprocessMotChallenge), then evaluates.
+absl::StatusOr<MotMetrics> EvaluateBoxes(std::vector<MotRow> gt, std::vector<MotRow> res,
+                                         const BoxEvalOptions& options);
+// MOT15 conventions with matches at IoU >= iou_threshold.
 absl::StatusOr<MotMetrics> EvaluateBoxes(const std::vector<MotRow>& gt, const std::vector<MotRow>& res,
                                          double iou_threshold = 0.5);
 
 // Reads both MOTChallenge files and evaluates them. Errors name the file and line: parse errors, and an ID that
 // appears twice in one frame ("res.txt:12: ID 3 appears twice in frame 4 (first on line 9)").
+absl::StatusOr<MotMetrics> EvaluateMotFiles(const std::string& gt_path, const std::string& res_path,
+                                            const BoxEvalOptions& options);
 absl::StatusOr<MotMetrics> EvaluateMotFiles(const std::string& gt_path, const std::string& res_path,
                                             double iou_threshold = 0.5);
 

@@ -117,6 +117,40 @@ TEST(EvaluateBoxesTest, ZeroMarkedGroundTruthIsIgnored) {
   EXPECT_NEAR(m->clear.mota, 1.0, kTol);
 }
 
+TEST(EvaluateBoxesTest, Mot17DistractorsAndClasses) {
+  auto row = [](int64_t id, float x, float score, double cls) {
+    MotRow r;
+    r.frame = 1;
+    r.id = id;
+    r.box = {x, 0, 10, 20};
+    r.score = score;
+    r.c8 = cls;
+    return r;
+  };
+  // A pedestrian (class 1), a static person (7, a distractor), a zero-marked pedestrian; results cover all three
+  // and one more box on empty ground.
+  std::vector<MotRow> gt = {row(1, 0, 1, 1), row(2, 100, 1, 7), row(3, 200, 0, 1)};
+  std::vector<MotRow> res = {row(10, 0, 1, -1), row(20, 101, 1, -1), row(30, 200, 1, -1), row(40, 300, 1, -1)};
+  BoxEvalOptions mot17;
+  mot17.benchmark = MotBenchmark::kMot17;
+  auto m = EvaluateBoxes(gt, res, mot17);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->num_gt_dets, 1);   // only the considered pedestrian
+  EXPECT_EQ(m->num_res_dets, 3);  // result 20 on the distractor is removed
+  EXPECT_EQ(m->clear.tp, 1);
+  EXPECT_EQ(m->clear.fp, 2);  // 30 (on a zero-marked box) and 40
+  EXPECT_EQ(m->clear.fn, 0);
+  // MOT15 conventions ignore classes: person 2 counts, nothing is removed from the results.
+  m = EvaluateBoxes(gt, res);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->num_gt_dets, 2);
+  EXPECT_EQ(m->clear.tp, 2);
+  EXPECT_EQ(m->clear.fp, 2);
+  EXPECT_EQ(ParseMotBenchmark("MOT20").value(), MotBenchmark::kMot20);
+  EXPECT_EQ(ParseMotBenchmark("MOT16").value(), MotBenchmark::kMot17);
+  EXPECT_EQ(ParseMotBenchmark("KITTI").status().message(), "unknown benchmark 'KITTI' (MOT15, MOT16, MOT17 or MOT20)");
+}
+
 TEST(BoxIouTest, TrackEvalConvention) {
   EXPECT_NEAR(BoxIou({0, 0, 10, 10}, {5, 0, 10, 10}), 50.0 / 150, kTol);
   EXPECT_NEAR(BoxIou({0, 0, 10, 10}, {0, 0, 10, 10}), 1.0, kTol);

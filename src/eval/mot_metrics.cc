@@ -271,6 +271,7 @@ HotaMetrics ComputeHota(const std::vector<EvalFrame>& frames) {
     for (size_t g = 0; g < gt.size(); ++g) {
       for (size_t r = 0; r < res.size(); ++r) {
         double s = sim(t, g, r);
+        if (s <= 0) continue;  // adds nothing (TrackEval adds 0)
         double denom = col_sum[r] + row_sum[g] - s;
         if (denom > kEps) potential[PairKey(gt[g], res[r])] += s / denom;
       }
@@ -302,7 +303,10 @@ HotaMetrics ComputeHota(const std::vector<EvalFrame>& frames) {
     }
     cost.assign(static_cast<size_t>(ng) * nr, 0.0);
     for (int g = 0; g < ng; ++g) {
-      for (int r = 0; r < nr; ++r) cost[static_cast<size_t>(g) * nr + r] = -(alignment(gt[g], res[r]) * sim(t, g, r));
+      for (int r = 0; r < nr; ++r) {
+        const double s = sim(t, g, r);
+        if (s > 0) cost[static_cast<size_t>(g) * nr + r] = -(alignment(gt[g], res[r]) * s);
+      }
     }
     const std::vector<std::pair<int, int>> pairs = SolveAssignment(cost, ng, nr);
     for (int a = 0; a < kA; ++a) {

@@ -97,6 +97,26 @@ TEST(ClearTest, ThresholdDecidesMatches) {
   EXPECT_EQ(c.idsw, 1);
 }
 
+TEST(ClearTest, FrameWithoutResultsKeepsPreviousMatchAsTrackEval) {
+  // Frame 2 has no results at all: TrackEval skips it without clearing "matched in the previous frame", so in
+  // frame 3 the old pair (1,10) keeps its bonus over the more similar 20, and no fragment is counted.
+  std::vector<EvalFrame> gap = {{{1}, {10}, {0.9}}, {{1}, {}, {}}, {{1}, {10, 20}, {0.55, 0.95}}};
+  ClearMetrics c = ComputeClear(gap, 0.5);
+  EXPECT_EQ(c.tp, 2);
+  EXPECT_EQ(c.fn, 1);
+  EXPECT_EQ(c.fp, 1);
+  EXPECT_EQ(c.idsw, 0);
+  EXPECT_EQ(c.frag, 0);
+  // With an unrelated result in frame 2 the previous match is cleared: 20 wins, an ID switch and a fragment.
+  gap[1] = {{1}, {30}, {0.0}};
+  c = ComputeClear(gap, 0.5);
+  EXPECT_EQ(c.tp, 2);
+  EXPECT_EQ(c.fn, 1);
+  EXPECT_EQ(c.fp, 2);
+  EXPECT_EQ(c.idsw, 1);
+  EXPECT_EQ(c.frag, 1);
+}
+
 TEST(HotaTest, AlphaThresholdsAndLocalisation) {
   // Alignment favours 10 in frame 2 (0.527 x 0.57 > 0.261 x 0.93).
   HotaMetrics h = ComputeHota(KeepPreviousMatch());

@@ -118,4 +118,11 @@ nlohmann::json MetricsToJson(const MotMetrics& m) {
   return j;
 }
 
+nlohmann::json GroundMetricsToJson(const MotMetrics& m, double threshold_m) {
+  nlohmann::json j = MetricsToJson(m);
+  j["clear"]["MOTP_m"] = MeanMatchDistance(m.clear, threshold_m);
+  j["threshold_m"] = threshold_m;
+  return j;
+}
+
 }  // namespace didban::eval

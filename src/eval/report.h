@@ -39,6 +39,9 @@ TableColumns GroundSummaryColumns(const MotMetrics& m, double threshold_m);
 // in percent at full precision, counts as integers.
 nlohmann::json MetricsToJson(const MotMetrics& m);
 
+// MetricsToJson plus "clear"."MOTP_m": the mean match distance in metres, and "threshold_m".
+nlohmann::json GroundMetricsToJson(const MotMetrics& m, double threshold_m);
+
 }  // namespace didban::eval
 
 #endif  // DIDBAN_EVAL_REPORT_H_

@@ -39,5 +39,15 @@ TEST(MetricsToJsonTest, HoldsEveryFamily) {
   EXPECT_EQ(j["hota"]["per_alpha"]["TP"][18], 4);
 }
 
+TEST(GroundMetricsToJsonTest, AddsMeanDistance) {
+  MotMetrics m;
+  m.clear.tp = 4;
+  m.clear.motp = 0.75;  // mean similarity 1 - d / 2 m
+  nlohmann::json j = GroundMetricsToJson(m, 2.0);
+  EXPECT_EQ(j["clear"]["MOTP_m"], 0.5);
+  EXPECT_EQ(j["threshold_m"], 2.0);
+  EXPECT_EQ(GroundSummaryColumns(m, 2.0)[2], (std::pair<std::string, std::string>("MOTP(m)", "0.500")));
+}
+
 }  // namespace
 }  // namespace didban::eval

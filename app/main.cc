@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
   try {
     root.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return root.exit(e);
+    // --help and --version print and exit 0; every other usage error exits 2.
+    return root.exit(e) == 0 ? 0 : 2;
   }
   return exit_code;
 }

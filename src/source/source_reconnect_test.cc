@@ -83,6 +83,7 @@ class StreamServer {
                                      "-stream_loop", "-1",       "-i",           video,       "-an",   "-c:v",
                                      "copy",         "-f",       "mpegts",       "-listen",   "1",     url};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     if (posix_spawnp(&pid_, "ffmpeg", nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;

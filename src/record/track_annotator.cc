@@ -54,12 +54,24 @@ cv::Scalar TrackColor(int64_t track_id) {
   double v = 255.0, p = 40.0, q = 255.0 * (1.0 - f) + 40.0 * f, t = 40.0 * (1.0 - f) + 255.0 * f;
   double r = 0, g = 0, b = 0;
   switch (sector % 6) {
-    case 0: r = v, g = t, b = p; break;
-    case 1: r = q, g = v, b = p; break;
-    case 2: r = p, g = v, b = t; break;
-    case 3: r = p, g = q, b = v; break;
-    case 4: r = t, g = p, b = v; break;
-    default: r = v, g = p, b = q; break;
+    case 0:
+      r = v, g = t, b = p;
+      break;
+    case 1:
+      r = q, g = v, b = p;
+      break;
+    case 2:
+      r = p, g = v, b = t;
+      break;
+    case 3:
+      r = p, g = q, b = v;
+      break;
+    case 4:
+      r = t, g = p, b = v;
+      break;
+    default:
+      r = v, g = p, b = q;
+      break;
   }
   return cv::Scalar(std::round(b), std::round(g), std::round(r));
 }

@@ -33,8 +33,8 @@ TEST(TrailHistoryTest, KeepsTheLastPointsAndForgetsVanishedTracks) {
   EXPECT_DOUBLE_EQ(trails.Trail(1).back().x, 45.0);
   EXPECT_DOUBLE_EQ(trails.Trail(1).back().y, 20.0);
   EXPECT_EQ(trails.TrackCount(), 2u);
-  trails.Update(Snapshot({MakeTrack(2, {0, 0, 4, 4}), MakeTrack(1, {0, 0, 1, 1}, ObjectClass::kCar,
-                                                                  TrackState::kRemoved)}));
+  trails.Update(
+      Snapshot({MakeTrack(2, {0, 0, 4, 4}), MakeTrack(1, {0, 0, 1, 1}, ObjectClass::kCar, TrackState::kRemoved)}));
   EXPECT_EQ(trails.TrackCount(), 1u);
   EXPECT_TRUE(trails.Trail(1).empty());
   EXPECT_EQ(trails.Trail(2).size(), 3u);
@@ -58,8 +58,8 @@ TEST(TrackAnnotatorTest, DrawsOnACopyInTheTrackColour) {
   ASSERT_EQ(out.size(), frame.full.size());
   const cv::Scalar c = TrackColor(7);
   const cv::Vec3b expect(static_cast<uchar>(c[0]), static_cast<uchar>(c[1]), static_cast<uchar>(c[2]));
-  EXPECT_EQ(out.at<cv::Vec3b>(70, 40), expect);  // left edge
-  EXPECT_EQ(out.at<cv::Vec3b>(90, 55), expect);  // bottom edge
+  EXPECT_EQ(out.at<cv::Vec3b>(70, 40), expect);              // left edge
+  EXPECT_EQ(out.at<cv::Vec3b>(90, 55), expect);              // bottom edge
   EXPECT_EQ(out.at<cv::Vec3b>(70, 55), cv::Vec3b(0, 0, 0));  // inside stays clear
   EXPECT_EQ(TrackLabel(MakeTrack(7, {})), "#7 car");
   EXPECT_EQ(TrackLabel(MakeTrack(3, {}, ObjectClass::kUnknown)), "#3 unknown");
@@ -87,8 +87,8 @@ TEST(TrackAnnotatorTest, LostTracksCanBeHidden) {
   AnnotatorOptions options;
   options.draw_lost = false;
   TrackAnnotator annotator(options);
-  cv::Mat out = annotator.Annotate(frame, Snapshot({MakeTrack(2, {10, 10, 30, 30}, ObjectClass::kPerson,
-                                                              TrackState::kLost)}));
+  cv::Mat out =
+      annotator.Annotate(frame, Snapshot({MakeTrack(2, {10, 10, 30, 30}, ObjectClass::kPerson, TrackState::kLost)}));
   EXPECT_EQ(cv::countNonZero(out.reshape(1)), 0);
 }
 

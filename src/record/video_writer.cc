@@ -141,8 +141,8 @@ absl::Status VideoWriter::StartEncoder(int width, int height) {
   m.frame->height = m.enc->height;
   r = av_frame_get_buffer(m.frame, 0);
   if (r < 0) return Error(AvError(r));
-  m.sws = sws_getContext(width, height, AV_PIX_FMT_BGR24, m.enc->width, m.enc->height, AV_PIX_FMT_YUV420P,
-                         SWS_BILINEAR, nullptr, nullptr, nullptr);
+  m.sws = sws_getContext(width, height, AV_PIX_FMT_BGR24, m.enc->width, m.enc->height, AV_PIX_FMT_YUV420P, SWS_BILINEAR,
+                         nullptr, nullptr, nullptr);
   if (m.sws == nullptr) return Error("cannot set up the colour conversion");
   return absl::OkStatus();
 }

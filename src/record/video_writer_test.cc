@@ -90,8 +90,9 @@ TEST(VideoWriterTest, ErrorsNameThePath) {
   std::string dir = didban::testing::MakeTempDir("didban-writer");
   EXPECT_EQ(VideoWriter::Create(dir + "/no/such/dir/out.mp4", VideoWriterOptions{}).status().message(),
             "cannot write video '" + dir + "/no/such/dir/out.mp4': No such file or directory");
-  EXPECT_EQ(VideoWriter::Create(dir + "/out.xyz", VideoWriterOptions{}).status().message(),
-            "cannot write video '" + dir + "/out.xyz': no container format for this file name (use .mp4, .mkv or .avi)");
+  EXPECT_EQ(
+      VideoWriter::Create(dir + "/out.xyz", VideoWriterOptions{}).status().message(),
+      "cannot write video '" + dir + "/out.xyz': no container format for this file name (use .mp4, .mkv or .avi)");
   VideoWriterOptions bad;
   bad.crf = 60;
   EXPECT_EQ(VideoWriter::Create(dir + "/a.mp4", bad).status().message(),

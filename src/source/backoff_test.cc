@@ -14,6 +14,7 @@ TEST(BackoffTest, DoublesUpToTheCapAndResets) {
   o.multiplier = 2.0;
   Backoff b(o);
   std::vector<TimeUs> got;
+  got.reserve(6);
   for (int i = 0; i < 6; ++i) got.push_back(b.NextDelayUs());
   EXPECT_EQ(got, (std::vector<TimeUs>{500'000, 1'000'000, 2'000'000, 4'000'000, 4'000'000, 4'000'000}));
   EXPECT_EQ(b.Attempts(), 6);
@@ -29,6 +30,7 @@ TEST(BackoffTest, FractionalMultiplier) {
   o.multiplier = 1.5;
   Backoff b(o);
   std::vector<TimeUs> got;
+  got.reserve(4);
   for (int i = 0; i < 4; ++i) got.push_back(b.NextDelayUs());
   EXPECT_EQ(got, (std::vector<TimeUs>{1'000, 1'500, 2'250, 3'375}));
 }

@@ -85,12 +85,12 @@ class Scaler {
     bool full_range = in.color_range == AVCOL_RANGE_JPEG;
     AVPixelFormat fmt = PlainFormat(static_cast<AVPixelFormat>(in.format), &full_range);
     int colorspace = in.colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT;
-    std::array<int, 8> key = {in.width, in.height, static_cast<int>(fmt), out->cols, out->rows,
-                              flags,    full_range, colorspace};
+    std::array<int, 8> key = {in.width,   in.height, static_cast<int>(fmt), out->cols, out->rows, flags,
+                              full_range, colorspace};
     if (ctx_ == nullptr || key != key_) {
       sws_freeContext(ctx_);
-      ctx_ = sws_getContext(in.width, in.height, fmt, out->cols, out->rows, AV_PIX_FMT_BGR24, flags, nullptr,
-                            nullptr, nullptr);
+      ctx_ = sws_getContext(in.width, in.height, fmt, out->cols, out->rows, AV_PIX_FMT_BGR24, flags, nullptr, nullptr,
+                            nullptr);
       if (ctx_ == nullptr) return false;
       sws_setColorspaceDetails(ctx_, sws_getCoefficients(colorspace), full_range ? 1 : 0,
                                sws_getCoefficients(SWS_CS_DEFAULT), 0, 0, 1 << 16, 1 << 16);
@@ -381,7 +381,7 @@ FramePtr FfmpegSource::Convert() {
     int sw = options_.max_width;
     int sh = std::max(1, static_cast<int>(std::lround(static_cast<double>(h) * sw / w)));
     frame->image = pool_->Acquire(sh, sw);
-    if (!s.small.Run(in, SWS_AREA, &frame->image)) ++decode_errors_;
+    if (!s.small.Run(in, SWS_FAST_BILINEAR, &frame->image)) ++decode_errors_;
     frame->scale = static_cast<double>(sw) / w;
   } else {
     frame->image = frame->full;

@@ -23,7 +23,7 @@ namespace {
 
 struct Decoded {
   int64_t frames = 0;
-  int width = 0, height = 0;          // of Frame::full
+  int width = 0, height = 0;  // of Frame::full
   int image_width = 0, image_height = 0;
   std::vector<TimeUs> pts;
   bool increasing = true;
@@ -275,8 +275,7 @@ TEST(FfmpegSourceTest, BadInputsGiveClearErrors) {
   std::mt19937 rng(7);
   for (char& c : noise_bytes) c = static_cast<char>(rng() & 0xff);
   std::string noise = WriteBytes(dir, "noise.mp4", noise_bytes);
-  EXPECT_EQ(OpenStatus(noise).message(),
-            "cannot open video '" + noise + "': Invalid data found when processing input");
+  EXPECT_EQ(OpenStatus(noise).message(), "cannot open video '" + noise + "': Invalid data found when processing input");
 
   std::string text = WriteBytes(dir, "notes.avi", "this is not a video\n");
   EXPECT_EQ(OpenStatus(text).message(), "cannot open video '" + text + "': Invalid data found when processing input");
@@ -311,8 +310,7 @@ TEST(FfmpegSourceTest, BadInputsGiveClearErrors) {
 
   SourceOptions bad;
   bad.max_width = -1;
-  EXPECT_EQ(OpenStatus(empty, bad).message(),
-            "video '" + empty + "': source option max_width: must be >= 0, got -1");
+  EXPECT_EQ(OpenStatus(empty, bad).message(), "video '" + empty + "': source option max_width: must be >= 0, got -1");
 
   FfmpegSource unopened(empty, SourceOptions{});
   EXPECT_EQ(unopened.Read().status().message(), "video '" + empty + "': Read() before Open()");

@@ -25,8 +25,7 @@ cv::Mat FramePool::Acquire(int rows, int cols) {
 }
 
 void FramePool::Release(cv::Mat&& mat) {
-  cv::Mat taken = std::move(mat);
-  mat.release();
+  cv::Mat taken = std::move(mat);  // leaves `mat` empty
   // Shared with someone else (a copied cv::Mat header still alive) or not a whole pool buffer: let it go.
   if (taken.empty() || taken.u == nullptr || taken.u->refcount != 1 || taken.type() != CV_8UC3 ||
       !taken.isContinuous()) {

@@ -36,6 +36,7 @@ TEST(FramePoolTest, ReusesReleasedBuffersOfTheSameSize) {
 TEST(FramePoolTest, KeepsAtMostMaxFreeBuffers) {
   auto pool = FramePool::Create(3);
   std::vector<FramePtr> frames;
+  frames.reserve(10);
   for (int i = 0; i < 10; ++i) frames.push_back(MakeFrame(*pool, 8, 8, false));
   EXPECT_EQ(pool->Allocations(), 10);
   frames.clear();

@@ -39,12 +39,12 @@ absl::Status SourceOptions::Validate() const {
 
 absl::StatusOr<SourceOptions> ParseSourceOptions(const nlohmann::json& params) {
   const std::string where = "source";
-  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(
-      params,
-      {"uri", "camera", "max_width", "keep_full", "decode_threads", "live", "sequence_fps", "rtsp_transport",
-       "open_timeout_s", "read_timeout_s", "retry_open", "max_reconnects", "backoff_initial_s", "backoff_max_s",
-       "backoff_multiplier", "backoff_jitter", "pool_size"},
-      where));
+  DIDBAN_RETURN_IF_ERROR(
+      CheckKnownParams(params,
+                       {"uri", "camera", "max_width", "keep_full", "decode_threads", "live", "sequence_fps",
+                        "rtsp_transport", "open_timeout_s", "read_timeout_s", "retry_open", "max_reconnects",
+                        "backoff_initial_s", "backoff_max_s", "backoff_multiplier", "backoff_jitter", "pool_size"},
+                       where));
   SourceOptions o;
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "camera", &o.camera, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_width", &o.max_width, where));
@@ -62,9 +62,9 @@ absl::StatusOr<SourceOptions> ParseSourceOptions(const nlohmann::json& params) {
     const char* key;
     TimeUs* out;
   };
-  for (const Seconds& s : {Seconds{"open_timeout_s", &o.open_timeout_us}, Seconds{"read_timeout_s", &o.read_timeout_us},
-                           Seconds{"backoff_initial_s", &o.backoff.initial_us},
-                           Seconds{"backoff_max_s", &o.backoff.max_us}}) {
+  for (const Seconds& s :
+       {Seconds{"open_timeout_s", &o.open_timeout_us}, Seconds{"read_timeout_s", &o.read_timeout_us},
+        Seconds{"backoff_initial_s", &o.backoff.initial_us}, Seconds{"backoff_max_s", &o.backoff.max_us}}) {
     double seconds = UsToSeconds(*s.out);
     DIDBAN_RETURN_IF_ERROR(ReadParam(params, s.key, &seconds, where));
     *s.out = SecondsToUs(seconds);

@@ -15,30 +15,30 @@ namespace didban::source {
 
 // Capped exponential backoff between reconnect attempts of a live source.
 struct BackoffOptions {
-  TimeUs initial_us = 500'000;   // first delay, microseconds (default 0.5 s)
-  TimeUs max_us = 30'000'000;    // cap on any delay, microseconds (default 30 s)
-  double multiplier = 2.0;       // each delay is the previous one times this (>= 1)
-  double jitter = 0.0;           // random spread as a fraction of the delay, in [0, 1); 0 = off (default)
-  uint64_t jitter_seed = 1;      // seed of the per-instance jitter generator (reproducible tests)
+  TimeUs initial_us = 500'000;  // first delay, microseconds (default 0.5 s)
+  TimeUs max_us = 30'000'000;   // cap on any delay, microseconds (default 30 s)
+  double multiplier = 2.0;      // each delay is the previous one times this (>= 1)
+  double jitter = 0.0;          // random spread as a fraction of the delay, in [0, 1); 0 = off (default)
+  uint64_t jitter_seed = 1;     // seed of the per-instance jitter generator (reproducible tests)
 
   absl::Status Validate() const;
 };
 
 struct SourceOptions {
-  std::string camera;             // Frame::camera; default "" = the input's file name (or host for URLs)
-  int max_width = 0;              // pixels: Frame::image is downscaled to at most this width; 0 = full size
-  bool keep_full = true;          // Frame::full holds the full-resolution frame; false leaves it empty when scaling
-  int decode_threads = 1;         // FFmpeg decoder threads (1 = what we measure against `ffmpeg -threads 1`)
-  bool live = false;              // force live behaviour (reconnect); rtsp/rtmp/http(s)/udp/tcp/srt are always live
-  double sequence_fps = 25.0;     // frames per second of image sequences (`frames/%06d.jpg`), > 0
-  std::string rtsp_transport = "tcp";  // "tcp" or "udp"
+  std::string camera;          // Frame::camera; default "" = the input's file name (or host for URLs)
+  int max_width = 0;           // pixels: Frame::image is downscaled to at most this width; 0 = full size
+  bool keep_full = true;       // Frame::full holds the full-resolution frame; false leaves it empty when scaling
+  int decode_threads = 1;      // FFmpeg decoder threads (1 = what we measure against `ffmpeg -threads 1`)
+  bool live = false;           // force live behaviour (reconnect); rtsp/rtmp/http(s)/udp/tcp/srt are always live
+  double sequence_fps = 25.0;  // frames per second of image sequences (`frames/%06d.jpg`), > 0
+  std::string rtsp_transport = "tcp";   // "tcp" or "udp"
   TimeUs open_timeout_us = 10'000'000;  // connect/open deadline of network inputs, microseconds
   TimeUs read_timeout_us = 10'000'000;  // a network read that stalls longer fails (and reconnects), microseconds
-  bool retry_open = false;        // live only: a failed first Open() retries with backoff instead of failing
-  int max_reconnects = -1;        // live only: consecutive failed attempts before kFailed; -1 = retry forever
-  BackoffOptions backoff;         // delays between reconnect attempts
-  size_t pool_size = 8;           // decoded buffers kept for reuse (per image size), >= 1
-  Clock* clock = nullptr;         // wall/steady time and sleeping; nullptr = SystemClock(). Not owned.
+  bool retry_open = false;              // live only: a failed first Open() retries with backoff instead of failing
+  int max_reconnects = -1;              // live only: consecutive failed attempts before kFailed; -1 = retry forever
+  BackoffOptions backoff;               // delays between reconnect attempts
+  size_t pool_size = 8;                 // decoded buffers kept for reuse (per image size), >= 1
+  Clock* clock = nullptr;               // wall/steady time and sleeping; nullptr = SystemClock(). Not owned.
 
   absl::Status Validate() const;
 };

@@ -37,8 +37,9 @@ TEST(SourceReconnectTest, FollowsTheBackoffScheduleThenFails) {
   absl::StatusOr<FramePtr> frame = source.Read();
   ASSERT_FALSE(frame.ok());
   EXPECT_EQ(frame.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(frame.status().message(), "video '" + uri + "' is unreachable after 4 reconnect attempts: cannot open video '" +
-                                          uri + "': Connection refused");
+  EXPECT_EQ(frame.status().message(), "video '" + uri +
+                                          "' is unreachable after 4 reconnect attempts: cannot open video '" + uri +
+                                          "': Connection refused");
   EXPECT_EQ(source.State(), SourceState::kFailed);
   EXPECT_EQ(clock.NowUs() - 1'000'000'000, 100'000 + 200'000 + 400'000 + 500'000);
   EXPECT_EQ(source.Counters().reconnect_attempts, 4);
@@ -78,10 +79,11 @@ int FreeLocalPort() {
 class StreamServer {
  public:
   StreamServer(const std::string& video, const std::string& url) {
-    std::vector<std::string> args = {"ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "quiet", "-re",
-                                     "-stream_loop", "-1", "-i", video, "-an", "-c:v", "copy", "-f", "mpegts",
-                                     "-listen", "1", url};
+    std::vector<std::string> args = {"ffmpeg",       "-nostdin", "-hide_banner", "-loglevel", "quiet", "-re",
+                                     "-stream_loop", "-1",       "-i",           video,       "-an",   "-c:v",
+                                     "copy",         "-f",       "mpegts",       "-listen",   "1",     url};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     if (posix_spawnp(&pid_, "ffmpeg", nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;

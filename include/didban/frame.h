@@ -15,7 +15,7 @@ namespace didban {
 
 struct Frame {
   std::string camera;  // camera name from the site config (or the input's file name)
-  int64_t index = 0;   // 0-based decode order of this frame within the source's current session
+  int64_t index = 0;   // 0-based order of this frame over the source's life (not reset on reconnect)
   TimeUs pts_us = 0;   // presentation time from the stream, microseconds
   cv::Mat image;       // BGR, 8-bit: the image analysis runs on (possibly downscaled)
   cv::Mat full;        // BGR, 8-bit: the original resolution; shares `image`'s buffer when scale == 1

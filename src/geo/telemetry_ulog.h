@@ -64,7 +64,8 @@ absl::StatusOr<ULogFile> ParseULog(const std::string& bytes, const std::string& 
 // Telemetry from a ULog file: one sample per vehicle_attitude message (quaternion -> yaw/pitch/roll, yaw from north
 // clockwise), with position from vehicle_global_position (lat, lon, alt) interpolated at its time when logged,
 // gimbal orientation from mount_orientation / gimbal_device_attitude_status when logged. Time from the log's first
-// sample. Errors name the file.
+// sample. Position falls back to vehicle_local_position (with a valid reference) and then vehicle_gps_position.
+// Errors name the file.
 absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string& name);
 absl::StatusOr<Telemetry> ReadULogTelemetry(const std::string& path);
 

@@ -96,6 +96,7 @@ absl::StatusOr<TelemetrySample> PoseAtFrame(const Telemetry& telemetry, int64_t 
   const auto& s = telemetry.samples;
   if (s.empty()) return absl::NotFoundError(absl::StrCat(telemetry.source, ": no telemetry samples"));
   if (telemetry.HasFrameNumbers()) {
+    frame += s.front().frame - 1;  // video frame 1 is the first sample's frame number
     auto it = std::lower_bound(s.begin(), s.end(), frame,
                                [](const TelemetrySample& x, int64_t f) { return x.frame < f; });  // first >= frame
     if (it != s.end() && it->frame == frame) return *it;

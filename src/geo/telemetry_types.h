@@ -65,8 +65,9 @@ TelemetrySample InterpolateSamples(const TelemetrySample& a, const TelemetrySamp
 // `max_gap_us`, otherwise NotFound. Errors name the telemetry source.
 absl::StatusOr<TelemetrySample> PoseAtTime(const Telemetry& telemetry, TimeUs t, TimeUs max_gap_us = 2'000'000);
 
-// The pose of video frame `frame` (1-based): when every sample carries a frame number, by frame numbers
-// (interpolated between the neighbouring numbered samples), else at time (frame - 1) / fps. fps <= 0 with
+// The pose of video frame `frame` (1-based): when every sample carries a frame number, by frame numbers, video
+// frame 1 being the first sample's number (DJI FrameCnt may start above 1), interpolated between the neighbouring
+// numbered samples (the result keeps the telemetry's numbering); else at time (frame - 1) / fps. fps <= 0 with
 // unnumbered telemetry is InvalidArgument.
 absl::StatusOr<TelemetrySample> PoseAtFrame(const Telemetry& telemetry, int64_t frame, double fps);
 

@@ -115,7 +115,7 @@ double ULogFile::Value(const std::string& format, const std::string& body, const
     if (f.name != field) continue;
     int elem = BasicTypeSize(f.type);
     if (elem == 0 || index < 0 || index >= std::max(1, f.array_size)) return kNoValue;
-    size_t at = static_cast<size_t>(f.offset + index * elem);
+    size_t at = static_cast<size_t>(f.offset) + static_cast<size_t>(index) * static_cast<size_t>(elem);
     if (at + static_cast<size_t>(elem) > body.size()) return kNoValue;
     return ReadBasic(f.type, body.data() + at);
   }

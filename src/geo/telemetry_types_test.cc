@@ -38,6 +38,14 @@ TEST(TelemetryInterpolationTest, LinearPositionShortestArcAngles) {
   // Clamped within 2 s, refused beyond.
   EXPECT_EQ(PoseAtTime(t, 2'500'000)->lat, 40.001);
   EXPECT_EQ(PoseAtTime(t, 3'500'000).status().message(), "x.srt: time 3.5 s is after the telemetry ends (1 s)");
+  // Numbering that starts above 1 (DJI FrameCnt 218...): video frame 2 is FrameCnt 219.
+  Telemetry late = t;
+  late.samples[0].frame = 218;
+  late.samples[1].frame = 220;
+  auto l = PoseAtFrame(late, 2, 0);
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_EQ(l->frame, 219);
+  EXPECT_EQ(l->time_us, 500'000);
   // Unnumbered telemetry: by time from the frame rate.
   t.samples[0].frame = t.samples[1].frame = -1;
   EXPECT_EQ(PoseAtFrame(t, 2, 0).status().message(),

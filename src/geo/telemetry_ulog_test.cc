@@ -86,7 +86,7 @@ TEST(ULogTest, TelemetryFromAttitudeAndPosition) {
   int with_position = 0;
   for (const TelemetrySample& s : ts->samples) with_position += s.HasPosition() ? 1 : 0;
   EXPECT_EQ(ts->samples.size(), 622u);  // vehicle_attitude messages
-  EXPECT_EQ(with_position, 448);  // the global position is valid for part of the flight only
+  EXPECT_EQ(with_position, 448);        // the global position is valid for part of the flight only
   // The positions match the raw global-position messages.
   const auto& gp = log->data.at({"vehicle_global_position", 0});
   double lat0 = log->Value("vehicle_global_position", gp.front(), "lat");

@@ -1,5 +1,7 @@
 #include "geo/telemetry_ulog.h"
 
+#include <cinttypes>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -32,15 +34,17 @@ TEST(ULogTest, SampleMatchesTheMessageDump) {
   while (std::getline(in, line)) {
     char name[128];
     int multi = 0, size = 0;
-    long long count = 0, total = 0;
-    if (std::sscanf(line.c_str(), " %127s (%d, %d) %lld %lld", name, &multi, &size, &count, &total) != 5) continue;
+    int64_t count = 0, total = 0;
+    if (std::sscanf(line.c_str(), " %127s (%d, %d) %" SCNd64 " %" SCNd64, name, &multi, &size, &count, &total) != 5) {
+      continue;
+    }
     SCOPED_TRACE(name);
     ++rows;
     auto it = log->data.find({name, multi});
     ASSERT_NE(it, log->data.end());
-    EXPECT_EQ(static_cast<long long>(it->second.size()), count);
-    long long bytes = 0;
-    for (const std::string& b : it->second) bytes += static_cast<long long>(b.size());
+    EXPECT_EQ(static_cast<int64_t>(it->second.size()), count);
+    int64_t bytes = 0;
+    for (const std::string& b : it->second) bytes += static_cast<int64_t>(b.size());
     EXPECT_EQ(bytes, total);
     EXPECT_EQ(static_cast<int>(it->second.front().size()), size);
   }

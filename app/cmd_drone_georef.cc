@@ -1,0 +1,110 @@
+// `didban drone georef`: georeferences MOTChallenge pixel tracks from a drone video with its telemetry (DJI SRT,
+// CSV or PX4 ULog) and a camera spec; writes tracks as CSV and GeoJSON and the flight path and frame footprints as
+// GeoJSON and KML. Flags and wiring only; the work is in src/geo (telemetry_georef.h).
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "app/command.h"
+#include "core/mot_format.h"
+#include "geo/telemetry_georef.h"
+
+namespace didban::app {
+namespace {
+
+struct GeorefFlags {
+  std::string telemetry;
+  std::string tracks;
+  std::string camera;
+  double yaw_deg = geo::kNoValue;
+  double fps = 0;
+  double ground_elevation_m = 0;
+  double gimbal_pitch_deg = -90;
+  bool bottom_centre = false;
+  int footprint_step = 30;
+  std::string out;
+};
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "didban drone georef: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+int RunGeoref(const GeorefFlags& f) {
+  auto telemetry = geo::ReadTelemetryFile(f.telemetry);
+  if (!telemetry.ok()) return Fail(telemetry.status());
+  auto rows = ReadMotFile(f.tracks);
+  if (!rows.ok()) return Fail(rows.status());
+  auto camera = geo::ParseCameraSpec(f.camera);
+  if (!camera.ok()) return Fail(camera.status());
+  geo::GeorefOptions o;
+  o.camera = *camera;
+  o.pose.yaw_deg = f.yaw_deg;
+  o.pose.gimbal_pitch_deg = f.gimbal_pitch_deg;
+  o.fps = f.fps;
+  o.ground_elevation_m = f.ground_elevation_m;
+  o.bottom_centre = f.bottom_centre;
+  o.footprint_step = f.footprint_step;
+  auto result = geo::GeorefTracks(*telemetry, *rows, o);
+  if (!result.ok()) return Fail(result.status());
+  std::error_code ec;
+  std::filesystem::create_directories(f.out, ec);
+  if (ec) return Fail(absl::InternalError(absl::StrCat(f.out, ": cannot create the directory: ", ec.message())));
+  for (const auto& [name, text] : {std::pair<std::string, std::string>{"tracks.csv", geo::GeorefCsv(*result)},
+                                   {"tracks.geojson", geo::GeorefTracksGeoJson(*result)},
+                                   {"flight.geojson", geo::FlightGeoJson(*result)},
+                                   {"flight.kml", geo::FlightKml(*result)}}) {
+    absl::Status st = WriteTextFile(f.out + "/" + name, text);
+    if (!st.ok()) return Fail(st);
+  }
+  std::printf("georeferenced %zu of %zu rows (%d above the horizon), %zu telemetry samples (%s), %zu footprints\n",
+              result->points.size(), rows->size(), result->skipped, telemetry->samples.size(),
+              telemetry->format.c_str(), result->footprints.size());
+  return 0;
+}
+
+// The `drone` group is shared with other drone commands: get it or create it.
+CLI::App* DroneGroup(CLI::App& root) {
+  try {
+    return root.get_subcommand("drone");
+  } catch (const CLI::OptionNotFound&) {
+    CLI::App* drone = root.add_subcommand("drone", "Drone video: analysis and georeferencing");
+    drone->require_subcommand(1);
+    return drone;
+  }
+}
+
+void SetupDroneGeoref(CLI::App& root, int* exit_code) {
+  auto flags = std::make_shared<GeorefFlags>();
+  CLI::App* cmd = DroneGroup(root)->add_subcommand(
+      "georef", "Georeference MOTChallenge pixel tracks with drone telemetry and a camera spec");
+  cmd->add_option("--telemetry", flags->telemetry, "Telemetry: DJI .srt, .csv (DJI flight log or plain) or PX4 .ulg")
+      ->required();
+  cmd->add_option("--tracks", flags->tracks, "MOTChallenge tracks (frame,id,x,y,w,h,...) in video pixels")->required();
+  cmd->add_option("--camera", flags->camera,
+                  "Camera spec: width=PX,height=PX and hfov=DEG | sensor=WxH,focal=MM | focal35=MM (docs/drone.md)")
+      ->required();
+  cmd->add_option("--yaw", flags->yaw_deg, "Camera yaw from north clockwise, degrees (overrides the telemetry)");
+  cmd->add_option("--fps", flags->fps, "Video frame rate, for telemetry without frame numbers");
+  cmd->add_option("--ground-elevation", flags->ground_elevation_m,
+                  "Ground elevation relative to the take-off point, metres")
+      ->capture_default_str();
+  cmd->add_option("--gimbal-pitch", flags->gimbal_pitch_deg,
+                  "Camera pitch when the telemetry has none, degrees (-90 = nadir)")
+      ->capture_default_str();
+  cmd->add_flag("--bottom-centre", flags->bottom_centre,
+                "Project the box bottom centre (oblique views) instead of the box centre");
+  cmd->add_option("--footprint-step", flags->footprint_step, "A footprint every N frames")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--out", flags->out, "Output directory (tracks.csv, tracks.geojson, flight.geojson, flight.kml)")
+      ->required();
+  cmd->callback([flags, exit_code] { *exit_code = RunGeoref(*flags); });
+}
+
+}  // namespace
+
+DIDBAN_REGISTER_COMMAND(drone_georef, SetupDroneGeoref);
+
+}  // namespace didban::app

@@ -1,0 +1,164 @@
+#include "geo/telemetry_georef.h"
+
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_format.h"
+
+namespace didban::geo {
+namespace {
+
+using json = nlohmann::json;
+
+double SampleHeight(const TelemetrySample& s, const DronePoseOptions& pose) {
+  if (pose.altitude != DronePoseOptions::Altitude::kAbsolute && HasValue(s.rel_alt_m)) {
+    return pose.takeoff_elevation_m + s.rel_alt_m;
+  }
+  return HasValue(s.abs_alt_m) ? s.abs_alt_m : 0.0;
+}
+
+// Rounds to 2 decimals' worth and drops the sign of zero, so that tiny negatives print as 0.00.
+double Tidy(double v) { return std::abs(v) < 0.005 ? 0.0 : v; }
+
+json Ring(const LocalFrame& frame, const std::vector<Point2>& poly) {
+  json ring = json::array();
+  for (const LatLon& ll : ToLatLon(frame, poly)) ring.push_back({ll.lon, ll.lat});
+  if (!poly.empty()) ring.push_back(ring.front());
+  return json::array({ring});
+}
+
+// Number of video frames the telemetry spans.
+int64_t FrameSpan(const Telemetry& t, double fps) {
+  if (t.samples.empty()) return 0;
+  if (t.HasFrameNumbers()) return t.samples.back().frame - t.samples.front().frame + 1;
+  if (fps <= 0) return 0;
+  return static_cast<int64_t>(UsToSeconds(t.samples.back().time_us) * fps) + 1;
+}
+
+}  // namespace
+
+absl::Status GeorefOptions::Validate() const {
+  DIDBAN_RETURN_IF_ERROR(camera.Validate());
+  DIDBAN_RETURN_IF_ERROR(pose.Validate());
+  if (fps < 0 || !std::isfinite(fps)) return absl::InvalidArgumentError("fps must be >= 0");
+  if (footprint_step < 1) return absl::InvalidArgumentError("footprint step must be >= 1");
+  if (!std::isfinite(ground_elevation_m)) return absl::InvalidArgumentError("ground elevation must be finite");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<GeorefResult> GeorefTracks(const Telemetry& telemetry, const std::vector<MotRow>& rows,
+                                          const GeorefOptions& options) {
+  DIDBAN_RETURN_IF_ERROR(options.Validate());
+  int first = telemetry.FirstWithPosition();
+  if (first < 0) return absl::InvalidArgumentError(absl::StrCat(telemetry.source, ": the telemetry has no positions"));
+  GeorefResult out;
+  if (telemetry.home_lat && telemetry.home_lon) {
+    out.frame = LocalFrame(*telemetry.home_lat, *telemetry.home_lon);
+  } else {
+    out.frame = LocalFrame(telemetry.samples[first].lat, telemetry.samples[first].lon);
+  }
+  auto camera_at = [&](int64_t frame) -> absl::StatusOr<std::pair<PinholeCamera, TimeUs>> {
+    auto pose = PoseAtFrame(telemetry, frame, options.fps);
+    if (!pose.ok())
+      return absl::Status(pose.status().code(), absl::StrCat("frame ", frame, ": ", pose.status().message()));
+    auto cam = CameraFromTelemetry(*pose, options.camera, out.frame, options.pose);
+    if (!cam.ok())
+      return absl::Status(cam.status().code(), absl::StrCat("frame ", frame, ": ", cam.status().message()));
+    return std::make_pair(*cam, pose->time_us);
+  };
+  for (const auto& [frame, frame_rows] : GroupByFrame(rows)) {
+    DIDBAN_ASSIGN_OR_RETURN(auto cam, camera_at(frame));
+    for (const MotRow& r : frame_rows) {
+      Point2 px = options.bottom_centre ? r.box.BottomCenter() : r.box.Center();
+      auto g = cam.first.PixelToGround(px, options.ground_elevation_m);
+      if (!g) {
+        ++out.skipped;
+        continue;
+      }
+      LatLon ll = out.frame.ToLatLon((*g)[0], (*g)[1]);
+      out.points.push_back({frame, cam.second, r.id, ll.lat, ll.lon, (*g)[0], (*g)[1]});
+    }
+  }
+  // Flight path, thinned to about 5000 points.
+  size_t stride = std::max<size_t>(1, telemetry.samples.size() / 5000);
+  for (size_t i = 0; i < telemetry.samples.size(); i += stride) {
+    if (telemetry.samples[i].HasPosition()) out.path.push_back(telemetry.samples[i]);
+  }
+  if (!telemetry.samples.back().HasPosition() || (telemetry.samples.size() - 1) % stride != 0) {
+    if (telemetry.samples.back().HasPosition()) out.path.push_back(telemetry.samples.back());
+  }
+  // Footprints every footprint_step frames over the telemetry (frames without a usable pose are left out).
+  int64_t span = FrameSpan(telemetry, options.fps);
+  for (int64_t f = 1; f <= span; f += options.footprint_step) {
+    auto cam = camera_at(f);
+    if (!cam.ok()) continue;
+    std::vector<Point2> poly = GroundFootprint(cam->first, options.ground_elevation_m, options.footprint);
+    if (!poly.empty()) out.footprints.push_back({static_cast<int>(f), std::move(poly)});
+  }
+  return out;
+}
+
+std::string GeorefCsv(const GeorefResult& result) {
+  std::string out = "frame,time,id,lat,lon,x,y\n";
+  for (const GeorefPoint& p : result.points) {
+    absl::StrAppend(&out, absl::StrFormat("%d,%.3f,%d,%.8f,%.8f,%.2f,%.2f\n", p.frame, UsToSeconds(p.time_us), p.id,
+                                          p.lat, p.lon, Tidy(p.x), Tidy(p.y)));
+  }
+  return out;
+}
+
+std::string GeorefTracksGeoJson(const GeorefResult& result) {
+  std::map<int64_t, std::vector<const GeorefPoint*>> by_id;
+  for (const GeorefPoint& p : result.points) by_id[p.id].push_back(&p);
+  json features = json::array();
+  for (const auto& [id, pts] : by_id) {
+    json coords = json::array();
+    for (const GeorefPoint* p : pts) coords.push_back({p->lon, p->lat});
+    json geometry = pts.size() == 1 ? json{{"type", "Point"}, {"coordinates", coords[0]}}
+                                    : json{{"type", "LineString"}, {"coordinates", coords}};
+    features.push_back(
+        {{"type", "Feature"},
+         {"properties", {{"id", id}, {"first_frame", pts.front()->frame}, {"last_frame", pts.back()->frame}}},
+         {"geometry", geometry}});
+  }
+  return json{{"type", "FeatureCollection"}, {"features", features}}.dump() + "\n";
+}
+
+std::string FlightGeoJson(const GeorefResult& result) {
+  json features = json::array();
+  json line = json::array();
+  for (const TelemetrySample& s : result.path) line.push_back({s.lon, s.lat, SampleHeight(s, {})});
+  features.push_back({{"type", "Feature"},
+                      {"properties", {{"kind", "flight_path"}}},
+                      {"geometry", {{"type", "LineString"}, {"coordinates", line}}}});
+  for (const FrameFootprint& f : result.footprints) {
+    features.push_back({{"type", "Feature"},
+                        {"properties", {{"kind", "footprint"}, {"frame", f.frame}}},
+                        {"geometry", {{"type", "Polygon"}, {"coordinates", Ring(result.frame, f.polygon)}}}});
+  }
+  return json{{"type", "FeatureCollection"}, {"features", features}}.dump() + "\n";
+}
+
+std::string FlightKml(const GeorefResult& result) {
+  std::string out =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\">\n<Document>\n"
+      "<name>didban drone flight</name>\n<Placemark><name>flight path</name><LineString>"
+      "<altitudeMode>relativeToGround</altitudeMode><coordinates>";
+  for (const TelemetrySample& s : result.path) {
+    absl::StrAppend(&out, absl::StrFormat("%.8f,%.8f,%.2f ", s.lon, s.lat, SampleHeight(s, {})));
+  }
+  absl::StrAppend(&out, "</coordinates></LineString></Placemark>\n");
+  for (const FrameFootprint& f : result.footprints) {
+    absl::StrAppend(&out, "<Placemark><name>frame ", f.frame,
+                    "</name><Polygon><outerBoundaryIs><LinearRing><coordinates>");
+    std::vector<LatLon> lls = ToLatLon(result.frame, f.polygon);
+    if (!lls.empty()) lls.push_back(lls.front());
+    for (const LatLon& ll : lls) absl::StrAppend(&out, absl::StrFormat("%.8f,%.8f,0 ", ll.lon, ll.lat));
+    absl::StrAppend(&out, "</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>\n");
+  }
+  absl::StrAppend(&out, "</Document>\n</kml>\n");
+  return out;
+}
+
+}  // namespace didban::geo

@@ -1,0 +1,126 @@
+#include "geo/telemetry_types.h"
+
+#include <gtest/gtest.h>
+
+#include "geo/telemetry_csv.h"
+
+namespace didban::geo {
+namespace {
+
+TelemetrySample Sample(TimeUs t, int64_t frame, double lat, double yaw) {
+  TelemetrySample s;
+  s.time_us = t;
+  s.frame = frame;
+  s.lat = lat;
+  s.lon = 10;
+  s.rel_alt_m = 50;
+  s.yaw_deg = yaw;
+  return s;
+}
+
+TEST(TelemetryInterpolationTest, LinearPositionShortestArcAngles) {
+  Telemetry t;
+  t.source = "x.srt";
+  t.samples = {Sample(0, 1, 40.0, 350), Sample(1'000'000, 3, 40.001, 10)};
+  auto p = PoseAtTime(t, 500'000);
+  ASSERT_TRUE(p.ok());
+  EXPECT_NEAR(p->lat, 40.0005, 1e-12);
+  EXPECT_NEAR(p->yaw_deg, 0.0, 1e-9);  // not 180
+  auto q = PoseAtTime(t, 250'000);
+  EXPECT_NEAR(q->yaw_deg, -5.0, 1e-9);
+  // By frame number: frame 2 lies half-way between frames 1 and 3.
+  auto f = PoseAtFrame(t, 2, 0);
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->time_us, 500'000);
+  EXPECT_EQ(f->frame, 2);
+  EXPECT_NEAR(f->lat, 40.0005, 1e-12);
+  EXPECT_EQ(PoseAtFrame(t, 5, 0).status().message(), "x.srt: frame 5 is outside the telemetry's frames 1..3");
+  // Clamped within 2 s, refused beyond.
+  EXPECT_EQ(PoseAtTime(t, 2'500'000)->lat, 40.001);
+  EXPECT_EQ(PoseAtTime(t, 3'500'000).status().message(), "x.srt: time 3.5 s is after the telemetry ends (1 s)");
+  // Numbering that starts above 1 (DJI FrameCnt 218...): video frame 2 is FrameCnt 219.
+  Telemetry late = t;
+  late.samples[0].frame = 218;
+  late.samples[1].frame = 220;
+  auto l = PoseAtFrame(late, 2, 0);
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_EQ(l->frame, 219);
+  EXPECT_EQ(l->time_us, 500'000);
+  // Unnumbered telemetry: by time from the frame rate.
+  t.samples[0].frame = t.samples[1].frame = -1;
+  EXPECT_EQ(PoseAtFrame(t, 2, 0).status().message(),
+            "x.srt: telemetry has no frame numbers; a frame rate (fps) is needed");
+  auto g = PoseAtFrame(t, 16, 30);  // 0.5 s
+  ASSERT_TRUE(g.ok());
+  EXPECT_NEAR(g->lat, 40.0005, 1e-12);
+}
+
+TEST(TelemetryInterpolationTest, MissingFieldsComeFromTheOtherSide) {
+  TelemetrySample a = Sample(0, -1, 1, kNoValue);
+  TelemetrySample b = Sample(10, -1, 2, 30);
+  TelemetrySample m = InterpolateSamples(a, b, 5);
+  EXPECT_EQ(m.yaw_deg, 30);
+  EXPECT_EQ(m.lat, 1.5);
+  EXPECT_TRUE(std::isnan(m.gimbal_pitch_deg));
+}
+
+TEST(TelemetryCsvTest, PlainCsv) {
+  auto t = ParseTelemetryCsv(
+      "time_s,lat,lon,alt_m,yaw_deg,pitch_deg,roll_deg,gimbal_pitch_deg,gimbal_yaw_deg,extra\n"
+      "0.0,47.1,8.2,100,90,1,2,-90,91,x\n"
+      "0.5,47.2,8.3,101,,,,-80,,y\n",
+      "t.csv");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->format, "csv");
+  ASSERT_EQ(t->samples.size(), 2u);
+  EXPECT_EQ(t->samples[1].time_us, 500000);
+  EXPECT_EQ(t->samples[0].gimbal_yaw_deg, 91);
+  EXPECT_EQ(t->samples[1].rel_alt_m, 101);
+  EXPECT_TRUE(std::isnan(t->samples[1].yaw_deg));
+  EXPECT_EQ(t->samples[1].line, 3);
+  // Round trip through the writer.
+  auto back = ParseTelemetryCsv(FormatTelemetryCsv(*t), "back.csv");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->samples[1].gimbal_pitch_deg, -80);
+  EXPECT_EQ(back->samples[0].lat, 47.1);
+}
+
+TEST(TelemetryCsvTest, DjiFlightLogWithFeetAndVideoFlag) {
+  auto t = ParseTelemetryCsv(
+      "time(millisecond),datetime(utc),latitude,longitude,height_above_takeoff(feet),altitude_above_seaLevel(feet),"
+      " compass_heading(degrees), pitch(degrees), roll(degrees),gimbal_heading(degrees),gimbal_pitch(degrees),"
+      "isVideo\n"
+      "0,2020-01-01 10:00:00,47.1,8.2,0,1000,10,0,0,10,0,0\n"
+      "100,2020-01-01 10:00:00,47.1,8.2,100,1100,20,0,0,20,-90,1\n"
+      "200,2020-01-01 10:00:00,47.2,8.2,200,1200,30,0,0,30,-90,1\n"
+      "300,2020-01-01 10:00:00,47.3,8.2,300,1300,40,0,0,40,-90,0\n",
+      "log.csv");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->format, "dji-csv");
+  ASSERT_EQ(t->samples.size(), 2u);
+  EXPECT_EQ(t->samples[0].time_us, 0);
+  EXPECT_EQ(t->samples[1].time_us, 100000);
+  EXPECT_NEAR(t->samples[0].rel_alt_m, 30.48, 1e-12);
+  EXPECT_NEAR(t->samples[1].abs_alt_m, 1200 * 0.3048, 1e-12);
+  EXPECT_EQ(t->samples[0].yaw_deg, 20);
+  EXPECT_EQ(t->samples[0].gimbal_pitch_deg, -90);
+}
+
+TEST(TelemetryCsvTest, ExactErrors) {
+  EXPECT_EQ(ParseTelemetryCsv("lat,lon\n1,2\n", "a.csv").status().message(),
+            "a.csv:1: missing time column (time_s, time_ms, time(millisecond) or time_us)");
+  EXPECT_EQ(ParseTelemetryCsv("time_s,lat\n1,2\n", "a.csv").status().message(),
+            "a.csv:1: missing latitude/longitude columns (lat, lon or latitude, longitude)");
+  EXPECT_EQ(ParseTelemetryCsv("time_s,lat,lon\n0,1,2\n1,1x,2\n", "a.csv").status().message(),
+            "a.csv:3: column 'lat': not a number: '1x'");
+  EXPECT_EQ(ParseTelemetryCsv("time_s,lat,lon\n0,1,2\n1,1\n", "a.csv").status().message(),
+            "a.csv:3: expected 3 columns, got 2");
+  EXPECT_EQ(ParseTelemetryCsv("time_s,lat,lon\n1,1,2\n0,1,2\n", "a.csv").status().message(),
+            "a.csv:3: time goes backwards (0 s after 1 s)");
+  EXPECT_EQ(ParseTelemetryCsv("", "a.csv").status().message(), "a.csv: empty file (expected a CSV header)");
+  EXPECT_EQ(ParseTelemetryCsv("time_s,lat,lon\n", "a.csv").status().message(),
+            "a.csv:1: no data rows after the header");
+}
+
+}  // namespace
+}  // namespace didban::geo

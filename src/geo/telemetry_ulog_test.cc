@@ -1,0 +1,129 @@
+#include "geo/telemetry_ulog.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "core/mot_format.h"
+#include "testing/data.h"
+
+namespace didban::geo {
+namespace {
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Every message of the published dump (sample_info.txt: "name (multi id, size) count total") matches ours.
+TEST(ULogTest, SampleMatchesTheMessageDump) {
+  DIDBAN_REQUIRE_DATA(path, "drone/px4_ulog/sample.ulg");
+  DIDBAN_REQUIRE_DATA(info_path, "drone/px4_ulog/sample_info.txt");
+  auto log = ParseULog(ReadBytes(path), "sample.ulg");
+  ASSERT_TRUE(log.ok()) << log.status();
+  auto info = ReadTextFile(info_path);
+  ASSERT_TRUE(info.ok());
+  std::istringstream in(*info);
+  std::string line;
+  int rows = 0;
+  while (std::getline(in, line)) {
+    char name[128];
+    int multi = 0, size = 0;
+    int64_t count = 0, total = 0;
+    if (std::sscanf(line.c_str(), " %127s (%d, %d) %" SCNd64 " %" SCNd64, name, &multi, &size, &count, &total) != 5) {
+      continue;
+    }
+    SCOPED_TRACE(name);
+    ++rows;
+    auto it = log->data.find({name, multi});
+    ASSERT_NE(it, log->data.end());
+    EXPECT_EQ(static_cast<int64_t>(it->second.size()), count);
+    int64_t bytes = 0;
+    for (const std::string& b : it->second) bytes += static_cast<int64_t>(b.size());
+    EXPECT_EQ(bytes, total);
+    EXPECT_EQ(static_cast<int>(it->second.front().size()), size);
+  }
+  EXPECT_EQ(rows, 15);
+  EXPECT_EQ(log->data.size(), 15u);
+  // Header of the dump: start 0:01:52, duration 0:01:08, 4 dropouts (0.1 s total).
+  EXPECT_EQ(log->start_timestamp_us / 1'000'000, 112u);
+  EXPECT_EQ((log->last_timestamp_us - log->start_timestamp_us) / 1'000'000, 68u);
+  EXPECT_EQ(log->dropouts, 4);
+  EXPECT_EQ(log->dropout_ms / 100, 1u);
+  EXPECT_EQ(log->info.at("sys_name"), "PX4");
+  EXPECT_EQ(log->info.at("ver_hw"), "AUAV_X21");
+  EXPECT_EQ(log->info.at("ver_sw"), "fd483321a5cf50ead91164356d15aa474643aa73");
+  // sample_messages.txt: four "no barometer" errors at 0:02:38, 0:02:42, 0:02:51, 0:02:56.
+  ASSERT_EQ(log->messages.size(), 4u);
+  const uint64_t seconds[] = {158, 162, 171, 176};
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(log->messages[i].level, 3);
+    EXPECT_EQ(log->messages[i].timestamp_us / 1'000'000, seconds[i]);
+    EXPECT_EQ(log->messages[i].text, "[sensors] no barometer found on /dev/baro0 (2)");
+  }
+}
+
+TEST(ULogTest, TelemetryFromAttitudeAndPosition) {
+  DIDBAN_REQUIRE_DATA(path, "drone/px4_ulog/sample.ulg");
+  auto t = ReadULogTelemetry(path);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->format, "px4-ulog");
+  ASSERT_EQ(t->samples.size(), 6461u);  // one per vehicle_attitude message
+  EXPECT_EQ(t->samples.front().time_us, 0);
+  for (const TelemetrySample& s : t->samples) {
+    ASSERT_TRUE(HasValue(s.yaw_deg));
+    ASSERT_GE(s.yaw_deg, -180.0);
+    ASSERT_LE(s.yaw_deg, 180.0);
+    ASSERT_LE(std::abs(s.pitch_deg), 90.0);
+  }
+  DIDBAN_REQUIRE_DATA(events, "drone/px4_ulog/sample_px4_events.ulg");
+  auto log = ParseULog(ReadBytes(events), "events.ulg");
+  ASSERT_TRUE(log.ok()) << log.status();
+  auto ts = ULogToTelemetry(*log, "events.ulg");
+  ASSERT_TRUE(ts.ok()) << ts.status();
+  ASSERT_FALSE(ts->samples.empty());
+  int with_position = 0;
+  for (const TelemetrySample& s : ts->samples) with_position += s.HasPosition() ? 1 : 0;
+  EXPECT_EQ(ts->samples.size(), 622u);  // vehicle_attitude messages
+  EXPECT_EQ(with_position, 448);        // the global position is valid for part of the flight only
+  // The positions match the raw global-position messages.
+  const auto& gp = log->data.at({"vehicle_global_position", 0});
+  double lat0 = log->Value("vehicle_global_position", gp.front(), "lat");
+  EXPECT_GT(std::abs(lat0), 0.0);
+  bool found = false;
+  for (const TelemetrySample& s : ts->samples) found = found || std::abs(s.lat - lat0) < 1e-5;
+  EXPECT_TRUE(found);
+  // Without global positions: the GPS receiver's (sample_log_small.ulg).
+  DIDBAN_REQUIRE_DATA(small, "drone/px4_ulog/sample_log_small.ulg");
+  auto tsmall = ReadULogTelemetry(small);
+  ASSERT_TRUE(tsmall.ok()) << tsmall.status();
+  EXPECT_EQ(tsmall->samples.size(), 1298u);
+  EXPECT_GE(tsmall->FirstWithPosition(), 0);
+}
+
+TEST(ULogTest, CorruptedInputsAreErrors) {
+  EXPECT_EQ(ParseULog("not a log at all", "x.ulg").status().message(), "x.ulg: not a ULog file (bad magic)");
+  DIDBAN_REQUIRE_DATA(path, "drone/px4_ulog/sample.ulg");
+  std::string bytes = ReadBytes(path);
+  // A log cut in the middle keeps its complete messages.
+  auto cut = ParseULog(bytes.substr(0, bytes.size() / 2), "cut.ulg");
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  EXPECT_LT(cut->data.at({"vehicle_attitude", 0}).size(), 6461u);
+  // A data message whose msg_id was never subscribed.
+  std::string bad = bytes.substr(0, 16);
+  bad += std::string(
+      "\x02\x00"
+      "D"
+      "\x63\x00",
+      5);
+  EXPECT_EQ(ParseULog(bad, "bad.ulg").status().message(), "bad.ulg: byte 16: data for unknown msg_id 99");
+  EXPECT_EQ(ReadULogTelemetry("/nonexistent.ulg").status().message(), "/nonexistent.ulg: cannot open");
+}
+
+}  // namespace
+}  // namespace didban::geo

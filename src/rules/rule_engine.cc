@@ -69,6 +69,9 @@ absl::StatusOr<std::unique_ptr<RuleEngine>> RuleEngine::Create(std::string camer
     if (!bound.ok()) return prefixed(bound);
     engine->rules_.push_back(std::move(*rule));
   }
+  if (engine->calibration_.pinhole) {
+    engine->SetImageSize(engine->calibration_.pinhole->width, engine->calibration_.pinhole->height);
+  }
   return engine;
 }
 
@@ -98,8 +101,11 @@ FrameInput RuleEngine::Prepare(const TrackSnapshot& snapshot) {
     tv.object_class = t.object_class;
     tv.pixel = calibration_.ReferencePixel(t.box);
     tv.ground = calibration_.PixelToGround(tv.pixel);
+    bool clipped = width_ > 0 && height_ > 0 &&
+                   (t.box.x <= o_.border_px || t.box.y <= o_.border_px || t.box.Right() >= width_ - o_.border_px ||
+                    t.box.Bottom() >= height_ - o_.border_px);
     if (tv.ground) {
-      it->second.trajectory.Add(snapshot.time_us, *tv.ground);
+      if (!clipped) it->second.trajectory.Add(snapshot.time_us, *tv.ground);
       tv.trajectory = &it->second.trajectory;
       tv.velocity = tv.trajectory->Velocity(window, span);
     }
@@ -157,7 +163,8 @@ void RuleEngine::EndTrack(int64_t track_id, TimeUs time_us, std::vector<Event>* 
   Publish(events, first_new);
 }
 
-absl::Status RuleEngine::Consume(const FramePtr& /*frame*/, const TrackSnapshot& tracks, std::vector<Event>* events) {
+absl::Status RuleEngine::Consume(const FramePtr& frame, const TrackSnapshot& tracks, std::vector<Event>* events) {
+  if (frame != nullptr && !frame->image.empty()) SetImageSize(frame->image.cols, frame->image.rows);
   Process(tracks, events);
   return absl::OkStatus();
 }

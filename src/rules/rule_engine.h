@@ -22,6 +22,8 @@ struct RuleEngineOptions {
   double min_velocity_span_s = 0.4;            // the velocity needs samples spanning at least this, seconds
   double trajectory_horizon_s = 5.0;           // ground history kept per track, seconds
   size_t max_tracks = 4096;                    // per-track state beyond this evicts the stalest track
+  float border_px = 2;  // boxes this close to the image border are clipped: their ground points do not enter the
+                        // trajectories (speeds), pixels
   IntervalStatsOptions stats;
 
   absl::Status Validate() const;
@@ -54,6 +56,12 @@ class RuleEngine final : public FrameSink {
   // Ends one track now (e.g. from Tracker::Removed()).
   void EndTrack(int64_t track_id, TimeUs time_us, std::vector<Event>* events);
 
+  // The analysed image size (set from each frame by Consume, else from a pinhole calibration); 0 = unknown.
+  void SetImageSize(int width, int height) {
+    width_ = width;
+    height_ = height;
+  }
+
   const std::string& Camera() const { return camera_; }
   const geo::CameraCalibration& Calibration() const { return calibration_; }
   const std::vector<std::unique_ptr<Rule>>& Rules() const { return rules_; }
@@ -85,6 +93,7 @@ class RuleEngine final : public FrameSink {
   IntervalStats stats_;
   std::vector<Measurement> measurements_;
   TimeUs last_time_us_ = 0;
+  int width_ = 0, height_ = 0;
 };
 
 }  // namespace didban::rules

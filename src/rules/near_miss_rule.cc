@@ -62,7 +62,6 @@ std::optional<double> NearMissRule::TimeToCollision(const Body& a, const Body& b
   auto at = [](const Body& x, double t) {
     return Corners({x.centre.x + x.velocity.x * t, x.centre.y + x.velocity.y * t}, x.heading, x.length, x.width);
   };
-  if (Overlap(at(a, 0), at(b, 0))) return std::nullopt;
   // Bounding circles bracket the times the boxes can touch.
   Point2 p{b.centre.x - a.centre.x, b.centre.y - a.centre.y};
   Point2 v{b.velocity.x - a.velocity.x, b.velocity.y - a.velocity.y};
@@ -73,7 +72,9 @@ std::optional<double> NearMissRule::TimeToCollision(const Body& a, const Body& b
   if (disc < 0) return std::nullopt;
   double t1 = (-qb - std::sqrt(disc)) / (2 * qa), t2 = (-qb + std::sqrt(disc)) / (2 * qa);
   double lo = std::max(0.0, t1), hi = std::min(horizon_s, t2);
-  constexpr double kStep = 0.02;  // seconds
+  if (lo > hi) return std::nullopt;
+  if (t1 <= 0 && Overlap(at(a, 0), at(b, 0))) return std::nullopt;  // overlapping now: not a prediction
+  constexpr double kStep = 0.02;                                    // seconds
   for (double t = lo; t <= hi; t += kStep) {
     if (Overlap(at(a, t), at(b, t))) return t;
   }

@@ -55,11 +55,19 @@ std::vector<TrackSnapshot> Snapshots(const geo::CameraCalibration& cal, int fram
   return out;
 }
 
-void BM_AllRulesPerFrame20Tracks(benchmark::State& state) {
+// range(0) = -1: every rule; else only AllRules()[range(0)] (the per-rule breakdown).
+void BM_RulesPerFrame20Tracks(benchmark::State& state) {
   sim::TrafficCamera cam;
   geo::CameraCalibration cal;
   cal.pinhole = sim::MakeTrafficCamera(cam);
-  auto engine = rules::RuleEngine::Create("bench", cal, AllRules());
+  std::vector<rules::RuleSpec> specs = AllRules();
+  if (state.range(0) >= 0) {
+    specs = {specs[state.range(0)]};
+    state.SetLabel(specs[0].name);
+  } else {
+    state.SetLabel("all");
+  }
+  auto engine = rules::RuleEngine::Create("bench", cal, specs);
   if (!engine.ok()) {
     state.SkipWithError(std::string(engine.status().message()).c_str());
     return;
@@ -79,7 +87,7 @@ void BM_AllRulesPerFrame20Tracks(benchmark::State& state) {
   }
   state.counters["tracks"] = 20;
 }
-BENCHMARK(BM_AllRulesPerFrame20Tracks);
+BENCHMARK(BM_RulesPerFrame20Tracks)->DenseRange(-1, 8);
 
 }  // namespace
 }  // namespace didban

@@ -93,6 +93,7 @@ std::unique_ptr<RuleEngine> Engine(const std::string& yaml_like_json, bool calib
 
 std::vector<std::string> Types(const std::vector<Event>& events) {
   std::vector<std::string> out;
+  out.reserve(events.size());
   for (const Event& e : events) out.push_back(absl::StrCat(e.type, ":", e.track_id, ":", e.detail));
   return out;
 }
@@ -122,6 +123,7 @@ TEST_P(LineRuleTest, CountsOncePerTrackWithDirection) {
 
 std::vector<std::optional<Point2>> PxPath(std::vector<Point2> pts) {
   std::vector<std::optional<Point2>> out;
+  out.reserve(pts.size());
   for (const Point2& p : pts) out.emplace_back(p);
   return out;
 }
@@ -310,6 +312,7 @@ TEST(CongestionRule, LevelChangesFromDensityAndSpeed) {
   seq.paths[5] = Concat({Hold({-50, 0}, 12), Straight({5, 1}, {5, 4}, 3)});
   std::vector<Event> events = RunSeq(engine.get(), seq);
   std::vector<std::string> details;
+  details.reserve(events.size());
   for (const Event& e : events) details.push_back(e.detail.substr(0, 16));
   EXPECT_EQ(details, (std::vector<std::string>{"los=B previous=A", "los=A previous=B", "los=F previous=A",
                                                "los=A previous=F", "los=B previous=A", "los=F previous=B"}));

@@ -21,6 +21,8 @@
 #include "detect/detectors.h"
 #include "record/annotated_video_sink.h"
 #include "record/track_log_sink.h"
+#include "rules/rule_engine.h"
+#include "rules/rules_annotator.h"
 #include "source/source.h"
 #include "track/byte_tracker.h"
 
@@ -146,13 +148,33 @@ absl::Status RunAnalyze(const AnalyzeFlags& f) {
                           record::TrackLogSink::Create((out / "tracks.txt").string()));
   record::TrackLogSink* log_ptr = log.get();
   sinks.push_back(std::move(log));
+  rules::RuleEngine* engine = nullptr;
+  if (!cam.rules.empty()) {
+    DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<rules::RuleEngine> e, rules::RuleEngine::FromCamera(cam));
+    engine = e.get();
+    sinks.push_back(std::move(e));
+  }
   if (!f.no_video) {
     record::VideoWriterOptions wo;
     wo.fps = fps;
     record::AnnotatorOptions ao;
     ao.on_full = true;
+    // Text readable on small and large frames alike.
+    const double font = std::clamp(info.width / 1280.0 * 0.6, 0.3, 0.8);
+    ao.font_scale = font;
+    ao.thickness = info.width < 640 ? 1 : 2;
     DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<record::AnnotatedVideoSink> video,
                             record::AnnotatedVideoSink::Create((out / "annotated.mp4").string(), wo, ao));
+    if (engine != nullptr) {
+      rules::RulesAnnotatorOptions ro;
+      ro.draw_tracks = false;
+      ro.font_scale = font;
+      ro.thickness = ao.thickness;
+      video->SetOverlay([engine, ro](cv::Mat* drawn, double scale, const Frame&, const TrackSnapshot& tracks,
+                                     const std::vector<Event>& events) {
+        *drawn = rules::RulesAnnotator(ro).Draw(*drawn, *engine, tracks, events, scale);
+      });
+    }
     sinks.push_back(std::move(video));
   }
 
@@ -204,6 +226,14 @@ absl::Status RunAnalyze(const AnalyzeFlags& f) {
   summary["complete"] = run.ok();
   if (!run.ok()) summary["error"] = std::string(run.message());
   std::ofstream(out / "summary.json") << summary.dump(2) << '\n';
+  if (engine != nullptr) {
+    DIDBAN_RETURN_IF_ERROR(WriteTextFile((out / "stats.csv").string(), engine->Stats().ToCsv(cam.name)));
+    DIDBAN_RETURN_IF_ERROR(WriteTextFile((out / "stats.json").string(), engine->Stats().ToJson().dump(2) + "\n"));
+    std::optional<geo::LocalFrame> frame;
+    if (site && site->origin) frame.emplace(site->origin->lat, site->origin->lon, site->origin->alt);
+    DIDBAN_RETURN_IF_ERROR(WriteTextFile((out / "hotspots.geojson").string(),
+                                         engine->Stats().HotspotsGeoJson(frame ? &*frame : nullptr).dump(2) + "\n"));
+  }
   if (!run.ok()) return run;
   if (!f.quiet) {
     std::printf("%s: %lld frames, %lld tracks, %.1f frames/s -> %s\n", cam.name.c_str(),

@@ -14,9 +14,15 @@ absl::StatusOr<std::unique_ptr<AnnotatedVideoSink>> AnnotatedVideoSink::Create(
 }
 
 absl::Status AnnotatedVideoSink::Consume(const FramePtr& frame, const TrackSnapshot& tracks,
-                                         std::vector<Event>* /*events*/) {
+                                         std::vector<Event>* events) {
   if (frame == nullptr) return absl::InvalidArgumentError("annotated video: null frame");
-  return writer_->Write(annotator_.Annotate(*frame, tracks), frame->pts_us);
+  cv::Mat drawn = annotator_.Annotate(*frame, tracks);
+  if (overlay_) {
+    double scale = on_full_ && frame->scale > 0 ? 1.0 / frame->scale : 1.0;
+    static const std::vector<Event> kNone;
+    overlay_(&drawn, scale, *frame, tracks, events != nullptr ? *events : kNone);
+  }
+  return writer_->Write(drawn, frame->pts_us);
 }
 
 absl::Status AnnotatedVideoSink::Finish() { return writer_->Close(); }

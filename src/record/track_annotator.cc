@@ -77,6 +77,7 @@ cv::Scalar TrackColor(int64_t track_id) {
 }
 
 std::string TrackLabel(const Track& track) {
+  if (track.object_class == ObjectClass::kUnknown) return absl::StrCat("#", track.id);  // motion blobs: no class
   return absl::StrCat("#", track.id, " ", std::string(ObjectClassName(track.object_class)));
 }
 

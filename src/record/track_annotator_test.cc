@@ -62,7 +62,7 @@ TEST(TrackAnnotatorTest, DrawsOnACopyInTheTrackColour) {
   EXPECT_EQ(out.at<cv::Vec3b>(90, 55), expect);              // bottom edge
   EXPECT_EQ(out.at<cv::Vec3b>(70, 55), cv::Vec3b(0, 0, 0));  // inside stays clear
   EXPECT_EQ(TrackLabel(MakeTrack(7, {})), "#7 car");
-  EXPECT_EQ(TrackLabel(MakeTrack(3, {}, ObjectClass::kUnknown)), "#3 unknown");
+  EXPECT_EQ(TrackLabel(MakeTrack(3, {}, ObjectClass::kUnknown)), "#3");
 }
 
 TEST(TrackAnnotatorTest, DrawsOnTheFullFrameScaled) {

@@ -52,4 +52,11 @@ msg="$("$didban" fuse --site "$work/wt0/site.yaml" --tracks "C1=$work/wt0/C1.txt
 set -e
 [[ $rc == 2 && "$msg" == "didban fuse: --fps is needed (the site gives no fps for these cameras)" ]] \
   || fail "no fps: $rc $msg"
+# The example site (calibrations through ../shared/data beside the repository) gives the same tracks, with lat/lon.
+example="$(cd "$(dirname "$0")/.." && pwd)/examples/wildtrack/site.yaml"
+if [[ -f "$(dirname "$example")/../../../shared/data/multicam/WILDTRACK/calibrations/extrinsic/extr_CVLab1.xml" ]]; then
+  "$didban" fuse --site "$example" "${tracks[@]}" --out "$work/example" > /dev/null
+  [[ "$(sed -n 2p "$work/example/global_tracks.csv")" == "1,0.000,1,3.120,14.362,46.51922920,6.56684066,C1;C2;C6;C7" ]] \
+    || fail "example site row: $(sed -n 2p "$work/example/global_tracks.csv")"
+fi
 echo "ok"

@@ -94,7 +94,8 @@ int RunFuse(const FuseFlags& f) {
   std::map<int64_t, int> ids;
   for (const fuse::GroundRow& r : rows) ++ids[r.id];
   std::printf("fused %zu cameras over %d frames: %zu global tracks, %zu rows -> %s%s\n", inputs.size(), last_frame,
-              ids.size(), rows.size(), csv.c_str(), frame ? " (+ global_tracks.geojson)" : " (no site origin: no GeoJSON)");
+              ids.size(), rows.size(), csv.c_str(),
+              frame ? " (+ global_tracks.geojson)" : " (no site origin: no GeoJSON)");
   if (unprojected > 0) std::printf("%d boxes did not reach the ground and were skipped\n", unprojected);
   if (!f.gt.empty()) {
     absl::StatusOr<std::string> text = ReadTextFile(f.gt);
@@ -102,9 +103,10 @@ int RunFuse(const FuseFlags& f) {
     absl::StatusOr<std::vector<fuse::GroundRow>> gt = fuse::ParseGroundCsv(*text, f.gt);
     if (!gt.ok()) return Fail(std::string(gt.status().message()));
     fuse::GroundMetrics m = fuse::EvaluateGround(*gt, rows, f.threshold_m);
-    std::printf("at %.2f m: MODA %.4f MOTA %.4f IDF1 %.4f precision %.4f recall %.4f (TP %lld FP %lld FN %lld IDSW %lld)\n",
-                f.threshold_m, m.moda, m.mota, m.idf1, m.precision, m.recall, static_cast<long long>(m.tp),
-                static_cast<long long>(m.fp), static_cast<long long>(m.fn), static_cast<long long>(m.id_switches));
+    std::printf(
+        "at %.2f m: MODA %.4f MOTA %.4f IDF1 %.4f precision %.4f recall %.4f (TP %lld FP %lld FN %lld IDSW %lld)\n",
+        f.threshold_m, m.moda, m.mota, m.idf1, m.precision, m.recall, static_cast<long long>(m.tp),
+        static_cast<long long>(m.fp), static_cast<long long>(m.fn), static_cast<long long>(m.id_switches));
   }
   return 0;
 }

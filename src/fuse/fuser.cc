@@ -365,7 +365,8 @@ struct Fuser::Impl {
         const PendingObs& oa = obs[free[a]];
         const PendingObs& ob = obs[free[b]];
         if (oa.camera == ob.camera) continue;
-        Vec2 d(oa.obs.ground.position.x - ob.obs.ground.position.x, oa.obs.ground.position.y - ob.obs.ground.position.y);
+        Vec2 d(oa.obs.ground.position.x - ob.obs.ground.position.x,
+               oa.obs.ground.position.y - ob.obs.ground.position.y);
         double d2 = d.dot((oa.obs.ground.covariance + ob.obs.ground.covariance).inverse() * d);
         if (d2 <= opt.merge_gate_chi2) pairs.push_back({d2, static_cast<int>(a), static_cast<int>(b)});
       }
@@ -480,7 +481,7 @@ struct Fuser::Impl {
   }
 };
 
-Fuser::Fuser(FuserOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>(options_)) {}
+Fuser::Fuser(FuserOptions options) : options_(options), impl_(std::make_unique<Impl>(options_)) {}
 Fuser::~Fuser() = default;
 
 absl::Status Fuser::PushFrame(const CameraFrame& frame) {

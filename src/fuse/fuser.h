@@ -34,24 +34,24 @@
 namespace didban::fuse {
 
 struct FuserOptions {
-  double step_s = 0.1;            // observations are grouped into steps of this length (rounded), seconds; 0 = exact
-  double accel_sigma = 2.0;       // process noise: white acceleration, m/s^2
-  double init_speed_sigma = 1.5;  // initial velocity uncertainty, m/s
-  double gate_chi2 = 13.8;        // Mahalanobis gate (2 dof; 13.8 = 99.9 %)
-  double linked_gate_chi2 = 40;   // gate for an observation whose (camera, local id) is linked to the track
-  double link_bonus = 8;          // cost reduction for a linked pair (cost = d^2 + ln det S - bonus)
-  double merge_gate_chi2 = 9.2;   // gate for merging new observations of different cameras into one new track
-  int min_cameras_to_confirm = 2; // a new track seen by this many cameras at birth is confirmed at once
-  int confirm_hits = 2;           // otherwise it is confirmed after this many steps with observations
+  double step_s = 0.1;             // observations are grouped into steps of this length (rounded), seconds; 0 = exact
+  double accel_sigma = 2.0;        // process noise: white acceleration, m/s^2
+  double init_speed_sigma = 1.5;   // initial velocity uncertainty, m/s
+  double gate_chi2 = 13.8;         // Mahalanobis gate (2 dof; 13.8 = 99.9 %)
+  double linked_gate_chi2 = 40;    // gate for an observation whose (camera, local id) is linked to the track
+  double link_bonus = 8;           // cost reduction for a linked pair (cost = d^2 + ln det S - bonus)
+  double merge_gate_chi2 = 9.2;    // gate for merging new observations of different cameras into one new track
+  int min_cameras_to_confirm = 2;  // a new track seen by this many cameras at birth is confirmed at once
+  int confirm_hits = 2;            // otherwise it is confirmed after this many steps with observations
   double min_birth_separation_m = 0.5;  // single-camera births closer than this to an updated track are dropped
-  double retire_after_s = 2.0;    // confirmed tracks unseen this long are retired, seconds
-  double report_coast_s = 0;      // confirmed tracks unseen up to this long are still reported, seconds
-  double max_lag_s = 1.0;         // a step waits at most this long (data time) for a lagging camera, seconds
-  double camera_timeout_s = 3.0;  // a camera silent this long (data time) is dead, seconds
-  double link_timeout_s = 3.0;    // a (camera, local id) link unused this long expires, seconds
-  bool use_links = true;          // use local track ids for hand-off stability
-  int max_tracks = 10000;         // bound on live global tracks
-  int max_pending_steps = 1000;   // bound on buffered steps; beyond it the oldest is processed at once
+  double retire_after_s = 2.0;          // confirmed tracks unseen this long are retired, seconds
+  double report_coast_s = 0;            // confirmed tracks unseen up to this long are still reported, seconds
+  double max_lag_s = 1.0;               // a step waits at most this long (data time) for a lagging camera, seconds
+  double camera_timeout_s = 3.0;        // a camera silent this long (data time) is dead, seconds
+  double link_timeout_s = 3.0;          // a (camera, local id) link unused this long expires, seconds
+  bool use_links = true;                // use local track ids for hand-off stability
+  int max_tracks = 10000;               // bound on live global tracks
+  int max_pending_steps = 1000;         // bound on buffered steps; beyond it the oldest is processed at once
   // Ground region of interest (metres, local frame); observations outside are dropped. Empty when min >= max.
   double roi_min_x = 0, roi_min_y = 0, roi_max_x = 0, roi_max_y = 0;
 
@@ -81,10 +81,10 @@ struct Contribution {
 // One global track at one step.
 struct FusedTrack {
   int64_t id = 0;
-  Point2 position;                   // metres, local frame
-  Point2 velocity;                   // m/s
-  Eigen::Matrix2d covariance;        // position covariance, m^2
-  std::vector<Contribution> cameras; // observations fused at this step (sorted by camera); empty when coasting
+  Point2 position;                    // metres, local frame
+  Point2 velocity;                    // m/s
+  Eigen::Matrix2d covariance;         // position covariance, m^2
+  std::vector<Contribution> cameras;  // observations fused at this step (sorted by camera); empty when coasting
 };
 
 struct FusedStep {
@@ -95,10 +95,10 @@ struct FusedStep {
 struct FuserStats {
   int64_t steps = 0;
   int64_t observations = 0;
-  int64_t late_dropped = 0;     // observations that arrived for a step already processed
-  int64_t outside_roi = 0;      // observations outside the region of interest
-  int64_t tracks_created = 0;   // confirmed global tracks
-  int64_t cameras_lost = 0;     // times a camera was declared dead
+  int64_t late_dropped = 0;    // observations that arrived for a step already processed
+  int64_t outside_roi = 0;     // observations outside the region of interest
+  int64_t tracks_created = 0;  // confirmed global tracks
+  int64_t cameras_lost = 0;    // times a camera was declared dead
 };
 
 // The streaming fuser. Thread-compatible (one owner calls Push/Poll/Flush); LatestStep() is thread-safe and returns

@@ -153,8 +153,8 @@ TEST(FuserOptionsTest, ParsesJsonAndNamesBadFields) {
 TEST(GroundEvalTest, CountsClearMotAndIdentity) {
   std::vector<GroundRow> gt = {{1, 1, 0, 0}, {1, 2, 5, 0}, {2, 1, 0.1, 0}, {2, 2, 5.1, 0}, {3, 1, 0.2, 0}};
   // Frame 2 swaps ids 10 and 20 between objects; frame 3 has a false positive far away.
-  std::vector<GroundRow> pr = {{1, 10, 0, 0.1}, {1, 20, 5, 0}, {2, 20, 0.1, 0}, {2, 10, 5.1, 0},
-                               {3, 20, 0.2, 0.2}, {3, 30, 50, 50}};
+  std::vector<GroundRow> pr = {{1, 10, 0, 0.1}, {1, 20, 5, 0},     {2, 20, 0.1, 0},
+                               {2, 10, 5.1, 0}, {3, 20, 0.2, 0.2}, {3, 30, 50, 50}};
   GroundMetrics m = EvaluateGround(gt, pr, 0.5);
   EXPECT_EQ(m.gt, 5);
   EXPECT_EQ(m.tp, 5);

@@ -25,7 +25,7 @@ GroundMetrics EvaluateGround(const std::vector<GroundRow>& truth, const std::vec
   for (const auto& [f, v] : gt_by_frame) frames.insert(f);
   for (const auto& [f, v] : pr_by_frame) frames.insert(f);
   GroundMetrics m;
-  std::map<int64_t, int64_t> last_match;  // gt id -> predicted id at its last match
+  std::map<int64_t, int64_t> last_match;                       // gt id -> predicted id at its last match
   std::map<std::pair<int64_t, int64_t>, int64_t> pair_frames;  // (gt, pred) -> frames within threshold
   std::map<int64_t, int64_t> gt_count, pr_count;
   const std::vector<GroundRow> empty;

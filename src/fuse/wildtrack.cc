@@ -15,7 +15,9 @@ std::string WildtrackCalibrationStem(int view) {
 }
 
 Point2 WildtrackGround(int64_t position_id) {
-  return {-3.0 + 0.025 * static_cast<double>(position_id % 480), -9.0 + 0.025 * static_cast<double>(position_id / 480)};
+  const int64_t column = position_id % 480;
+  const int64_t row = position_id / 480;
+  return {-3.0 + 0.025 * static_cast<double>(column), -9.0 + 0.025 * static_cast<double>(row)};
 }
 
 absl::StatusOr<std::vector<WildtrackFrame>> LoadWildtrackAnnotations(const std::string& root, int max_frames) {

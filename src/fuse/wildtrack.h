@@ -49,9 +49,9 @@ absl::StatusOr<std::vector<WildtrackFrame>> LoadWildtrackAnnotations(const std::
 absl::StatusOr<std::vector<geo::CameraCalibration>> LoadWildtrackCalibrations(const std::string& root);
 
 struct WildtrackNoiseOptions {
-  double drop_probability = 0.2;     // each annotated box is dropped with this probability
-  double edge_sigma_fraction = 0.03; // each edge moves by N(0, (fraction * box height)^2), pixels
-  double false_per_view = 0.5;       // false boxes per view per frame (Poisson mean)
+  double drop_probability = 0.2;      // each annotated box is dropped with this probability
+  double edge_sigma_fraction = 0.03;  // each edge moves by N(0, (fraction * box height)^2), pixels
+  double false_per_view = 0.5;        // false boxes per view per frame (Poisson mean)
   absl::Status Validate() const;
 };
 

@@ -52,8 +52,8 @@ std::optional<std::string> ElementText(const std::string& xml, const std::string
   return xml.substr(start + 1, end - start - 1);
 }
 
-absl::StatusOr<std::vector<double>> Numbers(const std::string& text, const std::string& path,
-                                            const std::string& field, size_t expected) {
+absl::StatusOr<std::vector<double>> Numbers(const std::string& text, const std::string& path, const std::string& field,
+                                            size_t expected) {
   std::vector<double> out;
   std::istringstream in(text);
   std::string tok;
@@ -115,8 +115,8 @@ absl::StatusOr<PinholeCamera> LoadOpenCvXmlCalibration(const std::string& intrin
   if (ElementText(intr, "distortion_coefficients")) {
     DIDBAN_ASSIGN_OR_RETURN(cam.distortion, MatrixNumbers(intr, intrinsic_path, "distortion_coefficients", 0));
     if (cam.distortion.size() != 4 && cam.distortion.size() != 5 && cam.distortion.size() != 8) {
-      return absl::InvalidArgumentError(absl::StrCat(intrinsic_path, ": distortion_coefficients: expected 4, 5 or 8 numbers, got ",
-                                                     cam.distortion.size()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          intrinsic_path, ": distortion_coefficients: expected 4, 5 or 8 numbers, got ", cam.distortion.size()));
     }
     bool all_zero = true;
     for (double d : cam.distortion) all_zero = all_zero && d == 0;

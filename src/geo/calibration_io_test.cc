@@ -39,9 +39,11 @@ TEST(TsaiCalibrationTest, MatchesTsaisOwnModelOverTheImage) {
   const double sa = std::sin(2.0405458695), ca = std::cos(2.0405458695);
   const double sb = std::sin(-0.89337703748), cb = std::cos(-0.89337703748);
   const double sg = std::sin(-0.43056124791), cg = std::cos(-0.43056124791);
-  cv::Matx33d rx(1, 0, 0, 0, ca, -sa, 0, sa, ca), ry(cb, 0, sb, 0, 1, 0, -sb, 0, cb), rz(cg, -sg, 0, sg, cg, 0, 0, 0, 1);
-  Tsai tsai{5.5549183034,  5.1113043639e-03, 3.2422149053e+02, 2.8256650051e+02, 1.0937855397, 5.1273271277e-03,
-            4.6500000000e-03, rz * ry * rx, {8.2873214225e+02, -3.1754796051e+03, 3.5469298547e+04}};
+  cv::Matx33d rx(1, 0, 0, 0, ca, -sa, 0, sa, ca), ry(cb, 0, sb, 0, 1, 0, -sb, 0, cb),
+      rz(cg, -sg, 0, sg, cg, 0, 0, 0, 1);
+  Tsai tsai{5.5549183034,     5.1113043639e-03, 3.2422149053e+02,
+            2.8256650051e+02, 1.0937855397,     5.1273271277e-03,
+            4.6500000000e-03, rz * ry * rx,     {8.2873214225e+02, -3.1754796051e+03, 3.5469298547e+04}};
   // Ground points that land inside the image: back-project a pixel grid, then compare both forward models.
   double worst = 0;
   int n = 0;
@@ -98,16 +100,16 @@ TEST(TsaiCalibrationTest, ErrorsNameFileAndField) {
 
 TEST(OpenCvXmlCalibrationTest, LoadsWildtrackCameraInMetres) {
   DIDBAN_REQUIRE_DATA(root, "multicam/WILDTRACK/calibrations");
-  auto cam = LoadOpenCvXmlCalibration(root + "/intrinsic_original/intr_CVLab1.xml",
-                                      root + "/extrinsic/extr_CVLab1.xml", 0.01);
+  auto cam =
+      LoadOpenCvXmlCalibration(root + "/intrinsic_original/intr_CVLab1.xml", root + "/extrinsic/extr_CVLab1.xml", 0.01);
   ASSERT_TRUE(cam.ok()) << cam.status();
   EXPECT_DOUBLE_EQ(cam->k(0, 0), 1743.4478759765625);
   EXPECT_DOUBLE_EQ(cam->k(1, 2), 444.3987731933594);
   ASSERT_EQ(cam->distortion.size(), 5u);
   EXPECT_DOUBLE_EQ(cam->distortion[0], -0.43248599767684937);
   EXPECT_NEAR(cam->t[2], 9.867235107421875, 1e-12);
-  auto zero = LoadOpenCvXmlCalibration(root + "/intrinsic_zero/intr_CVLab1.xml", root + "/extrinsic/extr_CVLab1.xml",
-                                       0.01);
+  auto zero =
+      LoadOpenCvXmlCalibration(root + "/intrinsic_zero/intr_CVLab1.xml", root + "/extrinsic/extr_CVLab1.xml", 0.01);
   ASSERT_TRUE(zero.ok());
   EXPECT_TRUE(zero->distortion.empty());  // all-zero coefficients
   auto bad = LoadOpenCvXmlCalibration(root + "/extrinsic/extr_CVLab1.xml", root + "/extrinsic/extr_CVLab1.xml", 0.01);

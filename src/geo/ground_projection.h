@@ -16,12 +16,12 @@
 namespace didban::geo {
 
 struct GroundProjectionOptions {
-  double pixel_sigma_px = 2.0;      // reference-pixel noise of a tiny box, pixels (1 sigma)
-  double width_fraction = 0.02;     // extra horizontal noise per pixel of box width (sigma_u += f * w)
-  double height_fraction = 0.03;    // extra vertical noise per pixel of box height (sigma_v += f * h)
-  double min_sigma_m = 0.05;        // floor added to both axes on the ground, metres (calibration error)
-  double max_sigma_m = 50;          // points less certain than this are rejected (near the horizon), metres
-  double jacobian_step_px = 1.0;    // finite-difference step for the Jacobian, pixels
+  double pixel_sigma_px = 2.0;    // reference-pixel noise of a tiny box, pixels (1 sigma)
+  double width_fraction = 0.02;   // extra horizontal noise per pixel of box width (sigma_u += f * w)
+  double height_fraction = 0.03;  // extra vertical noise per pixel of box height (sigma_v += f * h)
+  double min_sigma_m = 0.05;      // floor added to both axes on the ground, metres (calibration error)
+  double max_sigma_m = 50;        // points less certain than this are rejected (near the horizon), metres
+  double jacobian_step_px = 1.0;  // finite-difference step for the Jacobian, pixels
 
   absl::Status Validate() const;
 };

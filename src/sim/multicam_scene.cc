@@ -58,9 +58,12 @@ MulticamScene MakeMulticamScene(const MulticamSceneOptions& o) {
     scene.calibrations.push_back(cal);
   }
   // Lanes across the junction: both directions of the two roads and the two diagonals, 1.5 m off centre.
-  const std::vector<Lane> lanes = {{-kSiteHalfM, -1.5, kSiteHalfM, -1.5}, {kSiteHalfM, 1.5, -kSiteHalfM, 1.5},
-                                   {1.5, -kSiteHalfM, 1.5, kSiteHalfM},   {-1.5, kSiteHalfM, -1.5, -kSiteHalfM},
-                                   {-28, -28, 28, 28},                    {28, -28, -28, 28}};
+  const std::vector<Lane> lanes = {{-kSiteHalfM, -1.5, kSiteHalfM, -1.5},
+                                   {kSiteHalfM, 1.5, -kSiteHalfM, 1.5},
+                                   {1.5, -kSiteHalfM, 1.5, kSiteHalfM},
+                                   {-1.5, kSiteHalfM, -1.5, -kSiteHalfM},
+                                   {-28, -28, 28, 28},
+                                   {28, -28, -28, 28}};
   struct Object {
     double start_s, speed;
     Lane lane;
@@ -83,8 +86,8 @@ MulticamScene MakeMulticamScene(const MulticamSceneOptions& o) {
   for (int f = 0; f < scene.frames; ++f) {
     const double t = f / o.fps;
     for (size_t c = 0; c < nc; ++c) {
-      bool out = static_cast<int>(c) == o.dropout_camera && t >= o.dropout_start_s &&
-                 t < o.dropout_start_s + o.dropout_s;
+      bool out =
+          static_cast<int>(c) == o.dropout_camera && t >= o.dropout_start_s && t < o.dropout_start_s + o.dropout_s;
       scene.reporting[c][f] = !out;
     }
     for (size_t i = 0; i < objects.size(); ++i) {
@@ -118,8 +121,8 @@ MulticamScene MakeMulticamScene(const MulticamSceneOptions& o) {
         MotRow row;
         row.frame = f + 1;
         row.id = it->second;
-        row.box = Box::FromTlbr(static_cast<float>(x0), static_cast<float>(y0), static_cast<float>(std::max(x1, x0 + 1)),
-                                static_cast<float>(std::max(y1, y0 + 1)));
+        row.box = Box::FromTlbr(static_cast<float>(x0), static_cast<float>(y0),
+                                static_cast<float>(std::max(x1, x0 + 1)), static_cast<float>(std::max(y1, y0 + 1)));
         scene.tracks[c].push_back(row);
       }
       if (on_site) scene.truth.push_back({f + 1, id, x, y});

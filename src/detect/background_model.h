@@ -17,7 +17,7 @@ struct GaussianBackgroundOptions {
   float var_min = 4.f;         // variance floor (keeps noise-free areas from becoming hypersensitive)
   float var_max = 75.f;        // variance ceiling
   bool shadows = true;         // mark shadows (darker, same chromaticity) with kShadow instead of kForeground
-  float shadow_tau = 0.5f;     // a shadow is at least this fraction of the background brightness (MOG2's tau)
+  float shadow_tau = 0.6f;     // a shadow is at least this fraction of the background brightness (MOG2: 0.5)
 };
 
 // Keeps one Gaussian (mean colour, shared variance) per pixel of 8-bit 1- or 3-channel images and classifies each new

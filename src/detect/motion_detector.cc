@@ -17,7 +17,8 @@ constexpr int kShadowValue = 127;  // MOG2's mark for shadow pixels; foreground 
 
 cv::Mat Kernel(int reference_px, double scale) {
   if (reference_px <= 0) return {};
-  int k = std::max(1, static_cast<int>(std::lround(reference_px * scale)));
+  // The nearest odd size: an even kernel would shift the mask by half a pixel per operation.
+  int k = 2 * static_cast<int>(std::lround((reference_px * scale - 1.0) / 2.0)) + 1;
   if (k <= 1) return {};
   return cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(k, k));
 }

@@ -91,7 +91,7 @@ absl::StatusOr<DnnDecoder> DetectDecoder(cv::dnn::Net& net, const std::string& p
     }
   }
   return absl::InvalidArgumentError(absl::StrCat("dnn.decoder: cannot tell the decoder of ", path, " from its output (",
-                                                  tried, " ); set decoder to fastestdet, yolox or darknet"));
+                                                 tried, " ); set decoder to fastestdet, yolox or darknet"));
 }
 
 cv::Size DefaultInput(DnnDecoder d) {
@@ -138,18 +138,18 @@ const char* DnnDecoderName(DnnDecoder d) {
 
 const std::vector<std::string>& CocoNames() {
   static const std::vector<std::string>* const kNames = new std::vector<std::string>{
-      "person",        "bicycle",      "car",        "motorbike",     "aeroplane",   "bus",         "train",
-      "truck",         "boat",         "traffic light", "fire hydrant", "stop sign", "parking meter", "bench",
-      "bird",          "cat",          "dog",        "horse",         "sheep",       "cow",         "elephant",
-      "bear",          "zebra",        "giraffe",    "backpack",      "umbrella",    "handbag",     "tie",
-      "suitcase",      "frisbee",      "skis",       "snowboard",     "sports ball", "kite",        "baseball bat",
-      "baseball glove", "skateboard",  "surfboard",  "tennis racket", "bottle",      "wine glass",  "cup",
-      "fork",          "knife",        "spoon",      "bowl",          "banana",      "apple",       "sandwich",
-      "orange",        "broccoli",     "carrot",     "hot dog",       "pizza",       "donut",       "cake",
-      "chair",         "sofa",         "pottedplant", "bed",          "diningtable", "toilet",      "tvmonitor",
-      "laptop",        "mouse",        "remote",     "keyboard",      "cell phone",  "microwave",   "oven",
-      "toaster",       "sink",         "refrigerator", "book",        "clock",       "vase",        "scissors",
-      "teddy bear",    "hair drier",   "toothbrush"};
+      "person",         "bicycle",    "car",           "motorbike",     "aeroplane",   "bus",           "train",
+      "truck",          "boat",       "traffic light", "fire hydrant",  "stop sign",   "parking meter", "bench",
+      "bird",           "cat",        "dog",           "horse",         "sheep",       "cow",           "elephant",
+      "bear",           "zebra",      "giraffe",       "backpack",      "umbrella",    "handbag",       "tie",
+      "suitcase",       "frisbee",    "skis",          "snowboard",     "sports ball", "kite",          "baseball bat",
+      "baseball glove", "skateboard", "surfboard",     "tennis racket", "bottle",      "wine glass",    "cup",
+      "fork",           "knife",      "spoon",         "bowl",          "banana",      "apple",         "sandwich",
+      "orange",         "broccoli",   "carrot",        "hot dog",       "pizza",       "donut",         "cake",
+      "chair",          "sofa",       "pottedplant",   "bed",           "diningtable", "toilet",        "tvmonitor",
+      "laptop",         "mouse",      "remote",        "keyboard",      "cell phone",  "microwave",     "oven",
+      "toaster",        "sink",       "refrigerator",  "book",          "clock",       "vase",          "scissors",
+      "teddy bear",     "hair drier", "toothbrush"};
   return *kNames;
 }
 
@@ -175,10 +175,11 @@ absl::Status DnnOptions::Validate() const {
 }
 
 absl::StatusOr<DnnOptions> ParseDnnOptions(const nlohmann::json& params, const std::string& where) {
-  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(params,
-                                          {"model", "config", "names", "decoder", "input_width", "input_height",
-                                           "score_threshold", "nms_iou", "classes", "relabel", "max_detections", "threads"},
-                                          where));
+  DIDBAN_RETURN_IF_ERROR(
+      CheckKnownParams(params,
+                       {"model", "config", "names", "decoder", "input_width", "input_height", "score_threshold",
+                        "nms_iou", "classes", "relabel", "max_detections", "threads"},
+                       where));
   DnnOptions o;
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "model", &o.model, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "config", &o.config, where));
@@ -268,8 +269,8 @@ absl::StatusOr<std::unique_ptr<DnnDetector>> DnnDetector::Create(const DnnOption
   auto d = std::unique_ptr<DnnDetector>(new DnnDetector());
   d->options_ = options;
   DIDBAN_ASSIGN_OR_RETURN(DnnDecoder decoder, DecoderFromName(options.decoder));
-  bool darknet = decoder == DnnDecoder::kDarknet || EndsWith(options.model, ".weights") ||
-                 EndsWith(options.model, ".cfg");
+  bool darknet =
+      decoder == DnnDecoder::kDarknet || EndsWith(options.model, ".weights") || EndsWith(options.model, ".cfg");
   DIDBAN_RETURN_IF_ERROR(CheckFile(options.model, "model"));
   if (darknet) {
     if (options.config.empty()) return absl::InvalidArgumentError("dnn.config: required with Darknet weights");

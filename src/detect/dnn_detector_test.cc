@@ -230,10 +230,9 @@ TEST(DnnOptions, Errors) {
             "dnn.input_width/input_height: must be multiples of 32");
   EXPECT_EQ(ParseDnnOptions(nlohmann::json{{"model", 3}}).status().message().substr(0, 28),
             "dnn.model: wrong type (numbe");
-  EXPECT_EQ(ParseDnnOptions(nlohmann::json{{"model", "m.onnx"}, {"relabel", {{"cell phone", "phone"}}}})
-                .status()
-                .message(),
-            "dnn.relabel.cell phone: 'phone' is not a didban class");
+  EXPECT_EQ(
+      ParseDnnOptions(nlohmann::json{{"model", "m.onnx"}, {"relabel", {{"cell phone", "phone"}}}}).status().message(),
+      "dnn.relabel.cell phone: 'phone' is not a didban class");
   DnnOptions o;
   o.model = "/nonexistent/model.onnx";
   auto d = DnnDetector::Create(o);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <opencv2/videoio.hpp>
 
 #include "testing/data.h"
@@ -65,19 +67,19 @@ TEST(GatedDetector, IntelCarParkClip) {
   for (int i : {80, 90, 210, 212, 335}) {
     for (const Detection& d : per_frame[i]) EXPECT_EQ(d.object_class, ObjectClass::kCar) << "frame " << i;
   }
-  // Frame 210 is a DNN frame (whole frame: the two cars' union is large): the DNN's own boxes.
-  ASSERT_EQ(per_frame[210].size(), 2u);
-  EXPECT_NEAR(per_frame[210][0].box.x, 83, 3);
-  EXPECT_NEAR(per_frame[210][1].box.x, 317, 3);
-  // Frame 212 is between runs: motion boxes continuing those two.
-  EXPECT_NEAR(per_frame[212][0].box.x, 312, 8);
-  EXPECT_NEAR(per_frame[212][1].box.x, 62, 8);
+  // Frames 210 and 212: the silver car on the left (x 62..83 as it drives down-left), the red one on the right.
+  for (int i : {210, 212}) {
+    Detections& d = per_frame[i];
+    ASSERT_EQ(d.size(), 2u);
+    std::sort(d.begin(), d.end(), [](const Detection& a, const Detection& b) { return a.box.x < b.box.x; });
+    EXPECT_NEAR(d[0].box.x, 72, 15) << "frame " << i;
+    EXPECT_NEAR(d[1].box.x, 314, 10) << "frame " << i;
+  }
 }
 
 TEST(GatedOptions, ParsesNestedParamsAndNamesTheirFields) {
-  auto o = ParseGatedOptions(nlohmann::json{{"dnn", {{"model", "x.onnx"}, {"threads", 2}}},
-                                            {"motion", {{"process_width", 160}}},
-                                            {"detect_hz", 3}});
+  auto o = ParseGatedOptions(nlohmann::json{
+      {"dnn", {{"model", "x.onnx"}, {"threads", 2}}}, {"motion", {{"process_width", 160}}}, {"detect_hz", 3}});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->dnn.model, "x.onnx");
   EXPECT_EQ(o->dnn.threads, 2);

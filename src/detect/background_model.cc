@@ -1,6 +1,7 @@
 #include "detect/background_model.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <opencv2/core.hpp>
 
@@ -10,7 +11,7 @@ namespace {
 
 // GCC vectorises these loops only at -O3 without trapping math; ask for that here (they are the detector's hot spot).
 #if defined(__GNUC__) && !defined(__clang__)
-#define DIDBAN_VECTORIZE __attribute__((optimize("O3", "no-trapping-math")))
+#define DIDBAN_VECTORIZE __attribute__((optimize("O3", "no-trapping-math", "associative-math", "no-signed-zeros")))
 #else
 #define DIDBAN_VECTORIZE
 #endif
@@ -19,13 +20,13 @@ namespace {
 DIDBAN_VECTORIZE void ApplyRow3(const uint8_t* __restrict pb, const uint8_t* __restrict pg,
                                 const uint8_t* __restrict pr, float* __restrict mb_row, float* __restrict mg_row,
                                 float* __restrict mr_row, float* __restrict var, uint8_t* __restrict out, int n,
-                                const GaussianBackgroundOptions& o, float alpha) {
+                                const GaussianBackgroundOptions& o, float alpha, float inv_gain) {
   const float t = o.var_threshold;
   const float tau = o.shadow_tau;
   const float shadow_on = o.shadows ? 1.f : 0.f;
   const float vmin = o.var_min, vmax = o.var_max;
   for (int i = 0; i < n; ++i) {
-    float b = pb[i], g = pg[i], r = pr[i];
+    float b = pb[i] * inv_gain, g = pg[i] * inv_gain, r = pr[i] * inv_gain;
     float mb = mb_row[i], mg = mg_row[i], mr = mr_row[i];
     float db = b - mb, dg = g - mg, dr = r - mr;
     float dist2 = db * db + dg * dg + dr * dr;
@@ -52,13 +53,14 @@ DIDBAN_VECTORIZE void ApplyRow3(const uint8_t* __restrict pb, const uint8_t* __r
 }
 
 DIDBAN_VECTORIZE void ApplyRow1(const uint8_t* __restrict px, float* __restrict mean, float* __restrict var,
-                                uint8_t* __restrict out, int n, const GaussianBackgroundOptions& o, float alpha) {
+                                uint8_t* __restrict out, int n, const GaussianBackgroundOptions& o, float alpha,
+                                float inv_gain) {
   const float t = o.var_threshold;
   const float tau = o.shadow_tau;
   const float shadow_on = o.shadows ? 1.f : 0.f;
   const float vmin = o.var_min, vmax = o.var_max;
   for (int i = 0; i < n; ++i) {
-    float p = px[i], m = mean[i];
+    float p = px[i] * inv_gain, m = mean[i];
     float d = p - m;
     float dist2 = d * d;
     float v = var[i];
@@ -74,7 +76,36 @@ DIDBAN_VECTORIZE void ApplyRow1(const uint8_t* __restrict px, float* __restrict 
   }
 }
 
+// Sums of the image and of the model over the pixels that were background in `last` (0 there).
+DIDBAN_VECTORIZE void SumBackground(const uint8_t* __restrict px, const float* __restrict mean,
+                                    const uint8_t* __restrict last, int n, double* image_sum, double* model_sum) {
+  float si = 0.f, sm = 0.f;
+  for (int i = 0; i < n; ++i) {
+    float w = last[i] == 0 ? 1.f : 0.f;
+    si += w * static_cast<float>(px[i]);
+    sm += w * mean[i];
+  }
+  *image_sum += si;
+  *model_sum += sm;
+}
+
 }  // namespace
+
+float GaussianBackground::Gain() const {
+  double image_sum = 0, model_sum = 0;
+  const int n = size_.width;
+  const size_t area = static_cast<size_t>(size_.area());
+  for (int c = 0; c < channels_; ++c) {
+    for (int y = 0; y < size_.height; y += 4) {  // every 4th row is plenty for one global ratio
+      SumBackground(planes_[c].ptr<uint8_t>(y), &mean_[c * area + static_cast<size_t>(y) * n],
+                    last_mask_.ptr<uint8_t>(y), n, &image_sum, &model_sum);
+    }
+  }
+  if (model_sum < 1.0 || image_sum < 1.0) return 1.f;
+  float gain = std::clamp(static_cast<float>(image_sum / model_sum), 0.5f, 2.f);
+  // Small drifts are left to the learning rate; only real exposure jumps are compensated.
+  return std::abs(gain - 1.f) < options_.gain_deadband ? 1.f : gain;
+}
 
 void GaussianBackground::Apply(const cv::Mat& image, float learning_rate, cv::Mat* mask) {
   CV_Assert(image.depth() == CV_8U && (image.channels() == 1 || image.channels() == 3));
@@ -98,18 +129,25 @@ void GaussianBackground::Apply(const cv::Mat& image, float learning_rate, cv::Ma
       }
     }
     mask->setTo(0);
+    mask->copyTo(last_mask_);
+    gain_ = 1.f;
     return;
   }
   const float alpha = std::clamp(learning_rate, 0.f, 1.f);
+  gain_ = options_.compensate_gain ? Gain() : 1.f;
+  const float inv_gain = 1.f / gain_;
   for (int y = 0; y < image.rows; ++y) {
     size_t row = static_cast<size_t>(y) * n;
     if (channels_ == 3) {
       ApplyRow3(planes_[0].ptr<uint8_t>(y), planes_[1].ptr<uint8_t>(y), planes_[2].ptr<uint8_t>(y), &mean_[row],
-                &mean_[area + row], &mean_[2 * area + row], &var_[row], mask->ptr<uint8_t>(y), n, options_, alpha);
+                &mean_[area + row], &mean_[2 * area + row], &var_[row], mask->ptr<uint8_t>(y), n, options_, alpha,
+                inv_gain);
     } else {
-      ApplyRow1(planes_[0].ptr<uint8_t>(y), &mean_[row], &var_[row], mask->ptr<uint8_t>(y), n, options_, alpha);
+      ApplyRow1(planes_[0].ptr<uint8_t>(y), &mean_[row], &var_[row], mask->ptr<uint8_t>(y), n, options_, alpha,
+                inv_gain);
     }
   }
+  mask->copyTo(last_mask_);
 }
 
 }  // namespace didban::detect

@@ -13,11 +13,15 @@ namespace didban::detect {
 struct GaussianBackgroundOptions {
   float var_threshold = 16.f;  // squared distance / variance above which a pixel is foreground (MOG2's varThreshold)
   // Variances are of the squared colour distance summed over the channels (as in MOG2), grey levels squared.
-  float var_init = 15.f;       // initial per-pixel variance
-  float var_min = 4.f;         // variance floor (keeps noise-free areas from becoming hypersensitive)
-  float var_max = 75.f;        // variance ceiling
-  bool shadows = true;         // mark shadows (darker, same chromaticity) with kShadow instead of kForeground
-  float shadow_tau = 0.5f;     // a shadow is at least this fraction of the background brightness (MOG2's tau)
+  float var_init = 15.f;  // initial per-pixel variance
+  float var_min = 4.f;    // variance floor (keeps noise-free areas from becoming hypersensitive)
+  float var_max = 75.f;   // variance ceiling
+  bool shadows = true;    // mark shadows (darker, same chromaticity) with kShadow instead of kForeground
+  // Follow global brightness changes (camera auto-exposure): each image is divided by the ratio of its brightness to
+  // the model's, measured over the pixels that were background in the previous image.
+  bool compensate_gain = true;
+  float gain_deadband = 0.05f;  // ratios within 1 +- this are taken as 1
+  float shadow_tau = 0.6f;      // a shadow is at least this fraction of the background brightness (MOG2: 0.5)
 };
 
 // Keeps one Gaussian (mean colour, shared variance) per pixel of 8-bit 1- or 3-channel images and classifies each new
@@ -34,14 +38,20 @@ class GaussianBackground {
   // `learning_rate` in [0, 1] (the mean moves that fraction towards the pixel; the variance learns from background
   // pixels only). The first image (or one of a new size or type) initialises the model and is all background.
   void Apply(const cv::Mat& image, float learning_rate, cv::Mat* mask);
+  // The brightness ratio (image / model) used by the last Apply, 1 without compensation.
+  float LastGain() const { return gain_; }
 
  private:
   GaussianBackgroundOptions options_;
   cv::Size size_;
   int channels_ = 0;
-  std::vector<float> mean_;  // one plane per channel (B, G, R), row-major
+  std::vector<float> mean_;      // one plane per channel (B, G, R), row-major
   std::vector<cv::Mat> planes_;  // the input split into channels (reused)
-  std::vector<float> var_;   // one per pixel
+  cv::Mat last_mask_;            // the previous image's classification
+  float gain_ = 1.f;
+
+  float Gain() const;
+  std::vector<float> var_;  // one per pixel
 };
 
 }  // namespace didban::detect

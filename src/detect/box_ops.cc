@@ -29,8 +29,7 @@ Detections NmsPerClass(const Detections& detections, float iou_threshold, int ma
   return kept;
 }
 
-Letterbox LetterboxImage(const cv::Mat& image, int width, int height, bool keep_aspect, cv::Mat* out,
-                         int pad_value) {
+Letterbox LetterboxImage(const cv::Mat& image, int width, int height, bool keep_aspect, cv::Mat* out, int pad_value) {
   Letterbox lb;
   if (!keep_aspect) {
     lb.scale_x = static_cast<float>(width) / static_cast<float>(image.cols);

@@ -91,7 +91,7 @@ absl::StatusOr<DnnDecoder> DetectDecoder(cv::dnn::Net& net, const std::string& p
     }
   }
   return absl::InvalidArgumentError(absl::StrCat("dnn.decoder: cannot tell the decoder of ", path, " from its output (",
-                                                  tried, " ); set decoder to fastestdet, yolox or darknet"));
+                                                 tried, " ); set decoder to fastestdet, yolox or darknet"));
 }
 
 cv::Size DefaultInput(DnnDecoder d) {
@@ -138,18 +138,18 @@ const char* DnnDecoderName(DnnDecoder d) {
 
 const std::vector<std::string>& CocoNames() {
   static const std::vector<std::string>* const kNames = new std::vector<std::string>{
-      "person",        "bicycle",      "car",        "motorbike",     "aeroplane",   "bus",         "train",
-      "truck",         "boat",         "traffic light", "fire hydrant", "stop sign", "parking meter", "bench",
-      "bird",          "cat",          "dog",        "horse",         "sheep",       "cow",         "elephant",
-      "bear",          "zebra",        "giraffe",    "backpack",      "umbrella",    "handbag",     "tie",
-      "suitcase",      "frisbee",      "skis",       "snowboard",     "sports ball", "kite",        "baseball bat",
-      "baseball glove", "skateboard",  "surfboard",  "tennis racket", "bottle",      "wine glass",  "cup",
-      "fork",          "knife",        "spoon",      "bowl",          "banana",      "apple",       "sandwich",
-      "orange",        "broccoli",     "carrot",     "hot dog",       "pizza",       "donut",       "cake",
-      "chair",         "sofa",         "pottedplant", "bed",          "diningtable", "toilet",      "tvmonitor",
-      "laptop",        "mouse",        "remote",     "keyboard",      "cell phone",  "microwave",   "oven",
-      "toaster",       "sink",         "refrigerator", "book",        "clock",       "vase",        "scissors",
-      "teddy bear",    "hair drier",   "toothbrush"};
+      "person",         "bicycle",    "car",           "motorbike",     "aeroplane",   "bus",           "train",
+      "truck",          "boat",       "traffic light", "fire hydrant",  "stop sign",   "parking meter", "bench",
+      "bird",           "cat",        "dog",           "horse",         "sheep",       "cow",           "elephant",
+      "bear",           "zebra",      "giraffe",       "backpack",      "umbrella",    "handbag",       "tie",
+      "suitcase",       "frisbee",    "skis",          "snowboard",     "sports ball", "kite",          "baseball bat",
+      "baseball glove", "skateboard", "surfboard",     "tennis racket", "bottle",      "wine glass",    "cup",
+      "fork",           "knife",      "spoon",         "bowl",          "banana",      "apple",         "sandwich",
+      "orange",         "broccoli",   "carrot",        "hot dog",       "pizza",       "donut",         "cake",
+      "chair",          "sofa",       "pottedplant",   "bed",           "diningtable", "toilet",        "tvmonitor",
+      "laptop",         "mouse",      "remote",        "keyboard",      "cell phone",  "microwave",     "oven",
+      "toaster",        "sink",       "refrigerator",  "book",          "clock",       "vase",          "scissors",
+      "teddy bear",     "hair drier", "toothbrush"};
   return *kNames;
 }
 
@@ -164,16 +164,22 @@ absl::Status DnnOptions::Validate() const {
   }
   if (score_threshold > 1.f) return absl::InvalidArgumentError("dnn.score_threshold: must be <= 1");
   if (!(nms_iou > 0.f && nms_iou <= 1.f)) return absl::InvalidArgumentError("dnn.nms_iou: must be in (0, 1]");
+  for (const auto& [from, to] : relabel) {
+    if (ObjectClassFromName(to) == ObjectClass::kOther && to != "other") {
+      return absl::InvalidArgumentError(absl::StrCat("dnn.relabel.", from, ": '", to, "' is not a didban class"));
+    }
+  }
   if (max_detections < 1) return absl::InvalidArgumentError("dnn.max_detections: must be >= 1");
   if (threads < 0) return absl::InvalidArgumentError("dnn.threads: must be >= 0");
   return absl::OkStatus();
 }
 
 absl::StatusOr<DnnOptions> ParseDnnOptions(const nlohmann::json& params, const std::string& where) {
-  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(params,
-                                          {"model", "config", "names", "decoder", "input_width", "input_height",
-                                           "score_threshold", "nms_iou", "classes", "max_detections", "threads"},
-                                          where));
+  DIDBAN_RETURN_IF_ERROR(
+      CheckKnownParams(params,
+                       {"model", "config", "names", "decoder", "input_width", "input_height", "score_threshold",
+                        "nms_iou", "classes", "relabel", "max_detections", "threads"},
+                       where));
   DnnOptions o;
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "model", &o.model, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "config", &o.config, where));
@@ -184,6 +190,7 @@ absl::StatusOr<DnnOptions> ParseDnnOptions(const nlohmann::json& params, const s
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "score_threshold", &o.score_threshold, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "nms_iou", &o.nms_iou, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "classes", &o.classes, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "relabel", &o.relabel, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_detections", &o.max_detections, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "threads", &o.threads, where));
   DIDBAN_RETURN_IF_ERROR(o.Validate());
@@ -262,8 +269,8 @@ absl::StatusOr<std::unique_ptr<DnnDetector>> DnnDetector::Create(const DnnOption
   auto d = std::unique_ptr<DnnDetector>(new DnnDetector());
   d->options_ = options;
   DIDBAN_ASSIGN_OR_RETURN(DnnDecoder decoder, DecoderFromName(options.decoder));
-  bool darknet = decoder == DnnDecoder::kDarknet || EndsWith(options.model, ".weights") ||
-                 EndsWith(options.model, ".cfg");
+  bool darknet =
+      decoder == DnnDecoder::kDarknet || EndsWith(options.model, ".weights") || EndsWith(options.model, ".cfg");
   DIDBAN_RETURN_IF_ERROR(CheckFile(options.model, "model"));
   if (darknet) {
     if (options.config.empty()) return absl::InvalidArgumentError("dnn.config: required with Darknet weights");
@@ -309,6 +316,18 @@ absl::StatusOr<std::unique_ptr<DnnDetector>> DnnDetector::Create(const DnnOption
       }
       d->keep_class_[it - d->names_.begin()] = true;
     }
+  }
+  // didban class of each model class: COCO indices for 80-name lists, else by name; then the overrides.
+  const bool coco = d->names_.size() == 80;
+  for (size_t i = 0; i < d->names_.size(); ++i) {
+    d->object_classes_.push_back(coco ? ObjectClassFromCoco(static_cast<int>(i)) : ObjectClassFromName(d->names_[i]));
+  }
+  for (const auto& [from, to] : options.relabel) {
+    auto it = std::find(d->names_.begin(), d->names_.end(), from);
+    if (it == d->names_.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("dnn.relabel: unknown class name '", from, "'"));
+    }
+    d->object_classes_[it - d->names_.begin()] = ObjectClassFromName(to);
   }
   return d;
 }
@@ -363,14 +382,9 @@ Detections DnnDetector::Finish(Detections raw, const Letterbox& lb, const cv::Si
     }
     d.box = ClipBox(lb.ToImage(d.box), image_size.width, image_size.height);
     if (d.box.Area() <= 0.f) continue;
-    bool coco = names_.size() == 80;
-    if (coco) {
-      d.object_class = ObjectClassFromCoco(d.model_class);
-    } else if (d.model_class >= 0 && d.model_class < static_cast<int>(names_.size())) {
-      d.object_class = ObjectClassFromName(names_[d.model_class]);
-    } else {
-      d.object_class = ObjectClass::kOther;
-    }
+    d.object_class = d.model_class >= 0 && d.model_class < static_cast<int>(object_classes_.size())
+                         ? object_classes_[d.model_class]
+                         : ObjectClass::kOther;
     kept.push_back(d);
   }
   return NmsPerClass(kept, options_.nms_iou, options_.max_detections);

@@ -3,6 +3,7 @@
 #ifndef DIDBAN_DETECT_DNN_DETECTOR_H_
 #define DIDBAN_DETECT_DNN_DETECTOR_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +49,9 @@ struct DnnOptions {
   float nms_iou = 0.45f;
   // Keep only these class names (from `names`); empty = all. JSON "classes".
   std::vector<std::string> classes;
+  // Overrides of the class mapping, model class name -> didban class name, e.g. {"cell phone": "car"} for cameras
+  // looking straight down, where COCO models take cars for phones. Applied after `classes`. JSON "relabel".
+  std::map<std::string, std::string> relabel;
   // At most this many detections per image (highest scores first). JSON "max_detections".
   int max_detections = 100;
   // Threads for OpenCV (cv::setNumThreads, process-wide) when > 0; 0 = leave OpenCV's setting. JSON "threads".
@@ -99,7 +103,8 @@ class DnnDetector final : public Detector {
   cv::Size input_;
   float score_threshold_ = 0.5f;
   std::vector<std::string> names_;
-  std::vector<bool> keep_class_;  // by model class index; empty = keep all
+  std::vector<bool> keep_class_;             // by model class index; empty = keep all
+  std::vector<ObjectClass> object_classes_;  // by model class index
   cv::Mat canvas_, blob_;
   std::vector<cv::Mat> outs_;
 };

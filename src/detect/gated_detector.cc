@@ -71,8 +71,8 @@ Box GatedDetector::DnnRegion(const std::vector<Box>& motion, const cv::Size& fra
   float pad = std::max(16.f, static_cast<float>(options_.crop_pad) * std::max(u.w, u.h));
   float w = u.w + 2 * pad, h = u.h + 2 * pad;
   cv::Size input = dnn_->input_size();
-  float min_side = static_cast<float>(options_.min_crop_px > 0 ? options_.min_crop_px
-                                                               : std::min(input.width, input.height));
+  float min_side =
+      static_cast<float>(options_.min_crop_px > 0 ? options_.min_crop_px : std::min(input.width, input.height));
   w = std::max(w, min_side);
   h = std::max(h, min_side);
   float aspect = static_cast<float>(input.width) / static_cast<float>(input.height);
@@ -104,8 +104,8 @@ absl::StatusOr<Detections> GatedDetector::RunDnn(const cv::Mat& image, const Box
   last_run_us_ = time_us;
   ++dnn_runs_;
   dnn_pixels_ += r.area();
-  last_region_ = Box{static_cast<float>(r.x), static_cast<float>(r.y), static_cast<float>(r.width),
-                     static_cast<float>(r.height)};
+  last_region_ =
+      Box{static_cast<float>(r.x), static_cast<float>(r.y), static_cast<float>(r.width), static_cast<float>(r.height)};
   memory_.clear();
   for (const Detection& d : dets) memory_.push_back({d, time_us});
   return dets;

@@ -10,10 +10,10 @@
 #include <opencv2/core/mat.hpp>
 #include <opencv2/video/background_segm.hpp>
 
+#include "detect/background_model.h"
 #include "didban/stage.h"
 #include "didban/status.h"
 #include "didban/time.h"
-#include "detect/background_model.h"
 
 namespace didban::detect {
 
@@ -24,8 +24,9 @@ struct MotionOptions {
   // Background model: "gaussian" (one running Gaussian per pixel, fast; the default) or "mog2" (OpenCV's Gaussian
   // mixture, several times slower, copes better with waving trees and flicker). JSON "model".
   std::string model = "gaussian";
-  // Width in pixels of the internal image the model runs on: frames wider than this are downscaled (aspect kept)
-  // and boxes mapped back to frame pixels. 0 = native resolution. JSON "process_width".
+  // Largest width in pixels of the internal image the model runs on: frames wider than this are downscaled by the
+  // smallest integer factor that fits (768 -> 256, 1280 -> 320) and boxes mapped back to frame pixels.
+  // 0 = native resolution. JSON "process_width".
   int process_width = 320;
   // Variance threshold (squared Mahalanobis distance) for a pixel to be foreground. JSON "var_threshold".
   double var_threshold = 16.0;
@@ -87,12 +88,12 @@ class MotionDetector final : public Detector {
   std::vector<Box> Blobs();
 
   MotionOptions options_;
-  cv::Ptr<cv::BackgroundSubtractorMOG2> mog2_;                   // when model == "mog2"
-  std::unique_ptr<GaussianBackground> gaussian_;                  // when model == "gaussian"
+  cv::Ptr<cv::BackgroundSubtractorMOG2> mog2_;    // when model == "mog2"
+  std::unique_ptr<GaussianBackground> gaussian_;  // when model == "gaussian"
   int64_t frames_seen_ = 0;
-  cv::Size frame_size_;     // of the input frames the model was built for
-  cv::Size process_size_;   // of the internal image
-  double px_scale_ = 1.0;   // internal width / 320: scales the pixel options
+  cv::Size frame_size_;    // of the input frames the model was built for
+  cv::Size process_size_;  // of the internal image
+  double px_scale_ = 1.0;  // internal width / 320: scales the pixel options
   cv::Mat open_kernel_, close_kernel_;
   TimeUs first_us_ = 0;
   TimeUs last_us_ = 0;

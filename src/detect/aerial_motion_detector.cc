@@ -123,6 +123,10 @@ bool AerialMotionDetector::EstimateEgoMotion(const cv::Mat& small, cv::Matx33d* 
   if (h.empty()) return false;
   last_inliers_ = cv::countNonZero(inliers);
   if (last_inliers_ < options_.min_inliers) return false;
+  tracked_.clear();
+  for (size_t i = 0; i < inliers.size(); ++i) {
+    if (inliers[i] != 0) tracked_.push_back(src[i]);
+  }
   const double s = options_.motion_scale;
   const cv::Matx33d scale(s, 0, 0, 0, s, 0, 0, 0, 1);
   const cv::Matx33d unscale(1 / s, 0, 0, 0, 1 / s, 0, 0, 0, 1);
@@ -130,51 +134,50 @@ bool AerialMotionDetector::EstimateEgoMotion(const cv::Mat& small, cv::Matx33d* 
   return true;
 }
 
-cv::Mat AerialMotionDetector::MotionMask(const cv::Mat& gray) const {
+bool AerialMotionDetector::ChainToGap(cv::Matx33d* cur_to_old, const cv::Mat** old) const {
   const size_t gap = static_cast<size_t>(options_.confirm_gap_frames);
-  if (history_.size() < gap + 1) return {};
+  if (history_.size() < gap + 1) return false;
   // history_.back() is the current frame; chain current -> ... -> the frame `gap` back.
   cv::Matx33d h = cv::Matx33d::eye();
-  for (size_t i = history_.size() - 1; i + gap >= history_.size(); --i) {
-    h = history_[i].to_prev * h;
-    if (i == 0) break;
-  }
-  const cv::Mat& old = history_[history_.size() - 1 - gap].gray;
-  cv::Mat warped;
-  cv::warpPerspective(old, warped, h, gray.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
-  cv::Mat g16, w16;
-  gray.convertTo(g16, CV_16S);
-  warped.convertTo(w16, CV_16S);
-  return RangeDiff(g16, w16) > options_.confirm_threshold;
+  for (size_t k = 0; k < gap; ++k) h = history_[history_.size() - 1 - k].to_prev * h;
+  *cur_to_old = h;
+  *old = &history_[history_.size() - 1 - gap].gray;
+  return true;
 }
 
-Detections AerialMotionDetector::Blobs(const cv::Mat& fg, const cv::Mat& moving, cv::Mat* objects) const {
+Detections AerialMotionDetector::Blobs(const cv::Mat& fg, const cv::Mat& gray, cv::Mat* objects) const {
+  cv::Matx33d cur_to_old;
+  const cv::Mat* old = nullptr;
+  if (!ChainToGap(&cur_to_old, &old)) return {};
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(fg, labels, stats, centroids, 8, CV_32S);
-  std::vector<int> confirmed(n, 0);
-  if (!moving.empty()) {
-    for (int y = 0; y < labels.rows; ++y) {
-      const int* l = labels.ptr<int>(y);
-      const unsigned char* m = moving.ptr<unsigned char>(y);
-      for (int x = 0; x < labels.cols; ++x) {
-        if (l[x] != 0 && m[x] != 0) ++confirmed[l[x]];
-      }
-    }
-  }
+  const cv::Rect frame_rect(0, 0, fg.cols, fg.rows);
   Detections out;
   for (int i = 1; i < n; ++i) {
     const int area = stats.at<int>(i, cv::CC_STAT_AREA);
-    const int w = stats.at<int>(i, cv::CC_STAT_WIDTH);
-    const int h = stats.at<int>(i, cv::CC_STAT_HEIGHT);
+    const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                       stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
     if (area < options_.min_area_px || area > options_.max_area_px) continue;
-    if (std::min(w, h) < options_.min_side_px || std::max(w, h) > options_.max_side_px) continue;
-    const double fraction = static_cast<double>(confirmed[i]) / area;
+    if (std::min(box.width, box.height) < options_.min_side_px ||
+        std::max(box.width, box.height) > options_.max_side_px) {
+      continue;
+    }
+    // Motion check inside the blob only: the frame `gap` back, warped into this region.
+    const cv::Rect roi = (box + cv::Size(4, 4) - cv::Point(2, 2)) & frame_rect;
+    const cv::Matx33d shift(1, 0, roi.x, 0, 1, roi.y, 0, 0, 1);
+    cv::Mat warped;
+    cv::warpPerspective(*old, warped, cur_to_old * shift, roi.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
+                        cv::BORDER_REPLICATE);
+    cv::Mat g16, w16;
+    gray(roi).convertTo(g16, CV_16S);
+    warped.convertTo(w16, CV_16S);
+    const cv::Mat moving = (RangeDiff(g16, w16) > options_.confirm_threshold) & (labels(roi) == i);
+    const double fraction = static_cast<double>(cv::countNonZero(moving)) / area;
     if (fraction < options_.confirm_fraction) continue;
-    (*objects)(cv::Rect(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP), w, h))
-        .setTo(255, labels(cv::Rect(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP), w, h)) == i);
+    (*objects)(box).setTo(255, labels(box) == i);
     Detection d;
-    d.box = {static_cast<float>(stats.at<int>(i, cv::CC_STAT_LEFT)),
-             static_cast<float>(stats.at<int>(i, cv::CC_STAT_TOP)), static_cast<float>(w), static_cast<float>(h)};
+    d.box = {static_cast<float>(box.x), static_cast<float>(box.y), static_cast<float>(box.width),
+             static_cast<float>(box.height)};
     d.score = static_cast<float>(std::min(1.0, fraction));
     d.object_class = ObjectClass::kUnknown;
     out.push_back(d);
@@ -233,9 +236,8 @@ absl::StatusOr<Detections> AerialMotionDetector::Detect(const Frame& frame) {
 
     history_.push_back({gray, cur_to_prev});
     while (history_.size() > static_cast<size_t>(options_.confirm_gap_frames) + 1) history_.pop_front();
-    const cv::Mat moving = MotionMask(gray);
     cv::Mat objects = cv::Mat::zeros(gray.size(), CV_8U);
-    if (!moving.empty()) out = Blobs(fg, moving, &objects);
+    out = Blobs(fg, gray, &objects);
     // Learn the background everywhere but under moving objects (unconfirmed foreground, such as the ghost of an
     // object that was in the first frame, is learnt away at the normal rate).
     if (options_.close_px > 0) cv::dilate(objects, objects, Kernel(options_.close_px));
@@ -246,8 +248,13 @@ absl::StatusOr<Detections> AerialMotionDetector::Detect(const Frame& frame) {
   if (history_.empty()) history_.push_back({gray, cv::Matx33d::eye()});
 
   prev_small_ = small.clone();
-  cv::goodFeaturesToTrack(small, prev_corners_, options_.max_corners, options_.corner_quality,
-                          options_.corner_min_distance);
+  // Keep following the inlier corners; find new ones when too few are left.
+  if (last_valid_ && tracked_.size() >= static_cast<size_t>(options_.max_corners / 2)) {
+    prev_corners_ = tracked_;
+  } else {
+    cv::goodFeaturesToTrack(small, prev_corners_, options_.max_corners, options_.corner_quality,
+                            options_.corner_min_distance);
+  }
   return out;
 }
 

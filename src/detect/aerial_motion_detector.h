@@ -75,17 +75,20 @@ class AerialMotionDetector final : public Detector {
 
   // Estimates current -> previous at full resolution; false when lost.
   bool EstimateEgoMotion(const cv::Mat& small, cv::Matx33d* cur_to_prev);
-  // Pixels that moved relative to the frame confirm_gap_frames back (empty when the history is too short).
-  cv::Mat MotionMask(const cv::Mat& gray) const;
-  // Foreground blobs (size limits, motion-confirmed) as detections; marks their pixels in *objects.
-  Detections Blobs(const cv::Mat& fg, const cv::Mat& moving, cv::Mat* objects) const;
+  // The homography from the current frame to the frame confirm_gap_frames back, and that frame; false when the
+  // history is too short.
+  bool ChainToGap(cv::Matx33d* cur_to_old, const cv::Mat** old) const;
+  // Foreground blobs within the size limits whose pixels moved relative to the frame confirm_gap_frames back, as
+  // detections; marks their pixels in *objects.
+  Detections Blobs(const cv::Mat& fg, const cv::Mat& gray, cv::Mat* objects) const;
   void Reset();
 
   AerialMotionOptions options_;
   cv::Mat prev_small_;
   std::vector<cv::Point2f> prev_corners_;
-  cv::Mat background_;  // CV_32F, current frame coordinates
-  cv::Mat age_;         // CV_8U, frames each background pixel has been seen (saturating)
+  std::vector<cv::Point2f> tracked_;  // inlier corners of the last estimate, in the current frame
+  cv::Mat background_;                // CV_32F, current frame coordinates
+  cv::Mat age_;                       // CV_8U, frames each background pixel has been seen (saturating)
   std::deque<History> history_;
   cv::Matx33d last_h_ = cv::Matx33d::eye();
   bool last_valid_ = false;

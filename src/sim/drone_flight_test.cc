@@ -4,8 +4,6 @@
 #include <cmath>
 
 #include <gtest/gtest.h>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include "drone/aerial_analyzer.h"
 #include "drone/srt_telemetry.h"
@@ -49,35 +47,10 @@ FlightRun Analyze(const DroneFlightOptions& options, bool from_srt) {
     EXPECT_TRUE(r.ok()) << r.status();
     std::vector<AerialReport> reports;
     for (const auto& p : r->points) reports.push_back({p.box, !std::isnan(p.lat), p.lat, p.lon});
-    const int m0 = run.tracks.MatchedCount(), fp0 = run.tracks.FalsePositives(), t0n = run.tracks.TruthCount();
     run.tracks.AddFrame(truth, reports);
-    if (getenv("DIDBAN_DIAG") != nullptr) {
-      if (i == 263) {
-        for (const auto& t : truth) {
-          std::printf("  truth %d moving %d box %.0f %.0f %.0f %.0f\n", t.id, t.moving, t.box.x, t.box.y, t.box.w, t.box.h);
-        }
-        for (const auto& p : reports) std::printf("  report %.0f %.0f %.0f %.0f\n", p.box.x, p.box.y, p.box.w, p.box.h);
-      }
-      std::printf("frame %d missed %d fp %d\n", i, run.tracks.TruthCount() - t0n - (run.tracks.MatchedCount() - m0),
-                  run.tracks.FalsePositives() - fp0);
-    }
     std::vector<AerialReport> dets;
     for (const auto& d : r->detections) dets.push_back({d.box, false, 0, 0});
     run.detections.AddFrame(truth, dets);
-    if (getenv("DIDBAN_DUMP") != nullptr && (i == 263)) {
-      cv::Mat img = f.image.clone();
-      for (const auto& t : truth)
-        cv::rectangle(img,
-                      cv::Rect(static_cast<int>(t.box.x), static_cast<int>(t.box.y), static_cast<int>(t.box.w),
-                               static_cast<int>(t.box.h)),
-                      {0, 255, 0});
-      for (const auto& d : r->points)
-        cv::rectangle(img,
-                      cv::Rect(static_cast<int>(d.box.x), static_cast<int>(d.box.y), static_cast<int>(d.box.w),
-                               static_cast<int>(d.box.h)),
-                      {0, 0, 255});
-      cv::imwrite(absl::StrCat("/tmp/aerial_dump_", i, ".png"), img);
-    }
   }
   std::printf("render %.1f ms/frame, analyze %.1f ms/frame\n", 1e3 * render_s / (*flight)->FrameCount(),
               1e3 * analyze_s / (*flight)->FrameCount());

@@ -2,7 +2,7 @@
 // video, tracked and georeferenced with the flight's telemetry.
 #include <string>
 
-#include <spdlog/spdlog.h>
+#include <cstdio>
 
 #include "app/command.h"
 #include "drone/drone_analyze.h"
@@ -42,7 +42,7 @@ void SetupDroneAnalyze(CLI::App& root, int* exit_code) {
     req->write_video = !*no_video;
     auto summary = drone::RunDroneAnalyze(*req);
     if (!summary.ok()) {
-      spdlog::error("drone analyze: {}", std::string(summary.status().message()));
+      std::fprintf(stderr, "drone analyze: %s\n", std::string(summary.status().message()).c_str());
       *exit_code = 1;
       return;
     }

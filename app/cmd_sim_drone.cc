@@ -3,7 +3,7 @@
 // truth.csv (per frame: object ids, pixel boxes, lat/lon).
 #include <string>
 
-#include <spdlog/spdlog.h>
+#include <cstdio>
 
 #include "app/command.h"
 #include "sim/drone_flight.h"
@@ -39,13 +39,13 @@ void SetupSimDrone(CLI::App& root, int* exit_code) {
   cmd->callback([opt, out, exit_code] {
     auto flight = sim::DroneFlight::Create(*opt);
     if (!flight.ok()) {
-      spdlog::error("sim drone: {}", std::string(flight.status().message()));
+      std::fprintf(stderr, "sim drone: %s\n", std::string(flight.status().message()).c_str());
       *exit_code = 1;
       return;
     }
     const absl::Status s = sim::WriteDroneFlight(**flight, *out);
     if (!s.ok()) {
-      spdlog::error("sim drone: {}", std::string(s.message()));
+      std::fprintf(stderr, "sim drone: %s\n", std::string(s.message()).c_str());
       *exit_code = 1;
       return;
     }

@@ -89,7 +89,7 @@ absl::StatusOr<AerialMotionOptions> ParseAerialMotionOptions(const nlohmann::jso
   return o;
 }
 
-AerialMotionDetector::AerialMotionDetector(AerialMotionOptions options) : options_(std::move(options)) {}
+AerialMotionDetector::AerialMotionDetector(AerialMotionOptions options) : options_(options) {}
 
 absl::StatusOr<std::unique_ptr<AerialMotionDetector>> AerialMotionDetector::Create(const AerialMotionOptions& options) {
   DIDBAN_RETURN_IF_ERROR(options.Validate());

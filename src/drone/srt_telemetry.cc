@@ -122,10 +122,8 @@ absl::StatusOr<std::vector<FlightPose>> ParseDjiSrt(const std::string& text, con
       cur.lon = v;
       have_lon = true;
     }
-    if (FindNumber(line, "[rel_alt", &v)) {
-      cur.rel_alt_m = v;
-      have_alt = true;
-    } else if (FindNumber(line, "[altitude", &v)) {
+    // Mavic 3 style [rel_alt: ..], else Air 2S / Mini style [altitude: ..].
+    if (FindNumber(line, "[rel_alt", &v) || FindNumber(line, "[altitude", &v)) {
       cur.rel_alt_m = v;
       have_alt = true;
     }

@@ -48,7 +48,7 @@ void AerialScore::AddFrame(const std::vector<DroneTruth>& truth, const std::vect
 double AerialScore::GeoErrorQuantileM(double q) const {
   if (geo_errors_m_.empty()) return -1;
   std::vector<double> v = geo_errors_m_;
-  const size_t k = std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5));
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(std::lround(q * (v.size() - 1))));
   std::nth_element(v.begin(), v.begin() + k, v.end());
   return v[k];
 }

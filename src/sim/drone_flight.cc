@@ -392,6 +392,7 @@ cv::Mat DroneFlight::Render(int i, std::vector<DroneTruth>* truth) const {
     // Shadow: the outline moved away from the sun, darkening the ground.
     std::vector<Point2> outline = o->Outline(t);
     std::vector<Point2> shadow;
+    shadow.reserve(outline.size());
     for (const Point2& p : outline) shadow.push_back(Add(p, kShadowPerM, o->height_m));
     const std::vector<cv::Point> sp = to_px(shadow);
     const cv::Rect sr = cv::boundingRect(sp);
@@ -400,6 +401,7 @@ cv::Mat DroneFlight::Render(int i, std::vector<DroneTruth>* truth) const {
     if (clipped.area() == 0) continue;
     cv::Mat mask(clipped.size(), CV_8U, cv::Scalar(0));
     std::vector<cv::Point> shifted;
+    shifted.reserve(sp.size());
     for (const cv::Point& p : sp) shifted.emplace_back(p.x - clipped.x * 16, p.y - clipped.y * 16);
     cv::fillConvexPoly(mask, shifted, cv::Scalar(255), cv::LINE_AA, 4);
     cv::Mat region = img(clipped);

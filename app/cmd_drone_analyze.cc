@@ -1,0 +1,59 @@
+// `didban drone analyze VIDEO --telemetry FILE [--camera SPEC] --out DIR [--no-video]`: moving objects in a drone
+// video, tracked and georeferenced with the flight's telemetry.
+#include <string>
+
+#include <cstdio>
+
+#include "app/command.h"
+#include "drone/drone_analyze.h"
+
+namespace didban::app {
+namespace {
+
+// The `drone` group is shared with other drone subcommands: get it, or create it.
+CLI::App* DroneGroup(CLI::App& root) {
+  try {
+    return root.get_subcommand("drone");
+  } catch (const CLI::OptionNotFound&) {
+    CLI::App* group = root.add_subcommand("drone", "Drone video: telemetry, georeferencing, aerial analysis");
+    group->require_subcommand(1);
+    return group;
+  }
+}
+
+void SetupDroneAnalyze(CLI::App& root, int* exit_code) {
+  CLI::App* cmd = DroneGroup(root)->add_subcommand(
+      "analyze",
+      "Detect moving objects in a drone video despite camera motion, track them, georeference them with the flight's "
+      "telemetry (DJI SRT), and write tracks.csv (frame,time,id,lat,lon,x,y,class), tracks.geojson, flight.kml, "
+      "flight.geojson (path and frame footprints) and annotated.mp4");
+  auto req = std::make_shared<drone::DroneAnalyzeRequest>();
+  cmd->add_option("video", req->video, "Drone video file")->required();
+  cmd->add_option("--telemetry", req->telemetry, "DJI SRT telemetry of the video (one subtitle per frame)")->required();
+  cmd->add_option("--camera", req->camera_spec,
+                  "Camera model: comma-separated hfov=DEG (default 73.7, DJI Mavic 3), width=PX, height=PX "
+                  "(default: the video's size)");
+  cmd->add_option("--out", req->out_dir, "Output folder (created if missing)")->required();
+  auto no_video = std::make_shared<bool>(false);
+  cmd->add_flag("--no-video", *no_video, "Do not write annotated.mp4");
+  cmd->add_option("--footprint-every", req->footprint_every, "Frames between footprints in the flight files")
+      ->check(CLI::PositiveNumber);
+  cmd->callback([req, exit_code, no_video] {
+    req->write_video = !*no_video;
+    auto summary = drone::RunDroneAnalyze(*req);
+    if (!summary.ok()) {
+      std::fprintf(stderr, "drone analyze: %s\n", std::string(summary.status().message()).c_str());
+      *exit_code = 1;
+      return;
+    }
+    std::printf("frames %lld, tracks %lld, track points %lld, %.1f ms/frame\n", static_cast<long long>(summary->frames),
+                static_cast<long long>(summary->tracks), static_cast<long long>(summary->track_points),
+                summary->ms_per_frame);
+    *exit_code = 0;
+  });
+}
+
+}  // namespace
+}  // namespace didban::app
+
+DIDBAN_REGISTER_COMMAND(drone_analyze, didban::app::SetupDroneAnalyze);

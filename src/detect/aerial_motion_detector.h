@@ -1,0 +1,103 @@
+// Moving objects in video from a moving camera (drones): estimates the camera's ego-motion between consecutive frames
+// (corners tracked by pyramidal Lucas-Kanade at reduced resolution, RANSAC homography), keeps a background image
+// warped into the current frame's coordinates, and reports foreground blobs that the motion-compensated difference
+// with a frame a few steps back confirms as moving. Thread-compatible (one instance per video).
+#ifndef DIDBAN_DETECT_AERIAL_MOTION_DETECTOR_H_
+#define DIDBAN_DETECT_AERIAL_MOTION_DETECTOR_H_
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include "didban/detection.h"
+#include "didban/frame.h"
+#include "didban/registry.h"
+#include "didban/stage.h"
+#include "didban/status.h"
+
+namespace didban::detect {
+
+struct AerialMotionOptions {
+  // Ego-motion.
+  double motion_scale = 0.5;         // image scale at which corners are tracked, (0, 1]
+  int max_corners = 300;             // corners tracked per frame
+  double corner_quality = 0.005;     // goodFeaturesToTrack quality level
+  double corner_min_distance = 10;   // pixels at motion_scale
+  double ransac_threshold_px = 1.0;  // RANSAC reprojection threshold, pixels at motion_scale
+  int min_inliers = 20;              // fewer homography inliers => ego-motion lost, the model restarts
+  // Foreground.
+  double blur_sigma_px = 1.0;      // Gaussian blur before differencing, pixels (0 = none)
+  double bg_learning_rate = 0.1;   // background update per frame where no object was found, (0, 1]
+  double fg_learning_rate = 0.0;   // update under reported moving objects, [0, bg_learning_rate]
+  int warmup_frames = 5;           // frames a pixel must have been seen before it can be foreground
+  int diff_threshold = 22;         // grey levels between the frame and the background
+  int confirm_gap_frames = 8;      // the motion check compares with the frame this many frames back
+  int confirm_threshold = 18;      // grey levels for the motion check
+  double confirm_fraction = 0.08;  // fraction of a blob's pixels that must pass the motion check
+  int close_px = 5;                // closing kernel (joins an object's parts), pixels; 0 = none
+  int open_px = 2;                 // opening kernel (removes specks), pixels; 0 = none
+  // Blobs.
+  double min_area_px = 10;     // foreground pixels
+  double max_area_px = 20000;  // foreground pixels
+  int min_side_px = 3;         // box side, pixels
+  int max_side_px = 250;       // box side, pixels
+
+  absl::Status Validate() const;
+};
+
+// Parses {"motion_scale": 0.5, "diff_threshold": 22, ...} (keys as the field names) over the defaults.
+absl::StatusOr<AerialMotionOptions> ParseAerialMotionOptions(const nlohmann::json& params);
+
+class AerialMotionDetector final : public Detector {
+ public:
+  explicit AerialMotionDetector(AerialMotionOptions options);
+  static absl::StatusOr<std::unique_ptr<AerialMotionDetector>> Create(const AerialMotionOptions& options);
+
+  // Boxes of moving objects in frame.image pixels, score = fraction of the blob confirmed as moving (0..1).
+  absl::StatusOr<Detections> Detect(const Frame& frame) override;
+  std::string Name() const override { return "aerial"; }
+
+  // Homography from the last frame's pixels to the previous frame's pixels (identity for the first frame or when
+  // ego-motion was lost: see LastMotionValid()).
+  const cv::Matx33d& LastHomography() const { return last_h_; }
+  bool LastMotionValid() const { return last_valid_; }
+  // RANSAC inliers of the last ego-motion estimate.
+  int LastInliers() const { return last_inliers_; }
+
+ private:
+  struct History {
+    cv::Mat gray;         // blurred grey frame
+    cv::Matx33d to_prev;  // this frame -> previous frame
+  };
+
+  // Estimates current -> previous at full resolution; false when lost.
+  bool EstimateEgoMotion(const cv::Mat& small, cv::Matx33d* cur_to_prev);
+  // The homography from the current frame to the frame confirm_gap_frames back, and that frame; false when the
+  // history is too short.
+  bool ChainToGap(cv::Matx33d* cur_to_old, const cv::Mat** old) const;
+  // Foreground blobs within the size limits whose pixels moved relative to the frame confirm_gap_frames back, as
+  // detections; marks their pixels in *objects.
+  Detections Blobs(const cv::Mat& fg, const cv::Mat& gray, cv::Mat* objects) const;
+  void Reset();
+
+  AerialMotionOptions options_;
+  cv::Mat prev_small_;
+  std::vector<cv::Point2f> prev_corners_;
+  std::vector<cv::Point2f> tracked_;  // inlier corners of the last estimate, in the current frame
+  cv::Mat background_;                // CV_32F, current frame coordinates
+  cv::Mat age_;                       // CV_8U, frames each background pixel has been seen (saturating)
+  std::deque<History> history_;
+  cv::Matx33d last_h_ = cv::Matx33d::eye();
+  bool last_valid_ = false;
+  int last_inliers_ = 0;
+};
+
+// Registers "aerial" (params: AerialMotionOptions keys) in `registry`.
+void RegisterAerialDetector(Registry<Detector>& registry);
+
+}  // namespace didban::detect
+
+#endif  // DIDBAN_DETECT_AERIAL_MOTION_DETECTOR_H_

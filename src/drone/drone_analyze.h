@@ -1,0 +1,34 @@
+// `didban drone analyze` as a function: decodes a drone video, runs the aerial analyzer on every frame with the
+// telemetry's poses, and writes the results into a folder. One call per video; not thread-safe.
+#ifndef DIDBAN_DRONE_DRONE_ANALYZE_H_
+#define DIDBAN_DRONE_DRONE_ANALYZE_H_
+
+#include <string>
+
+#include "didban/status.h"
+#include "drone/aerial_analyzer.h"
+
+namespace didban::drone {
+
+struct DroneAnalyzeRequest {
+  std::string video;         // path of the video file
+  std::string telemetry;     // DJI SRT file
+  std::string camera_spec;   // "hfov=..,width=..,height=.." over the defaults; width/height default to the video's
+  std::string out_dir;       // created if missing
+  bool write_video = true;   // annotated.mp4
+  int footprint_every = 25;  // frames between footprints in flight.kml / flight.geojson
+};
+
+struct DroneAnalyzeSummary {
+  int64_t frames = 0;
+  int64_t tracks = 0;        // distinct track ids reported
+  int64_t track_points = 0;  // rows in tracks.csv
+  double ms_per_frame = 0;   // analysis time (decode and writing excluded)
+};
+
+// Writes tracks.csv, tracks.geojson, flight.kml, flight.geojson and (unless disabled) annotated.mp4.
+absl::StatusOr<DroneAnalyzeSummary> RunDroneAnalyze(const DroneAnalyzeRequest& request);
+
+}  // namespace didban::drone
+
+#endif  // DIDBAN_DRONE_DRONE_ANALYZE_H_

@@ -50,6 +50,6 @@ set +e
 "$didban" drone analyze "$work/sim/flight.mp4" --out "$work/o5" > /dev/null 2>&1
 rc=$?
 set -e
-# A missing required flag is a usage error; app/main.cc returns CLI11's code for it (RequiredError: 106).
-[[ $rc == 106 ]] || { echo "usage rc $rc"; exit 1; }
+# A missing required flag is a usage error: exit 2.
+[[ $rc == 2 ]] || { echo "usage rc $rc"; exit 1; }
 echo "drone_analyze: ok"

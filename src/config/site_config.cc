@@ -47,7 +47,7 @@ nlohmann::json ToJson(const YAML::Node& node) {
       if (s == "false" || s == "False") return false;
       if (s == "null" || s == "~") return nullptr;
       char* end = nullptr;
-      long long i = std::strtoll(s.c_str(), &end, 10);
+      int64_t i = std::strtoll(s.c_str(), &end, 10);
       if (!s.empty() && *end == '\0') return static_cast<int64_t>(i);
       double d = std::strtod(s.c_str(), &end);
       if (!s.empty() && *end == '\0') return d;

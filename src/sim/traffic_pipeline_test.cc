@@ -3,6 +3,13 @@
 // the detect branch is merged: see docs/traffic.md.)
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "detect/detectors.h"
 #include "sim/traffic_rules_fixture.h"
 #include "sim/traffic_scene.h"
 #include "track/byte_tracker.h"
@@ -30,6 +37,89 @@ TEST(TrafficPipeline, TruthDetectionsThroughByteTrackerAndRules) {
     return s;
   };
   TrafficRulesResult r = RunTrafficRules(*scene, source);
+  ExpectTrafficResult(*scene, r);
+}
+
+
+// The whole chain: rendered frames -> the real motion detector -> the ByteTracker (default options) -> the rules.
+TEST(TrafficPipeline, MotionDetectorTrackerAndRules) {
+  // The camera starts 3 s before the traffic arrives, so that the background is learnt from an empty road
+  // (vehicles passing during the warm-up would be averaged into it and leave ghosts).
+  TrafficScenario scenario = DefaultTrafficScenario();
+  const double lead_s = std::getenv("LEAD") ? std::atof(std::getenv("LEAD")) : 3.0;
+  scenario.duration_s += lead_s;
+  for (TrafficVehicle& v : scenario.vehicles) {
+    for (Keyframe& k : v.path) k.t_s += lead_s;
+  }
+  auto scene = TrafficScene::Create(scenario);
+  ASSERT_TRUE(scene.ok()) << scene.status();
+  // The stopped vehicle (8 s) must not melt into the background.
+  nlohmann::json params = {{"background_time_s", 30}};
+  if (std::getenv("MP")) params = nlohmann::json::parse(std::getenv("MP"));
+  auto detector = detect::CreateDetector("motion", params);
+  ASSERT_TRUE(detector.ok()) << detector.status();
+  track::ByteTracker tracker(track::ByteTrackerOptions::Default(scene->Scenario().fps));
+  const char* dump = std::getenv("DIDBAN_TRAFFIC_DUMP");
+  TrackSource source = [&](int64_t i) {
+    FramePtr f = scene->Render(i);
+    absl::StatusOr<Detections> d = (*detector)->Detect(*f);
+    EXPECT_TRUE(d.ok()) << d.status();
+    TrackSnapshot s;
+    s.time_us = f->pts_us;
+    s.frame_index = i;
+    s.tracks = tracker.Update(s.time_us, d.ok() ? *d : Detections{});
+    for (const Track& t : tracker.Removed()) {
+      s.tracks.push_back(t);
+      s.tracks.back().state = TrackState::kRemoved;
+    }
+    if (const char* png = std::getenv("DIDBAN_TRAFFIC_PNG"); png != nullptr && i % 5 == 0) {
+      cv::Mat img = f->image.clone();
+      for (const VehicleTruth& v : scene->Truth(i)) {
+        if (v.visible) {
+          cv::rectangle(img, cv::Rect(static_cast<int>(v.box.x), static_cast<int>(v.box.y), static_cast<int>(v.box.w),
+                                      static_cast<int>(v.box.h)), cv::Scalar(0, 255, 0));
+        }
+      }
+      if (d.ok()) {
+        for (const Detection& b : *d) {
+          cv::rectangle(img, cv::Rect(static_cast<int>(b.box.x), static_cast<int>(b.box.y), static_cast<int>(b.box.w),
+                                      static_cast<int>(b.box.h)), cv::Scalar(0, 0, 255));
+        }
+      }
+      cv::imwrite(std::string(png) + "/f" + std::to_string(i) + ".png", img);
+    }
+    if (dump != nullptr) {
+      for (const VehicleTruth& v : scene->Truth(i)) {
+        if (v.visible) {
+          std::printf("F %lld T %d %.0f %.0f %.0f %.0f\n", static_cast<long long>(i), v.id, v.box.x, v.box.y, v.box.w,
+                      v.box.h);
+        }
+      }
+      if (d.ok()) {
+        for (const Detection& b : *d) {
+          std::printf("F %lld D %.0f %.0f %.0f %.0f\n", static_cast<long long>(i), b.box.x, b.box.y, b.box.w, b.box.h);
+        }
+      }
+      for (const Track& t : s.tracks) {
+        std::printf("F %lld K %lld %d %.0f %.0f %.0f %.0f\n", static_cast<long long>(i), static_cast<long long>(t.id),
+                    static_cast<int>(t.state), t.box.x, t.box.y, t.box.w, t.box.h);
+      }
+    }
+    return s;
+  };
+  TrafficRulesResult r = RunTrafficRules(*scene, source);
+  if (dump != nullptr) {
+    for (const Event& e : r.events) {
+      std::printf("E %s t=%.2f track=%lld other=%lld detail=%s value=%.2f\n", e.type.c_str(), static_cast<double>(e.time_us) / 1e6,
+                  static_cast<long long>(e.track_id), static_cast<long long>(e.other_track_id), e.detail.c_str(),
+                  e.value);
+    }
+    for (const auto& [track, vid] : r.track_vehicle) {
+      auto sp = r.speed_kmh.find(track);
+      std::printf("M track=%lld vehicle=%d speed=%.1f\n", static_cast<long long>(track), vid,
+                  sp == r.speed_kmh.end() ? -1.0 : sp->second);
+    }
+  }
   ExpectTrafficResult(*scene, r);
 }
 

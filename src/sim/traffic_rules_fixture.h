@@ -110,6 +110,9 @@ inline TrafficRulesResult RunTrafficRules(const TrafficScene& scene, const Track
 // Checks the result against the scenario: every crossing vehicle counted once in the right direction, median speed
 // error <= `max_median_speed_error`, and exactly one wrong-way, stopped, near-miss (and over-speed) event, each
 // about the right vehicles.
+inline void ExpectEventsAndSpeeds(const TrafficScene& scene, const TrafficRulesResult& r,
+                                  double max_median_speed_error);
+
 inline void ExpectTrafficResult(const TrafficScene& scene, const TrafficRulesResult& r,
                                 double max_median_speed_error = 0.03) {
   auto vehicle_of = [&](int64_t track) {
@@ -131,6 +134,19 @@ inline void ExpectTrafficResult(const TrafficScene& scene, const TrafficRulesRes
     EXPECT_EQ(counted[v.id], std::vector<std::string>{expected}) << "vehicle " << v.id;
   }
   EXPECT_EQ(static_cast<int>(by_type["line_cross"].size()), crossing);
+
+  ExpectEventsAndSpeeds(scene, r, max_median_speed_error);
+}
+
+// The speed and event part of ExpectTrafficResult.
+inline void ExpectEventsAndSpeeds(const TrafficScene& scene, const TrafficRulesResult& r,
+                                  double max_median_speed_error) {
+  auto vehicle_of = [&](int64_t track) {
+    auto it = r.track_vehicle.find(track);
+    return it == r.track_vehicle.end() ? 0 : it->second;
+  };
+  std::map<std::string, std::vector<const Event*>> by_type;
+  for (const Event& e : r.events) by_type[e.type].push_back(&e);
 
   // Speeds of constant-speed vehicles.
   std::vector<double> errors;

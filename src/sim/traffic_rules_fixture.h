@@ -26,7 +26,7 @@ inline std::vector<rules::RuleSpec> TrafficTestRules() {
     return rules::RuleSpec{p["type"], p.value("name", ""), p, "test"};
   };
   return {
-      spec(R"({"type":"line","name":"count30","ground":[[-8,30],[8,30]],"in":"southbound","out":"northbound"})"),
+      spec(R"({"type":"line","name":"count20","ground":[[-8,20],[8,20]],"in":"southbound","out":"northbound"})"),
       spec(R"({"type":"speed","name":"speed","ground":[[-8,15],[8,15],[8,90],[-8,90]],"limit_kmh":94})"),
       spec(R"({"type":"wrong_way","name":"nb","ground":[[0,5],[7.5,5],[7.5,120],[0,120]],"heading_deg":0})"),
       spec(R"({"type":"wrong_way","name":"sb","ground":[[-7.5,5],[0,5],[0,120],[-7.5,120]],"heading_deg":180})"),
@@ -127,7 +127,7 @@ inline void ExpectTrafficResult(const TrafficScene& scene, const TrafficRulesRes
   for (const Event* e : by_type["line_cross"]) counted[vehicle_of(e->track_id)].push_back(e->detail);
   int crossing = 0;
   for (const TrafficVehicle& v : scene.Scenario().vehicles) {
-    int dir = TrafficScene::CrossingDirection(v, 30);
+    int dir = TrafficScene::CrossingDirection(v, 20);
     if (dir == 0) continue;
     ++crossing;
     std::string expected = dir > 0 ? "direction=northbound" : "direction=southbound";

@@ -135,9 +135,13 @@ TEST(TrafficPipeline, MotionDetectorTrackerAndRules) {
   // southbound), median speed error <= 3 % (measured 2.25 % over 16 vehicles, max 3.54 %), exactly one wrong-way
   // (21), stopped (20), near-miss (22/23) and over-speed (6) event.
   std::map<std::string, int> counts;
-  for (const Event& e : r.events) counts[e.type + " " + e.detail] += e.type == "line_cross" ? 1 : 0;
-  EXPECT_EQ(counts["line_cross direction=northbound"], 10);
-  EXPECT_EQ(counts["line_cross direction=southbound"], 7);
+  for (const Event& e : r.events) ++counts[e.type == "line_cross" ? e.type + " " + e.detail : e.type];
+  EXPECT_EQ(counts, (std::map<std::string, int>{{"line_cross direction=northbound", 10},
+                                                {"line_cross direction=southbound", 7},
+                                                {"near_miss", 1},
+                                                {"overspeed", 1},
+                                                {"stopped", 1},
+                                                {"wrong_way", 1}}));
   ExpectTrafficResult(*scene, r);
 }
 

@@ -26,7 +26,7 @@ inline std::vector<rules::RuleSpec> TrafficTestRules() {
     return rules::RuleSpec{p["type"], p.value("name", ""), p, "test"};
   };
   return {
-      spec(R"({"type":"line","name":"count30","ground":[[-8,30],[8,30]],"in":"southbound","out":"northbound"})"),
+      spec(R"({"type":"line","name":"count20","ground":[[-8,20],[8,20]],"in":"southbound","out":"northbound"})"),
       spec(R"({"type":"speed","name":"speed","ground":[[-8,15],[8,15],[8,90],[-8,90]],"limit_kmh":94})"),
       spec(R"({"type":"wrong_way","name":"nb","ground":[[0,5],[7.5,5],[7.5,120],[0,120]],"heading_deg":0})"),
       spec(R"({"type":"wrong_way","name":"sb","ground":[[-7.5,5],[0,5],[0,120],[-7.5,120]],"heading_deg":180})"),
@@ -110,6 +110,9 @@ inline TrafficRulesResult RunTrafficRules(const TrafficScene& scene, const Track
 // Checks the result against the scenario: every crossing vehicle counted once in the right direction, median speed
 // error <= `max_median_speed_error`, and exactly one wrong-way, stopped, near-miss (and over-speed) event, each
 // about the right vehicles.
+inline void ExpectEventsAndSpeeds(const TrafficScene& scene, const TrafficRulesResult& r,
+                                  double max_median_speed_error);
+
 inline void ExpectTrafficResult(const TrafficScene& scene, const TrafficRulesResult& r,
                                 double max_median_speed_error = 0.03) {
   auto vehicle_of = [&](int64_t track) {
@@ -124,13 +127,26 @@ inline void ExpectTrafficResult(const TrafficScene& scene, const TrafficRulesRes
   for (const Event* e : by_type["line_cross"]) counted[vehicle_of(e->track_id)].push_back(e->detail);
   int crossing = 0;
   for (const TrafficVehicle& v : scene.Scenario().vehicles) {
-    int dir = TrafficScene::CrossingDirection(v, 30);
+    int dir = TrafficScene::CrossingDirection(v, 20);
     if (dir == 0) continue;
     ++crossing;
     std::string expected = dir > 0 ? "direction=northbound" : "direction=southbound";
     EXPECT_EQ(counted[v.id], std::vector<std::string>{expected}) << "vehicle " << v.id;
   }
   EXPECT_EQ(static_cast<int>(by_type["line_cross"].size()), crossing);
+
+  ExpectEventsAndSpeeds(scene, r, max_median_speed_error);
+}
+
+// The speed and event part of ExpectTrafficResult.
+inline void ExpectEventsAndSpeeds(const TrafficScene& scene, const TrafficRulesResult& r,
+                                  double max_median_speed_error) {
+  auto vehicle_of = [&](int64_t track) {
+    auto it = r.track_vehicle.find(track);
+    return it == r.track_vehicle.end() ? 0 : it->second;
+  };
+  std::map<std::string, std::vector<const Event*>> by_type;
+  for (const Event& e : r.events) by_type[e.type].push_back(&e);
 
   // Speeds of constant-speed vehicles.
   std::vector<double> errors;

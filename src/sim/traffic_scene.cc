@@ -209,6 +209,8 @@ std::vector<VehicleTruth> TrafficScene::Truth(int64_t index) const {
 }
 
 FramePtr TrafficScene::Render(int64_t index) const {
+  constexpr int kShift = 4;
+  constexpr double kSubpixel = 1 << kShift;
   double t = UsToSeconds(FrameTime(index));
   cv::Mat img = background_.clone();
   cv::Vec3d cam = camera_.Center();
@@ -233,12 +235,17 @@ FramePtr TrafficScene::Render(int64_t index) const {
     for (const Face& f : faces) {
       cv::Vec3d centre = 0.25 * (c[f.idx[0]] + c[f.idx[1]] + c[f.idx[2]] + c[f.idx[3]]);
       if ((cam - centre).dot(f.normal) <= 0) continue;
+      // Sub-pixel vertices (kShift fractional bits). The camera model puts pixel i's edges at i and i + 1 (principal
+      // point at width / 2), OpenCV's rasteriser puts pixel i's centre at i: shift by half a pixel so that the drawn
+      // faces cover exactly the projected box (whole pixels would move a face by up to half a pixel and the
+      // anti-aliased edge by one more, a bias that grows to metres far from the camera).
       std::vector<cv::Point> poly;
       for (int i : f.idx) {
         std::optional<Point2> px = camera_.Project(c[i]);
-        poly.emplace_back(static_cast<int>(std::lround(px->x)), static_cast<int>(std::lround(px->y)));
+        poly.emplace_back(static_cast<int>(std::lround((px->x - 0.5) * kSubpixel)),
+                          static_cast<int>(std::lround((px->y - 0.5) * kSubpixel)));
       }
-      cv::fillConvexPoly(img, poly, v->colour * f.shade, cv::LINE_AA);
+      cv::fillConvexPoly(img, poly, v->colour * f.shade, cv::LINE_AA, kShift);
     }
   }
   // Lighting: slow flicker plus a little per-frame jitter, then sensor noise.
@@ -347,7 +354,7 @@ TrafficScenario DefaultTrafficScenario() {
   follower.id = 23;
   follower.role = VehicleRole::kNearMissFollower;
   follower.colour = {0, 0, 255};
-  const double g0 = 64.2, t_swerve = 30 + (g0 - 10.5) / 8;
+  const double g0 = 42.2, t_swerve = 30 + (g0 - 10.5) / 8;
   const double n_swerve = -15 - g0 + 20 * (t_swerve - 30);
   follower.path = {{30, nb_in, -15 - g0},
                    {t_swerve, nb_in, n_swerve},

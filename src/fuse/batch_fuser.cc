@@ -296,13 +296,17 @@ absl::StatusOr<std::vector<FusedStep>> FuseBatch(const FuserOptions& fuser, cons
   }
   if (options.kalman_linker) {
     // One virtual camera carrying the strong hypotheses through the streaming fuser's Kalman association.
+    // Each observation carries its hypothesis' index as local id (links off), to report the supporting cameras.
     std::vector<CameraFrame> consensus;
+    std::map<TimeUs, size_t> step_of;
     for (size_t k = 0; k < hyps.size(); ++k) {
       CameraFrame f;
       f.camera = "consensus";
       f.time = times[k];
-      for (const GroundHypothesis& h : hyps[k]) {
-        if (h.strong || options.kalman_weak) f.observations.push_back({-1, h.ground});
+      step_of[times[k]] = k;
+      for (size_t j = 0; j < hyps[k].size(); ++j) {
+        const GroundHypothesis& h = hyps[k][j];
+        if (h.strong || options.kalman_weak) f.observations.push_back({static_cast<int64_t>(j), h.ground});
       }
       consensus.push_back(std::move(f));
     }
@@ -310,8 +314,19 @@ absl::StatusOr<std::vector<FusedStep>> FuseBatch(const FuserOptions& fuser, cons
     fo.min_cameras_to_confirm = options.kalman_confirm_hits <= 1 ? 1 : 2;
     fo.confirm_hits = options.kalman_confirm_hits;
     fo.report_coast_s = options.report_coast_s;
+    fo.use_links = false;
     if (options.accel_sigma > 0) fo.accel_sigma = options.accel_sigma;
-    return FuseAll(fo, std::move(consensus));
+    absl::StatusOr<std::vector<FusedStep>> steps = FuseAll(fo, std::move(consensus));
+    if (!steps.ok()) return steps.status();
+    for (FusedStep& s : *steps) {
+      auto it = step_of.find(s.time);
+      if (it == step_of.end()) continue;
+      for (FusedTrack& t : s.tracks) {
+        if (t.cameras.size() != 1 || t.cameras[0].local_id < 0) continue;
+        t.cameras = hyps[it->second][static_cast<size_t>(t.cameras[0].local_id)].cameras;
+      }
+    }
+    return steps;
   }
   auto enough = [&](const Chain& c) {
     int strong = 0;

@@ -92,6 +92,7 @@ int RunFuse(const FuseFlags& f) {
   absl::StatusOr<std::vector<fuse::FusedStep>> steps;
   if (batch) {
     std::vector<fuse::BatchCamera> cameras;
+    cameras.reserve(inputs.size());
     for (const Input& in : inputs) cameras.push_back({in.camera->name, in.camera->calibration});
     steps = fuse::FuseBatch(options, batch_options, cameras, std::move(frames));
   } else {

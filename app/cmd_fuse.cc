@@ -9,6 +9,7 @@
 #include "app/command.h"
 #include "config/site_config.h"
 #include "core/mot_format.h"
+#include "fuse/batch_fuser.h"
 #include "fuse/fuse_io.h"
 #include "fuse/fuser.h"
 #include "fuse/ground_eval.h"
@@ -23,6 +24,8 @@ struct FuseFlags {
   std::string out;
   std::string gt;
   double threshold_m = 0.5;
+  bool batch = false;
+  bool streaming = false;
 };
 
 int Fail(const std::string& message) {
@@ -39,6 +42,16 @@ int RunFuse(const FuseFlags& f) {
     if (!o.ok()) return Fail(std::string(o.status().message()));
     options = *o;
   }
+  // Batch (offline) mode: --batch, or a `fusion_batch:` section in the site; --streaming forces the live fuser.
+  fuse::BatchFuserOptions batch_options;
+  bool batch = f.batch;
+  if (site->sections.contains("fusion_batch")) {
+    auto o = fuse::BatchFuserOptions::FromJson(site->sections["fusion_batch"], f.site + ": fusion_batch");
+    if (!o.ok()) return Fail(std::string(o.status().message()));
+    batch_options = *o;
+    batch = true;
+  }
+  if (f.streaming) batch = false;
   struct Input {
     const config::CameraConfig* camera;
     std::vector<MotRow> rows;
@@ -76,7 +89,15 @@ int RunFuse(const FuseFlags& f) {
         fuse::FramesFromMot(in.camera->name, in.camera->calibration, in.rows, fps, last_frame, {}, &unprojected);
     frames.insert(frames.end(), cf.begin(), cf.end());
   }
-  absl::StatusOr<std::vector<fuse::FusedStep>> steps = fuse::FuseAll(options, std::move(frames));
+  absl::StatusOr<std::vector<fuse::FusedStep>> steps;
+  if (batch) {
+    std::vector<fuse::BatchCamera> cameras;
+    cameras.reserve(inputs.size());
+    for (const Input& in : inputs) cameras.push_back({in.camera->name, in.camera->calibration});
+    steps = fuse::FuseBatch(options, batch_options, cameras, std::move(frames));
+  } else {
+    steps = fuse::FuseAll(options, std::move(frames));
+  }
   if (!steps.ok()) return Fail(std::string(steps.status().message()));
   std::error_code ec;
   std::filesystem::create_directories(f.out, ec);
@@ -127,6 +148,12 @@ void Setup(CLI::App& root, int* exit_code) {
   cmd->add_option("--out", flags->out, "Output directory")->required();
   cmd->add_option("--gt", flags->gt, "Ground truth CSV (frame,id,x,y metres) to score against");
   cmd->add_option("--threshold", flags->threshold_m, "Match distance for --gt, metres (default 0.5)");
+  cmd->add_flag("--batch", flags->batch,
+                "Offline fusion over the whole input: per-step multi-view consensus, then linking over the sequence\n"
+                "(also chosen by a `fusion_batch:` section in the site)");
+  auto* streaming = cmd->add_flag("--streaming", flags->streaming,
+                                  "Use the streaming (live) fuser even when the site has a `fusion_batch:` section");
+  streaming->excludes("--batch");
   cmd->callback([flags, exit_code] { *exit_code = RunFuse(*flags); });
 }
 

@@ -1,0 +1,405 @@
+#include "fuse/batch_fuser.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include <Eigen/Dense>
+
+#include "core/params.h"
+#include "fuse/hungarian.h"
+
+namespace didban::fuse {
+
+absl::Status BatchFuserOptions::Validate() const {
+  if (!(pair_gate_chi2 > 0)) return absl::InvalidArgumentError("pair_gate_chi2 must be > 0");
+  if (!(pair_gate_m > 0)) return absl::InvalidArgumentError("pair_gate_m must be > 0");
+  if (min_support < 1) return absl::InvalidArgumentError("min_support must be >= 1");
+  if (!(min_sigma_m >= 0)) return absl::InvalidArgumentError("min_sigma_m must be >= 0");
+  if (kalman_confirm_hits < 1) return absl::InvalidArgumentError("kalman_confirm_hits must be >= 1");
+  if (!(report_coast_s >= 0) || !(accel_sigma >= 0)) {
+    return absl::InvalidArgumentError("report_coast_s and accel_sigma must be >= 0");
+  }
+  if (image_width < 0 || image_height < 0) return absl::InvalidArgumentError("image_size must be >= 0");
+  if (!(link_gate_m > 0)) return absl::InvalidArgumentError("link_gate_m must be > 0");
+  if (!(lookahead_weight >= 0)) return absl::InvalidArgumentError("lookahead_weight must be >= 0");
+  if (!(velocity_smoothing >= 0 && velocity_smoothing <= 1)) {
+    return absl::InvalidArgumentError("velocity_smoothing must be in [0, 1]");
+  }
+  if (link_passes < 1) return absl::InvalidArgumentError("link_passes must be >= 1");
+  if (max_gap_steps < 1) return absl::InvalidArgumentError("max_gap_steps must be >= 1");
+  if (min_track_hits < 1 || min_strong_hits < 1) {
+    return absl::InvalidArgumentError("min_track_hits and min_strong_hits must be >= 1");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BatchFuserOptions> BatchFuserOptions::FromJson(const nlohmann::json& params, const std::string& where) {
+  BatchFuserOptions o;
+  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(
+      params,
+      {"pair_gate_chi2", "pair_gate_m", "min_support", "image_size", "link_gate_m", "lookahead_weight",
+       "velocity_smoothing", "max_gap_steps", "min_track_hits", "min_strong_hits", "fill_gaps", "link_passes",
+       "kalman_linker", "kalman_weak", "kalman_confirm_hits", "min_sigma_m", "report_coast_s", "accel_sigma"},
+      where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "pair_gate_chi2", &o.pair_gate_chi2, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "pair_gate_m", &o.pair_gate_m, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_support", &o.min_support, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "link_gate_m", &o.link_gate_m, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "lookahead_weight", &o.lookahead_weight, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "velocity_smoothing", &o.velocity_smoothing, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_gap_steps", &o.max_gap_steps, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_track_hits", &o.min_track_hits, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_strong_hits", &o.min_strong_hits, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "fill_gaps", &o.fill_gaps, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "link_passes", &o.link_passes, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "kalman_linker", &o.kalman_linker, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "kalman_weak", &o.kalman_weak, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_sigma_m", &o.min_sigma_m, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "report_coast_s", &o.report_coast_s, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "accel_sigma", &o.accel_sigma, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "kalman_confirm_hits", &o.kalman_confirm_hits, where));
+  std::vector<int> size;
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "image_size", &size, where));
+  if (!size.empty()) {
+    if (size.size() != 2) return absl::InvalidArgumentError(absl::StrCat(where, ".image_size: expected [w, h]"));
+    o.image_width = size[0];
+    o.image_height = size[1];
+  }
+  absl::Status st = o.Validate();
+  if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", st.message()));
+  return o;
+}
+
+namespace {
+
+bool InRoi(const FuserOptions& o, const Point2& p) {
+  if (!(o.roi_min_x < o.roi_max_x && o.roi_min_y < o.roi_max_y)) return true;
+  return p.x >= o.roi_min_x && p.x <= o.roi_max_x && p.y >= o.roi_min_y && p.y <= o.roi_max_y;
+}
+
+// A hypothesis under construction: information-form sum of its detections.
+struct Cluster {
+  Eigen::Matrix2d info = Eigen::Matrix2d::Zero();
+  Eigen::Vector2d info_x = Eigen::Vector2d::Zero();
+  std::vector<int> members;  // observation indices
+  std::vector<Contribution> cameras;
+
+  Eigen::Matrix2d Cov() const { return info.inverse(); }
+  Eigen::Vector2d Mean() const { return info.ldlt().solve(info_x); }
+  bool HasCamera(const std::string& c) const {
+    return std::any_of(cameras.begin(), cameras.end(), [&](const Contribution& x) { return x.camera == c; });
+  }
+};
+
+struct Obs {
+  std::string camera;
+  int64_t local_id;
+  Eigen::Vector2d x;
+  Eigen::Matrix2d cov;
+};
+
+bool Covers(const geo::CameraCalibration& cal, const BatchFuserOptions& o, const Point2& p) {
+  if (o.image_width <= 0 || o.image_height <= 0) return true;
+  std::optional<Point2> px = cal.GroundToPixel(p);
+  return px && px->x >= 0 && px->x < o.image_width && px->y >= 0 && px->y < o.image_height;
+}
+
+}  // namespace
+
+std::vector<GroundHypothesis> ClusterStep(const std::vector<CameraFrame>& frames,
+                                          const std::vector<BatchCamera>& cameras, const FuserOptions& fuser,
+                                          const BatchFuserOptions& options) {
+  std::vector<Obs> obs;
+  for (const CameraFrame& f : frames) {
+    for (const CameraObservation& o : f.observations) {
+      if (!InRoi(fuser, o.ground.position)) continue;
+      obs.push_back({f.camera, o.local_id, {o.ground.position.x, o.ground.position.y}, o.ground.covariance});
+    }
+  }
+  // Start with one cluster per observation; merge the closest compatible pairs first (agglomerative, cluster means).
+  std::vector<Cluster> clusters(obs.size());
+  for (size_t i = 0; i < obs.size(); ++i) {
+    Eigen::Matrix2d inv = obs[i].cov.inverse();
+    clusters[i].info = inv;
+    clusters[i].info_x = inv * obs[i].x;
+    clusters[i].members = {static_cast<int>(i)};
+    clusters[i].cameras = {{obs[i].camera, obs[i].local_id}};
+  }
+  std::vector<bool> alive(obs.size(), true);
+  while (true) {
+    double best = std::numeric_limits<double>::infinity();
+    int bi = -1;
+    int bj = -1;
+    for (size_t i = 0; i < clusters.size(); ++i) {
+      if (!alive[i]) continue;
+      const Eigen::Vector2d mi = clusters[i].Mean();
+      const Eigen::Matrix2d ci = clusters[i].Cov();
+      for (size_t j = i + 1; j < clusters.size(); ++j) {
+        if (!alive[j]) continue;
+        const Eigen::Vector2d mj = clusters[j].Mean();
+        const Eigen::Vector2d d = mi - mj;
+        if (d.norm() > options.pair_gate_m) continue;
+        bool disjoint = std::none_of(clusters[j].cameras.begin(), clusters[j].cameras.end(),
+                                     [&](const Contribution& c) { return clusters[i].HasCamera(c.camera); });
+        if (!disjoint) continue;
+        const Eigen::Matrix2d s = ci + clusters[j].Cov();
+        const double d2 = d.dot(s.ldlt().solve(d));
+        if (d2 < options.pair_gate_chi2 && d2 < best) {
+          best = d2;
+          bi = static_cast<int>(i);
+          bj = static_cast<int>(j);
+        }
+      }
+    }
+    if (bi < 0) break;
+    Cluster& a = clusters[bi];
+    Cluster& b = clusters[bj];
+    a.info += b.info;
+    a.info_x += b.info_x;
+    a.members.insert(a.members.end(), b.members.begin(), b.members.end());
+    a.cameras.insert(a.cameras.end(), b.cameras.begin(), b.cameras.end());
+    alive[bj] = false;
+  }
+  std::vector<GroundHypothesis> out;
+  for (size_t i = 0; i < clusters.size(); ++i) {
+    if (!alive[i]) continue;
+    GroundHypothesis h;
+    const Eigen::Vector2d m = clusters[i].Mean();
+    h.ground.position = {m.x(), m.y()};
+    h.ground.covariance = clusters[i].Cov() + Eigen::Matrix2d::Identity() * options.min_sigma_m * options.min_sigma_m;
+    h.cameras = clusters[i].cameras;
+    std::sort(h.cameras.begin(), h.cameras.end(),
+              [](const Contribution& x, const Contribution& y) { return x.camera < y.camera; });
+    for (const BatchCamera& c : cameras) {
+      if (Covers(c.calibration, options, h.ground.position)) ++h.covering;
+    }
+    const int support = static_cast<int>(h.cameras.size());
+    h.strong = support >= options.min_support || support >= h.covering;
+    out.push_back(std::move(h));
+  }
+  std::sort(out.begin(), out.end(), [](const GroundHypothesis& x, const GroundHypothesis& y) {
+    return std::tie(x.ground.position.x, x.ground.position.y) < std::tie(y.ground.position.x, y.ground.position.y);
+  });
+  return out;
+}
+
+namespace {
+
+struct Hit {
+  int step = 0;
+  int hyp = 0;  // index into the step's hypotheses
+};
+
+struct Chain {
+  std::vector<Hit> hits;
+  Eigen::Vector2d last = Eigen::Vector2d::Zero();
+  Eigen::Vector2d velocity = Eigen::Vector2d::Zero();  // metres per step
+  int last_step = 0;
+  bool has_velocity = false;
+};
+
+Eigen::Vector2d Pos(const GroundHypothesis& h) { return {h.ground.position.x, h.ground.position.y}; }
+
+// Links the step hypotheses into chains (greedy in time, Hungarian per step with a one-step look-ahead).
+std::vector<Chain> Link(const std::vector<std::vector<GroundHypothesis>>& hyps, const BatchFuserOptions& o) {
+  std::vector<Chain> done;
+  std::vector<Chain> live;
+  constexpr double kInf = 1e9;
+  for (int k = 0; k < static_cast<int>(hyps.size()); ++k) {
+    // End chains unmatched for too long.
+    std::vector<Chain> keep;
+    for (Chain& c : live) {
+      if (k - c.last_step > o.max_gap_steps) {
+        done.push_back(std::move(c));
+      } else {
+        keep.push_back(std::move(c));
+      }
+    }
+    live = std::move(keep);
+    const std::vector<GroundHypothesis>& now = hyps[k];
+    const std::vector<GroundHypothesis>* next = k + 1 < static_cast<int>(hyps.size()) ? &hyps[k + 1] : nullptr;
+    std::vector<int> owner(now.size(), -1);
+    if (!live.empty() && !now.empty()) {
+      std::vector<std::vector<double>> cost(live.size(), std::vector<double>(now.size(), kInf));
+      for (size_t t = 0; t < live.size(); ++t) {
+        const Chain& c = live[t];
+        const int gap = k - c.last_step;
+        const Eigen::Vector2d pred = c.last + c.velocity * gap;
+        const double gate = o.link_gate_m * gap;
+        for (size_t j = 0; j < now.size(); ++j) {
+          const Eigen::Vector2d h = Pos(now[j]);
+          const double d = (h - pred).norm();
+          if (d > gate) continue;
+          double ahead = 0;
+          if (next != nullptr && o.lookahead_weight > 0) {
+            // Best continuation one step later under the velocity this link implies.
+            const Eigen::Vector2d v = (h - c.last) / gap;
+            const Eigen::Vector2d v2 =
+                c.has_velocity ? (o.velocity_smoothing * v + (1 - o.velocity_smoothing) * c.velocity) : v;
+            const Eigen::Vector2d p2 = h + v2;
+            double best = o.link_gate_m;
+            for (const GroundHypothesis& n : *next) best = std::min(best, (Pos(n) - p2).norm());
+            ahead = best;
+          }
+          cost[t][j] = d + o.lookahead_weight * ahead;
+        }
+      }
+      std::vector<int> a = SolveAssignment(cost);
+      for (size_t t = 0; t < live.size(); ++t) {
+        const int j = a[t];
+        if (j < 0 || cost[t][j] >= kInf) continue;
+        owner[j] = static_cast<int>(t);
+        Chain& c = live[t];
+        const Eigen::Vector2d h = Pos(now[j]);
+        const Eigen::Vector2d v = (h - c.last) / (k - c.last_step);
+        c.velocity = c.has_velocity ? (o.velocity_smoothing * v + (1 - o.velocity_smoothing) * c.velocity) : v;
+        c.has_velocity = true;
+        c.last = h;
+        c.last_step = k;
+        c.hits.push_back({k, static_cast<int>(j)});
+      }
+    }
+    for (size_t j = 0; j < now.size(); ++j) {
+      if (owner[j] >= 0 || !now[j].strong) continue;
+      Chain c;
+      c.last = Pos(now[j]);
+      c.last_step = k;
+      c.hits.push_back({k, static_cast<int>(j)});
+      live.push_back(std::move(c));
+    }
+  }
+  for (Chain& c : live) done.push_back(std::move(c));
+  return done;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<FusedStep>> FuseBatch(const FuserOptions& fuser, const BatchFuserOptions& options,
+                                                 const std::vector<BatchCamera>& cameras,
+                                                 std::vector<CameraFrame> frames) {
+  DIDBAN_RETURN_IF_ERROR(fuser.Validate());
+  DIDBAN_RETURN_IF_ERROR(options.Validate());
+  const TimeUs step_us = SecondsToUs(fuser.step_s);
+  auto bucket = [&](TimeUs t) {
+    if (step_us <= 0) return t;
+    return static_cast<TimeUs>(std::floor(static_cast<double>(t) / static_cast<double>(step_us) + 0.5)) * step_us;
+  };
+  std::map<TimeUs, std::vector<CameraFrame>> by_step;
+  for (CameraFrame& f : frames) by_step[bucket(f.time)].push_back(std::move(f));
+  std::vector<TimeUs> times;
+  std::vector<std::vector<GroundHypothesis>> hyps;
+  for (auto& [t, fs] : by_step) {
+    times.push_back(t);
+    hyps.push_back(ClusterStep(fs, cameras, fuser, options));
+  }
+  if (options.kalman_linker) {
+    // One virtual camera carrying the strong hypotheses through the streaming fuser's Kalman association.
+    // Each observation carries its hypothesis' index as local id (links off), to report the supporting cameras.
+    std::vector<CameraFrame> consensus;
+    std::map<TimeUs, size_t> step_of;
+    for (size_t k = 0; k < hyps.size(); ++k) {
+      CameraFrame f;
+      f.camera = "consensus";
+      f.time = times[k];
+      step_of[times[k]] = k;
+      for (size_t j = 0; j < hyps[k].size(); ++j) {
+        const GroundHypothesis& h = hyps[k][j];
+        if (h.strong || options.kalman_weak) f.observations.push_back({static_cast<int64_t>(j), h.ground});
+      }
+      consensus.push_back(std::move(f));
+    }
+    FuserOptions fo = fuser;
+    fo.min_cameras_to_confirm = options.kalman_confirm_hits <= 1 ? 1 : 2;
+    fo.confirm_hits = options.kalman_confirm_hits;
+    fo.report_coast_s = options.report_coast_s;
+    fo.use_links = false;
+    if (options.accel_sigma > 0) fo.accel_sigma = options.accel_sigma;
+    absl::StatusOr<std::vector<FusedStep>> steps = FuseAll(fo, std::move(consensus));
+    if (!steps.ok()) return steps.status();
+    for (FusedStep& s : *steps) {
+      auto it = step_of.find(s.time);
+      if (it == step_of.end()) continue;
+      for (FusedTrack& t : s.tracks) {
+        if (t.cameras.size() != 1 || t.cameras[0].local_id < 0) continue;
+        t.cameras = hyps[it->second][static_cast<size_t>(t.cameras[0].local_id)].cameras;
+      }
+    }
+    return steps;
+  }
+  auto enough = [&](const Chain& c) {
+    int strong = 0;
+    for (const Hit& h : c.hits) strong += hyps[h.step][h.hyp].strong ? 1 : 0;
+    return static_cast<int>(c.hits.size()) >= options.min_track_hits || strong >= options.min_strong_hits;
+  };
+  std::vector<Chain> chains = Link(hyps, options);
+  // Re-link without the hypotheses of chains too short to keep (duplicates and false coincidences that would
+  // otherwise steal links from real tracks).
+  for (int pass = 1; pass < options.link_passes; ++pass) {
+    std::vector<std::vector<bool>> drop(hyps.size());
+    for (size_t k = 0; k < hyps.size(); ++k) drop[k].assign(hyps[k].size(), false);
+    for (const Chain& c : chains) {
+      if (enough(c)) continue;
+      for (const Hit& h : c.hits) drop[h.step][h.hyp] = true;
+    }
+    for (size_t k = 0; k < hyps.size(); ++k) {
+      std::vector<GroundHypothesis> kept_h;
+      for (size_t j = 0; j < hyps[k].size(); ++j) {
+        if (!drop[k][j]) kept_h.push_back(std::move(hyps[k][j]));
+      }
+      hyps[k] = std::move(kept_h);
+    }
+    chains = Link(hyps, options);
+  }
+  // Keep chains with enough evidence; order by first appearance for the ids.
+  std::vector<const Chain*> kept;
+  for (const Chain& c : chains) {
+    if (enough(c)) kept.push_back(&c);
+  }
+  std::stable_sort(kept.begin(), kept.end(),
+                   [](const Chain* a, const Chain* b) { return a->hits.front().step < b->hits.front().step; });
+  std::vector<FusedStep> out(times.size());
+  for (size_t k = 0; k < times.size(); ++k) out[k].time = times[k];
+  int64_t next_id = 1;
+  for (const Chain* c : kept) {
+    const int64_t id = next_id++;
+    for (size_t i = 0; i < c->hits.size(); ++i) {
+      const Hit& h = c->hits[i];
+      const GroundHypothesis& g = hyps[h.step][h.hyp];
+      FusedTrack t;
+      t.id = id;
+      t.position = g.ground.position;
+      t.covariance = g.ground.covariance;
+      t.cameras = g.cameras;
+      if (i + 1 < c->hits.size()) {
+        const Hit& n = c->hits[i + 1];
+        const GroundHypothesis& gn = hyps[n.step][n.hyp];
+        const double span = UsToSeconds(times[n.step] - times[h.step]);
+        if (span > 0) {
+          t.velocity = {(gn.ground.position.x - g.ground.position.x) / span,
+                        (gn.ground.position.y - g.ground.position.y) / span};
+        }
+        if (options.fill_gaps) {
+          for (int s = h.step + 1; s < n.step; ++s) {
+            const double f = static_cast<double>(s - h.step) / (n.step - h.step);
+            FusedTrack fill;
+            fill.id = id;
+            fill.position = {g.ground.position.x + f * (gn.ground.position.x - g.ground.position.x),
+                             g.ground.position.y + f * (gn.ground.position.y - g.ground.position.y)};
+            fill.velocity = t.velocity;
+            fill.covariance = g.ground.covariance + gn.ground.covariance;
+            out[s].tracks.push_back(std::move(fill));
+          }
+        }
+      }
+      out[h.step].tracks.push_back(std::move(t));
+    }
+  }
+  for (FusedStep& s : out) {
+    std::sort(s.tracks.begin(), s.tracks.end(), [](const FusedTrack& a, const FusedTrack& b) { return a.id < b.id; });
+  }
+  return out;
+}
+
+}  // namespace didban::fuse

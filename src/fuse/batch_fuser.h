@@ -1,0 +1,83 @@
+// Offline (batch) multi-camera fusion over a whole recording: per time step, the projected detections of all views
+// are clustered into person hypotheses by multi-view consensus (one detection per camera per hypothesis, fused with
+// their covariances) and each hypothesis is checked against the cameras whose image should contain it; then the
+// hypotheses are linked into tracks over the sequence: by default through the streaming Fuser's constant-velocity
+// Kalman association (the hypotheses as one virtual camera), or by the chain linker (constant-velocity prediction,
+// Hungarian assignment with a one-step look-ahead cost, short tracks dropped, gaps interpolated).
+// The streaming Fuser (fuser.h) stays the live path; this is the offline option. Free functions; thread-safe.
+#ifndef DIDBAN_FUSE_BATCH_FUSER_H_
+#define DIDBAN_FUSE_BATCH_FUSER_H_
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "didban/status.h"
+#include "fuse/fuser.h"
+#include "geo/camera_calibration.h"
+
+namespace didban::fuse {
+
+struct BatchFuserOptions {
+  // Consensus (per step).
+  // Mahalanobis gate between two partial hypotheses (summed covariances). Off by default: across views the projected
+  // covariances are overconfident (calibration error), a strict gate splits people into duplicates.
+  double pair_gate_chi2 = 1e6;
+  double pair_gate_m = 1.5;  // partial hypotheses at most this far apart are merged (closest first), metres
+  int min_support = 2;       // a hypothesis seen by this many cameras is strong (may start a track)
+  double min_sigma_m = 0.2;  // added (squared) to a hypothesis' fused covariance: calibration error, metres
+  int image_width = 0;       // image size for visibility (a camera covers a point that projects inside it);
+  int image_height = 0;      //   0 = unknown: every camera covers every point
+  // Linking (over the sequence). Default: the strong hypotheses go through the streaming Fuser's Kalman
+  // association as one virtual camera ("consensus"); else the chain linker below.
+  bool kalman_linker = true;
+  bool kalman_weak = false;     // also pass weak hypotheses to the Kalman linker
+  int kalman_confirm_hits = 1;  // Kalman linker: steps before a new track is reported
+  double report_coast_s = 0;    // Kalman linker: report unseen tracks this long, seconds
+  double accel_sigma = 0.3;     // Kalman linker: process noise, m/s^2 (0 = the fuser's)
+  // Chain linker (kalman_linker: false).
+  double link_gate_m = 1.0;         // largest distance from the predicted position, metres (per step of gap)
+  double lookahead_weight = 0.5;    // weight of the next step's best continuation in the link cost
+  double velocity_smoothing = 0.5;  // weight of the newest displacement in the velocity estimate, 0..1
+  int max_gap_steps = 3;            // a track unmatched this many steps in a row ends
+  int min_track_hits = 3;           // tracks with fewer hits are dropped unless `min_strong_hits` of them are strong
+  int min_strong_hits = 2;
+  bool fill_gaps = true;  // interpolate positions over a track's missed steps
+  int link_passes = 2;    // re-link without the hypotheses of dropped chains this many times - 1
+
+  absl::Status Validate() const;
+  // Reads keys of the same names (plus `image_size: [w, h]`) from a JSON mapping; unknown keys are errors.
+  static absl::StatusOr<BatchFuserOptions> FromJson(const nlohmann::json& params, const std::string& where);
+};
+
+// One camera of the site for the batch fuser.
+struct BatchCamera {
+  std::string name;
+  geo::CameraCalibration calibration;
+};
+
+// One person hypothesis at one step.
+struct GroundHypothesis {
+  geo::GroundPoint ground;            // fused position and covariance
+  std::vector<Contribution> cameras;  // supporting detections (sorted by camera)
+  int covering = 0;                   // cameras whose image contains the point
+  bool strong = false;                // support >= min_support, or every covering camera supports it
+};
+
+// Consensus clustering of one step's observations (per camera) into hypotheses. `frames` are the cameras' frames
+// of that step; `cameras` gives calibrations for visibility (cameras missing from it cover nothing). Observations
+// outside the fuser options' ROI are dropped.
+std::vector<GroundHypothesis> ClusterStep(const std::vector<CameraFrame>& frames,
+                                          const std::vector<BatchCamera>& cameras, const FuserOptions& fuser,
+                                          const BatchFuserOptions& options);
+
+// The whole batch: frames of all cameras (any order) grouped into `fuser.step_s` steps, clustered and linked.
+// Returns one FusedStep per step with observations (ids from 1, by first appearance).
+absl::StatusOr<std::vector<FusedStep>> FuseBatch(const FuserOptions& fuser, const BatchFuserOptions& options,
+                                                 const std::vector<BatchCamera>& cameras,
+                                                 std::vector<CameraFrame> frames);
+
+}  // namespace didban::fuse
+
+#endif  // DIDBAN_FUSE_BATCH_FUSER_H_

@@ -29,7 +29,8 @@ void SetupDroneAnalyze(CLI::App& root, int* exit_code) {
   CLI::App* cmd = DroneGroup(root)->add_subcommand(
       "analyze",
       "Detect moving objects in a drone video despite camera motion, track them, georeference them with the flight's "
-      "telemetry (DJI SRT, DJI flight-log CSV, plain CSV or PX4 ULog), and write tracks.csv (frame,time,id,lat,lon,x,y,class), tracks.geojson, flight.kml, "
+      "telemetry (DJI SRT, DJI flight-log CSV, plain CSV or PX4 ULog), and write tracks.csv "
+      "(frame,time,id,lat,lon,x,y,class), tracks.geojson, flight.kml, "
       "flight.geojson (path and frame footprints) and annotated.mp4");
   auto req = std::make_shared<drone::DroneAnalyzeRequest>();
   cmd->add_option("video", req->video, "Drone video file")->required();

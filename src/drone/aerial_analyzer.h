@@ -27,8 +27,8 @@ track::ByteTrackerOptions AerialTrackerOptions(double fps);
 struct AerialAnalyzerOptions {
   detect::AerialMotionOptions detector;
   track::ByteTrackerOptions tracker = AerialTrackerOptions(25);  // see AerialTrackerOptions()
-  geo::CameraSpec camera;      // of the analysed frames (frame.image); its size must match them
-  geo::DronePoseOptions pose;  // telemetry sample -> camera pose (ground plane at the take-off height)
+  geo::CameraSpec camera;                   // of the analysed frames (frame.image); its size must match them
+  geo::DronePoseOptions pose;               // telemetry sample -> camera pose (ground plane at the take-off height)
   TimeUs max_telemetry_gap_us = 2'000'000;  // frames this far outside the telemetry's time span are an error
 
   absl::Status Validate() const;

@@ -23,12 +23,12 @@ absl::StatusOr<geo::CameraSpec> CameraFor(const std::string& spec, const SourceI
                                           const geo::Telemetry& telemetry) {
   DIDBAN_ASSIGN_OR_RETURN(geo::CameraSpec camera,
                           geo::ParseCameraSpec(absl::StrCat("width=", info.width, ",height=", info.height, ",", spec)));
-  const bool has_lens = geo::HasValue(camera.hfov_deg) || geo::HasValue(camera.focal_mm) ||
-                        geo::HasValue(camera.focal35_mm);
+  const bool has_lens =
+      geo::HasValue(camera.hfov_deg) || geo::HasValue(camera.focal_mm) || geo::HasValue(camera.focal35_mm);
   const int first = telemetry.FirstWithPosition();
-  const bool telemetry_lens = first >= 0 && (geo::HasValue(telemetry.samples[first].focal_35mm_mm) ||
-                                             (geo::HasValue(telemetry.samples[first].focal_mm) &&
-                                              geo::HasValue(camera.sensor_w_mm)));
+  const bool telemetry_lens =
+      first >= 0 && (geo::HasValue(telemetry.samples[first].focal_35mm_mm) ||
+                     (geo::HasValue(telemetry.samples[first].focal_mm) && geo::HasValue(camera.sensor_w_mm)));
   if (!has_lens && !telemetry_lens) camera.hfov_deg = kDefaultHfovDeg;
   return camera;
 }
@@ -100,9 +100,8 @@ absl::StatusOr<DroneAnalyzeSummary> RunDroneAnalyze(const DroneAnalyzeRequest& r
   const std::string& dir = request.out_dir;
   DIDBAN_RETURN_IF_ERROR(WriteTextFile(dir + "/tracks.csv", TracksCsv(points)));
   DIDBAN_RETURN_IF_ERROR(WriteTextFile(dir + "/tracks.geojson", TracksGeoJson(points)));
-  DIDBAN_RETURN_IF_ERROR(WriteTextFile(
-      dir + "/flight.kml",
-      FlightKml(analyzer->Telemetry(), camera, analyzer->Local(), options.pose, request.footprint_every)));
+  DIDBAN_RETURN_IF_ERROR(WriteTextFile(dir + "/flight.kml", FlightKml(analyzer->Telemetry(), camera, analyzer->Local(),
+                                                                      options.pose, request.footprint_every)));
   DIDBAN_RETURN_IF_ERROR(WriteTextFile(
       dir + "/flight.geojson",
       FlightGeoJson(analyzer->Telemetry(), camera, analyzer->Local(), options.pose, request.footprint_every)));

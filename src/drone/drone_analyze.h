@@ -1,5 +1,5 @@
-// `didban drone analyze` as a function: decodes a drone video (source::OpenSource), runs the aerial analyzer on every frame with the
-// telemetry's poses, and writes the results into a folder. One call per video; not thread-safe.
+// `didban drone analyze` as a function: decodes a drone video (source::OpenSource), runs the aerial analyzer on every
+// frame with the telemetry's poses, and writes the results into a folder. One call per video; not thread-safe.
 #ifndef DIDBAN_DRONE_DRONE_ANALYZE_H_
 #define DIDBAN_DRONE_DRONE_ANALYZE_H_
 

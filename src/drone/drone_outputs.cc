@@ -79,8 +79,8 @@ std::vector<geo::LatLon> Footprint(const geo::TelemetrySample& pose, const geo::
   return ring;
 }
 
-std::string FlightGeoJson(const geo::Telemetry& telemetry, const geo::CameraSpec& camera,
-                          const geo::LocalFrame& local, const geo::DronePoseOptions& options, int footprint_every) {
+std::string FlightGeoJson(const geo::Telemetry& telemetry, const geo::CameraSpec& camera, const geo::LocalFrame& local,
+                          const geo::DronePoseOptions& options, int footprint_every) {
   const std::vector<geo::TelemetrySample>& poses = telemetry.samples;
   nlohmann::json path = nlohmann::json::array();
   for (const geo::TelemetrySample& p : poses) {

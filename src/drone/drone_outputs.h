@@ -26,8 +26,8 @@ std::vector<geo::LatLon> Footprint(const geo::TelemetrySample& pose, const geo::
 
 // Flight path (LineString of the samples with a position, altitude = abs_alt, else rel_alt) and footprints every
 // `footprint_every` samples (Polygons).
-std::string FlightGeoJson(const geo::Telemetry& telemetry, const geo::CameraSpec& camera,
-                          const geo::LocalFrame& local, const geo::DronePoseOptions& options, int footprint_every);
+std::string FlightGeoJson(const geo::Telemetry& telemetry, const geo::CameraSpec& camera, const geo::LocalFrame& local,
+                          const geo::DronePoseOptions& options, int footprint_every);
 std::string FlightKml(const geo::Telemetry& telemetry, const geo::CameraSpec& camera, const geo::LocalFrame& local,
                       const geo::DronePoseOptions& options, int footprint_every);
 

@@ -92,7 +92,8 @@ TEST(AerialAnalyzerTest, TakeoffFrameAndCameraErrorsNameTheLine) {
   options.camera.hfov_deg = 73.7;
   auto analyzer = AerialAnalyzer::Create(options, telemetry);
   ASSERT_FALSE(analyzer.ok());
-  EXPECT_EQ(analyzer.status().message(), "t.srt:17: telemetry at 0.08 s: no yaw in the telemetry (give the camera yaw)");
+  EXPECT_EQ(analyzer.status().message(),
+            "t.srt:17: telemetry at 0.08 s: no yaw in the telemetry (give the camera yaw)");
 }
 
 TEST(AerialAnalyzerTest, FootprintOfANadirCameraIsCentredBelowIt) {

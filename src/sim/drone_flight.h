@@ -30,21 +30,21 @@ namespace didban::sim {
 geo::CameraSpec DefaultDroneCamera();
 
 struct DroneFlightOptions {
-  double seconds = 20;             // flight length, seconds
-  double fps = 25;                 // frames per second
+  double seconds = 20;                            // flight length, seconds
+  double fps = 25;                                // frames per second
   geo::CameraSpec camera = DefaultDroneCamera();  // needs width, height and a lens (hfov, focal or focal35)
-  double altitude_m = 100;         // above the ground
-  double speed_mps = 8;            // ground speed, metres per second
-  double heading_deg = 90;         // direction of the (first leg of the) route, clockwise from north
-  bool lawnmower = false;          // false: one straight leg; true: legs joined by sideways steps
-  double leg_m = 250;              // lawnmower leg length, metres
-  double spacing_m = 120;          // lawnmower leg spacing, metres
-  double gimbal_pitch_deg = -90;   // -90 nadir; e.g. -60 for an oblique view
-  int moving_vehicles = 8;         // cars and trucks driving the roads
-  int people = 6;                  // people walking
-  int parked_vehicles = 3;         // vehicles standing still (not moving objects)
-  uint64_t seed = 1;               // everything random derives from it
-  double lat0 = 29.25;             // take-off point, degrees (a desert)
+  double altitude_m = 100;                        // above the ground
+  double speed_mps = 8;                           // ground speed, metres per second
+  double heading_deg = 90;                        // direction of the (first leg of the) route, clockwise from north
+  bool lawnmower = false;                         // false: one straight leg; true: legs joined by sideways steps
+  double leg_m = 250;                             // lawnmower leg length, metres
+  double spacing_m = 120;                         // lawnmower leg spacing, metres
+  double gimbal_pitch_deg = -90;                  // -90 nadir; e.g. -60 for an oblique view
+  int moving_vehicles = 8;                        // cars and trucks driving the roads
+  int people = 6;                                 // people walking
+  int parked_vehicles = 3;                        // vehicles standing still (not moving objects)
+  uint64_t seed = 1;                              // everything random derives from it
+  double lat0 = 29.25;                            // take-off point, degrees (a desert)
   double lon0 = 47.55;
   double ground_abs_alt_m = 110;  // ground height above sea level, metres
   double gps_sigma_m = 1.5;       // telemetry horizontal error per axis, metres (stationary sigma)

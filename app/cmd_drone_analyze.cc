@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "app/command.h"
+#include "detect/aerial_motion_detector.h"
+#include "detect/detectors.h"
 #include "drone/drone_analyze.h"
 
 namespace didban::app {
@@ -22,17 +24,24 @@ CLI::App* DroneGroup(CLI::App& root) {
 }
 
 void SetupDroneAnalyze(CLI::App& root, int* exit_code) {
+  // The drone stage's detector, also for `didban analyze --detector aerial` (every command is set up at start).
+  detect::RegisterAerialDetector(detect::DetectorRegistry());
   CLI::App* cmd = DroneGroup(root)->add_subcommand(
       "analyze",
       "Detect moving objects in a drone video despite camera motion, track them, georeference them with the flight's "
-      "telemetry (DJI SRT), and write tracks.csv (frame,time,id,lat,lon,x,y,class), tracks.geojson, flight.kml, "
+      "telemetry (DJI SRT, DJI flight-log CSV, plain CSV or PX4 ULog), and write tracks.csv "
+      "(frame,time,id,lat,lon,x,y,class), tracks.geojson, flight.kml, "
       "flight.geojson (path and frame footprints) and annotated.mp4");
   auto req = std::make_shared<drone::DroneAnalyzeRequest>();
   cmd->add_option("video", req->video, "Drone video file")->required();
-  cmd->add_option("--telemetry", req->telemetry, "DJI SRT telemetry of the video (one subtitle per frame)")->required();
+  cmd->add_option("--telemetry", req->telemetry,
+                  "Telemetry of the video: .srt (every DJI SRT format), .csv (DJI flight log or plain CSV), .ulg "
+                  "(PX4 ULog)")
+      ->required();
   cmd->add_option("--camera", req->camera_spec,
-                  "Camera model: comma-separated hfov=DEG (default 73.7, DJI Mavic 3), width=PX, height=PX "
-                  "(default: the video's size)");
+                  "Camera model: comma-separated width=PX, height=PX (default: the video's size) and one lens: "
+                  "hfov=DEG, focal=MM with sensor=WxH (mm), or focal35=MM (default: the telemetry's focal length, "
+                  "else hfov=73.7, DJI Mavic 3)");
   cmd->add_option("--out", req->out_dir, "Output folder (created if missing)")->required();
   auto no_video = std::make_shared<bool>(false);
   cmd->add_flag("--no-video", *no_video, "Do not write annotated.mp4");

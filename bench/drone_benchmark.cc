@@ -58,6 +58,7 @@ void BM_AerialAnalyzer720p(benchmark::State& state) {
   o.seconds = 4;
   auto flight = didban::sim::DroneFlight::Create(o);
   didban::drone::AerialAnalyzerOptions ao;
+  ao.camera = o.camera;
   auto make = [&] { return std::move(didban::drone::AerialAnalyzer::Create(ao, (*flight)->TelemetryPoses()).value()); };
   auto analyzer = make();
   size_t i = 0;

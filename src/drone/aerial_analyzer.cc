@@ -5,43 +5,63 @@
 
 namespace didban::drone {
 
+track::ByteTrackerOptions AerialTrackerOptions(double fps) {
+  track::ByteTrackerOptions o = track::ByteTrackerOptions::Default(fps);
+  // The motion detector's scores are moving-pixel fractions (>= confirm_fraction, 0.08 by default), not class
+  // confidences: all of them are "high" detections and may start tracks.
+  o.low_score = 0.01f;
+  o.high_score = 0.02f;
+  o.birth_score = 0.02f;
+  // Small boxes barely overlap when a prediction is a few pixels off: the centre-distance term (DIoU) carries them.
+  o.centre_distance_weight = 1.f;
+  o.confirm_hits = 3;
+  o.confirm_first_update = false;  // the first frame has no motion to confirm anything
+  o.tentative_max_gap_s = 0.2;
+  o.max_lost_s = 1.0;
+  return o;
+}
+
 absl::Status AerialAnalyzerOptions::Validate() const {
   DIDBAN_RETURN_IF_ERROR(detector.Validate());
   DIDBAN_RETURN_IF_ERROR(tracker.Validate());
+  DIDBAN_RETURN_IF_ERROR(pose.Validate());
+  if (max_telemetry_gap_us < 0) return absl::InvalidArgumentError("aerial analyzer: max_telemetry_gap_us < 0");
   return camera.Validate();
 }
 
-std::optional<Point2> PixelToGround(const FlightPose& pose, const CameraIntrinsics& camera,
-                                    const geo::LocalFrame& local, const Point2& pixel) {
-  const geo::PinholeCamera cam = CameraFromPose(pose, camera, local);
-  const auto g = cam.PixelToGround(pixel, 0);
-  if (!g) return std::nullopt;
-  return Point2{(*g)[0], (*g)[1]};
+geo::LocalFrame TakeoffFrame(const geo::Telemetry& telemetry) {
+  const int i = telemetry.FirstWithPosition();
+  if (i < 0) return {0, 0};
+  const geo::TelemetrySample& s = telemetry.samples[i];
+  const double ground = geo::HasValue(s.abs_alt_m) && geo::HasValue(s.rel_alt_m) ? s.abs_alt_m - s.rel_alt_m : 0.0;
+  return {s.lat, s.lon, ground};
 }
 
-AerialAnalyzer::AerialAnalyzer(const AerialAnalyzerOptions& options, std::vector<FlightPose> telemetry,
+AerialAnalyzer::AerialAnalyzer(const AerialAnalyzerOptions& options, geo::Telemetry telemetry, geo::LocalFrame local,
                                std::unique_ptr<detect::AerialMotionDetector> detector, std::unique_ptr<Tracker> tracker)
     : options_(options),
       telemetry_(std::move(telemetry)),
-      local_(telemetry_.front().lat, telemetry_.front().lon,
-             telemetry_.front().abs_alt_m - telemetry_.front().rel_alt_m),
+      local_(local),
       detector_(std::move(detector)),
       tracking_(std::move(tracker)) {}
 
 absl::StatusOr<std::unique_ptr<AerialAnalyzer>> AerialAnalyzer::Create(const AerialAnalyzerOptions& options,
-                                                                       std::vector<FlightPose> telemetry,
+                                                                       geo::Telemetry telemetry,
                                                                        std::unique_ptr<Tracker> tracker) {
   DIDBAN_RETURN_IF_ERROR(options.Validate());
-  if (telemetry.empty()) return absl::InvalidArgumentError("aerial analyzer: no telemetry");
-  for (size_t i = 0; i < telemetry.size(); ++i) {
-    if (std::isnan(telemetry[i].yaw_deg)) {
-      return absl::InvalidArgumentError(absl::StrCat("aerial analyzer: telemetry sample ", i + 1, " has no heading"));
+  if (telemetry.samples.empty()) return absl::InvalidArgumentError(absl::StrCat(telemetry.source, ": no telemetry"));
+  // Every sample must pose a camera: checked once here so that errors name the sample's line.
+  const geo::LocalFrame local = TakeoffFrame(telemetry);
+  for (const geo::TelemetrySample& s : telemetry.samples) {
+    auto cam = geo::CameraFromTelemetry(s, options.camera, local, options.pose);
+    if (!cam.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(telemetry.source, ":", s.line, ": ", cam.status().message()));
     }
   }
   DIDBAN_ASSIGN_OR_RETURN(auto detector, detect::AerialMotionDetector::Create(options.detector));
-  if (tracker == nullptr) tracker = std::make_unique<IouTracker>(options.tracker);
+  if (tracker == nullptr) tracker = std::make_unique<track::ByteTracker>(options.tracker);
   return std::unique_ptr<AerialAnalyzer>(
-      new AerialAnalyzer(options, std::move(telemetry), std::move(detector), std::move(tracker)));
+      new AerialAnalyzer(options, std::move(telemetry), local, std::move(detector), std::move(tracker)));
 }
 
 absl::StatusOr<AerialFrameResult> AerialAnalyzer::Process(const Frame& frame) {
@@ -54,8 +74,9 @@ absl::StatusOr<AerialFrameResult> AerialAnalyzer::Process(const Frame& frame) {
   DIDBAN_ASSIGN_OR_RETURN(r.detections, detector_->Detect(frame));
   r.cur_to_prev = detector_->LastHomography();
   r.tracks = tracking_.Update(frame.pts_us, r.detections, r.cur_to_prev);
-  r.pose = InterpolatePose(telemetry_, frame.pts_us);
-  const geo::PinholeCamera cam = CameraFromPose(r.pose, options_.camera, local_);
+  DIDBAN_ASSIGN_OR_RETURN(r.pose, geo::PoseAtTime(telemetry_, frame.pts_us, options_.max_telemetry_gap_us));
+  DIDBAN_ASSIGN_OR_RETURN(const geo::PinholeCamera cam,
+                          geo::CameraFromTelemetry(r.pose, options_.camera, local_, options_.pose));
   for (const Track& t : r.tracks) {
     GeoTrackPoint p;
     p.frame = frame.index;

@@ -11,17 +11,25 @@
 #include "didban/frame.h"
 #include "didban/stage.h"
 #include "didban/status.h"
-#include "drone/flight_pose.h"
-#include "drone/iou_tracker.h"
 #include "drone/stabilized_tracking.h"
+#include "geo/drone_camera.h"
 #include "geo/local_frame.h"
+#include "geo/telemetry_types.h"
+#include "track/byte_tracker.h"
 
 namespace didban::drone {
 
+// ByteTrack options for small, low-contrast aerial objects at `fps`: every detection of the motion detector
+// (score = moving fraction of its blob, >= its confirm_fraction) counts as a high-score one and may start a track,
+// tracks are confirmed after 3 hits and kept 1 s when lost.
+track::ByteTrackerOptions AerialTrackerOptions(double fps);
+
 struct AerialAnalyzerOptions {
   detect::AerialMotionOptions detector;
-  IouTrackerOptions tracker;
-  CameraIntrinsics camera;  // of the analysed frames (frame.image); its size must match them
+  track::ByteTrackerOptions tracker = AerialTrackerOptions(25);  // see AerialTrackerOptions()
+  geo::CameraSpec camera;                   // of the analysed frames (frame.image); its size must match them
+  geo::DronePoseOptions pose;               // telemetry sample -> camera pose (ground plane at the take-off height)
+  TimeUs max_telemetry_gap_us = 2'000'000;  // frames this far outside the telemetry's time span are an error
 
   absl::Status Validate() const;
 };
@@ -43,38 +51,39 @@ struct AerialFrameResult {
   Detections detections;
   std::vector<Track> tracks;          // confirmed tracks matched in this frame, frame pixels
   std::vector<GeoTrackPoint> points;  // the same on the ground
-  FlightPose pose;                    // interpolated telemetry at the frame time
+  geo::TelemetrySample pose;          // interpolated telemetry at the frame time
   cv::Matx33d cur_to_prev = cv::Matx33d::eye();
 };
 
 class AerialAnalyzer {
  public:
-  // `telemetry` sorted by time (not empty), yaw filled (see FillYawFromCourse). `tracker` may be null (IoU tracker).
+  // `telemetry` (geo::ReadTelemetryFile or geo::ParseDjiSrt) needs a position, an altitude and a heading in every
+  // sample (see FillYawFromCourse). `tracker` may be null (ByteTracker with options.tracker).
   static absl::StatusOr<std::unique_ptr<AerialAnalyzer>> Create(const AerialAnalyzerOptions& options,
-                                                                std::vector<FlightPose> telemetry,
+                                                                geo::Telemetry telemetry,
                                                                 std::unique_ptr<Tracker> tracker = nullptr);
 
   // `frame.pts_us` is the time since the first frame (the telemetry's clock).
   absl::StatusOr<AerialFrameResult> Process(const Frame& frame);
 
   const geo::LocalFrame& Local() const { return local_; }
-  const std::vector<FlightPose>& Telemetry() const { return telemetry_; }
-  const CameraIntrinsics& Camera() const { return options_.camera; }
+  const geo::Telemetry& Telemetry() const { return telemetry_; }
+  const geo::CameraSpec& Camera() const { return options_.camera; }
 
  private:
-  AerialAnalyzer(const AerialAnalyzerOptions& options, std::vector<FlightPose> telemetry,
+  AerialAnalyzer(const AerialAnalyzerOptions& options, geo::Telemetry telemetry, geo::LocalFrame local,
                  std::unique_ptr<detect::AerialMotionDetector> detector, std::unique_ptr<Tracker> tracker);
 
   AerialAnalyzerOptions options_;
-  std::vector<FlightPose> telemetry_;
+  geo::Telemetry telemetry_;
   geo::LocalFrame local_;
   std::unique_ptr<detect::AerialMotionDetector> detector_;
   StabilizedTracking tracking_;
 };
 
-// Ground (local metres) of a pixel for a pose; nullopt when the ray misses the ground.
-std::optional<Point2> PixelToGround(const FlightPose& pose, const CameraIntrinsics& camera,
-                                    const geo::LocalFrame& local, const Point2& pixel);
+// The local frame the analyzer works in: anchored at the first sample with a position, at the take-off height
+// (abs_alt - rel_alt when both are known, else 0) so that the ground plane is z = 0.
+geo::LocalFrame TakeoffFrame(const geo::Telemetry& telemetry);
 
 }  // namespace didban::drone
 

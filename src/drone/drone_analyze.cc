@@ -5,74 +5,77 @@
 #include <filesystem>
 #include <set>
 
-#include <opencv2/videoio.hpp>
-
 #include "core/mot_format.h"
 #include "drone/drone_outputs.h"
 #include "drone/srt_telemetry.h"
+#include "geo/telemetry_types.h"
+#include "record/video_writer.h"
+#include "source/source.h"
 
 namespace didban::drone {
+namespace {
+
+constexpr double kDefaultHfovDeg = 73.7;  // DJI Mavic 3 (24 mm equivalent on a 36 mm-wide frame)
+
+// The camera spec: the video's size, the request's keys over it, and the default lens when neither the request nor
+// the telemetry gives one.
+absl::StatusOr<geo::CameraSpec> CameraFor(const std::string& spec, const SourceInfo& info,
+                                          const geo::Telemetry& telemetry) {
+  DIDBAN_ASSIGN_OR_RETURN(geo::CameraSpec camera,
+                          geo::ParseCameraSpec(absl::StrCat("width=", info.width, ",height=", info.height, ",", spec)));
+  const bool has_lens =
+      geo::HasValue(camera.hfov_deg) || geo::HasValue(camera.focal_mm) || geo::HasValue(camera.focal35_mm);
+  const int first = telemetry.FirstWithPosition();
+  const bool telemetry_lens =
+      first >= 0 && (geo::HasValue(telemetry.samples[first].focal_35mm_mm) ||
+                     (geo::HasValue(telemetry.samples[first].focal_mm) && geo::HasValue(camera.sensor_w_mm)));
+  if (!has_lens && !telemetry_lens) camera.hfov_deg = kDefaultHfovDeg;
+  return camera;
+}
+
+}  // namespace
 
 absl::StatusOr<DroneAnalyzeSummary> RunDroneAnalyze(const DroneAnalyzeRequest& request) {
-  DIDBAN_ASSIGN_OR_RETURN(std::string srt, ReadTextFile(request.telemetry));
-  DIDBAN_ASSIGN_OR_RETURN(std::vector<FlightPose> telemetry, ParseDjiSrt(srt, request.telemetry));
+  DIDBAN_ASSIGN_OR_RETURN(geo::Telemetry telemetry, geo::ReadTelemetryFile(request.telemetry));
   FillYawFromCourse(&telemetry, SecondsToUs(1.0));
 
-  cv::VideoCapture capture;
-  try {
-    if (!capture.open(request.video, cv::CAP_FFMPEG)) {
-      return absl::NotFoundError(absl::StrCat(request.video, ": cannot open video"));
-    }
-  } catch (const cv::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(request.video, ": cannot open video: ", e.what()));
-  }
-  CameraIntrinsics base;
-  base.width = static_cast<int>(capture.get(cv::CAP_PROP_FRAME_WIDTH));
-  base.height = static_cast<int>(capture.get(cv::CAP_PROP_FRAME_HEIGHT));
-  const double fps = capture.get(cv::CAP_PROP_FPS) > 0 ? capture.get(cv::CAP_PROP_FPS) : 25.0;
-  DIDBAN_ASSIGN_OR_RETURN(CameraIntrinsics camera, ParseCameraSpec(request.camera_spec, base));
+  source::SourceOptions source_options;
+  source_options.camera = "drone";
+  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<FrameSource> source, source::OpenSource(request.video, source_options));
+  DIDBAN_RETURN_IF_ERROR(source->Open());
+  const SourceInfo& info = source->Info();
+  const double fps = info.fps > 0 ? info.fps : 25.0;
+  DIDBAN_ASSIGN_OR_RETURN(geo::CameraSpec camera, CameraFor(request.camera_spec, info, telemetry));
 
   AerialAnalyzerOptions options;
   options.camera = camera;
-  DIDBAN_ASSIGN_OR_RETURN(auto analyzer, AerialAnalyzer::Create(options, telemetry));
+  options.tracker = AerialTrackerOptions(fps);
+  DIDBAN_ASSIGN_OR_RETURN(auto analyzer, AerialAnalyzer::Create(options, std::move(telemetry)));
 
   std::error_code ec;
   std::filesystem::create_directories(request.out_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat(request.out_dir, ": cannot create directory: ", ec.message()));
 
-  cv::VideoWriter writer;
-  const std::string annotated = request.out_dir + "/annotated.mp4";
+  std::unique_ptr<record::VideoWriter> writer;
   if (request.write_video) {
-    for (const char* fourcc : {"avc1", "mp4v"}) {
-      try {
-        writer.open(annotated, cv::VideoWriter::fourcc(fourcc[0], fourcc[1], fourcc[2], fourcc[3]), fps,
-                    cv::Size(camera.width, camera.height));
-      } catch (const cv::Exception&) {
-        continue;
-      }
-      if (writer.isOpened()) break;
-    }
-    if (!writer.isOpened()) return absl::InternalError(absl::StrCat(annotated, ": cannot open a video writer"));
+    record::VideoWriterOptions wo;
+    wo.fps = fps;
+    DIDBAN_ASSIGN_OR_RETURN(writer, record::VideoWriter::Create(request.out_dir + "/annotated.mp4", wo));
   }
 
   DroneAnalyzeSummary summary;
   std::vector<GeoTrackPoint> points;
   std::set<int64_t> ids;
   double analyze_s = 0;
-  cv::Mat image;
+  TimeUs first_pts = 0;
   while (true) {
-    try {
-      if (!capture.read(image) || image.empty()) break;
-    } catch (const cv::Exception& e) {
-      return absl::DataLossError(absl::StrCat(request.video, ": frame ", summary.frames, ": ", e.what()));
-    }
-    Frame frame;
-    frame.camera = "drone";
+    DIDBAN_ASSIGN_OR_RETURN(FramePtr decoded, source->Read());
+    if (decoded == nullptr) break;
+    if (summary.frames == 0) first_pts = decoded->pts_us;
+    Frame frame = *decoded;
     frame.index = summary.frames;
-    // Frame time from the frame count: constant-frame-rate drone video, the SRT's own clock.
-    frame.pts_us = SecondsToUs(summary.frames / fps);
-    frame.image = image;
-    frame.full = image;
+    // The telemetry's clock starts with the video: frame time from the first frame.
+    frame.pts_us = decoded->pts_us - first_pts;
     const auto t0 = std::chrono::steady_clock::now();
     auto result = analyzer->Process(frame);
     analyze_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -82,25 +85,26 @@ absl::StatusOr<DroneAnalyzeSummary> RunDroneAnalyze(const DroneAnalyzeRequest& r
       ids.insert(p.id);
       if (!std::isnan(p.lat)) ++summary.track_points;
     }
-    if (request.write_video) {
-      cv::Mat drawn = image.clone();
+    if (writer != nullptr) {
+      cv::Mat drawn = frame.image.clone();
       DrawTracks(result->tracks, &drawn);
-      writer.write(drawn);
+      DIDBAN_RETURN_IF_ERROR(writer->Write(drawn, frame.pts_us));
     }
     ++summary.frames;
   }
   if (summary.frames == 0) return absl::InvalidArgumentError(absl::StrCat(request.video, ": no frames decoded"));
-  writer.release();
+  if (writer != nullptr) DIDBAN_RETURN_IF_ERROR(writer->Close());
   summary.tracks = static_cast<int64_t>(ids.size());
   summary.ms_per_frame = 1e3 * analyze_s / summary.frames;
 
   const std::string& dir = request.out_dir;
   DIDBAN_RETURN_IF_ERROR(WriteTextFile(dir + "/tracks.csv", TracksCsv(points)));
   DIDBAN_RETURN_IF_ERROR(WriteTextFile(dir + "/tracks.geojson", TracksGeoJson(points)));
-  DIDBAN_RETURN_IF_ERROR(
-      WriteTextFile(dir + "/flight.kml", FlightKml(telemetry, camera, analyzer->Local(), request.footprint_every)));
-  DIDBAN_RETURN_IF_ERROR(WriteTextFile(dir + "/flight.geojson",
-                                       FlightGeoJson(telemetry, camera, analyzer->Local(), request.footprint_every)));
+  DIDBAN_RETURN_IF_ERROR(WriteTextFile(dir + "/flight.kml", FlightKml(analyzer->Telemetry(), camera, analyzer->Local(),
+                                                                      options.pose, request.footprint_every)));
+  DIDBAN_RETURN_IF_ERROR(WriteTextFile(
+      dir + "/flight.geojson",
+      FlightGeoJson(analyzer->Telemetry(), camera, analyzer->Local(), options.pose, request.footprint_every)));
   return summary;
 }
 

@@ -1,5 +1,5 @@
-// `didban drone analyze` as a function: decodes a drone video, runs the aerial analyzer on every frame with the
-// telemetry's poses, and writes the results into a folder. One call per video; not thread-safe.
+// `didban drone analyze` as a function: decodes a drone video (source::OpenSource), runs the aerial analyzer on every
+// frame with the telemetry's poses, and writes the results into a folder. One call per video; not thread-safe.
 #ifndef DIDBAN_DRONE_DRONE_ANALYZE_H_
 #define DIDBAN_DRONE_DRONE_ANALYZE_H_
 
@@ -12,8 +12,9 @@ namespace didban::drone {
 
 struct DroneAnalyzeRequest {
   std::string video;         // path of the video file
-  std::string telemetry;     // DJI SRT file
-  std::string camera_spec;   // "hfov=..,width=..,height=.." over the defaults; width/height default to the video's
+  std::string telemetry;     // DJI SRT (any format geo::ParseDjiSrt reads), DJI/plain CSV or PX4 ULog file
+  std::string camera_spec;   // geo::ParseCameraSpec keys; width/height default to the video's, the lens to the
+                             // telemetry's focal length, else hfov 73.7 degrees (DJI Mavic 3)
   std::string out_dir;       // created if missing
   bool write_video = true;   // annotated.mp4
   int footprint_every = 25;  // frames between footprints in flight.kml / flight.geojson

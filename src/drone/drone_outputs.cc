@@ -55,13 +55,23 @@ std::string TracksGeoJson(const std::vector<GeoTrackPoint>& points) {
   return nlohmann::json{{"type", "FeatureCollection"}, {"features", features}}.dump(1) + "\n";
 }
 
-std::vector<geo::LatLon> Footprint(const FlightPose& pose, const CameraIntrinsics& camera,
-                                   const geo::LocalFrame& local) {
-  const geo::PinholeCamera cam = CameraFromPose(pose, camera, local);
+namespace {
+
+double AltitudeOf(const geo::TelemetrySample& p) {
+  if (geo::HasValue(p.abs_alt_m)) return p.abs_alt_m;
+  return geo::HasValue(p.rel_alt_m) ? p.rel_alt_m : 0.0;
+}
+
+}  // namespace
+
+std::vector<geo::LatLon> Footprint(const geo::TelemetrySample& pose, const geo::CameraSpec& camera,
+                                   const geo::LocalFrame& local, const geo::DronePoseOptions& options) {
+  const auto cam = geo::CameraFromTelemetry(pose, camera, local, options);
+  if (!cam.ok()) return {};
   const double w = camera.width, h = camera.height;
   std::vector<geo::LatLon> ring;
   for (const Point2& px : {Point2{0, 0}, Point2{w, 0}, Point2{w, h}, Point2{0, h}}) {
-    const auto g = cam.PixelToGround(px, 0);
+    const auto g = cam->PixelToGround(px, 0);
     if (!g) return {};
     ring.push_back(local.ToLatLon((*g)[0], (*g)[1], 0));
   }
@@ -69,16 +79,19 @@ std::vector<geo::LatLon> Footprint(const FlightPose& pose, const CameraIntrinsic
   return ring;
 }
 
-std::string FlightGeoJson(const std::vector<FlightPose>& poses, const CameraIntrinsics& camera,
-                          const geo::LocalFrame& local, int footprint_every) {
+std::string FlightGeoJson(const geo::Telemetry& telemetry, const geo::CameraSpec& camera, const geo::LocalFrame& local,
+                          const geo::DronePoseOptions& options, int footprint_every) {
+  const std::vector<geo::TelemetrySample>& poses = telemetry.samples;
   nlohmann::json path = nlohmann::json::array();
-  for (const FlightPose& p : poses) path.push_back({Round7(p.lon), Round7(p.lat), std::round(p.abs_alt_m * 100) / 100});
+  for (const geo::TelemetrySample& p : poses) {
+    if (p.HasPosition()) path.push_back({Round7(p.lon), Round7(p.lat), std::round(AltitudeOf(p) * 100) / 100});
+  }
   nlohmann::json features = nlohmann::json::array();
   features.push_back({{"type", "Feature"},
                       {"geometry", {{"type", "LineString"}, {"coordinates", path}}},
                       {"properties", {{"name", "flight path"}}}});
   for (size_t i = 0; i < poses.size(); i += std::max(1, footprint_every)) {
-    const auto ring = Footprint(poses[i], camera, local);
+    const auto ring = Footprint(poses[i], camera, local, options);
     if (ring.empty()) continue;
     nlohmann::json coords = nlohmann::json::array();
     for (const geo::LatLon& ll : ring) coords.push_back({Round7(ll.lon), Round7(ll.lat)});
@@ -89,18 +102,20 @@ std::string FlightGeoJson(const std::vector<FlightPose>& poses, const CameraIntr
   return nlohmann::json{{"type", "FeatureCollection"}, {"features", features}}.dump(1) + "\n";
 }
 
-std::string FlightKml(const std::vector<FlightPose>& poses, const CameraIntrinsics& camera,
-                      const geo::LocalFrame& local, int footprint_every) {
+std::string FlightKml(const geo::Telemetry& telemetry, const geo::CameraSpec& camera, const geo::LocalFrame& local,
+                      const geo::DronePoseOptions& options, int footprint_every) {
+  const std::vector<geo::TelemetrySample>& poses = telemetry.samples;
   std::string out =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\">\n<Document>\n"
       "<name>didban drone flight</name>\n<Placemark><name>flight path</name><LineString><altitudeMode>absolute"
       "</altitudeMode><coordinates>\n";
-  for (const FlightPose& p : poses) {
-    absl::StrAppend(&out, Fixed(p.lon, 7), ",", Fixed(p.lat, 7), ",", Fixed(p.abs_alt_m, 2), "\n");
+  for (const geo::TelemetrySample& p : poses) {
+    if (!p.HasPosition()) continue;
+    absl::StrAppend(&out, Fixed(p.lon, 7), ",", Fixed(p.lat, 7), ",", Fixed(AltitudeOf(p), 2), "\n");
   }
   out += "</coordinates></LineString></Placemark>\n";
   for (size_t i = 0; i < poses.size(); i += std::max(1, footprint_every)) {
-    const auto ring = Footprint(poses[i], camera, local);
+    const auto ring = Footprint(poses[i], camera, local, options);
     if (ring.empty()) continue;
     absl::StrAppend(&out, "<Placemark><name>footprint ", Fixed(UsToSeconds(poses[i].time_us), 2),
                     " s</name><Polygon><outerBoundaryIs><LinearRing><coordinates>\n");

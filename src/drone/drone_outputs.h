@@ -10,7 +10,7 @@
 
 #include "didban/track.h"
 #include "drone/aerial_analyzer.h"
-#include "drone/flight_pose.h"
+#include "geo/drone_camera.h"
 #include "geo/local_frame.h"
 
 namespace didban::drone {
@@ -21,14 +21,15 @@ std::string TracksCsv(const std::vector<GeoTrackPoint>& points);
 std::string TracksGeoJson(const std::vector<GeoTrackPoint>& points);
 
 // The ground polygon (lat/lon ring, closed) the image covers for a pose; empty when a corner misses the ground.
-std::vector<geo::LatLon> Footprint(const FlightPose& pose, const CameraIntrinsics& camera,
-                                   const geo::LocalFrame& local);
+std::vector<geo::LatLon> Footprint(const geo::TelemetrySample& pose, const geo::CameraSpec& camera,
+                                   const geo::LocalFrame& local, const geo::DronePoseOptions& options);
 
-// Flight path (LineString, altitude = abs_alt) and footprints every `footprint_every` poses (Polygons).
-std::string FlightGeoJson(const std::vector<FlightPose>& poses, const CameraIntrinsics& camera,
-                          const geo::LocalFrame& local, int footprint_every);
-std::string FlightKml(const std::vector<FlightPose>& poses, const CameraIntrinsics& camera,
-                      const geo::LocalFrame& local, int footprint_every);
+// Flight path (LineString of the samples with a position, altitude = abs_alt, else rel_alt) and footprints every
+// `footprint_every` samples (Polygons).
+std::string FlightGeoJson(const geo::Telemetry& telemetry, const geo::CameraSpec& camera, const geo::LocalFrame& local,
+                          const geo::DronePoseOptions& options, int footprint_every);
+std::string FlightKml(const geo::Telemetry& telemetry, const geo::CameraSpec& camera, const geo::LocalFrame& local,
+                      const geo::DronePoseOptions& options, int footprint_every);
 
 // Draws tracks (box, id) onto a BGR image.
 void DrawTracks(const std::vector<Track>& tracks, cv::Mat* image);

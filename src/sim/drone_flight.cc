@@ -7,16 +7,30 @@
 #include <random>
 
 #include <opencv2/imgproc.hpp>
-#include <opencv2/videoio.hpp>
 
 #include "core/mot_format.h"
 #include "drone/srt_telemetry.h"
+#include "record/video_writer.h"
 
 namespace didban::sim {
 
 namespace {
 
 constexpr double kDeg = M_PI / 180.0;
+
+// Wraps degrees into [-180, 180).
+double WrapDegrees(double deg) {
+  double d = std::fmod(deg + 180.0, 360.0);
+  if (d < 0) d += 360.0;
+  return d - 180.0;
+}
+
+// Homography mapping ground-plane points (east, north metres, z = 0) to pixels for a camera.
+cv::Matx33d GroundToImageHomography(const geo::PinholeCamera& camera) {
+  const cv::Matx33d& r = camera.r;
+  const cv::Matx33d m(r(0, 0), r(0, 1), camera.t[0], r(1, 0), r(1, 1), camera.t[1], r(2, 0), r(2, 1), camera.t[2]);
+  return camera.k * m;
+}
 // Shadow offset per metre of object height (sun from the north-west, about 60 degrees up).
 const Point2 kShadowPerM{0.45, -0.3};
 
@@ -67,6 +81,14 @@ struct DroneFlight::Object {
   }
 };
 
+geo::CameraSpec DefaultDroneCamera() {
+  geo::CameraSpec spec;
+  spec.width = 1280;
+  spec.height = 720;
+  spec.hfov_deg = 73.7;
+  return spec;
+}
+
 absl::Status DroneFlightOptions::Validate() const {
   auto bad = [](const std::string& m) { return absl::InvalidArgumentError(absl::StrCat("drone flight: ", m)); };
   DIDBAN_RETURN_IF_ERROR(camera.Validate());
@@ -90,8 +112,14 @@ absl::StatusOr<std::unique_ptr<DroneFlight>> DroneFlight::Create(const DroneFlig
   DIDBAN_RETURN_IF_ERROR(options.Validate());
   std::unique_ptr<DroneFlight> f(
       new DroneFlight(options, geo::LocalFrame(options.lat0, options.lon0, options.ground_abs_alt_m)));
+  DIDBAN_ASSIGN_OR_RETURN(const double focal_px, options.camera.FocalPx());
+  // The 35 mm-equivalent focal length (full-frame diagonal 43.2666 mm) that geo::CameraSpec turns back into focal_px.
+  f->focal35_mm_ = focal_px * 43.2666 / std::hypot(options.camera.width, options.camera.height);
+  f->true_poses_.source = f->telemetry_.source = "simulated flight";
+  f->true_poses_.format = f->telemetry_.format = "dji-srt";
   f->PlanRoute();
   f->AddTelemetryNoise();
+  DIDBAN_RETURN_IF_ERROR(f->MakeCameras());
   f->MakeTexture();
   f->PlaceObjects();
   return f;
@@ -141,21 +169,32 @@ void DroneFlight::PlanRoute() {
     const double len = std::max(1e-9, std::hypot(d.x, d.y));
     const Point2 pos = Add(wps[s], {d.x / len, d.y / len}, std::min(seg_pos, len));
     const double want = std::atan2(d.x, d.y) / kDeg;
-    yaw += std::clamp(drone::WrapDegrees(want - yaw), -max_turn, max_turn);
-    yaw = drone::WrapDegrees(yaw);
+    yaw += std::clamp(WrapDegrees(want - yaw), -max_turn, max_turn);
+    yaw = WrapDegrees(yaw);
     nadir_.push_back(pos);
-    drone::FlightPose p;
+    geo::TelemetrySample p;
     p.time_us = SecondsToUs(i / options_.fps);
+    p.frame = i + 1;
     const geo::LatLon ll = local_.ToLatLon(pos.x, pos.y, options_.altitude_m);
     p.lat = ll.lat;
     p.lon = ll.lon;
     p.rel_alt_m = options_.altitude_m;
     p.abs_alt_m = options_.ground_abs_alt_m + options_.altitude_m;
-    p.yaw_deg = yaw;
-    p.pitch_deg = options_.gimbal_pitch_deg;
-    p.roll_deg = 0;
-    true_poses_.push_back(p);
+    p.gimbal_yaw_deg = yaw;
+    p.gimbal_pitch_deg = options_.gimbal_pitch_deg;
+    p.gimbal_roll_deg = 0;
+    true_poses_.samples.push_back(p);
   }
+}
+
+absl::Status DroneFlight::MakeCameras() {
+  cameras_.clear();
+  cameras_.reserve(true_poses_.samples.size());
+  for (const geo::TelemetrySample& p : true_poses_.samples) {
+    DIDBAN_ASSIGN_OR_RETURN(geo::PinholeCamera c, geo::CameraFromTelemetry(p, options_.camera, local_));
+    cameras_.push_back(c);
+  }
+  return absl::OkStatus();
 }
 
 void DroneFlight::AddTelemetryNoise() {
@@ -170,21 +209,22 @@ void DroneFlight::AddTelemetryNoise() {
   Gm e = make(options_.gps_sigma_m, options_.gps_tau_s), n = make(options_.gps_sigma_m, options_.gps_tau_s);
   Gm a = make(options_.alt_sigma_m, options_.alt_tau_s), y = make(options_.yaw_sigma_deg, options_.yaw_tau_s);
   auto step = [&](Gm& s) { s.x = s.phi * s.x + s.sigma * std::sqrt(1 - s.phi * s.phi) * g(rng); };
-  for (size_t i = 0; i < true_poses_.size(); ++i) {
+  for (size_t i = 0; i < true_poses_.samples.size(); ++i) {
     if (i > 0) {
       step(e);
       step(n);
       step(a);
       step(y);
     }
-    drone::FlightPose p = true_poses_[i];
+    geo::TelemetrySample p = true_poses_.samples[i];
     const geo::LatLon ll = local_.ToLatLon(nadir_[i].x + e.x, nadir_[i].y + n.x, options_.altitude_m);
     p.lat = ll.lat;
     p.lon = ll.lon;
     p.rel_alt_m += a.x;
     p.abs_alt_m += a.x;
-    p.yaw_deg = drone::WrapDegrees(p.yaw_deg + y.x);
-    telemetry_.push_back(p);
+    p.gimbal_yaw_deg = WrapDegrees(p.gimbal_yaw_deg + y.x);
+    p.focal_35mm_mm = focal35_mm_;
+    telemetry_.samples.push_back(p);
   }
 }
 
@@ -192,8 +232,8 @@ void DroneFlight::MakeTexture() {
   // Ground area seen during the flight, plus a margin.
   double x0 = 1e18, x1 = -1e18, y0 = 1e18, y1 = -1e18;
   const auto& cam = options_.camera;
-  for (size_t i = 0; i < true_poses_.size(); i += 5) {
-    const geo::PinholeCamera c = drone::CameraFromPose(true_poses_[i], cam, local_);
+  for (size_t i = 0; i < cameras_.size(); i += 5) {
+    const geo::PinholeCamera& c = cameras_[i];
     for (const Point2 px : {Point2{0, 0}, Point2{1.0 * cam.width, 0}, Point2{0, 1.0 * cam.height},
                             Point2{1.0 * cam.width, 1.0 * cam.height}}) {
       const auto g = c.PixelToGround(px, 0);
@@ -372,13 +412,13 @@ void DroneFlight::PlaceObjects() {
 
 cv::Mat DroneFlight::Render(int i, std::vector<DroneTruth>* truth) const {
   const auto& cam = options_.camera;
-  const geo::PinholeCamera c = drone::CameraFromPose(true_poses_[i], cam, local_);
-  const cv::Matx33d g2i = drone::GroundToImageHomography(c);
+  const geo::PinholeCamera& c = cameras_[i];
+  const cv::Matx33d g2i = GroundToImageHomography(c);
   const cv::Matx33d t2g(tex_res_, 0, tex_x0_, 0, -tex_res_, tex_y1_, 0, 0, 1);
   cv::Mat img;
   cv::warpPerspective(texture_, img, g2i * t2g, cv::Size(cam.width, cam.height), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
                       cv::Scalar(128, 172, 206));
-  const double t = UsToSeconds(true_poses_[i].time_us);
+  const double t = UsToSeconds(true_poses_.samples[i].time_us);
   const cv::Rect frame_rect(0, 0, cam.width, cam.height);
   auto to_px = [&](const std::vector<Point2>& ground) {
     std::vector<cv::Point> pts;
@@ -426,7 +466,7 @@ cv::Mat DroneFlight::Render(int i, std::vector<DroneTruth>* truth) const {
     if (cx < 0 || cy < 0 || cx >= cam.width || cy >= cam.height) continue;
     DroneTruth row;
     row.frame = i;
-    row.time_us = true_poses_[i].time_us;
+    row.time_us = true_poses_.samples[i].time_us;
     row.id = o->id;
     row.object_class = o->object_class;
     row.moving = o->speed_mps > 0;
@@ -453,7 +493,7 @@ cv::Mat DroneFlight::Render(int i, std::vector<DroneTruth>* truth) const {
 }
 
 std::string DroneFlight::SrtText() const {
-  return drone::FormatDjiSrt(telemetry_, SecondsToUs(1.0 / options_.fps), "2026-11-28 09:30:00");
+  return drone::FormatDjiSrt(telemetry_.samples, SecondsToUs(1.0 / options_.fps), "2026-11-28 09:30:00", focal35_mm_);
 }
 
 std::string DroneFlight::TruthCsv(const std::vector<DroneTruth>& rows) {
@@ -473,21 +513,14 @@ absl::Status WriteDroneFlight(const DroneFlight& flight, const std::string& dir)
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat(dir, ": cannot create directory: ", ec.message()));
   const std::string video = dir + "/flight.mp4";
-  const auto& cam = flight.Options().camera;
-  cv::VideoWriter writer;
-  try {
-    for (const char* fourcc : {"avc1", "mp4v"}) {
-      writer.open(video, cv::VideoWriter::fourcc(fourcc[0], fourcc[1], fourcc[2], fourcc[3]), flight.Options().fps,
-                  cv::Size(cam.width, cam.height));
-      if (writer.isOpened()) break;
-    }
-  } catch (const cv::Exception& e) {
-    return absl::InternalError(absl::StrCat(video, ": cannot open video writer: ", e.what()));
-  }
-  if (!writer.isOpened()) return absl::InternalError(absl::StrCat(video, ": cannot open a video writer"));
+  record::VideoWriterOptions wo;
+  wo.fps = flight.Options().fps;
+  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<record::VideoWriter> writer, record::VideoWriter::Create(video, wo));
   std::vector<DroneTruth> truth;
-  for (int i = 0; i < flight.FrameCount(); ++i) writer.write(flight.Render(i, &truth));
-  writer.release();
+  for (int i = 0; i < flight.FrameCount(); ++i) {
+    DIDBAN_RETURN_IF_ERROR(writer->Write(flight.Render(i, &truth), flight.FrameTimeUs(i)));
+  }
+  DIDBAN_RETURN_IF_ERROR(writer->Close());
   DIDBAN_RETURN_IF_ERROR(WriteTextFile(dir + "/flight.srt", flight.SrtText()));
   return WriteTextFile(dir + "/truth.csv", DroneFlight::TruthCsv(truth));
 }

@@ -18,27 +18,33 @@
 #include "didban/geometry.h"
 #include "didban/object_class.h"
 #include "didban/status.h"
-#include "drone/flight_pose.h"
+#include "geo/drone_camera.h"
 #include "geo/local_frame.h"
+#include "geo/pinhole_camera.h"
+#include "geo/telemetry_types.h"
 
 namespace didban::sim {
 
+// The synthetic drone's camera: 1280x720, 73.7 degrees horizontal field of view (DJI Mavic 3, 24 mm equivalent on
+// a 36 mm-wide frame), no distortion.
+geo::CameraSpec DefaultDroneCamera();
+
 struct DroneFlightOptions {
-  double seconds = 20;             // flight length, seconds
-  double fps = 25;                 // frames per second
-  drone::CameraIntrinsics camera;  // 1280x720, 73.7 deg horizontal field of view
-  double altitude_m = 100;         // above the ground
-  double speed_mps = 8;            // ground speed, metres per second
-  double heading_deg = 90;         // direction of the (first leg of the) route, clockwise from north
-  bool lawnmower = false;          // false: one straight leg; true: legs joined by sideways steps
-  double leg_m = 250;              // lawnmower leg length, metres
-  double spacing_m = 120;          // lawnmower leg spacing, metres
-  double gimbal_pitch_deg = -90;   // -90 nadir; e.g. -60 for an oblique view
-  int moving_vehicles = 8;         // cars and trucks driving the roads
-  int people = 6;                  // people walking
-  int parked_vehicles = 3;         // vehicles standing still (not moving objects)
-  uint64_t seed = 1;               // everything random derives from it
-  double lat0 = 29.25;             // take-off point, degrees (a desert)
+  double seconds = 20;                            // flight length, seconds
+  double fps = 25;                                // frames per second
+  geo::CameraSpec camera = DefaultDroneCamera();  // needs width, height and a lens (hfov, focal or focal35)
+  double altitude_m = 100;                        // above the ground
+  double speed_mps = 8;                           // ground speed, metres per second
+  double heading_deg = 90;                        // direction of the (first leg of the) route, clockwise from north
+  bool lawnmower = false;                         // false: one straight leg; true: legs joined by sideways steps
+  double leg_m = 250;                             // lawnmower leg length, metres
+  double spacing_m = 120;                         // lawnmower leg spacing, metres
+  double gimbal_pitch_deg = -90;                  // -90 nadir; e.g. -60 for an oblique view
+  int moving_vehicles = 8;                        // cars and trucks driving the roads
+  int people = 6;                                 // people walking
+  int parked_vehicles = 3;                        // vehicles standing still (not moving objects)
+  uint64_t seed = 1;                              // everything random derives from it
+  double lat0 = 29.25;                            // take-off point, degrees (a desert)
   double lon0 = 47.55;
   double ground_abs_alt_m = 110;  // ground height above sea level, metres
   double gps_sigma_m = 1.5;       // telemetry horizontal error per axis, metres (stationary sigma)
@@ -71,13 +77,16 @@ class DroneFlight {
  public:
   static absl::StatusOr<std::unique_ptr<DroneFlight>> Create(const DroneFlightOptions& options);
 
-  int FrameCount() const { return static_cast<int>(true_poses_.size()); }
-  TimeUs FrameTimeUs(int i) const { return true_poses_[i].time_us; }
+  int FrameCount() const { return static_cast<int>(true_poses_.samples.size()); }
+  TimeUs FrameTimeUs(int i) const { return true_poses_.samples[i].time_us; }
   const DroneFlightOptions& Options() const { return options_; }
   const geo::LocalFrame& Local() const { return local_; }
-  // Exact camera poses and the noisy telemetry the drone reports, one per frame.
-  const std::vector<drone::FlightPose>& TruePoses() const { return true_poses_; }
-  const std::vector<drone::FlightPose>& TelemetryPoses() const { return telemetry_; }
+  // Exact camera poses and the noisy telemetry the drone reports, one per frame (camera heading and attitude in
+  // the gimbal fields, frame numbers from 1, the lens as focal_35mm_mm), as geo telemetry.
+  const geo::Telemetry& TruePoses() const { return true_poses_; }
+  const geo::Telemetry& TelemetryPoses() const { return telemetry_; }
+  // 35 mm-equivalent focal length of options().camera, mm (what the SRT's focal_len says).
+  double Focal35Mm() const { return focal35_mm_; }
 
   // Renders frame `i` (BGR) and appends the objects visible in it to *truth (if not null): those whose body box
   // centre lies in the image.
@@ -94,13 +103,16 @@ class DroneFlight {
   DroneFlight(const DroneFlightOptions& options, geo::LocalFrame local);
   void PlanRoute();
   void AddTelemetryNoise();
+  absl::Status MakeCameras();
   void MakeTexture();
   void PlaceObjects();
 
   DroneFlightOptions options_;
   geo::LocalFrame local_;
-  std::vector<drone::FlightPose> true_poses_;
-  std::vector<drone::FlightPose> telemetry_;
+  geo::Telemetry true_poses_;
+  geo::Telemetry telemetry_;
+  std::vector<geo::PinholeCamera> cameras_;  // true camera per frame
+  double focal35_mm_ = 0;
   std::vector<Point2> nadir_;  // drone ground position per frame, local metres
   cv::Mat texture_;            // BGR, texel (u, v) = ground (x0 + u*res, y1 - v*res)
   double tex_x0_ = 0, tex_y1_ = 0;
@@ -113,7 +125,7 @@ class DroneFlight {
   std::vector<std::shared_ptr<const Object>> objects_;
 };
 
-// Writes flight.mp4 (H.264 when OpenCV's FFmpeg has an encoder for it, else MPEG-4 part 2), flight.srt and
+// Writes flight.mp4 (record::VideoWriter: H.264, else MPEG-4 part 2), flight.srt and
 // truth.csv into `dir` (created if missing). Errors name the file.
 absl::Status WriteDroneFlight(const DroneFlight& flight, const std::string& dir);
 

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "drone/aerial_analyzer.h"
-#include "drone/srt_telemetry.h"
+#include "geo/telemetry_srt.h"
 #include "sim/drone_eval.h"
 
 namespace didban::sim {
@@ -20,14 +20,15 @@ struct FlightRun {
 FlightRun Analyze(const DroneFlightOptions& options, bool from_srt) {
   auto flight = DroneFlight::Create(options);
   EXPECT_TRUE(flight.ok()) << flight.status();
-  std::vector<drone::FlightPose> telemetry = (*flight)->TelemetryPoses();
+  geo::Telemetry telemetry = (*flight)->TelemetryPoses();
   if (from_srt) {
-    auto parsed = drone::ParseDjiSrt((*flight)->SrtText(), "flight.srt");
+    auto parsed = geo::ParseDjiSrt((*flight)->SrtText(), "flight.srt");
     EXPECT_TRUE(parsed.ok()) << parsed.status();
     telemetry = *parsed;
   }
   drone::AerialAnalyzerOptions ao;
   ao.camera = options.camera;
+  ao.tracker = drone::AerialTrackerOptions(options.fps);
   auto analyzer = drone::AerialAnalyzer::Create(ao, telemetry);
   EXPECT_TRUE(analyzer.ok()) << analyzer.status();
   FlightRun run;
@@ -59,7 +60,7 @@ FlightRun Analyze(const DroneFlightOptions& options, bool from_srt) {
 
 TEST(DroneFlightTest, NadirFlightMeetsTargets) {
   DroneFlightOptions o;
-  o.seconds = 12;
+  o.seconds = 8;
   const FlightRun run = Analyze(o, /*from_srt=*/true);
   std::printf("detections: truth %d reports %d matched %d fp %d recall %.3f precision %.3f\n",
               run.detections.TruthCount(), run.detections.ReportCount(), run.detections.MatchedCount(),

@@ -13,25 +13,17 @@ namespace didban::app {
 namespace {
 
 // The `drone` group is shared with other drone subcommands: get it, or create it.
-CLI::App* DroneGroup(CLI::App& root) {
-  try {
-    return root.get_subcommand("drone");
-  } catch (const CLI::OptionNotFound&) {
-    CLI::App* group = root.add_subcommand("drone", "Drone video: telemetry, georeferencing, aerial analysis");
-    group->require_subcommand(1);
-    return group;
-  }
-}
-
 void SetupDroneAnalyze(CLI::App& root, int* exit_code) {
   // The drone stage's detector, also for `didban analyze --detector aerial` (every command is set up at start).
   detect::RegisterAerialDetector(detect::DetectorRegistry());
-  CLI::App* cmd = DroneGroup(root)->add_subcommand(
-      "analyze",
-      "Detect moving objects in a drone video despite camera motion, track them, georeference them with the flight's "
-      "telemetry (DJI SRT, DJI flight-log CSV, plain CSV or PX4 ULog), and write tracks.csv "
-      "(frame,time,id,lat,lon,x,y,class), tracks.geojson, flight.kml, "
-      "flight.geojson (path and frame footprints) and annotated.mp4");
+  CLI::App* cmd =
+      CommandGroup(root, "drone", "Drone video: telemetry, georeferencing, aerial analysis")
+          ->add_subcommand("analyze",
+                           "Detect moving objects in a drone video despite camera motion, track them, georeference "
+                           "them with the flight's "
+                           "telemetry (DJI SRT, DJI flight-log CSV, plain CSV or PX4 ULog), and write tracks.csv "
+                           "(frame,time,id,lat,lon,x,y,class), tracks.geojson, flight.kml, "
+                           "flight.geojson (path and frame footprints) and annotated.mp4");
   auto req = std::make_shared<drone::DroneAnalyzeRequest>();
   cmd->add_option("video", req->video, "Drone video file")->required();
   cmd->add_option("--telemetry", req->telemetry,

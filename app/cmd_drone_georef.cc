@@ -65,20 +65,11 @@ int RunGeoref(const GeorefFlags& f) {
 }
 
 // The `drone` group is shared with other drone commands: get it or create it.
-CLI::App* DroneGroup(CLI::App& root) {
-  try {
-    return root.get_subcommand("drone");
-  } catch (const CLI::OptionNotFound&) {
-    CLI::App* drone = root.add_subcommand("drone", "Drone video: analysis and georeferencing");
-    drone->require_subcommand(1);
-    return drone;
-  }
-}
-
 void SetupDroneGeoref(CLI::App& root, int* exit_code) {
   auto flags = std::make_shared<GeorefFlags>();
-  CLI::App* cmd = DroneGroup(root)->add_subcommand(
-      "georef", "Georeference MOTChallenge pixel tracks with drone telemetry and a camera spec");
+  CLI::App* cmd =
+      CommandGroup(root, "drone", "Drone video: telemetry, georeferencing, aerial analysis")
+          ->add_subcommand("georef", "Georeference MOTChallenge pixel tracks with drone telemetry and a camera spec");
   cmd->add_option("--telemetry", flags->telemetry, "Telemetry: DJI .srt, .csv (DJI flight log or plain) or PX4 .ulg")
       ->required();
   cmd->add_option("--tracks", flags->tracks, "MOTChallenge tracks (frame,id,x,y,w,h,...) in video pixels")->required();

@@ -11,22 +11,14 @@
 namespace didban::app {
 namespace {
 
-CLI::App* SimGroup(CLI::App& root) {
-  try {
-    return root.get_subcommand("sim");
-  } catch (const CLI::OptionNotFound&) {
-    CLI::App* group = root.add_subcommand("sim", "Synthetic scenes with exact ground truth");
-    group->require_subcommand(1);
-    return group;
-  }
-}
-
 void SetupSimDrone(CLI::App& root, int* exit_code) {
-  CLI::App* cmd = SimGroup(root)->add_subcommand(
-      "drone",
-      "Write a synthetic drone flight (1280x720, 25 fps, 100 m, nadir gimbal by default) over a desert with moving "
-      "vehicles and people: flight.mp4, flight.srt (DJI SRT telemetry with GNSS 1.5 m, altitude 0.7 m and heading "
-      "1.5 deg noise) and truth.csv (frame,time,id,class,moving,x,y,w,h,lat,lon)");
+  CLI::App* cmd = CommandGroup(root, "sim", "Synthetic scenes with exact ground truth")
+                      ->add_subcommand("drone",
+                                       "Write a synthetic drone flight (1280x720, 25 fps, 100 m, nadir gimbal by "
+                                       "default) over a desert with moving "
+                                       "vehicles and people: flight.mp4, flight.srt (DJI SRT telemetry with GNSS 1.5 "
+                                       "m, altitude 0.7 m and heading "
+                                       "1.5 deg noise) and truth.csv (frame,time,id,class,moving,x,y,w,h,lat,lon)");
   auto opt = std::make_shared<sim::DroneFlightOptions>();
   auto out = std::make_shared<std::string>();
   cmd->add_option("--out", *out, "Output folder (created if missing)")->required();

@@ -21,6 +21,10 @@ struct CommandRegistration {
 
 std::vector<std::pair<std::string, CommandSetup>>& Commands();
 
+// The command group `name` under `root` (e.g. "drone", "sim"), created with `description` by the first command file
+// that asks for it; a group requires one of its subcommands.
+CLI::App* CommandGroup(CLI::App& root, const std::string& name, const std::string& description);
+
 }  // namespace didban::app
 
 #define DIDBAN_REGISTER_COMMAND(name, setup) \

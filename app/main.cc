@@ -18,6 +18,15 @@ std::vector<std::pair<std::string, CommandSetup>>& Commands() {
   return *commands;
 }
 
+CLI::App* CommandGroup(CLI::App& root, const std::string& name, const std::string& description) {
+  for (CLI::App* sub : root.get_subcommands([](CLI::App*) { return true; })) {
+    if (sub->get_name() == name) return sub;
+  }
+  CLI::App* group = root.add_subcommand(name, description);
+  group->require_subcommand(1);
+  return group;
+}
+
 }  // namespace didban::app
 
 int main(int argc, char** argv) {

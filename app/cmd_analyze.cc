@@ -20,6 +20,7 @@
 #include "core/mot_format.h"
 #include "detect/detectors.h"
 #include "record/annotated_video_sink.h"
+#include "record/snapshot_sink.h"
 #include "record/track_log_sink.h"
 #include "rules/rule_engine.h"
 #include "rules/rules_annotator.h"
@@ -153,6 +154,9 @@ absl::Status RunAnalyze(const AnalyzeFlags& f) {
     DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<rules::RuleEngine> e, rules::RuleEngine::FromCamera(cam));
     engine = e.get();
     sinks.push_back(std::move(e));
+    std::filesystem::create_directories(out / "snapshots", ec);
+    if (ec) return absl::PermissionDeniedError(absl::StrCat((out / "snapshots").string(), ": ", ec.message()));
+    sinks.push_back(std::make_unique<record::SnapshotSink>((out / "snapshots").string()));
   }
   if (!f.no_video) {
     record::VideoWriterOptions wo;

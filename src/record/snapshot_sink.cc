@@ -1,0 +1,43 @@
+#include "record/snapshot_sink.h"
+
+#include <filesystem>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace didban::record {
+
+absl::Status SnapshotSink::Consume(const FramePtr& frame, const TrackSnapshot& tracks, std::vector<Event>* events) {
+  if (events == nullptr || events->empty() || frame == nullptr) return absl::OkStatus();
+  const bool full = !frame->full.empty();
+  const double scale = full && frame->scale > 0 ? 1.0 / frame->scale : 1.0;
+  for (Event& e : *events) {
+    if (!e.snapshot_path.empty()) continue;
+    cv::Mat image = (full ? frame->full : frame->image).clone();
+    for (int64_t id : {e.track_id, e.other_track_id}) {
+      if (id == 0) continue;
+      for (const Track& t : tracks.tracks) {
+        if (t.id != id) continue;
+        Box b = t.box.Scaled(static_cast<float>(scale));
+        cv::rectangle(image,
+                      cv::Rect(cv::Point(static_cast<int>(b.x), static_cast<int>(b.y)),
+                               cv::Size(static_cast<int>(b.w), static_cast<int>(b.h))),
+                      cv::Scalar(0, 0, 255), 2);
+      }
+    }
+    std::string name = absl::StrCat(e.time_us, "_", e.type, "_", e.track_id, ".jpg");
+    std::string path = (std::filesystem::path(folder_) / name).string();
+    bool ok = false;
+    try {
+      ok = cv::imwrite(path, image, {cv::IMWRITE_JPEG_QUALITY, quality_});
+    } catch (const cv::Exception& ex) {
+      return absl::DataLossError(absl::StrCat(path, ": cannot write snapshot: ", ex.what()));
+    }
+    if (!ok) return absl::DataLossError(absl::StrCat(path, ": cannot write snapshot"));
+    e.snapshot_path = path;
+    ++written_;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace didban::record

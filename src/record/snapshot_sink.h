@@ -14,7 +14,8 @@ namespace didban::record {
 class SnapshotSink final : public FrameSink {
  public:
   // `folder` must exist. JPEG quality in [0, 100].
-  SnapshotSink(std::string folder, int jpeg_quality = 85) : folder_(std::move(folder)), quality_(jpeg_quality) {}
+  explicit SnapshotSink(std::string folder, int jpeg_quality = 85)
+      : folder_(std::move(folder)), quality_(jpeg_quality) {}
 
   absl::Status Consume(const FramePtr& frame, const TrackSnapshot& tracks, std::vector<Event>* events) override;
   int64_t Written() const { return written_; }

@@ -11,7 +11,7 @@ PKGS=(
   libboost-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libabsl-dev libeigen3-dev
   libgeographiclib-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  time
+  time python3 gawk
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,9 +1,10 @@
 #include "config/site_config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -254,8 +255,10 @@ absl::StatusOr<CameraConfig> ParseCamera(const std::string& path, const YAML::No
       path, node, field, {"name", "uri", "fps", "analysis_width", "detector", "tracker", "calibration", "rules"}));
   if (!node["name"]) return Bad(path, node, field, "missing name");
   DIDBAN_ASSIGN_OR_RETURN(cam.name, GetString(path, node["name"], field + ".name"));
-  static const std::regex kName("[A-Za-z0-9_.-]+");
-  if (!std::regex_match(cam.name, kName)) {
+  auto name_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  };
+  if (cam.name.empty() || !std::all_of(cam.name.begin(), cam.name.end(), name_char)) {
     return Bad(path, node["name"], field + ".name",
                absl::StrCat("'", cam.name, "' must use only letters, digits, '_', '.', '-'"));
   }

@@ -42,15 +42,17 @@ absl::Status MotionOptions::Validate() const {
   if (close_px < 0 || close_px > 31) return absl::InvalidArgumentError("motion.close_px: must be in [0, 31]");
   if (min_area_px < 0) return absl::InvalidArgumentError("motion.min_area_px: must be >= 0");
   if (warmup_us < 0) return absl::InvalidArgumentError("motion.warmup_s: must be >= 0");
+  if (split_ratio != 0 && !(split_ratio > 1)) return absl::InvalidArgumentError("motion.split_ratio: must be 0 or > 1");
+  if (!(split_min_px >= 1)) return absl::InvalidArgumentError("motion.split_min_px: must be >= 1");
   return absl::OkStatus();
 }
 
 absl::StatusOr<MotionOptions> ParseMotionOptions(const nlohmann::json& params, const std::string& where) {
-  DIDBAN_RETURN_IF_ERROR(
-      CheckKnownParams(params,
-                       {"model", "process_width", "var_threshold", "background_time_s", "grey", "shadows",
-                        "blob_downscale", "open_px", "close_px", "min_area_px", "merge_gap_px", "warmup_s"},
-                       where));
+  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(
+      params,
+      {"model", "process_width", "var_threshold", "background_time_s", "grey", "shadows", "blob_downscale", "open_px",
+       "close_px", "min_area_px", "merge_gap_px", "warmup_s", "split_ratio", "split_min_px"},
+      where));
   MotionOptions o;
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "model", &o.model, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "process_width", &o.process_width, where));
@@ -63,6 +65,8 @@ absl::StatusOr<MotionOptions> ParseMotionOptions(const nlohmann::json& params, c
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "close_px", &o.close_px, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_area_px", &o.min_area_px, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "merge_gap_px", &o.merge_gap_px, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "split_ratio", &o.split_ratio, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "split_min_px", &o.split_min_px, where));
   double warmup_s = UsToSeconds(o.warmup_us);
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "warmup_s", &warmup_s, where));
   o.warmup_us = SecondsToUs(warmup_s);
@@ -175,7 +179,24 @@ std::vector<Box> MotionDetector::Blobs() {
                      static_cast<float>(stats.at<int>(i, cv::CC_STAT_HEIGHT))});
   }
   if (options_.merge_gap_px >= 0) boxes = MergeNearbyBoxes(std::move(boxes), options_.merge_gap_px * px_scale_);
+  if (options_.split_ratio > 0) boxes = SplitBoxes(boxes, min_area);
   return boxes;
+}
+
+std::vector<Box> MotionDetector::SplitBoxes(const std::vector<Box>& boxes, double min_area) const {
+  StepSplitOptions o;
+  o.ratio = options_.split_ratio;
+  o.min_part_px = std::max(1, static_cast<int>(std::lround(options_.split_min_px * px_scale_)));
+  o.min_area_px = static_cast<int>(std::ceil(min_area));
+  std::vector<Box> out;
+  for (const Box& b : boxes) {
+    cv::Rect r(static_cast<int>(b.x), static_cast<int>(b.y), static_cast<int>(b.w), static_cast<int>(b.h));
+    for (const cv::Rect& part : SplitAtSteps(blob_mask_, r, o)) {
+      out.push_back({static_cast<float>(part.x), static_cast<float>(part.y), static_cast<float>(part.width),
+                     static_cast<float>(part.height)});
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<Detections> MotionDetector::Detect(const Frame& frame) {

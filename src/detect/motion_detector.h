@@ -11,6 +11,7 @@
 #include <opencv2/video/background_segm.hpp>
 
 #include "detect/background_model.h"
+#include "detect/blob_split.h"
 #include "didban/stage.h"
 #include "didban/status.h"
 #include "didban/time.h"
@@ -52,6 +53,12 @@ struct MotionOptions {
   // Blobs whose edges are at most this far apart (both axes) merge into one box, pixels at 320 px width;
   // negative = no merging. JSON "merge_gap_px".
   double merge_gap_px = 2.0;
+  // Cut blobs (after merging) where their silhouette steps by at least this factor: a narrow part on top of or below a
+  // wide one, a short part beside a tall one (detect/blob_split.h: a vehicle ahead of a lorry, a car beside it).
+  // 0 = off; else > 1. JSON "split_ratio".
+  double split_ratio = 0.0;
+  // Smallest length of each part of a cut, pixels at 320 px width. JSON "split_min_px".
+  double split_min_px = 8.0;
   // Nothing is reported until this long after the first frame (the background is being learnt), µs from frame
   // timestamps. JSON "warmup_s" (seconds).
   TimeUs warmup_us = 2 * kUsPerSecond;
@@ -86,6 +93,8 @@ class MotionDetector final : public Detector {
   double LearningRate(TimeUs time_us) const;
   void CleanMask();
   std::vector<Box> Blobs();
+  // Each box cut at silhouette steps of the blob mask (split_ratio); parts under `min_area` pixels dropped.
+  std::vector<Box> SplitBoxes(const std::vector<Box>& boxes, double min_area) const;
 
   MotionOptions options_;
   cv::Ptr<cv::BackgroundSubtractorMOG2> mog2_;    // when model == "mog2"

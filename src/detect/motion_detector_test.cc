@@ -192,11 +192,59 @@ TEST(MotionOptions, ParseAndValidate) {
             "motion.open_px: wrong type (stri");
   EXPECT_EQ(ParseMotionOptions(nlohmann::json{{"openpx", 3}}).status().message(),
             "motion: unknown parameter 'openpx' (known: model, process_width, var_threshold, background_time_s, "
-            "grey, shadows, blob_downscale, open_px, close_px, min_area_px, merge_gap_px, warmup_s)");
+            "grey, shadows, blob_downscale, open_px, close_px, min_area_px, merge_gap_px, warmup_s, split_ratio, "
+            "split_min_px)");
+  auto split = ParseMotionOptions(nlohmann::json{{"split_ratio", 2.5}, {"split_min_px", 10}});
+  ASSERT_TRUE(split.ok()) << split.status();
+  EXPECT_EQ(split->split_ratio, 2.5);
+  EXPECT_EQ(split->split_min_px, 10.0);
+  EXPECT_EQ(MotionOptions{}.split_ratio, 0.0);  // off by default
+  EXPECT_EQ(ParseMotionOptions(nlohmann::json{{"split_ratio", 1.0}}).status().message(),
+            "motion.split_ratio: must be 0 or > 1");
+  EXPECT_EQ(ParseMotionOptions(nlohmann::json{{"split_min_px", 0.5}}).status().message(),
+            "motion.split_min_px: must be >= 1");
   EXPECT_EQ(ParseMotionOptions(nlohmann::json{{"model", "vibe"}}).status().message(),
             "motion.model: 'vibe' is not one of gaussian, mog2");
   EXPECT_EQ(ParseMotionOptions(nlohmann::json{{"process_width", 16}}).status().message(),
             "motion.process_width: must be 0 (native) or at least 32");
+}
+
+// A small van standing on the roof of a lorry in the image (touching): one blob, cut in two with split_ratio. Blob
+// cells are 2x2 pixels; all edges are even so the boxes are exact. No closing: it would fill the corners where the
+// van meets the roof (the van's box one cell wider on each side).
+TEST(MotionDetector, SplitsANarrowBlobOffAWideOne) {
+  auto run = [](double split_ratio) {
+    MotionOptions o;
+    o.warmup_us = 0;
+    o.close_px = 0;
+    o.split_ratio = split_ratio;
+    MotionDetector m(o);
+    for (int i = 0; i < 50; ++i) EXPECT_TRUE(m.Detect(MakeFrame(Scene(i), i * kFrameUs)).ok());
+    cv::Mat img = Scene(50);
+    cv::rectangle(img, cv::Rect(140, 60, 24, 20), cv::Scalar(230, 230, 230), cv::FILLED);  // van, rows 60..79
+    cv::rectangle(img, cv::Rect(100, 80, 100, 60), cv::Scalar(30, 30, 200), cv::FILLED);   // lorry, rows 80..139
+    auto dets = m.Detect(MakeFrame(img, 50 * kFrameUs));
+    EXPECT_TRUE(dets.ok());
+    std::vector<Box> boxes;
+    for (const Detection& d : *dets) boxes.push_back(d.box);
+    return boxes;
+  };
+  std::vector<Box> whole = run(0.0);
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_EQ(whole[0].x, 100);
+  EXPECT_EQ(whole[0].y, 60);
+  EXPECT_EQ(whole[0].w, 100);
+  EXPECT_EQ(whole[0].h, 80);
+  std::vector<Box> cut = run(2.0);
+  ASSERT_EQ(cut.size(), 2u);
+  EXPECT_EQ(cut[0].x, 140);
+  EXPECT_EQ(cut[0].y, 60);
+  EXPECT_EQ(cut[0].w, 24);
+  EXPECT_EQ(cut[0].h, 20);
+  EXPECT_EQ(cut[1].x, 100);
+  EXPECT_EQ(cut[1].y, 80);
+  EXPECT_EQ(cut[1].w, 100);
+  EXPECT_EQ(cut[1].h, 60);
 }
 
 TEST(MotionDetector, Mog2ModelFindsTheSameObject) {

@@ -10,7 +10,7 @@ namespace didban::detect {
 
 namespace {
 
-// Extent of each line of a profile: `extent[i]` for i in [begin, end).
+// The largest extent in [begin, end).
 int MaxOf(const std::vector<int>& extent, int begin, int end) {
   return *std::max_element(extent.begin() + begin, extent.begin() + end);
 }
@@ -36,7 +36,8 @@ struct Cut {
   bool rows = true;  // a cut between rows (else between columns)
 };
 
-// The best cut of a profile (row widths or column heights) of length n: parts at least `min_part` long.
+// The best cut of a profile (row widths or column heights): parts at least `min_part_px` long; with the narrow
+// part first the last such cut (the narrow part keeps all its lines), with it second the first such cut.
 std::optional<Cut> BestCut(const std::vector<int>& extent, const StepSplitOptions& o, bool rows) {
   const int n = static_cast<int>(extent.size());
   std::optional<Cut> narrow_first, narrow_second;
@@ -47,9 +48,9 @@ std::optional<Cut> BestCut(const std::vector<int>& extent, const StepSplitOption
     double first_step = MedianOf(extent, at, n) / first_max;    // the first part is the narrow one
     double second_step = MedianOf(extent, 0, at) / second_max;  // the second part is the narrow one
     // The narrow part also needs some extent of its own across the cut.
-    if (first_step >= o.ratio && first_max >= o.min_part_px) narrow_first = Cut{at, first_step, rows};  // lowest
+    if (first_step >= o.ratio && first_max >= o.min_part_px) narrow_first = Cut{at, first_step, rows};  // the last
     if (second_step >= o.ratio && second_max >= o.min_part_px && !narrow_second) {
-      narrow_second = Cut{at, second_step, rows};  // highest
+      narrow_second = Cut{at, second_step, rows};  // the first
     }
   }
   if (narrow_first && narrow_second) return narrow_first->step >= narrow_second->step ? narrow_first : narrow_second;

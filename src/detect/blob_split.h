@@ -43,7 +43,7 @@ Silhouette SilhouetteOf(const cv::Mat& mask);
 // top-to-bottom then left-to-right by cut order. The whole box tightened to its foreground when nothing is cut; empty
 // when the box holds no foreground. Among row and column cuts the one with the larger step wins; of several cut
 // positions with the narrow part on top (or left) the lowest (rightmost) one, with the narrow part below (right) the
-// highest (leftmost) one, so that the narrow part keeps all its rows (columns).
+// highest (leftmost) one, so that the narrow part keeps all its rows (columns). `options` must be valid.
 std::vector<cv::Rect> SplitAtSteps(const cv::Mat& mask, const cv::Rect& box, const StepSplitOptions& options);
 
 }  // namespace didban::detect

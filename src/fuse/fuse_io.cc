@@ -27,7 +27,7 @@ std::vector<CameraFrame> FramesFromMot(const std::string& camera, const geo::Cam
       if (unprojected != nullptr) ++*unprojected;
       continue;
     }
-    frames[r.frame - 1].observations.push_back({r.id, *g});
+    frames[r.frame - 1].observations.push_back({r.id, *g, r.box});
   }
   return frames;
 }

@@ -27,6 +27,7 @@
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
+#include "didban/geometry.h"
 #include "didban/status.h"
 #include "didban/time.h"
 #include "geo/ground_projection.h"
@@ -60,10 +61,12 @@ struct FuserOptions {
   static absl::StatusOr<FuserOptions> FromJson(const nlohmann::json& params, const std::string& where);
 };
 
-// One object seen by one camera: its ground point and the camera's local track id (-1 for plain detections).
+// One object seen by one camera: its ground point, the camera's local track id (-1 for plain detections) and,
+// when known, its image box (pixels; empty when w <= 0), which the batch fuser's box-model consensus uses.
 struct CameraObservation {
   int64_t local_id = -1;
   geo::GroundPoint ground;
+  Box box;
 };
 
 // Everything one camera saw in one frame.

@@ -1,0 +1,288 @@
+#include "fuse/junction_linker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <utility>
+
+#include <Eigen/Dense>
+
+#include "core/params.h"
+#include "fuse/hungarian.h"
+
+namespace didban::fuse {
+
+absl::Status JunctionLinkerOptions::Validate() const {
+  if (!(step_s > 0)) return absl::InvalidArgumentError("step_s must be > 0");
+  if (!(accel_sigma > 0) || !(position_sigma_m > 0) || !(init_speed_sigma > 0)) {
+    return absl::InvalidArgumentError("accel_sigma, position_sigma_m and init_speed_sigma must be > 0");
+  }
+  if (!(gate_chi2 > 0)) return absl::InvalidArgumentError("gate_chi2 must be > 0");
+  if (max_missed_steps < 0) return absl::InvalidArgumentError("max_missed_steps must be >= 0");
+  if (!(accel_scale_m > 0) || !(jump_scale_m > 0)) {
+    return absl::InvalidArgumentError("accel_scale_m and jump_scale_m must be > 0");
+  }
+  if (!(end_cost >= 0)) return absl::InvalidArgumentError("end_cost must be >= 0");
+  if (!(junction_gate_m > 0)) return absl::InvalidArgumentError("junction_gate_m must be > 0");
+  if (max_sweeps < 0) return absl::InvalidArgumentError("max_sweeps must be >= 0");
+  if (min_hits < 1) return absl::InvalidArgumentError("min_hits must be >= 1");
+  if (max_fill_gap_steps < 0) return absl::InvalidArgumentError("max_fill_gap_steps must be >= 0");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<JunctionLinkerOptions> JunctionLinkerOptions::FromJson(const nlohmann::json& params,
+                                                                      const std::string& where) {
+  JunctionLinkerOptions o;
+  DIDBAN_RETURN_IF_ERROR(
+      CheckKnownParams(params,
+                       {"step_s", "accel_sigma", "position_sigma_m", "init_speed_sigma", "gate_chi2",
+                        "max_missed_steps", "optimize_junctions", "accel_scale_m", "jump_scale_m", "end_cost",
+                        "junction_gate_m", "max_sweeps", "min_hits", "max_fill_gap_steps"},
+                       where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "step_s", &o.step_s, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "accel_sigma", &o.accel_sigma, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "position_sigma_m", &o.position_sigma_m, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "init_speed_sigma", &o.init_speed_sigma, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "gate_chi2", &o.gate_chi2, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_missed_steps", &o.max_missed_steps, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "optimize_junctions", &o.optimize_junctions, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "accel_scale_m", &o.accel_scale_m, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "jump_scale_m", &o.jump_scale_m, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "end_cost", &o.end_cost, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "junction_gate_m", &o.junction_gate_m, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_sweeps", &o.max_sweeps, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_hits", &o.min_hits, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_fill_gap_steps", &o.max_fill_gap_steps, where));
+  absl::Status st = o.Validate();
+  if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", st.message()));
+  return o;
+}
+
+namespace {
+
+using Vec2 = Eigen::Vector2d;
+using Vec4 = Eigen::Vector4d;
+using Mat4 = Eigen::Matrix4d;
+
+constexpr double kNoPair = 1e9;
+
+Vec2 V(const Point2& p) { return {p.x, p.y}; }
+
+// Detection index by step: the track's points (real detections only; interpolation comes last).
+using Track = std::map<int, std::pair<Point2, int>>;
+
+// One constant-velocity Kalman track of the forward pass.
+struct Forward {
+  Vec4 x;
+  Mat4 p;
+  int missed = 0;
+  Track points;
+};
+
+// Step 1: forward constant-velocity Kalman pass.
+std::vector<Track> ForwardPass(const std::vector<std::vector<Point2>>& steps, const JunctionLinkerOptions& o) {
+  const double dt = o.step_s;
+  Mat4 f = Mat4::Identity();
+  f(0, 2) = dt;
+  f(1, 3) = dt;
+  Eigen::Matrix<double, 4, 2> g = Eigen::Matrix<double, 4, 2>::Zero();
+  g(0, 0) = g(1, 1) = 0.5 * dt * dt;
+  g(2, 0) = g(3, 1) = dt;
+  const Mat4 q = g * g.transpose() * (o.accel_sigma * o.accel_sigma);
+  const Eigen::Matrix2d r = Eigen::Matrix2d::Identity() * (o.position_sigma_m * o.position_sigma_m);
+  std::vector<Forward> live;
+  std::vector<Track> done;
+  for (int k = 0; k < static_cast<int>(steps.size()); ++k) {
+    const std::vector<Point2>& obs = steps[static_cast<size_t>(k)];
+    for (Forward& t : live) {
+      t.x = f * t.x;
+      t.p = f * t.p * f.transpose() + q;
+    }
+    std::vector<int> assigned(live.size(), -1);
+    if (!live.empty() && !obs.empty()) {
+      std::vector<std::vector<double>> cost(live.size(), std::vector<double>(obs.size(), kNoPair));
+      for (size_t i = 0; i < live.size(); ++i) {
+        const Eigen::Matrix2d s = live[i].p.topLeftCorner<2, 2>() + r;
+        const Eigen::Matrix2d si = s.inverse();
+        const double log_det = std::log(s.determinant());
+        for (size_t j = 0; j < obs.size(); ++j) {
+          const Vec2 d = V(obs[j]) - live[i].x.head<2>();
+          const double m = d.dot(si * d);
+          if (m < o.gate_chi2) cost[i][j] = m + log_det;
+        }
+      }
+      std::vector<int> a = SolveAssignment(cost);
+      for (size_t i = 0; i < live.size(); ++i) {
+        if (a[i] >= 0 && cost[i][static_cast<size_t>(a[i])] < kNoPair) assigned[i] = a[i];
+      }
+    }
+    std::vector<bool> used(obs.size(), false);
+    std::vector<Forward> next;
+    for (size_t i = 0; i < live.size(); ++i) {
+      Forward& t = live[i];
+      if (assigned[i] >= 0) {
+        const auto j = static_cast<size_t>(assigned[i]);
+        used[j] = true;
+        Eigen::Matrix<double, 2, 4> h = Eigen::Matrix<double, 2, 4>::Zero();
+        h(0, 0) = h(1, 1) = 1;
+        const Eigen::Matrix2d s = h * t.p * h.transpose() + r;
+        const Eigen::Matrix<double, 4, 2> gain = t.p * h.transpose() * s.inverse();
+        t.x += gain * (V(obs[j]) - h * t.x);
+        t.p = (Mat4::Identity() - gain * h) * t.p;
+        t.points[k] = {obs[j], assigned[i]};
+        t.missed = 0;
+      } else if (++t.missed > o.max_missed_steps) {
+        done.push_back(std::move(t.points));
+        continue;
+      }
+      next.push_back(std::move(t));
+    }
+    live = std::move(next);
+    for (size_t j = 0; j < obs.size(); ++j) {
+      if (used[j]) continue;
+      Forward t;
+      t.x << obs[j].x, obs[j].y, 0, 0;
+      t.p = Mat4::Zero();
+      t.p(0, 0) = t.p(1, 1) = o.position_sigma_m * o.position_sigma_m;
+      t.p(2, 2) = t.p(3, 3) = o.init_speed_sigma * o.init_speed_sigma;
+      t.points[k] = {obs[j], static_cast<int>(j)};
+      live.push_back(std::move(t));
+    }
+  }
+  for (Forward& t : live) done.push_back(std::move(t.points));
+  return done;
+}
+
+double Cauchy(const Vec2& a, double scale) { return std::log1p(a.squaredNorm() / (scale * scale)); }
+
+// Robust acceleration cost of continuing `head` (ends at step k) with `tail` (starts at step k + 1).
+double JunctionCost(const Track& head, const Track& tail, int k, const JunctionLinkerOptions& o) {
+  const Vec2 h0 = V(head.at(k).first);
+  const Vec2 t1 = V(tail.at(k + 1).first);
+  double c = 0;
+  auto before = head.find(k - 1);
+  c += before != head.end() ? Cauchy(t1 - 2 * h0 + V(before->second.first), o.accel_scale_m)
+                            : Cauchy(t1 - h0, o.jump_scale_m);
+  auto after = tail.find(k + 2);
+  c += after != tail.end() ? Cauchy(V(after->second.first) - 2 * t1 + h0, o.accel_scale_m)
+                           : Cauchy(t1 - h0, o.jump_scale_m);
+  return c;
+}
+
+// Step 2: one pass over the boundaries; returns the number of boundaries whose pairing changed.
+int JunctionSweep(std::vector<Track>* tracks, int num_steps, const JunctionLinkerOptions& o) {
+  int changes = 0;
+  for (int k = 0; k + 1 < num_steps; ++k) {
+    // Heads: tracks at step k that continue at k + 1 or end at k. Tails: tracks at k + 1 that were at k or start
+    // at k + 1. (Tracks with a gap across the boundary are left alone.)
+    std::vector<size_t> heads, tails;
+    for (size_t i = 0; i < tracks->size(); ++i) {
+      const Track& t = (*tracks)[i];
+      if (t.empty()) continue;
+      const bool at_k = t.contains(k), at_next = t.contains(k + 1);
+      if (at_k && (at_next || t.rbegin()->first == k)) heads.push_back(i);
+      if (at_next && (at_k || t.begin()->first == k + 1)) tails.push_back(i);
+    }
+    if (heads.empty() || tails.empty()) continue;
+    // Split every involved track at the boundary.
+    std::set<size_t> involved(heads.begin(), heads.end());
+    involved.insert(tails.begin(), tails.end());
+    std::map<size_t, Track> head_part, tail_part;
+    for (size_t i : involved) {
+      const Track& t = (*tracks)[i];
+      head_part[i] = Track(t.begin(), t.upper_bound(k));
+      tail_part[i] = Track(t.upper_bound(k), t.end());
+    }
+    const size_t nh = heads.size(), nt = tails.size();
+    std::vector<std::vector<double>> cost(nh + nt, std::vector<double>(nt + nh, kNoPair));
+    for (size_t a = 0; a < nh; ++a) {
+      const Track& h = head_part[heads[a]];
+      for (size_t b = 0; b < nt; ++b) {
+        const Track& t = tail_part[tails[b]];
+        if ((V(h.at(k).first) - V(t.at(k + 1).first)).norm() < o.junction_gate_m) {
+          cost[a][b] = JunctionCost(h, t, k, o);
+        }
+      }
+      cost[a][nt + a] = o.end_cost;
+    }
+    for (size_t b = 0; b < nt; ++b) {
+      cost[nh + b][b] = o.end_cost;
+      for (size_t a = 0; a < nh; ++a) cost[nh + b][nt + a] = 0;
+    }
+    const std::vector<int> assign = SolveAssignment(cost);
+    std::map<size_t, size_t> pairing;  // head track -> tail track
+    for (size_t a = 0; a < nh; ++a) {
+      const int b = assign[a];
+      if (b >= 0 && static_cast<size_t>(b) < nt && cost[a][static_cast<size_t>(b)] < kNoPair) {
+        pairing[heads[a]] = tails[static_cast<size_t>(b)];
+      }
+    }
+    std::map<size_t, size_t> current;
+    for (size_t i : heads) {
+      if (std::find(tails.begin(), tails.end(), i) != tails.end()) current[i] = i;
+    }
+    if (pairing == current) continue;
+    ++changes;
+    std::vector<Track> next;
+    for (size_t i = 0; i < tracks->size(); ++i) {
+      if (!involved.contains(i)) next.push_back(std::move((*tracks)[i]));
+    }
+    std::set<size_t> tails_used;
+    for (size_t i : involved) {
+      Track joined = std::move(head_part[i]);
+      auto it = pairing.find(i);
+      if (it != pairing.end()) {
+        joined.insert(tail_part[it->second].begin(), tail_part[it->second].end());
+        tails_used.insert(it->second);
+      }
+      if (!joined.empty()) next.push_back(std::move(joined));
+    }
+    for (size_t i : involved) {
+      if (!tails_used.contains(i) && !tail_part[i].empty()) next.push_back(std::move(tail_part[i]));
+    }
+    *tracks = std::move(next);
+  }
+  return changes;
+}
+
+}  // namespace
+
+std::vector<LinkedTrack> LinkJunctions(const std::vector<std::vector<Point2>>& steps,
+                                       const JunctionLinkerOptions& options) {
+  std::vector<Track> tracks = ForwardPass(steps, options);
+  const int num_steps = static_cast<int>(steps.size());
+  if (options.optimize_junctions) {
+    for (int sweep = 0; sweep < options.max_sweeps; ++sweep) {
+      if (JunctionSweep(&tracks, num_steps, options) == 0) break;
+    }
+  }
+  std::erase_if(tracks, [&](const Track& t) { return static_cast<int>(t.size()) < options.min_hits; });
+  std::sort(tracks.begin(), tracks.end(), [](const Track& a, const Track& b) {
+    if (a.begin()->first != b.begin()->first) return a.begin()->first < b.begin()->first;
+    return a.begin()->second.second < b.begin()->second.second;
+  });
+  std::vector<LinkedTrack> out;
+  out.reserve(tracks.size());
+  for (const Track& t : tracks) {
+    LinkedTrack l;
+    for (auto it = t.begin(); it != t.end(); ++it) {
+      l.positions[it->first] = it->second.first;
+      l.detections[it->first] = it->second.second;
+      auto next = std::next(it);
+      if (next == t.end()) break;
+      const int gap = next->first - it->first;
+      if (gap <= 1 || gap - 1 > options.max_fill_gap_steps) continue;
+      for (int s = it->first + 1; s < next->first; ++s) {
+        const double w = static_cast<double>(s - it->first) / gap;
+        const Point2& a = it->second.first;
+        const Point2& b = next->second.first;
+        l.positions[s] = {a.x + w * (b.x - a.x), a.y + w * (b.y - a.y)};
+        l.detections[s] = -1;
+      }
+    }
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+}  // namespace didban::fuse

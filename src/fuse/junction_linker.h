@@ -1,0 +1,63 @@
+// Offline linking of per-step ground detections into tracks, for batch fusion:
+//   1. a forward pass: constant-velocity Kalman tracks, Hungarian assignment on the Mahalanobis distance plus
+//      ln det S (gated), a track ends after `max_missed_steps` steps without a detection, every unassigned detection
+//      starts a track;
+//   2. a junction search: at every boundary between two consecutive steps the heads (up to the step) and tails
+//      (from the next step) of the tracks there are re-paired by a Hungarian assignment that minimises the robust
+//      squared acceleration across the junction (Cauchy loss), with a fixed cost for ending a head or starting a
+//      tail; sweeps repeat until nothing changes. This undoes the swaps a forward-only pass makes when two people
+//      pass close to each other (it looks at the steps after the junction as well as before);
+//   3. tracks with fewer than `min_hits` detections are dropped and gaps of up to `max_fill_gap_steps` missing steps
+//   are
+//      interpolated.
+// Free functions; thread-safe.
+#ifndef DIDBAN_FUSE_JUNCTION_LINKER_H_
+#define DIDBAN_FUSE_JUNCTION_LINKER_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "didban/geometry.h"
+#include "didban/status.h"
+
+namespace didban::fuse {
+
+struct JunctionLinkerOptions {
+  double step_s = 0.5;             // time between steps, seconds
+  double accel_sigma = 0.5;        // forward pass: white-acceleration process noise, m/s^2
+  double position_sigma_m = 0.12;  // forward pass: detection position error, metres
+  double init_speed_sigma = 1.0;   // forward pass: initial velocity uncertainty, m/s
+  double gate_chi2 = 9.2;          // forward pass: Mahalanobis gate (2 dof)
+  int max_missed_steps = 3;        // forward pass: a track unmatched for more steps than this ends
+  bool optimize_junctions = true;  // run the junction search
+  double accel_scale_m = 0.2;      // junction: scale of the second difference of positions (Cauchy), metres
+  double jump_scale_m = 0.8;       // junction: scale of a step when one side has no velocity yet, metres
+  double end_cost = 4.0;           // junction: cost of ending a head or starting a tail at a junction
+  double junction_gate_m = 1.5;    // junction: a head and a tail further apart than this are never joined, metres
+  int max_sweeps = 4;              // junction: passes over all boundaries at most
+  int min_hits = 3;                // tracks with fewer detections are dropped
+  int max_fill_gap_steps = 2;      // gaps of up to this many missing steps are interpolated (0 = none)
+
+  absl::Status Validate() const;
+  // Reads keys of the same names from a JSON mapping; unknown keys are errors naming `where`.
+  static absl::StatusOr<JunctionLinkerOptions> FromJson(const nlohmann::json& params, const std::string& where);
+};
+
+// One linked track: its positions by step index and, per step, the index of the detection in that step (-1 for an
+// interpolated position).
+struct LinkedTrack {
+  std::map<int, Point2> positions;
+  std::map<int, int> detections;
+};
+
+// Links `steps[k]` (the detections of step k, metres; consecutive steps `step_s` apart) into tracks, ordered by their
+// first step (then by the first detection's index). Options must be valid.
+std::vector<LinkedTrack> LinkJunctions(const std::vector<std::vector<Point2>>& steps,
+                                       const JunctionLinkerOptions& options);
+
+}  // namespace didban::fuse
+
+#endif  // DIDBAN_FUSE_JUNCTION_LINKER_H_

@@ -1,0 +1,96 @@
+#include "fuse/junction_linker.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+
+namespace didban::fuse {
+namespace {
+
+// Two people born 9 cm apart: A walks east at 0.7 m per step, B at 15 degrees to the north of east.
+std::vector<Point2> PathA() {
+  std::vector<Point2> p;
+  for (int k = 0; k < 8; ++k) p.push_back({0.7 * k, 0.0});
+  return p;
+}
+std::vector<Point2> PathB() {
+  return {{0.05, -0.08}, {0.72, 0.1}, {1.4, 0.28}, {2.08, 0.46}, {2.75, 0.64}, {3.43, 0.82}, {4.1, 1.0}, {4.78, 1.18}};
+}
+
+std::vector<Point2> Positions(const LinkedTrack& t) {
+  std::vector<Point2> out;
+  for (const auto& [k, p] : t.positions) out.push_back(p);
+  return out;
+}
+
+void ExpectPath(const std::vector<Point2>& got, const std::vector<Point2>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_DOUBLE_EQ(got[i].x, want[i].x) << i;
+    EXPECT_DOUBLE_EQ(got[i].y, want[i].y) << i;
+  }
+}
+
+TEST(JunctionLinkerTest, JunctionSearchUndoesTheSwapOfTheForwardPass) {
+  std::vector<std::vector<Point2>> steps;
+  for (int k = 0; k < 8; ++k) steps.push_back({PathA()[k], PathB()[k]});
+  JunctionLinkerOptions o;
+  o.min_hits = 1;
+  o.optimize_junctions = false;
+  std::vector<LinkedTrack> forward = LinkJunctions(steps, o);
+  ASSERT_EQ(forward.size(), 2u);
+  // The forward pass has no velocity at the first step: A's start is continued by B and vice versa.
+  std::vector<Point2> swapped = PathB();
+  swapped[0] = PathA()[0];
+  ExpectPath(Positions(forward[0]), swapped);
+  o.optimize_junctions = true;
+  std::vector<LinkedTrack> fixed = LinkJunctions(steps, o);
+  ASSERT_EQ(fixed.size(), 2u);
+  ExpectPath(Positions(fixed[0]), PathA());
+  ExpectPath(Positions(fixed[1]), PathB());
+  for (const auto& [k, d] : fixed[0].detections) EXPECT_EQ(d, 0) << k;
+  for (const auto& [k, d] : fixed[1].detections) EXPECT_EQ(d, 1) << k;
+}
+
+TEST(JunctionLinkerTest, FillsShortGapsAndDropsShortTracks) {
+  // One walker seen at steps 0-2 and 5-7 (two steps missed), and a two-step false track far away.
+  std::vector<std::vector<Point2>> steps(8);
+  for (int k : {0, 1, 2, 5, 6, 7}) steps[k].push_back({0.5 * k, 1.0});
+  steps[3].push_back({20, 20});
+  steps[4].push_back({20.1, 20});
+  JunctionLinkerOptions o;
+  std::vector<LinkedTrack> tracks = LinkJunctions(steps, o);
+  ASSERT_EQ(tracks.size(), 1u);
+  ASSERT_EQ(tracks[0].positions.size(), 8u);
+  EXPECT_NEAR(tracks[0].positions.at(3).x, 1.5, 1e-12);
+  EXPECT_NEAR(tracks[0].positions.at(4).x, 2.0, 1e-12);
+  EXPECT_EQ(tracks[0].detections.at(3), -1);
+  EXPECT_EQ(tracks[0].detections.at(5), 0);
+  // Gaps longer than max_fill_gap_steps stay gaps.
+  o.max_fill_gap_steps = 1;
+  tracks = LinkJunctions(steps, o);
+  ASSERT_EQ(tracks.size(), 1u);
+  EXPECT_EQ(tracks[0].positions.size(), 6u);
+  // A track that ends for longer than max_missed_steps is split in two.
+  o.max_missed_steps = 1;
+  tracks = LinkJunctions(steps, o);
+  ASSERT_EQ(tracks.size(), 2u);
+  EXPECT_EQ(tracks[0].positions.begin()->first, 0);
+  EXPECT_EQ(tracks[1].positions.begin()->first, 5);
+}
+
+TEST(JunctionLinkerTest, OptionsFromJson) {
+  absl::StatusOr<JunctionLinkerOptions> o =
+      JunctionLinkerOptions::FromJson(nlohmann::json{{"min_hits", 2}, {"end_cost", 6.5}}, "site.yaml: junction");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->min_hits, 2);
+  EXPECT_EQ(o->end_cost, 6.5);
+  o = JunctionLinkerOptions::FromJson(nlohmann::json{{"min_hit", 2}}, "site.yaml: junction");
+  EXPECT_TRUE(absl::StartsWith(o.status().message(), "site.yaml: junction: unknown parameter 'min_hit' (known: "))
+      << o.status();
+  o = JunctionLinkerOptions::FromJson(nlohmann::json{{"min_hits", 0}}, "site.yaml: junction");
+  EXPECT_EQ(std::string(o.status().message()), "site.yaml: junction: min_hits must be >= 1");
+}
+
+}  // namespace
+}  // namespace didban::fuse

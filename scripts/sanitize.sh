@@ -10,8 +10,8 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDIDBAN_S
   -DDIDBAN_BUILD_BENCH=OFF >/dev/null
 targets=()
 for s in "${stages[@]}"; do targets+=("${s}_test"); done
-cmake --build "$BUILD_DIR" -j"${JOBS:-2}" --target "${targets[@]}"
+cmake --build "$BUILD_DIR" -j"${JOBS:-$(nproc)}" --target "${targets[@]}"
 labels=$(IFS='|'; echo "${stages[*]}")
 cd "$BUILD_DIR"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --output-on-failure -j2 --timeout 900 -L "^(${labels})\$"
+  ctest --output-on-failure -j"${JOBS:-$(nproc)}" --timeout 900 -L "^(${labels})\$"

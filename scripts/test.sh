@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh -DDIDBAN_WERROR=ON
 cd "${BUILD_DIR:-build}"
-ctest --output-on-failure -j2 --timeout 900
+ctest --output-on-failure -j"${JOBS:-$(nproc)}" --timeout 900

@@ -320,6 +320,7 @@ TEST(MultiViewDetectionWildtrackTest, AnnotatedBoxesOfFrameZeroGiveEveryPerson) 
   auto hyps = DetectPeopleMultiView(cams, boxes, WildtrackOptions());
   ASSERT_TRUE(hyps.ok()) << hyps.status();
   std::vector<double> err;
+  err.reserve(truth.size());
   for (Point2 g : truth) err.push_back(Distance(*Nearest(*hyps, g), g));
   std::sort(err.begin(), err.end());
   std::printf("frame 0: %zu people, %zu hypotheses, median error %.3f m, max %.3f m\n", truth.size(), hyps->size(),

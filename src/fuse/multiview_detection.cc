@@ -74,6 +74,7 @@ constexpr double kMinBoxHeightPx = 5;      // smaller predicted boxes are not se
 constexpr double kJacobianStepM = 0.01;    // numeric Jacobian step
 constexpr double kMaxStepM = 2;            // Gauss-Newton step limit per iteration
 constexpr double kConvergedStepM = 0.005;  // a fit stops after a step this small
+constexpr double kRankTolerance = 1e-12;   // relative eigenvalue of J^T J below which it counts as 0
 constexpr double kFailedChi2 = 1e9;
 constexpr double kUnmatched = 1e9;
 
@@ -240,12 +241,12 @@ FitResult Fit(Context* ctx, const std::vector<Observation>& obs, double x0, doub
     if (!Residuals(ctx, obs, f.x, f.y, 0) || !NormalEquations(ctx, obs, f.x, f.y, &jtj, &jtr)) return f;
     Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(jtj);
     const Eigen::Vector2d ev = eig.eigenvalues().cwiseMax(0.0);
-    const double s_max = std::sqrt(ev.maxCoeff());
-    const double cutoff =
-        std::numeric_limits<double>::epsilon() * static_cast<double>(std::max<size_t>(ctx->res[0].size(), 2)) * s_max;
+    // Eigenvalues of J^T J carry an absolute error of about eps * the largest, so smaller ones are treated as zero
+    // (one residual, or a direction no measurement constrains): the minimum-norm least-squares step.
+    const double cutoff = kRankTolerance * ev.maxCoeff();
     Eigen::Vector2d step = Eigen::Vector2d::Zero();
     for (int k = 0; k < 2; ++k) {
-      if (std::sqrt(ev(k)) > cutoff && ev(k) > 0) {
+      if (ev(k) > cutoff && ev(k) > 0) {
         const Eigen::Vector2d v = eig.eigenvectors().col(k);
         step -= v * (v.dot(jtr) / ev(k));
       }

@@ -193,6 +193,15 @@ TEST_F(MultiViewDetectionTest, ClippedBoxAtTheImageBorderIsMatched) {
   EXPECT_EQ(SupportBoxes(hyps[0], 4), (std::vector<int>{0, 0, 0, -1}));
   EXPECT_EQ(hyps[0].covering, 3);
   EXPECT_LT(hyps[0].chi2, 1e-3);
+  // Alone, the clipped box gives only its top and bottom: the fit is exact but nearly rank-deficient along the
+  // image row (minimum-norm steps), so the position is off by decimetres yet the box is still explained.
+  boxes_[1].clear();
+  boxes_[2].clear();
+  hyps = Detect();
+  ASSERT_EQ(hyps.size(), 1u);
+  EXPECT_EQ(SupportBoxes(hyps[0], 4), (std::vector<int>{0, -1, -1, -1}));
+  EXPECT_LT(hyps[0].chi2, 1e-6);
+  EXPECT_LT(Distance(hyps[0], g), 0.5);
 }
 
 TEST_F(MultiViewDetectionTest, NothingToSeeGivesNothing) {
@@ -359,10 +368,12 @@ TEST(MultiViewDetectionWildtrackTest, ProtocolSeedZeroModa) {
     ASSERT_TRUE(hyps.ok()) << hyps.status();
     m.Add(*hyps, truth[k]);
   }
-  // Measured: MODA 86.44 % (the Python prototype: 86.83 % on the files `didban wildtrack-detections` writes).
+  // Measured: MODA 86.56 %, as on the files `didban wildtrack-detections` writes. The Python prototype gives the same
+  // hypotheses with this box model (0.5 m diameter, sigma_width_rel 0.06); with its per-camera width ratios and
+  // sigma_width_rel 0.05 it gave 86.83 % (FP 334, FN 296).
   std::printf("seed 0: MODA %.2f FP %d FN %d GT %d\n", m.Value(), m.fp, m.fn, m.tp + m.fn);
   EXPECT_EQ(m.tp + m.fn, 4785);
-  EXPECT_EQ(m.fp, 353);
+  EXPECT_EQ(m.fp, 347);
   EXPECT_EQ(m.fn, 296);
 }
 

@@ -60,17 +60,18 @@ struct PersonHypothesis {
   Point2 position;                                           // ground position, metres
   Eigen::Matrix2d covariance = Eigen::Matrix2d::Identity();  // (J^T J)^-1 of the final fit, m^2
   std::vector<BoxRef> support;                               // boxes explained by this person (sorted by camera)
-  int covering = 0;                                          // cameras whose image should show the person
-  double score = 0;                                          // match * support - chi2 / 2 + miss * unmatched covering
-  double chi2 = 0;                                           // fit chi2 of the supporting boxes
+  int covering = 0;  // cameras whose image should show the person (box > 5 px, centre and foot in view)
+  double score = 0;  // match * support - chi2 / 2 + miss * unmatched covering
+  double chi2 = 0;   // fit chi2 of the supporting boxes
 };
 
 // The predicted image box of a person standing at `ground` (metres); nullopt when behind the camera.
 std::optional<Box> PredictPersonBox(const geo::CameraCalibration& camera, const Point2& ground,
                                     const MultiViewDetectionOptions& options);
 
-// People in one frame from every camera's boxes (`boxes[c]` for `cameras[c]`), best first. Errors name the camera
-// (no pinhole, unknown image size) or the input size mismatch.
+// People in one frame from every camera's boxes (`boxes[c]` for `cameras[c]`, standing on z = the calibration's
+// ground_z), in selection order (each the best-scoring when chosen). Errors name the camera (no pinhole, unknown
+// image size), the input size mismatch or the invalid option.
 absl::StatusOr<std::vector<PersonHypothesis>> DetectPeopleMultiView(
     const std::vector<const geo::CameraCalibration*>& cameras, const std::vector<std::vector<Box>>& boxes,
     const MultiViewDetectionOptions& options);

@@ -32,17 +32,30 @@ absl::Status BatchFuserOptions::Validate() const {
   if (min_track_hits < 1 || min_strong_hits < 1) {
     return absl::InvalidArgumentError("min_track_hits and min_strong_hits must be >= 1");
   }
+  if (consensus != "ground" && consensus != "box_model") {
+    return absl::InvalidArgumentError(absl::StrCat("consensus must be ground or box_model, not '", consensus, "'"));
+  }
+  if (linker != "fuser" && linker != "chain" && linker != "junction") {
+    return absl::InvalidArgumentError(absl::StrCat("linker must be fuser, chain or junction, not '", linker, "'"));
+  }
+  if (!std::isfinite(min_link_score)) return absl::InvalidArgumentError("min_link_score must be finite");
+  absl::Status st = box_model.Validate();
+  if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat("box_model: ", st.message()));
+  st = junction.Validate();
+  if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat("junction: ", st.message()));
   return absl::OkStatus();
 }
 
 absl::StatusOr<BatchFuserOptions> BatchFuserOptions::FromJson(const nlohmann::json& params, const std::string& where) {
   BatchFuserOptions o;
-  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(
-      params,
-      {"pair_gate_chi2", "pair_gate_m", "min_support", "image_size", "link_gate_m", "lookahead_weight",
-       "velocity_smoothing", "max_gap_steps", "min_track_hits", "min_strong_hits", "fill_gaps", "link_passes",
-       "kalman_linker", "kalman_weak", "kalman_confirm_hits", "min_sigma_m", "report_coast_s", "accel_sigma"},
-      where));
+  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(params,
+                                          {"pair_gate_chi2", "pair_gate_m",      "min_support",         "image_size",
+                                           "link_gate_m",    "lookahead_weight", "velocity_smoothing",  "max_gap_steps",
+                                           "min_track_hits", "min_strong_hits",  "fill_gaps",           "link_passes",
+                                           "linker",         "kalman_weak",      "kalman_confirm_hits", "min_sigma_m",
+                                           "report_coast_s", "accel_sigma",      "consensus",           "box_model",
+                                           "min_link_score", "junction"},
+                                          where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "pair_gate_chi2", &o.pair_gate_chi2, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "pair_gate_m", &o.pair_gate_m, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_support", &o.min_support, where));
@@ -54,7 +67,21 @@ absl::StatusOr<BatchFuserOptions> BatchFuserOptions::FromJson(const nlohmann::js
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_strong_hits", &o.min_strong_hits, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "fill_gaps", &o.fill_gaps, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "link_passes", &o.link_passes, where));
-  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "kalman_linker", &o.kalman_linker, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "linker", &o.linker, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "consensus", &o.consensus, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_link_score", &o.min_link_score, where));
+  if (params.contains("box_model")) {
+    absl::StatusOr<MultiViewDetectionOptions> b =
+        MultiViewDetectionOptions::FromJson(params["box_model"], absl::StrCat(where, ".box_model"));
+    if (!b.ok()) return b.status();
+    o.box_model = *std::move(b);
+  }
+  if (params.contains("junction")) {
+    absl::StatusOr<JunctionLinkerOptions> j =
+        JunctionLinkerOptions::FromJson(params["junction"], absl::StrCat(where, ".junction"));
+    if (!j.ok()) return j.status();
+    o.junction = *std::move(j);
+  }
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "kalman_weak", &o.kalman_weak, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_sigma_m", &o.min_sigma_m, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "report_coast_s", &o.report_coast_s, where));
@@ -185,7 +212,123 @@ std::vector<GroundHypothesis> ClusterStep(const std::vector<CameraFrame>& frames
   return out;
 }
 
+absl::StatusOr<std::vector<GroundHypothesis>> BoxModelStep(const std::vector<CameraFrame>& frames,
+                                                           const std::vector<BatchCamera>& cameras,
+                                                           const FuserOptions& fuser,
+                                                           const BatchFuserOptions& options) {
+  std::vector<const geo::CameraCalibration*> calibrations;
+  calibrations.reserve(cameras.size());
+  for (const BatchCamera& c : cameras) {
+    if (!c.calibration.pinhole) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("consensus box_model: camera '", c.name, "' has no pinhole calibration"));
+    }
+    calibrations.push_back(&c.calibration);
+  }
+  std::vector<std::vector<Box>> boxes(cameras.size());
+  std::vector<std::vector<int64_t>> local_ids(cameras.size());
+  for (const CameraFrame& f : frames) {
+    auto it = std::find_if(cameras.begin(), cameras.end(), [&](const BatchCamera& c) { return c.name == f.camera; });
+    if (it == cameras.end()) continue;
+    const auto c = static_cast<size_t>(it - cameras.begin());
+    for (const CameraObservation& o : f.observations) {
+      if (!(o.box.w > 0 && o.box.h > 0)) continue;
+      boxes[c].push_back(o.box);
+      local_ids[c].push_back(o.local_id);
+    }
+  }
+  MultiViewDetectionOptions mo = options.box_model;
+  if (mo.roi.empty() && fuser.roi_min_x < fuser.roi_max_x && fuser.roi_min_y < fuser.roi_max_y) {
+    mo.roi = {fuser.roi_min_x, fuser.roi_min_y, fuser.roi_max_x, fuser.roi_max_y};
+  }
+  if (mo.image_width <= 0 && options.image_width > 0) {
+    mo.image_width = options.image_width;
+    mo.image_height = options.image_height;
+  }
+  absl::StatusOr<std::vector<PersonHypothesis>> people = DetectPeopleMultiView(calibrations, boxes, mo);
+  if (!people.ok()) return people.status();
+  std::vector<GroundHypothesis> out;
+  out.reserve(people->size());
+  for (const PersonHypothesis& p : *people) {
+    GroundHypothesis h;
+    h.ground.position = p.position;
+    h.ground.covariance = p.covariance;
+    for (const BoxRef& r : p.support) {
+      const auto c = static_cast<size_t>(r.camera);
+      h.cameras.push_back({cameras[c].name, local_ids[c][static_cast<size_t>(r.box)]});
+    }
+    std::sort(h.cameras.begin(), h.cameras.end(),
+              [](const Contribution& a, const Contribution& b) { return a.camera < b.camera; });
+    h.covering = p.covering;
+    h.strong = p.score >= options.min_link_score;
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
 namespace {
+
+// Linker "junction": the strong hypotheses of a dense grid of steps through LinkJunctions.
+std::vector<FusedStep> JunctionLink(const std::vector<TimeUs>& times,
+                                    const std::vector<std::vector<GroundHypothesis>>& hyps, TimeUs step_us,
+                                    const FuserOptions& fuser, const BatchFuserOptions& options) {
+  if (times.empty()) return {};
+  const TimeUs t0 = times.front();
+  auto index_of = [&](size_t k) {
+    if (step_us <= 0) return static_cast<int>(k);
+    return static_cast<int>(std::llround(static_cast<double>(times[k] - t0) / static_cast<double>(step_us)));
+  };
+  const int n = index_of(times.size() - 1) + 1;
+  std::vector<std::vector<Point2>> points(static_cast<size_t>(n));
+  std::vector<std::vector<const GroundHypothesis*>> source(static_cast<size_t>(n));
+  std::vector<TimeUs> step_time(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) step_time[static_cast<size_t>(i)] = t0 + static_cast<TimeUs>(i) * step_us;
+  for (size_t k = 0; k < times.size(); ++k) {
+    const auto i = static_cast<size_t>(index_of(k));
+    step_time[i] = times[k];
+    for (const GroundHypothesis& h : hyps[k]) {
+      if (!h.strong) continue;
+      points[i].push_back(h.ground.position);
+      source[i].push_back(&h);
+    }
+  }
+  JunctionLinkerOptions jo = options.junction;
+  if (fuser.step_s > 0) jo.step_s = fuser.step_s;
+  const std::vector<LinkedTrack> tracks = LinkJunctions(points, jo);
+  std::vector<FusedStep> out(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) out[static_cast<size_t>(i)].time = step_time[static_cast<size_t>(i)];
+  const double min_var = options.min_sigma_m * options.min_sigma_m;
+  for (size_t id = 0; id < tracks.size(); ++id) {
+    const LinkedTrack& t = tracks[id];
+    for (auto it = t.positions.begin(); it != t.positions.end(); ++it) {
+      const auto [step, position] = *it;
+      FusedTrack f;
+      f.id = static_cast<int64_t>(id) + 1;
+      f.position = position;
+      const int d = t.detections.at(step);
+      if (d >= 0) {
+        const GroundHypothesis& h = *source[static_cast<size_t>(step)][static_cast<size_t>(d)];
+        f.covariance = h.ground.covariance;
+        f.cameras = h.cameras;
+      } else {
+        f.covariance = Eigen::Matrix2d::Identity() * std::max(min_var, 1e-4);
+      }
+      // Velocity: central difference over the neighbouring positions of the track.
+      auto prev = it == t.positions.begin() ? it : std::prev(it);
+      auto next = std::next(it) == t.positions.end() ? it : std::next(it);
+      const double span =
+          UsToSeconds(step_time[static_cast<size_t>(next->first)] - step_time[static_cast<size_t>(prev->first)]);
+      if (span > 0) {
+        f.velocity = {(next->second.x - prev->second.x) / span, (next->second.y - prev->second.y) / span};
+      }
+      out[static_cast<size_t>(step)].tracks.push_back(std::move(f));
+    }
+  }
+  for (FusedStep& s : out) {
+    std::sort(s.tracks.begin(), s.tracks.end(), [](const FusedTrack& a, const FusedTrack& b) { return a.id < b.id; });
+  }
+  return out;
+}
 
 struct Hit {
   int step = 0;
@@ -292,9 +435,16 @@ absl::StatusOr<std::vector<FusedStep>> FuseBatch(const FuserOptions& fuser, cons
   std::vector<std::vector<GroundHypothesis>> hyps;
   for (auto& [t, fs] : by_step) {
     times.push_back(t);
-    hyps.push_back(ClusterStep(fs, cameras, fuser, options));
+    if (options.consensus == "box_model") {
+      absl::StatusOr<std::vector<GroundHypothesis>> h = BoxModelStep(fs, cameras, fuser, options);
+      if (!h.ok()) return h.status();
+      hyps.push_back(*std::move(h));
+    } else {
+      hyps.push_back(ClusterStep(fs, cameras, fuser, options));
+    }
   }
-  if (options.kalman_linker) {
+  if (options.linker == "junction") return JunctionLink(times, hyps, step_us, fuser, options);
+  if (options.linker == "fuser") {
     // One virtual camera carrying the strong hypotheses through the streaming fuser's Kalman association.
     // Each observation carries its hypothesis' index as local id (links off), to report the supporting cameras.
     std::vector<CameraFrame> consensus;

@@ -15,6 +15,8 @@
 
 #include "didban/status.h"
 #include "fuse/fuser.h"
+#include "fuse/junction_linker.h"
+#include "fuse/multiview_detection.h"
 #include "geo/camera_calibration.h"
 
 namespace didban::fuse {
@@ -29,14 +31,22 @@ struct BatchFuserOptions {
   double min_sigma_m = 0.2;  // added (squared) to a hypothesis' fused covariance: calibration error, metres
   int image_width = 0;       // image size for visibility (a camera covers a point that projects inside it);
   int image_height = 0;      //   0 = unknown: every camera covers every point
-  // Linking (over the sequence). Default: the strong hypotheses go through the streaming Fuser's Kalman
-  // association as one virtual camera ("consensus"); else the chain linker below.
-  bool kalman_linker = true;
-  bool kalman_weak = false;     // also pass weak hypotheses to the Kalman linker
-  int kalman_confirm_hits = 1;  // Kalman linker: steps before a new track is reported
-  double report_coast_s = 0;    // Kalman linker: report unseen tracks this long, seconds
-  double accel_sigma = 0.3;     // Kalman linker: process noise, m/s^2 (0 = the fuser's)
-  // Chain linker (kalman_linker: false).
+  // Consensus method: "ground" (the projected ground points clustered as above) or "box_model" (every person a
+  // standing cylinder whose box is predicted in every view, multiview_detection.h; needs pinhole calibrations and
+  // the observations' boxes). Box-model hypotheses are strong when they score at least `min_link_score`.
+  std::string consensus = "ground";
+  MultiViewDetectionOptions box_model;  // JSON "box_model:" mapping
+  double min_link_score = 8;
+  // Linking (over the sequence): "fuser" (the strong hypotheses go through the streaming Fuser's Kalman
+  // association as one virtual camera), "chain" (the chain linker below) or "junction" (junction_linker.h: forward
+  // Kalman pass, then heads and tails re-paired at every step boundary by robust acceleration).
+  std::string linker = "fuser";
+  JunctionLinkerOptions junction;  // JSON "junction:" mapping; its step_s is taken from the fuser's step_s
+  bool kalman_weak = false;        // also pass weak hypotheses to the Kalman linker
+  int kalman_confirm_hits = 1;     // Kalman linker: steps before a new track is reported
+  double report_coast_s = 0;       // Kalman linker: report unseen tracks this long, seconds
+  double accel_sigma = 0.3;        // Kalman linker: process noise, m/s^2 (0 = the fuser's)
+  // Chain linker (linker: chain).
   double link_gate_m = 1.0;         // largest distance from the predicted position, metres (per step of gap)
   double lookahead_weight = 0.5;    // weight of the next step's best continuation in the link cost
   double velocity_smoothing = 0.5;  // weight of the newest displacement in the velocity estimate, 0..1
@@ -47,7 +57,8 @@ struct BatchFuserOptions {
   int link_passes = 2;    // re-link without the hypotheses of dropped chains this many times - 1
 
   absl::Status Validate() const;
-  // Reads keys of the same names (plus `image_size: [w, h]`) from a JSON mapping; unknown keys are errors.
+  // Reads keys of the same names (plus `image_size: [w, h]`, and `box_model:` / `junction:` mappings) from a JSON
+  // mapping; unknown keys are errors.
   static absl::StatusOr<BatchFuserOptions> FromJson(const nlohmann::json& params, const std::string& where);
 };
 
@@ -62,7 +73,8 @@ struct GroundHypothesis {
   geo::GroundPoint ground;            // fused position and covariance
   std::vector<Contribution> cameras;  // supporting detections (sorted by camera)
   int covering = 0;                   // cameras whose image contains the point
-  bool strong = false;                // support >= min_support, or every covering camera supports it
+  bool strong = false;                // ground: support >= min_support, or every covering camera supports it;
+                                      // box_model: score >= min_link_score
 };
 
 // Consensus clustering of one step's observations (per camera) into hypotheses. `frames` are the cameras' frames
@@ -71,6 +83,13 @@ struct GroundHypothesis {
 std::vector<GroundHypothesis> ClusterStep(const std::vector<CameraFrame>& frames,
                                           const std::vector<BatchCamera>& cameras, const FuserOptions& fuser,
                                           const BatchFuserOptions& options);
+
+// Box-model consensus of one step (consensus: box_model): the observations' boxes of every camera of `cameras`
+// (frames of other cameras are ignored) explained by people (DetectPeopleMultiView), inside the fuser's ROI unless
+// `box_model.roi` is set; errors name the camera.
+absl::StatusOr<std::vector<GroundHypothesis>> BoxModelStep(const std::vector<CameraFrame>& frames,
+                                                           const std::vector<BatchCamera>& cameras,
+                                                           const FuserOptions& fuser, const BatchFuserOptions& options);
 
 // The whole batch: frames of all cameras (any order) grouped into `fuser.step_s` steps, clustered and linked.
 // Returns one FusedStep per step with observations (ids from 1, by first appearance).

@@ -1,5 +1,8 @@
 #include "fuse/batch_fuser.h"
 
+#include <optional>
+#include <string>
+
 #include <gtest/gtest.h>
 
 namespace didban::fuse {
@@ -74,7 +77,7 @@ TEST(BatchFuserTest, OnePersonSeenByTwoViewsIsOneTrackAndFalseBoxesAreDropped) {
   }
   for (bool kalman : {true, false}) {
     BatchFuserOptions o = Options();
-    o.kalman_linker = kalman;
+    o.linker = kalman ? "fuser" : "chain";
     absl::StatusOr<std::vector<FusedStep>> steps = FuseBatch(fuser, o, Cameras(), frames);
     ASSERT_TRUE(steps.ok()) << steps.status();
     ASSERT_EQ(steps->size(), 6u);
@@ -89,6 +92,64 @@ TEST(BatchFuserTest, OnePersonSeenByTwoViewsIsOneTrackAndFalseBoxesAreDropped) {
   }
 }
 
+// Three pinhole cameras 8 m high around a 10 m x 10 m square; two people walk east, 3 m apart. Boxes are the box
+// model's exact boxes (local ids 1 and 2 per camera); some are missing.
+TEST(BatchFuserTest, BoxModelConsensusAndJunctionLinker) {
+  std::vector<BatchCamera> cameras;
+  const cv::Vec3d target(5, 5, 0);
+  int n = 0;
+  for (const cv::Vec3d& c : {cv::Vec3d(-5, -5, 8), cv::Vec3d(15, -5, 8), cv::Vec3d(5, 17, 8)}) {
+    BatchCamera b{std::string(1, static_cast<char>('A' + n++)), {}};
+    b.calibration.pinhole = geo::LookAtCamera(c, target, 1000, 1920, 1080);
+    cameras.push_back(b);
+  }
+  BatchFuserOptions o;
+  o.consensus = "box_model";
+  o.linker = "junction";
+  FuserOptions fuser;
+  fuser.step_s = 0.5;
+  auto person = [](int id, int k) { return Point2{2.0 + 0.6 * k, id == 1 ? 3.0 : 6.0 + 0.05 * k}; };
+  std::vector<CameraFrame> frames;
+  for (int k = 0; k < 8; ++k) {
+    for (const BatchCamera& c : cameras) {
+      CameraFrame f{c.name, static_cast<TimeUs>(k) * 500000, {}};
+      for (int id : {1, 2}) {
+        if (id == 1 && k == 3 && c.name == "C") continue;  // one view misses person 1: still two views
+        if (id == 2 && k == 5) continue;                   // nobody sees person 2: a gap, filled
+        std::optional<Box> box = PredictPersonBox(c.calibration, person(id, k), o.box_model);
+        ASSERT_TRUE(box.has_value());
+        CameraObservation obs;
+        obs.local_id = id;
+        obs.box = *box;
+        f.observations.push_back(obs);
+      }
+      frames.push_back(f);
+    }
+  }
+  absl::StatusOr<std::vector<FusedStep>> steps = FuseBatch(fuser, o, cameras, frames);
+  ASSERT_TRUE(steps.ok()) << steps.status();
+  ASSERT_EQ(steps->size(), 8u);
+  for (int k = 0; k < 8; ++k) {
+    const FusedStep& s = (*steps)[static_cast<size_t>(k)];
+    ASSERT_EQ(s.tracks.size(), 2u) << k;
+    for (const FusedTrack& t : s.tracks) {
+      // Each global id keeps one person; the ids follow the order of first detection.
+      const int id = t.position.y < 4.5 ? 1 : 2;
+      const Point2 truth = person(id, k);
+      EXPECT_NEAR(t.position.x, truth.x, 1e-3) << k;
+      EXPECT_NEAR(t.position.y, truth.y, 1e-3) << k;
+      const std::string want = id == 1 ? (k == 3 ? "A:1;B:1" : "A:1;B:1;C:1") : (k == 5 ? "" : "A:2;B:2;C:2");
+      EXPECT_EQ(FormatContributions(t.cameras), want) << "step " << k << " person " << id;
+      EXPECT_NEAR(t.velocity.x, 1.2, 1e-3) << k;
+    }
+    EXPECT_NE(s.tracks[0].id, s.tracks[1].id);
+  }
+  // Without pinhole calibrations the box model cannot run: the error names the camera.
+  cameras[1].calibration.pinhole.reset();
+  steps = FuseBatch(fuser, o, cameras, frames);
+  EXPECT_EQ(std::string(steps.status().message()), "consensus box_model: camera 'B' has no pinhole calibration");
+}
+
 TEST(BatchFuserTest, OptionsFromJson) {
   absl::StatusOr<BatchFuserOptions> o =
       BatchFuserOptions::FromJson(nlohmann::json{{"image_size", {1920, 1080}}, {"pair_gate_m", 1.2}}, "site: b");
@@ -101,6 +162,18 @@ TEST(BatchFuserTest, OptionsFromJson) {
   EXPECT_EQ(BatchFuserOptions::FromJson(nlohmann::json{{"min_support", 0}}, "site: b").status().message(),
             "site: b: min_support must be >= 1");
   EXPECT_FALSE(BatchFuserOptions::FromJson(nlohmann::json{{"bogus", 1}}, "site: b").ok());
+  o = BatchFuserOptions::FromJson(
+      nlohmann::json{{"consensus", "box_model"}, {"linker", "junction"}, {"junction", {{"min_hits", 2}}}}, "site: b");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->consensus, "box_model");
+  EXPECT_EQ(o->linker, "junction");
+  EXPECT_EQ(o->junction.min_hits, 2);
+  EXPECT_EQ(BatchFuserOptions::FromJson(nlohmann::json{{"linker", "kalman"}}, "site: b").status().message(),
+            "site: b: linker must be fuser, chain or junction, not 'kalman'");
+  EXPECT_EQ(BatchFuserOptions::FromJson(nlohmann::json{{"consensus", "pom"}}, "site: b").status().message(),
+            "site: b: consensus must be ground or box_model, not 'pom'");
+  EXPECT_EQ(BatchFuserOptions::FromJson(nlohmann::json{{"junction", {{"min_hits", 0}}}}, "site: b").status().message(),
+            "site: b.junction: min_hits must be >= 1");
 }
 
 }  // namespace

@@ -16,17 +16,8 @@ namespace {
 
 // A 1920x1080 camera at `center` (metres) looking at `target` on the ground, focal length 1000 px.
 geo::CameraCalibration LookAt(cv::Vec3d center, cv::Vec3d target) {
-  const cv::Vec3d f = cv::normalize(target - center);
-  const cv::Vec3d right = cv::normalize(f.cross(cv::Vec3d(0, 0, 1)));
-  const cv::Vec3d down = f.cross(right);
-  geo::PinholeCamera cam;
-  cam.k = cv::Matx33d(1000, 0, 960, 0, 1000, 540, 0, 0, 1);
-  cam.r = cv::Matx33d(right[0], right[1], right[2], down[0], down[1], down[2], f[0], f[1], f[2]);
-  cam.t = -(cam.r * center);
-  cam.width = 1920;
-  cam.height = 1080;
   geo::CameraCalibration cal;
-  cal.pinhole = cam;
+  cal.pinhole = geo::LookAtCamera(center, target, 1000, 1920, 1080);
   return cal;
 }
 

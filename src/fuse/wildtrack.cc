@@ -166,7 +166,8 @@ absl::Status WriteWildtrackSet(const WildtrackSet& set, const std::string& root,
   absl::StrAppend(&site, "fusion:\n  step_s: ", o.step_s, "\n  accel_sigma: ", o.accel_sigma,
                   "\n  confirm_hits: ", o.confirm_hits, "\n  merge_gate_chi2: ", o.merge_gate_chi2, "\n  roi: [",
                   o.roi_min_x, ", ", o.roi_min_y, ", ", o.roi_max_x, ", ", o.roi_max_y, "]\n",
-                  "fusion_batch:\n  image_size: [", kWildtrackWidth, ", ", kWildtrackHeight, "]\n");
+                  "fusion_batch:\n  image_size: [", kWildtrackWidth, ", ", kWildtrackHeight,
+                  "]\n  consensus: box_model\n  linker: junction\n");
   DIDBAN_RETURN_IF_ERROR(WriteTextFile(absl::StrCat(out_dir, "/gt.csv"), FormatGroundCsv(set.truth)));
   return WriteTextFile(absl::StrCat(out_dir, "/site.yaml"), site);
 }

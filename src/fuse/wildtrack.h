@@ -69,8 +69,8 @@ WildtrackSet MakeWildtrackDetections(const std::vector<WildtrackFrame>& frames, 
 FuserOptions WildtrackFuserOptions();
 
 // Writes C1.txt .. C7.txt (MOTChallenge), gt.csv (frame,id,x,y) and site.yaml (calibrations under `root`, absolute
-// paths, `fusion:` settings and a `fusion_batch:` section with the image size, so `didban fuse` runs offline) into
-// `out_dir` (created if missing).
+// paths, `fusion:` settings and a `fusion_batch:` section with the image size, box-model consensus and the junction
+// linker, so `didban fuse` runs offline) into `out_dir` (created if missing).
 absl::Status WriteWildtrackSet(const WildtrackSet& set, const std::string& root, const std::string& out_dir);
 
 }  // namespace didban::fuse

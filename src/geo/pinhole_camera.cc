@@ -44,4 +44,17 @@ std::optional<cv::Vec3d> PinholeCamera::PixelToGround(const Point2& pixel, doubl
   return o + s * d;
 }
 
+PinholeCamera LookAtCamera(const cv::Vec3d& centre, const cv::Vec3d& target, double focal_px, int width, int height) {
+  PinholeCamera cam;
+  cam.k = cv::Matx33d(focal_px, 0, width / 2.0, 0, focal_px, height / 2.0, 0, 0, 1);
+  const cv::Vec3d f = cv::normalize(target - centre);
+  const cv::Vec3d right = cv::normalize(f.cross(cv::Vec3d(0, 0, 1)));
+  const cv::Vec3d down = f.cross(right);
+  cam.r = cv::Matx33d(right[0], right[1], right[2], down[0], down[1], down[2], f[0], f[1], f[2]);
+  cam.t = -(cam.r * centre);
+  cam.width = width;
+  cam.height = height;
+  return cam;
+}
+
 }  // namespace didban::geo

@@ -35,6 +35,10 @@ struct PinholeCamera {
   bool InImage(const Point2& p) const { return p.x >= 0 && p.y >= 0 && p.x < width && p.y < height; }
 };
 
+// A distortion-free camera at `centre` (metres, z up) looking at `target` with no roll (image x to the right of the
+// viewing direction, y down), focal length `focal_px`, principal point at the image centre.
+PinholeCamera LookAtCamera(const cv::Vec3d& centre, const cv::Vec3d& target, double focal_px, int width, int height);
+
 }  // namespace didban::geo
 
 #endif  // DIDBAN_GEO_PINHOLE_CAMERA_H_

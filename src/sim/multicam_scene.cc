@@ -12,19 +12,6 @@ constexpr int kWidth = 1920, kHeight = 1080;
 constexpr double kObjectHeightM = 1.7;
 constexpr double kSiteHalfM = 40;
 
-geo::PinholeCamera LookAt(const cv::Vec3d& centre, const cv::Vec3d& target) {
-  geo::PinholeCamera cam;
-  cam.k = cv::Matx33d(1000, 0, kWidth / 2.0, 0, 1000, kHeight / 2.0, 0, 0, 1);
-  cv::Vec3d f = cv::normalize(target - centre);
-  cv::Vec3d right = cv::normalize(f.cross(cv::Vec3d(0, 0, 1)));
-  cv::Vec3d down = f.cross(right);
-  cam.r = cv::Matx33d(right[0], right[1], right[2], down[0], down[1], down[2], f[0], f[1], f[2]);
-  cam.t = -(cam.r * centre);
-  cam.width = kWidth;
-  cam.height = kHeight;
-  return cam;
-}
-
 struct Lane {
   double x0, y0, x1, y1;  // from, to (metres)
 };
@@ -53,7 +40,7 @@ MulticamScene MakeMulticamScene(const MulticamSceneOptions& o) {
     double a = 2 * kPi * c / o.cameras + kPi / 6;
     cv::Vec3d centre(o.camera_radius_m * std::cos(a), o.camera_radius_m * std::sin(a), o.camera_height_m);
     geo::CameraCalibration cal;
-    cal.pinhole = LookAt(centre, cv::Vec3d(0, 0, 0));
+    cal.pinhole = geo::LookAtCamera(centre, cv::Vec3d(0, 0, 0), 1000, kWidth, kHeight);
     scene.camera_names.push_back(absl::StrCat("C", c + 1));
     scene.calibrations.push_back(cal);
   }

@@ -511,32 +511,18 @@ absl::Status Fuser::PushFrame(const CameraFrame& frame) {
   return absl::OkStatus();
 }
 
-std::vector<FusedStep> Fuser::Poll() {
-  Impl& m = *impl_;
-  std::vector<FusedStep> out;
-  m.UpdateLiveness(&stats_);
-  while (!m.pending.empty()) {
-    auto it = m.pending.begin();
-    bool force = static_cast<int>(m.pending.size()) > options_.max_pending_steps;
-    if (!force && !m.Ready(it->first)) break;
-    TimeUs t = it->first;
-    std::vector<PendingObs> obs = std::move(it->second);
-    m.pending.erase(it);
-    m.last_processed = t;
-    out.push_back(m.Process(t, std::move(obs), &stats_));
-  }
-  if (!out.empty()) {
-    std::lock_guard<std::mutex> lock(snapshot_mu_);
-    latest_ = std::make_shared<const FusedStep>(out.back());
-  }
-  return out;
-}
+std::vector<FusedStep> Fuser::Poll() { return Drain(/*all=*/false); }
 
-std::vector<FusedStep> Fuser::Flush() {
+std::vector<FusedStep> Fuser::Flush() { return Drain(/*all=*/true); }
+
+std::vector<FusedStep> Fuser::Drain(bool all) {
   Impl& m = *impl_;
   std::vector<FusedStep> out;
+  if (!all) m.UpdateLiveness(&stats_);
   while (!m.pending.empty()) {
     auto it = m.pending.begin();
+    const bool force = all || static_cast<int>(m.pending.size()) > options_.max_pending_steps;
+    if (!force && !m.Ready(it->first)) break;
     TimeUs t = it->first;
     std::vector<PendingObs> obs = std::move(it->second);
     m.pending.erase(it);

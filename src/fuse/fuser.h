@@ -128,6 +128,9 @@ class Fuser {
 
  private:
   struct Impl;
+  // Processes the pending steps that are complete (Poll), or all of them (Flush), and publishes the newest.
+  std::vector<FusedStep> Drain(bool all);
+
   FuserOptions options_;
   FuserStats stats_;
   std::unique_ptr<Impl> impl_;

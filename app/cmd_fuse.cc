@@ -98,7 +98,7 @@ int RunFuse(const FuseFlags& f) {
   } else {
     steps = fuse::FuseAll(options, std::move(frames));
   }
-  if (!steps.ok()) return Fail(std::string(steps.status().message()));
+  if (!steps.ok()) return Fail(absl::StrCat(f.site, ": ", steps.status().message()));
   std::error_code ec;
   std::filesystem::create_directories(f.out, ec);
   if (ec) return Fail(f.out + ": cannot create directory: " + ec.message());

@@ -50,6 +50,25 @@ msg="$("$didban" fuse --site "$work/bad.yaml" "${tracks[@]}" --fps 2 --out "$wor
 set -e
 [[ $rc == 1 && "$msg" == "didban fuse: $work/bad.yaml: fusion_batch: unknown parameter 'pair_gate'"* ]] \
   || fail "bad fusion_batch: $rc $msg"
+# The box model needs pinhole calibrations: a homography camera is an error naming the site and the camera.
+cat > "$work/homography.yaml" <<'YAML'
+site:
+  name: flat
+cameras:
+  - name: A
+    calibration:
+      homography:
+        image: [[0, 0], [100, 0], [100, 100], [0, 100]]
+        ground: [[0, 0], [1, 0], [1, 1], [0, 1]]
+fusion_batch:
+  consensus: box_model
+YAML
+echo "1,-1,10,10,5,20,1,-1,-1,-1" > "$work/a.txt"
+set +e
+msg="$("$didban" fuse --site "$work/homography.yaml" --tracks "A=$work/a.txt" --fps 2 --out "$work/h" 2>&1)"; rc=$?
+set -e
+[[ $rc == 1 && "$msg" == "didban fuse: $work/homography.yaml: consensus box_model: camera 'A' has no pinhole calibration" ]] \
+  || fail "box model without pinhole: $rc $msg"
 
 # With a site origin the rows carry lat/lon and a GeoJSON is written.
 sed 's/^  name: wildtrack$/  name: wildtrack\n  origin: {lat: 46.5191, lon: 6.5668}/' "$work/wt0/site.yaml" > "$work/geo.yaml"

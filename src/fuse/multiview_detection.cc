@@ -33,6 +33,7 @@ absl::Status MultiViewDetectionOptions::Validate() const {
     return absl::InvalidArgumentError("roi must be [min_x, min_y, max_x, max_y] with min < max, or empty");
   }
   if (!(seed_roi_margin_m >= 0)) return absl::InvalidArgumentError("seed_roi_margin_m must be >= 0");
+  if (!(min_separation_m >= 0)) return absl::InvalidArgumentError("min_separation_m must be >= 0");
   return absl::OkStatus();
 }
 
@@ -43,7 +44,7 @@ absl::StatusOr<MultiViewDetectionOptions> MultiViewDetectionOptions::FromJson(co
       params,
       {"person_height_m", "person_diameter_m", "sigma_center_rel", "sigma_edge_rel", "sigma_width_rel",
        "calibration_px", "gate_chi2", "single_chi2", "match_score", "miss_score", "min_score", "refine_iterations",
-       "max_fit_iterations", "image_width", "image_height", "roi", "seed_roi_margin_m"},
+       "max_fit_iterations", "image_width", "image_height", "roi", "seed_roi_margin_m", "min_separation_m"},
       where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "person_height_m", &o.person_height_m, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "person_diameter_m", &o.person_diameter_m, where));
@@ -62,6 +63,7 @@ absl::StatusOr<MultiViewDetectionOptions> MultiViewDetectionOptions::FromJson(co
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "image_height", &o.image_height, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "roi", &o.roi, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "seed_roi_margin_m", &o.seed_roi_margin_m, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_separation_m", &o.min_separation_m, where));
   absl::Status st = o.Validate();
   if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", st.message()));
   return o;
@@ -450,15 +452,24 @@ absl::StatusOr<std::vector<PersonHypothesis>> DetectPeopleMultiView(
   }
 
   // Greedy MAP: the best-scoring refined seed takes its boxes, until none scores enough. A seed's refinement
-  // only changes when one of the boxes it accepted is taken, so results are cached until then.
+  // only changes when one of the boxes it accepted is taken, so results are cached until then. Seeds whose
+  // refinement lands on a person already chosen (closer than min_separation_m) are duplicates and dropped.
   std::vector<Candidate> cands(seeds.size());
   std::vector<PersonHypothesis> out;
+  const double min_sep2 = options.min_separation_m * options.min_separation_m;
+  const auto near_chosen = [&](const Candidate& c) {
+    return std::any_of(out.begin(), out.end(), [&](const PersonHypothesis& h) {
+      const double dx = h.position.x - c.x, dy = h.position.y - c.y;
+      return dx * dx + dy * dy < min_sep2;
+    });
+  };
   while (true) {
     int best = -1;
     for (size_t s = 0; s < seeds.size(); ++s) {
       if (used[seeds[s].camera][seeds[s].box]) continue;
       if (!StillValid(cands[s], used)) Refine(&ctx, seeds[s], used, &cands[s]);
-      if (cands[s].valid && (best < 0 || cands[s].score > cands[best].score)) best = static_cast<int>(s);
+      if (!cands[s].valid || (min_sep2 > 0 && near_chosen(cands[s]))) continue;
+      if (best < 0 || cands[s].score > cands[best].score) best = static_cast<int>(s);
     }
     if (best < 0 || cands[best].score < options.min_score) break;
     const Candidate& c = cands[best];

@@ -43,6 +43,9 @@ struct MultiViewDetectionOptions {
   int image_height = 0;            //
   std::vector<double> roi;         // [min_x, min_y, max_x, max_y] metres: hypotheses must lie inside; empty = none
   double seed_roi_margin_m = 0.5;  // single-view seeds may lie this far outside the ROI, metres
+  // Two people cannot stand closer than this (centre to centre, metres): a hypothesis this close to one already
+  // chosen is a duplicate (the same person's boxes split between two fits) and is not chosen. 0 = off.
+  double min_separation_m = 0.3;
 
   absl::Status Validate() const;
   // Reads keys of the same names from a JSON mapping; unknown keys are errors naming `where`.

@@ -168,6 +168,24 @@ TEST_F(MultiViewDetectionTest, TwoPeopleSixtyCentimetresApartKeepTheirOwnBoxes) 
   EXPECT_EQ(SupportBoxes(*hb, 4), std::vector<int>(4, 1));
 }
 
+TEST_F(MultiViewDetectionTest, BoxesOfOnePersonSplitBetweenTwoFitsGiveOneHypothesis) {
+  // Cameras 0 and 1 see the person at a, cameras 2 and 3 see it 0.25 m away (as a calibration error would place
+  // it); with a 1 px calibration error the two pairs do not fit one point, so without the separation rule they give
+  // two people 0.25 m apart.
+  const Point2 a{5, 5}, b{5.25, 5};
+  for (int c = 0; c < 4; ++c) boxes_[c].push_back(*PredictPersonBox(cals_[c], c < 2 ? a : b, options_));
+  options_.calibration_px = 1;
+  options_.min_separation_m = 0;
+  auto hyps = Detect();
+  ASSERT_EQ(hyps.size(), 2u);
+  EXPECT_NEAR(std::hypot(hyps[0].position.x - hyps[1].position.x, hyps[0].position.y - hyps[1].position.y), 0.25,
+              0.05);
+  options_.min_separation_m = 0.3;
+  hyps = Detect();
+  ASSERT_EQ(hyps.size(), 1u);
+  EXPECT_EQ(hyps[0].support.size(), 2u);
+}
+
 TEST_F(MultiViewDetectionTest, ClippedBoxAtTheImageBorderIsMatched) {
   // A person whose box in camera 0 crosses the left image border (centre inside, left edge outside); camera 3 does
   // not see the person (the box would be below its image).
@@ -236,7 +254,7 @@ TEST(MultiViewDetectionOptionsTest, FromJsonReadsKeysAndRejectsUnknownOnes) {
   EXPECT_EQ(bad.status().message(),
             "mvd: unknown parameter 'gate' (known: person_height_m, person_diameter_m, sigma_center_rel, "
             "sigma_edge_rel, sigma_width_rel, calibration_px, gate_chi2, single_chi2, match_score, miss_score, "
-            "min_score, refine_iterations, max_fit_iterations, image_width, image_height, roi, seed_roi_margin_m)");
+            "min_score, refine_iterations, max_fit_iterations, image_width, image_height, roi, seed_roi_margin_m, min_separation_m)");
   bad = MultiViewDetectionOptions::FromJson(nlohmann::json::parse(R"({"roi": [1, 2, 3]})"), "mvd");
   EXPECT_EQ(bad.status().message(), "mvd: roi must be [min_x, min_y, max_x, max_y] with min < max, or empty");
   bad = MultiViewDetectionOptions::FromJson(nlohmann::json::parse(R"({"gate_chi2": "x"})"), "mvd");
@@ -359,13 +377,13 @@ TEST(MultiViewDetectionWildtrackTest, ProtocolSeedZeroModa) {
     ASSERT_TRUE(hyps.ok()) << hyps.status();
     m.Add(*hyps, truth[k]);
   }
-  // Measured: MODA 86.56 %, as on the files `didban wildtrack-detections` writes. The Python prototype gives the same
-  // hypotheses with this box model (0.5 m diameter, sigma_width_rel 0.06); with its per-camera width ratios and
-  // sigma_width_rel 0.05 it gave 86.83 % (FP 334, FN 296).
+  // Measured: MODA 86.77 %, as on the files `didban wildtrack-detections` writes (86.56 %, FP 347, FN 296 without
+  // the 0.3 m separation rule, which drops 15 duplicates and loses 5 people). The Python prototype gives the same
+  // hypotheses with this box model (0.5 m diameter, sigma_width_rel 0.06, no separation rule).
   std::printf("seed 0: MODA %.2f FP %d FN %d GT %d\n", m.Value(), m.fp, m.fn, m.tp + m.fn);
   EXPECT_EQ(m.tp + m.fn, 4785);
-  EXPECT_EQ(m.fp, 347);
-  EXPECT_EQ(m.fn, 296);
+  EXPECT_EQ(m.fp, 332);
+  EXPECT_EQ(m.fn, 301);
 }
 
 }  // namespace

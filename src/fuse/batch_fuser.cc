@@ -48,14 +48,13 @@ absl::Status BatchFuserOptions::Validate() const {
 
 absl::StatusOr<BatchFuserOptions> BatchFuserOptions::FromJson(const nlohmann::json& params, const std::string& where) {
   BatchFuserOptions o;
-  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(params,
-                                          {"pair_gate_chi2", "pair_gate_m",      "min_support",         "image_size",
-                                           "link_gate_m",    "lookahead_weight", "velocity_smoothing",  "max_gap_steps",
-                                           "min_track_hits", "min_strong_hits",  "fill_gaps",           "link_passes",
-                                           "linker",         "kalman_weak",      "kalman_confirm_hits", "min_sigma_m",
-                                           "report_coast_s", "accel_sigma",      "consensus",           "box_model",
-                                           "min_link_score", "junction"},
-                                          where));
+  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(
+      params, {"pair_gate_chi2",   "pair_gate_m",        "min_support",   "image_size",     "link_gate_m",
+               "lookahead_weight", "velocity_smoothing", "max_gap_steps", "min_track_hits", "min_strong_hits",
+               "fill_gaps",        "link_passes",        "linker",        "kalman_weak",    "kalman_confirm_hits",
+               "min_sigma_m",      "report_coast_s",     "accel_sigma",   "consensus",      "box_model",
+               "min_link_score",   "junction",           "recover"},
+      where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "pair_gate_chi2", &o.pair_gate_chi2, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "pair_gate_m", &o.pair_gate_m, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_support", &o.min_support, where));
@@ -82,6 +81,7 @@ absl::StatusOr<BatchFuserOptions> BatchFuserOptions::FromJson(const nlohmann::js
     if (!j.ok()) return j.status();
     o.junction = *std::move(j);
   }
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "recover", &o.recover, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "kalman_weak", &o.kalman_weak, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_sigma_m", &o.min_sigma_m, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "report_coast_s", &o.report_coast_s, where));
@@ -212,10 +212,18 @@ std::vector<GroundHypothesis> ClusterStep(const std::vector<CameraFrame>& frames
   return out;
 }
 
-absl::StatusOr<std::vector<GroundHypothesis>> BoxModelStep(const std::vector<CameraFrame>& frames,
-                                                           const std::vector<BatchCamera>& cameras,
-                                                           const FuserOptions& fuser,
-                                                           const BatchFuserOptions& options) {
+namespace {
+
+// What the box model saw in one step, kept for recovery: every camera's boxes and their local ids, and the boxes the
+// strong hypotheses took.
+struct BoxStep {
+  std::vector<std::vector<Box>> boxes;
+  std::vector<std::vector<int64_t>> local_ids;
+  std::vector<BoxRef> taken;
+};
+
+absl::StatusOr<std::vector<const geo::CameraCalibration*>> PinholeCalibrations(
+    const std::vector<BatchCamera>& cameras) {
   std::vector<const geo::CameraCalibration*> calibrations;
   calibrations.reserve(cameras.size());
   for (const BatchCamera& c : cameras) {
@@ -225,18 +233,11 @@ absl::StatusOr<std::vector<GroundHypothesis>> BoxModelStep(const std::vector<Cam
     }
     calibrations.push_back(&c.calibration);
   }
-  std::vector<std::vector<Box>> boxes(cameras.size());
-  std::vector<std::vector<int64_t>> local_ids(cameras.size());
-  for (const CameraFrame& f : frames) {
-    auto it = std::find_if(cameras.begin(), cameras.end(), [&](const BatchCamera& c) { return c.name == f.camera; });
-    if (it == cameras.end()) continue;
-    const auto c = static_cast<size_t>(it - cameras.begin());
-    for (const CameraObservation& o : f.observations) {
-      if (!(o.box.w > 0 && o.box.h > 0)) continue;
-      boxes[c].push_back(o.box);
-      local_ids[c].push_back(o.local_id);
-    }
-  }
+  return calibrations;
+}
+
+// The box model's options with the fuser's ROI and the batch image size where the box model sets none.
+MultiViewDetectionOptions BoxModelOptions(const FuserOptions& fuser, const BatchFuserOptions& options) {
   MultiViewDetectionOptions mo = options.box_model;
   if (mo.roi.empty() && fuser.roi_min_x < fuser.roi_max_x && fuser.roi_min_y < fuser.roi_max_y) {
     mo.roi = {fuser.roi_min_x, fuser.roi_min_y, fuser.roi_max_x, fuser.roi_max_y};
@@ -245,34 +246,76 @@ absl::StatusOr<std::vector<GroundHypothesis>> BoxModelStep(const std::vector<Cam
     mo.image_width = options.image_width;
     mo.image_height = options.image_height;
   }
-  absl::StatusOr<std::vector<PersonHypothesis>> people = DetectPeopleMultiView(calibrations, boxes, mo);
+  return mo;
+}
+
+GroundHypothesis ToGroundHypothesis(const PersonHypothesis& p, const std::vector<BatchCamera>& cameras,
+                                    const BoxStep& step, double min_link_score) {
+  GroundHypothesis h;
+  h.ground.position = p.position;
+  h.ground.covariance = p.covariance;
+  for (const BoxRef& r : p.support) {
+    const auto c = static_cast<size_t>(r.camera);
+    h.cameras.push_back({cameras[c].name, step.local_ids[c][static_cast<size_t>(r.box)]});
+  }
+  std::sort(h.cameras.begin(), h.cameras.end(),
+            [](const Contribution& a, const Contribution& b) { return a.camera < b.camera; });
+  h.covering = p.covering;
+  h.strong = p.score >= min_link_score;
+  return h;
+}
+
+absl::StatusOr<std::vector<GroundHypothesis>> BoxModelStepKeeping(const std::vector<CameraFrame>& frames,
+                                                                  const std::vector<BatchCamera>& cameras,
+                                                                  const FuserOptions& fuser,
+                                                                  const BatchFuserOptions& options, BoxStep* keep) {
+  DIDBAN_ASSIGN_OR_RETURN(const std::vector<const geo::CameraCalibration*> calibrations, PinholeCalibrations(cameras));
+  BoxStep step;
+  step.boxes.resize(cameras.size());
+  step.local_ids.resize(cameras.size());
+  for (const CameraFrame& f : frames) {
+    auto it = std::find_if(cameras.begin(), cameras.end(), [&](const BatchCamera& c) { return c.name == f.camera; });
+    if (it == cameras.end()) continue;
+    const auto c = static_cast<size_t>(it - cameras.begin());
+    for (const CameraObservation& o : f.observations) {
+      if (!(o.box.w > 0 && o.box.h > 0)) continue;
+      step.boxes[c].push_back(o.box);
+      step.local_ids[c].push_back(o.local_id);
+    }
+  }
+  absl::StatusOr<std::vector<PersonHypothesis>> people =
+      DetectPeopleMultiView(calibrations, step.boxes, BoxModelOptions(fuser, options));
   if (!people.ok()) return people.status();
   std::vector<GroundHypothesis> out;
   out.reserve(people->size());
   for (const PersonHypothesis& p : *people) {
-    GroundHypothesis h;
-    h.ground.position = p.position;
-    h.ground.covariance = p.covariance;
-    for (const BoxRef& r : p.support) {
-      const auto c = static_cast<size_t>(r.camera);
-      h.cameras.push_back({cameras[c].name, local_ids[c][static_cast<size_t>(r.box)]});
-    }
-    std::sort(h.cameras.begin(), h.cameras.end(),
-              [](const Contribution& a, const Contribution& b) { return a.camera < b.camera; });
-    h.covering = p.covering;
-    h.strong = p.score >= options.min_link_score;
-    out.push_back(std::move(h));
+    out.push_back(ToGroundHypothesis(p, cameras, step, options.min_link_score));
+    if (out.back().strong) step.taken.insert(step.taken.end(), p.support.begin(), p.support.end());
   }
+  if (keep != nullptr) *keep = std::move(step);
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<GroundHypothesis>> BoxModelStep(const std::vector<CameraFrame>& frames,
+                                                           const std::vector<BatchCamera>& cameras,
+                                                           const FuserOptions& fuser,
+                                                           const BatchFuserOptions& options) {
+  return BoxModelStepKeeping(frames, cameras, fuser, options, nullptr);
 }
 
 namespace {
 
 // Linker "junction": the strong hypotheses of a dense grid of steps through LinkJunctions.
-std::vector<FusedStep> JunctionLink(const std::vector<TimeUs>& times,
-                                    const std::vector<std::vector<GroundHypothesis>>& hyps, TimeUs step_us,
-                                    const FuserOptions& fuser, const BatchFuserOptions& options) {
-  if (times.empty()) return {};
+// With `box_steps` (one per entry of `times`), unmatched tracks are recovered from the boxes nobody took.
+absl::StatusOr<std::vector<FusedStep>> JunctionLink(const std::vector<TimeUs>& times,
+                                                    const std::vector<std::vector<GroundHypothesis>>& hyps,
+                                                    TimeUs step_us, const FuserOptions& fuser,
+                                                    const BatchFuserOptions& options,
+                                                    const std::vector<BatchCamera>& cameras,
+                                                    const std::vector<BoxStep>& box_steps) {
+  if (times.empty()) return std::vector<FusedStep>{};
   const TimeUs t0 = times.front();
   auto index_of = [&](size_t k) {
     if (step_us <= 0) return static_cast<int>(k);
@@ -282,10 +325,12 @@ std::vector<FusedStep> JunctionLink(const std::vector<TimeUs>& times,
   std::vector<std::vector<Point2>> points(static_cast<size_t>(n));
   std::vector<std::vector<const GroundHypothesis*>> source(static_cast<size_t>(n));
   std::vector<TimeUs> step_time(static_cast<size_t>(n));
+  std::vector<int> input_of(static_cast<size_t>(n), -1);  // grid step -> index into times
   for (int i = 0; i < n; ++i) step_time[static_cast<size_t>(i)] = t0 + static_cast<TimeUs>(i) * step_us;
   for (size_t k = 0; k < times.size(); ++k) {
     const auto i = static_cast<size_t>(index_of(k));
     step_time[i] = times[k];
+    input_of[i] = static_cast<int>(k);
     for (const GroundHypothesis& h : hyps[k]) {
       if (!h.strong) continue;
       points[i].push_back(h.ground.position);
@@ -294,7 +339,37 @@ std::vector<FusedStep> JunctionLink(const std::vector<TimeUs>& times,
   }
   JunctionLinkerOptions jo = options.junction;
   if (fuser.step_s > 0) jo.step_s = fuser.step_s;
-  const std::vector<LinkedTrack> tracks = LinkJunctions(points, jo);
+  // Detector feedback: recovered hypotheses per grid step, in the order the linker numbers them.
+  std::vector<std::vector<GroundHypothesis>> recovered(static_cast<size_t>(n));
+  Recoverer recover;
+  absl::Status recover_status;
+  std::vector<const geo::CameraCalibration*> calibrations;
+  const MultiViewDetectionOptions mo = BoxModelOptions(fuser, options);
+  if (!box_steps.empty()) {
+    DIDBAN_ASSIGN_OR_RETURN(calibrations, PinholeCalibrations(cameras));
+    recover = [&](int step, std::vector<RecoveryRequest>* requests) {
+      const int k = input_of[static_cast<size_t>(step)];
+      if (k < 0 || !recover_status.ok()) return;
+      const BoxStep& bs = box_steps[static_cast<size_t>(k)];
+      std::vector<PersonPrior> priors;
+      priors.reserve(requests->size());
+      for (const RecoveryRequest& r : *requests) priors.push_back({r.predicted, r.covariance});
+      absl::StatusOr<std::vector<std::optional<PersonHypothesis>>> found =
+          RecoverPeople(calibrations, bs.boxes, bs.taken, priors, mo);
+      if (!found.ok()) {
+        recover_status = found.status();
+        return;
+      }
+      for (size_t q = 0; q < requests->size(); ++q) {
+        const std::optional<PersonHypothesis>& p = (*found)[q];
+        if (!p) continue;
+        (*requests)[q].found = p->position;
+        recovered[static_cast<size_t>(step)].push_back(ToGroundHypothesis(*p, cameras, bs, options.min_link_score));
+      }
+    };
+  }
+  const std::vector<LinkedTrack> tracks = LinkJunctions(points, jo, recover);
+  DIDBAN_RETURN_IF_ERROR(recover_status);
   std::vector<FusedStep> out(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) out[static_cast<size_t>(i)].time = step_time[static_cast<size_t>(i)];
   const double min_var = options.min_sigma_m * options.min_sigma_m;
@@ -307,7 +382,10 @@ std::vector<FusedStep> JunctionLink(const std::vector<TimeUs>& times,
       f.position = position;
       const int d = t.detections.at(step);
       if (d >= 0) {
-        const GroundHypothesis& h = *source[static_cast<size_t>(step)][static_cast<size_t>(d)];
+        const std::vector<const GroundHypothesis*>& detected = source[static_cast<size_t>(step)];
+        const auto di = static_cast<size_t>(d);
+        const GroundHypothesis& h =
+            di < detected.size() ? *detected[di] : recovered[static_cast<size_t>(step)][di - detected.size()];
         f.covariance = h.ground.covariance;
         f.cameras = h.cameras;
       } else {
@@ -433,17 +511,22 @@ absl::StatusOr<std::vector<FusedStep>> FuseBatch(const FuserOptions& fuser, cons
   for (CameraFrame& f : frames) by_step[bucket(f.time)].push_back(std::move(f));
   std::vector<TimeUs> times;
   std::vector<std::vector<GroundHypothesis>> hyps;
+  const bool recover = options.recover && options.consensus == "box_model" && options.linker == "junction";
+  std::vector<BoxStep> box_steps;
   for (auto& [t, fs] : by_step) {
     times.push_back(t);
     if (options.consensus == "box_model") {
-      absl::StatusOr<std::vector<GroundHypothesis>> h = BoxModelStep(fs, cameras, fuser, options);
+      BoxStep step;
+      absl::StatusOr<std::vector<GroundHypothesis>> h =
+          BoxModelStepKeeping(fs, cameras, fuser, options, recover ? &step : nullptr);
       if (!h.ok()) return h.status();
       hyps.push_back(*std::move(h));
+      if (recover) box_steps.push_back(std::move(step));
     } else {
       hyps.push_back(ClusterStep(fs, cameras, fuser, options));
     }
   }
-  if (options.linker == "junction") return JunctionLink(times, hyps, step_us, fuser, options);
+  if (options.linker == "junction") return JunctionLink(times, hyps, step_us, fuser, options, cameras, box_steps);
   if (options.linker == "fuser") {
     // One virtual camera carrying the strong hypotheses through the streaming fuser's Kalman association.
     // Each observation carries its hypothesis' index as local id (links off), to report the supporting cameras.

@@ -42,10 +42,13 @@ struct BatchFuserOptions {
   // Kalman pass, then heads and tails re-paired at every step boundary by robust acceleration).
   std::string linker = "fuser";
   JunctionLinkerOptions junction;  // JSON "junction:" mapping; its step_s is taken from the fuser's step_s
-  bool kalman_weak = false;        // also pass weak hypotheses to the Kalman linker
-  int kalman_confirm_hits = 1;     // Kalman linker: steps before a new track is reported
-  double report_coast_s = 0;       // Kalman linker: report unseen tracks this long, seconds
-  double accel_sigma = 0.3;        // Kalman linker: process noise, m/s^2 (0 = the fuser's)
+  // consensus box_model + linker junction: a track the forward pass leaves unmatched looks for its person among the
+  // boxes no strong hypothesis took (RecoverPeople with the track's prediction as prior; detector feedback).
+  bool recover = true;
+  bool kalman_weak = false;     // also pass weak hypotheses to the Kalman linker
+  int kalman_confirm_hits = 1;  // Kalman linker: steps before a new track is reported
+  double report_coast_s = 0;    // Kalman linker: report unseen tracks this long, seconds
+  double accel_sigma = 0.3;     // Kalman linker: process noise, m/s^2 (0 = the fuser's)
   // Chain linker (linker: chain).
   double link_gate_m = 1.0;         // largest distance from the predicted position, metres (per step of gap)
   double lookahead_weight = 0.5;    // weight of the next step's best continuation in the link cost

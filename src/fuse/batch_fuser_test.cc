@@ -168,6 +168,10 @@ TEST(BatchFuserTest, OptionsFromJson) {
   EXPECT_EQ(o->consensus, "box_model");
   EXPECT_EQ(o->linker, "junction");
   EXPECT_EQ(o->junction.min_hits, 2);
+  EXPECT_TRUE(o->recover);
+  o = BatchFuserOptions::FromJson(nlohmann::json{{"recover", false}}, "site: b");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_FALSE(o->recover);
   EXPECT_EQ(BatchFuserOptions::FromJson(nlohmann::json{{"linker", "kalman"}}, "site: b").status().message(),
             "site: b: linker must be fuser, chain or junction, not 'kalman'");
   EXPECT_EQ(BatchFuserOptions::FromJson(nlohmann::json{{"consensus", "pom"}}, "site: b").status().message(),

@@ -80,7 +80,8 @@ struct Forward {
 };
 
 // Step 1: forward constant-velocity Kalman pass.
-std::vector<Track> ForwardPass(const std::vector<std::vector<Point2>>& steps, const JunctionLinkerOptions& o) {
+std::vector<Track> ForwardPass(const std::vector<std::vector<Point2>>& steps, const JunctionLinkerOptions& o,
+                               const Recoverer& recover) {
   const double dt = o.step_s;
   Mat4 f = Mat4::Identity();
   f(0, 2) = dt;
@@ -116,20 +117,39 @@ std::vector<Track> ForwardPass(const std::vector<std::vector<Point2>>& steps, co
         if (a[i] >= 0 && cost[i][static_cast<size_t>(a[i])] < kNoPair) assigned[i] = a[i];
       }
     }
+    // Detector feedback for the established tracks left unmatched.
+    std::vector<std::optional<Point2>> recovered(live.size());
+    std::vector<int> recovered_index(live.size(), -1);
+    if (recover) {
+      std::vector<RecoveryRequest> requests;
+      std::vector<size_t> asked;
+      for (size_t i = 0; i < live.size(); ++i) {
+        if (assigned[i] >= 0 || live[i].points.size() < 2) continue;
+        requests.push_back({{live[i].x(0), live[i].x(1)}, live[i].p.topLeftCorner<2, 2>(), std::nullopt});
+        asked.push_back(i);
+      }
+      if (!requests.empty()) recover(k, &requests);
+      int next_index = static_cast<int>(obs.size());
+      for (size_t q = 0; q < requests.size(); ++q) {
+        if (!requests[q].found) continue;
+        recovered[asked[q]] = requests[q].found;
+        recovered_index[asked[q]] = next_index++;
+      }
+    }
     std::vector<bool> used(obs.size(), false);
     std::vector<Forward> next;
     for (size_t i = 0; i < live.size(); ++i) {
       Forward& t = live[i];
-      if (assigned[i] >= 0) {
-        const auto j = static_cast<size_t>(assigned[i]);
-        used[j] = true;
+      if (assigned[i] >= 0 || recovered[i]) {
+        const Point2 z = assigned[i] >= 0 ? obs[static_cast<size_t>(assigned[i])] : *recovered[i];
+        if (assigned[i] >= 0) used[static_cast<size_t>(assigned[i])] = true;
         Eigen::Matrix<double, 2, 4> h = Eigen::Matrix<double, 2, 4>::Zero();
         h(0, 0) = h(1, 1) = 1;
         const Eigen::Matrix2d s = h * t.p * h.transpose() + r;
         const Eigen::Matrix<double, 4, 2> gain = t.p * h.transpose() * s.inverse();
-        t.x += gain * (V(obs[j]) - h * t.x);
+        t.x += gain * (V(z) - h * t.x);
         t.p = (Mat4::Identity() - gain * h) * t.p;
-        t.points[k] = {obs[j], assigned[i]};
+        t.points[k] = {z, assigned[i] >= 0 ? assigned[i] : recovered_index[i]};
         t.missed = 0;
       } else if (++t.missed > o.max_missed_steps) {
         done.push_back(std::move(t.points));
@@ -248,8 +268,8 @@ int JunctionSweep(std::vector<Track>* tracks, int num_steps, const JunctionLinke
 }  // namespace
 
 std::vector<LinkedTrack> LinkJunctions(const std::vector<std::vector<Point2>>& steps,
-                                       const JunctionLinkerOptions& options) {
-  std::vector<Track> tracks = ForwardPass(steps, options);
+                                       const JunctionLinkerOptions& options, const Recoverer& recover) {
+  std::vector<Track> tracks = ForwardPass(steps, options, recover);
   const int num_steps = static_cast<int>(steps.size());
   if (options.optimize_junctions) {
     for (int sweep = 0; sweep < options.max_sweeps; ++sweep) {

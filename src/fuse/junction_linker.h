@@ -1,7 +1,7 @@
 // Offline linking of per-step ground detections into tracks, for batch fusion:
 //   1. a forward pass: constant-velocity Kalman tracks, Hungarian assignment on the Mahalanobis distance plus
 //      ln det S (gated), a track ends after `max_missed_steps` steps without a detection, every unassigned detection
-//      starts a track;
+//      starts a track; an optional recoverer (detector feedback) may find the person of an unmatched track;
 //   2. a junction search: at every boundary between two consecutive steps the heads (up to the step) and tails
 //      (from the next step) of the tracks there are re-paired by a Hungarian assignment that minimises the robust
 //      squared acceleration across the junction (Cauchy loss), with a fixed cost for ending a head or starting a
@@ -14,10 +14,13 @@
 #ifndef DIDBAN_FUSE_JUNCTION_LINKER_H_
 #define DIDBAN_FUSE_JUNCTION_LINKER_H_
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
 #include "didban/geometry.h"
@@ -53,10 +56,23 @@ struct LinkedTrack {
   std::map<int, int> detections;
 };
 
+// A track the forward pass left unmatched at a step, with at least two detections: where it should be.
+struct RecoveryRequest {
+  Point2 predicted;                                          // metres
+  Eigen::Matrix2d covariance = Eigen::Matrix2d::Identity();  // of the prediction, m^2
+  std::optional<Point2> found;                               // the recoverer's answer
+};
+
+// Detector feedback: called once per step (the step's index, its unmatched tracks) after the forward pass's
+// assignment; sets `found` where weaker evidence (e.g. boxes no detection used) shows the person. A found position
+// updates the track like a detection; the answered requests of step k get the detection indices
+// steps[k].size(), steps[k].size() + 1, ... in request order.
+using Recoverer = std::function<void(int step, std::vector<RecoveryRequest>* requests)>;
+
 // Links `steps[k]` (the detections of step k, metres; consecutive steps `step_s` apart) into tracks, ordered by their
-// first step (then by the first detection's index). Options must be valid.
+// first step (then by the first detection's index). Options must be valid. `recover` may be empty.
 std::vector<LinkedTrack> LinkJunctions(const std::vector<std::vector<Point2>>& steps,
-                                       const JunctionLinkerOptions& options);
+                                       const JunctionLinkerOptions& options, const Recoverer& recover = nullptr);
 
 }  // namespace didban::fuse
 

@@ -79,6 +79,37 @@ TEST(JunctionLinkerTest, FillsShortGapsAndDropsShortTracks) {
   EXPECT_EQ(tracks[1].positions.begin()->first, 5);
 }
 
+TEST(JunctionLinkerTest, RecovererFillsMissedStepsOfEstablishedTracks) {
+  // The walker of the test above, missed at steps 3 and 4; with max_missed_steps 1 the track ends there unless the
+  // recoverer finds the person. The recoverer is asked only for established tracks (two or more detections).
+  std::vector<std::vector<Point2>> steps(8);
+  for (int k : {0, 1, 2, 5, 6, 7}) steps[k].push_back({0.5 * k, 1.0});
+  steps[4].push_back({20, 20});  // a one-step false detection: never asked about
+  JunctionLinkerOptions o;
+  o.max_missed_steps = 1;
+  std::vector<std::pair<int, Point2>> asked;
+  const Recoverer recover = [&](int step, std::vector<RecoveryRequest>* requests) {
+    for (RecoveryRequest& r : *requests) {
+      asked.push_back({step, r.predicted});
+      EXPECT_GT(r.covariance(0, 0), 0);
+      r.found = Point2{0.5 * step + 0.01, 1.0};
+    }
+  };
+  std::vector<LinkedTrack> tracks = LinkJunctions(steps, o, recover);
+  ASSERT_EQ(asked.size(), 2u);
+  EXPECT_EQ(asked[0].first, 3);
+  EXPECT_NEAR(asked[0].second.x, 1.5, 0.05);  // predicted by the constant-velocity filter
+  EXPECT_EQ(asked[1].first, 4);
+  ASSERT_EQ(tracks.size(), 1u);
+  ASSERT_EQ(tracks[0].positions.size(), 8u);
+  EXPECT_DOUBLE_EQ(tracks[0].positions.at(3).x, 1.51);
+  // Recovered positions are numbered after the step's detections: none at step 3, one at step 4.
+  EXPECT_EQ(tracks[0].detections.at(3), 0);
+  EXPECT_EQ(tracks[0].detections.at(4), 1);
+  // Without the recoverer the track is split at the gap.
+  EXPECT_EQ(LinkJunctions(steps, o).size(), 2u);
+}
+
 TEST(JunctionLinkerTest, OptionsFromJson) {
   absl::StatusOr<JunctionLinkerOptions> o =
       JunctionLinkerOptions::FromJson(nlohmann::json{{"min_hits", 2}, {"end_cost", 6.5}}, "site.yaml: junction");

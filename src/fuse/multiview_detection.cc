@@ -34,18 +34,24 @@ absl::Status MultiViewDetectionOptions::Validate() const {
   }
   if (!(seed_roi_margin_m >= 0)) return absl::InvalidArgumentError("seed_roi_margin_m must be >= 0");
   if (!(min_separation_m >= 0)) return absl::InvalidArgumentError("min_separation_m must be >= 0");
+  if (recover_min_boxes < 1) return absl::InvalidArgumentError("recover_min_boxes must be >= 1");
+  if (!(recover_chi2 >= 0) || !(recover_chi2_per_box >= 0)) {
+    return absl::InvalidArgumentError("recover_chi2 and recover_chi2_per_box must be >= 0");
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<MultiViewDetectionOptions> MultiViewDetectionOptions::FromJson(const nlohmann::json& params,
                                                                               const std::string& where) {
   MultiViewDetectionOptions o;
-  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(
-      params,
-      {"person_height_m", "person_diameter_m", "sigma_center_rel", "sigma_edge_rel", "sigma_width_rel",
-       "calibration_px", "gate_chi2", "single_chi2", "match_score", "miss_score", "min_score", "refine_iterations",
-       "max_fit_iterations", "image_width", "image_height", "roi", "seed_roi_margin_m", "min_separation_m"},
-      where));
+  DIDBAN_RETURN_IF_ERROR(
+      CheckKnownParams(params, {"person_height_m",     "person_diameter_m", "sigma_center_rel",  "sigma_edge_rel",
+                                "sigma_width_rel",     "calibration_px",    "gate_chi2",         "single_chi2",
+                                "match_score",         "miss_score",        "min_score",         "refine_iterations",
+                                "max_fit_iterations",  "image_width",       "image_height",      "roi",
+                                "seed_roi_margin_m",   "min_separation_m",  "recover_min_boxes", "recover_chi2",
+                                "recover_chi2_per_box"},
+                       where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "person_height_m", &o.person_height_m, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "person_diameter_m", &o.person_diameter_m, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "sigma_center_rel", &o.sigma_center_rel, where));
@@ -64,6 +70,9 @@ absl::StatusOr<MultiViewDetectionOptions> MultiViewDetectionOptions::FromJson(co
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "roi", &o.roi, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "seed_roi_margin_m", &o.seed_roi_margin_m, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_separation_m", &o.min_separation_m, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "recover_min_boxes", &o.recover_min_boxes, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "recover_chi2", &o.recover_chi2, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "recover_chi2_per_box", &o.recover_chi2_per_box, where));
   absl::Status st = o.Validate();
   if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", st.message()));
   return o;
@@ -289,6 +298,63 @@ struct Candidate {
   std::vector<Observation> deps;
 };
 
+// The unused box of camera `c` nearest in chi2 to the box predicted for a person at (x, y), when under the gate;
+// -1 when there is none or the camera does not cover the point.
+int NearestBox(const Context& ctx, int c, double x, double y, const std::vector<std::vector<char>>& used) {
+  if (ctx.meas[c].empty()) return -1;
+  const ModelCamera& cam = ctx.cams[c];
+  const Prediction p = Predict(cam, x, y, *ctx.o);
+  if (!Covers(cam, p)) return -1;
+  const unsigned mask = MeasuredMask(cam, p);
+  const Measurement sig = ctx.Sigma(p.h);
+  double best = kUnmatched;
+  int best_j = -1;
+  for (size_t j = 0; j < ctx.meas[c].size(); ++j) {
+    if (used[c][j] || !ctx.usable[c][j]) continue;
+    const Measurement& d = ctx.meas[c][j];
+    double c2 = 0;
+    for (int k = 0; k < kMeasurements; ++k) {
+      if (!(mask & (1U << k))) continue;
+      const double r = (d[k] - p.m[k]) / sig[k];
+      c2 += r * r;
+    }
+    if (c2 < best) {
+      best = c2;
+      best_j = static_cast<int>(j);
+    }
+  }
+  return best_j >= 0 && best < ctx.o->gate_chi2 ? best_j : -1;
+}
+
+// Maximum a posteriori fit of the ground point to the observations and a Gaussian prior, from the prior's mean;
+// chi2 includes the prior's term, `information` gets J^T J + prior^-1 at the result.
+FitResult FitWithPrior(Context* ctx, const std::vector<Observation>& obs, const PersonPrior& prior,
+                       Eigen::Matrix2d* information) {
+  const Eigen::Matrix2d lambda = prior.covariance.inverse();
+  const Eigen::Vector2d mean(prior.mean.x, prior.mean.y);
+  FitResult f{prior.mean.x, prior.mean.y, kFailedChi2, false};
+  Eigen::Matrix2d jtj;
+  Eigen::Vector2d jtr;
+  for (int it = 0; it < ctx->o->max_fit_iterations; ++it) {
+    if (!Residuals(ctx, obs, f.x, f.y, 0) || !NormalEquations(ctx, obs, f.x, f.y, &jtj, &jtr)) return f;
+    Eigen::Vector2d step = -(jtj + lambda).ldlt().solve(jtr + lambda * (Eigen::Vector2d(f.x, f.y) - mean));
+    const double n = step.norm();
+    if (!std::isfinite(n)) return f;
+    if (n > kMaxStepM) step *= kMaxStepM / n;
+    f.x += step(0);
+    f.y += step(1);
+    if (n < kConvergedStepM) break;
+  }
+  if (!Residuals(ctx, obs, f.x, f.y, 0) || !NormalEquations(ctx, obs, f.x, f.y, &jtj, &jtr)) return f;
+  const Eigen::Vector2d d = Eigen::Vector2d(f.x, f.y) - mean;
+  double chi2 = d.dot(lambda * d);
+  for (double r : ctx->res[0]) chi2 += r * r;
+  *information = jtj + lambda;
+  f.chi2 = chi2;
+  f.ok = std::isfinite(chi2);
+  return f;
+}
+
 void Refine(Context* ctx, const Seed& seed, const std::vector<std::vector<char>>& used, Candidate* c) {
   const MultiViewDetectionOptions& o = *ctx->o;
   const int ncam = static_cast<int>(ctx->cams.size());
@@ -301,31 +367,11 @@ void Refine(Context* ctx, const Seed& seed, const std::vector<std::vector<char>>
     c->obs.clear();
     c->obs.push_back({seed.camera, seed.box});
     for (int cj = 0; cj < ncam; ++cj) {
-      if (cj == seed.camera || ctx->meas[cj].empty()) continue;
-      const ModelCamera& cam = ctx->cams[cj];
-      const Prediction p = Predict(cam, x, y, o);
-      if (!Covers(cam, p)) continue;
-      const unsigned mask = MeasuredMask(cam, p);
-      const Measurement sig = ctx->Sigma(p.h);
-      double best = kUnmatched;
-      int best_j = -1;
-      for (size_t j = 0; j < ctx->meas[cj].size(); ++j) {
-        if (used[cj][j] || !ctx->usable[cj][j]) continue;
-        const Measurement& d = ctx->meas[cj][j];
-        double c2 = 0;
-        for (int k = 0; k < kMeasurements; ++k) {
-          if (!(mask & (1U << k))) continue;
-          const double r = (d[k] - p.m[k]) / sig[k];
-          c2 += r * r;
-        }
-        if (c2 < best) {
-          best = c2;
-          best_j = static_cast<int>(j);
-        }
-      }
-      if (best_j >= 0 && best < o.gate_chi2) {
-        c->obs.push_back({cj, best_j});
-        c->deps.push_back({cj, best_j});
+      if (cj == seed.camera) continue;
+      const int j = NearestBox(*ctx, cj, x, y, used);
+      if (j >= 0) {
+        c->obs.push_back({cj, j});
+        c->deps.push_back({cj, j});
       }
     }
     f = Fit(ctx, c->obs, x, y);
@@ -404,15 +450,19 @@ std::optional<Box> PredictPersonBox(const geo::CameraCalibration& camera, const 
              static_cast<float>(p.h)};
 }
 
-absl::StatusOr<std::vector<PersonHypothesis>> DetectPeopleMultiView(
-    const std::vector<const geo::CameraCalibration*>& cameras, const std::vector<std::vector<Box>>& boxes,
-    const MultiViewDetectionOptions& options) {
+namespace {
+
+// Checks the inputs and fills the context's cameras and measurements; `used` gets one cleared flag per box.
+absl::Status Prepare(const std::vector<const geo::CameraCalibration*>& cameras,
+                     const std::vector<std::vector<Box>>& boxes, const MultiViewDetectionOptions& options,
+                     Context* ctx_ptr, std::vector<std::vector<char>>* used_ptr) {
   DIDBAN_RETURN_IF_ERROR(options.Validate());
+  Context& ctx = *ctx_ptr;
+  std::vector<std::vector<char>>& used = *used_ptr;
   if (boxes.size() != cameras.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("boxes for ", boxes.size(), " cameras, expected ", cameras.size(), " (one list per camera)"));
   }
-  Context ctx;
   ctx.o = &options;
   const int ncam = static_cast<int>(cameras.size());
   for (int c = 0; c < ncam; ++c) {
@@ -422,7 +472,7 @@ absl::StatusOr<std::vector<PersonHypothesis>> DetectPeopleMultiView(
   }
   ctx.meas.resize(ncam);
   ctx.usable.resize(ncam);
-  std::vector<std::vector<char>> used(ncam);
+  used.assign(ncam, {});
   for (int c = 0; c < ncam; ++c) {
     for (const Box& b : boxes[c]) {
       Measurement m = ToMeasurement(b);
@@ -433,6 +483,18 @@ absl::StatusOr<std::vector<PersonHypothesis>> DetectPeopleMultiView(
   }
   for (auto& r : ctx.res) r.reserve(static_cast<size_t>(kMeasurements) * ncam);
   for (auto& m : ctx.masks) m.reserve(ncam);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<PersonHypothesis>> DetectPeopleMultiView(
+    const std::vector<const geo::CameraCalibration*>& cameras, const std::vector<std::vector<Box>>& boxes,
+    const MultiViewDetectionOptions& options) {
+  Context ctx;
+  std::vector<std::vector<char>> used;
+  DIDBAN_RETURN_IF_ERROR(Prepare(cameras, boxes, options, &ctx, &used));
+  const int ncam = static_cast<int>(cameras.size());
 
   // Single-view seeds: each box alone, fitted from its bottom centre on the ground.
   std::vector<Seed> seeds;
@@ -485,6 +547,70 @@ absl::StatusOr<std::vector<PersonHypothesis>> DetectPeopleMultiView(
     h.score = c.score;
     h.chi2 = c.chi2;
     out.push_back(std::move(h));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::optional<PersonHypothesis>>> RecoverPeople(
+    const std::vector<const geo::CameraCalibration*>& cameras, const std::vector<std::vector<Box>>& boxes,
+    const std::vector<BoxRef>& taken, const std::vector<PersonPrior>& priors,
+    const MultiViewDetectionOptions& options) {
+  Context ctx;
+  std::vector<std::vector<char>> used;
+  DIDBAN_RETURN_IF_ERROR(Prepare(cameras, boxes, options, &ctx, &used));
+  const int ncam = static_cast<int>(cameras.size());
+  for (const BoxRef& r : taken) {
+    if (r.camera < 0 || r.camera >= ncam || r.box < 0 || r.box >= static_cast<int>(boxes[r.camera].size())) {
+      return absl::InvalidArgumentError(absl::StrCat("taken box ", r.box, " of camera ", r.camera, " does not exist"));
+    }
+    used[r.camera][r.box] = 1;
+  }
+  struct Found {
+    double quality = 0;  // chi2 per box (plus one for the prior): lower is better
+    size_t prior = 0;
+    FitResult fit;
+    Eigen::Matrix2d information;
+    std::vector<Observation> obs;
+    int covering = 0;
+  };
+  std::vector<Found> found;
+  for (size_t i = 0; i < priors.size(); ++i) {
+    const PersonPrior& prior = priors[i];
+    if (!prior.covariance.allFinite() || !(prior.covariance.determinant() > 0) || !(prior.covariance(0, 0) > 0)) {
+      return absl::InvalidArgumentError(absl::StrCat("prior ", i, ": covariance must be positive definite"));
+    }
+    Found fd;
+    fd.prior = i;
+    for (int c = 0; c < ncam; ++c) {
+      if (Covers(ctx.cams[c], Predict(ctx.cams[c], prior.mean.x, prior.mean.y, options))) ++fd.covering;
+      const int j = NearestBox(ctx, c, prior.mean.x, prior.mean.y, used);
+      if (j >= 0) fd.obs.push_back({c, j});
+    }
+    const auto n = static_cast<double>(fd.obs.size());
+    if (static_cast<int>(fd.obs.size()) < options.recover_min_boxes) continue;
+    fd.fit = FitWithPrior(&ctx, fd.obs, prior, &fd.information);
+    if (!fd.fit.ok || fd.fit.chi2 > options.recover_chi2 + options.recover_chi2_per_box * n) continue;
+    fd.quality = fd.fit.chi2 / (n + 1);
+    found.push_back(std::move(fd));
+  }
+  std::stable_sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.quality < b.quality; });
+  std::vector<std::optional<PersonHypothesis>> out(priors.size());
+  for (const Found& fd : found) {
+    if (std::any_of(fd.obs.begin(), fd.obs.end(), [&](const Observation& o) { return used[o.camera][o.box]; })) {
+      continue;
+    }
+    PersonHypothesis h;
+    h.position = {fd.fit.x, fd.fit.y};
+    h.covariance = fd.information.inverse();
+    for (const Observation& o : fd.obs) {
+      h.support.push_back({o.camera, o.box});
+      used[o.camera][o.box] = 1;
+    }
+    const int n = static_cast<int>(fd.obs.size());
+    h.covering = fd.covering;
+    h.chi2 = fd.fit.chi2;
+    h.score = options.match_score * n - 0.5 * fd.fit.chi2 + options.miss_score * std::max(0, fd.covering - n);
+    out[fd.prior] = std::move(h);
   }
   return out;
 }

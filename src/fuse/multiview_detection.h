@@ -46,6 +46,12 @@ struct MultiViewDetectionOptions {
   // Two people cannot stand closer than this (centre to centre, metres): a hypothesis this close to one already
   // chosen is a duplicate (the same person's boxes split between two fits) and is not chosen. 0 = off.
   double min_separation_m = 0.3;
+  // Recovery (RecoverPeople): a person expected at a prior (a track's prediction) is found from the boxes nobody
+  // took when at least `recover_min_boxes` boxes fit it and the fit chi2 (boxes and prior) is at most
+  // `recover_chi2 + recover_chi2_per_box * boxes`.
+  int recover_min_boxes = 2;
+  double recover_chi2 = 12;
+  double recover_chi2_per_box = 4;
 
   absl::Status Validate() const;
   // Reads keys of the same names from a JSON mapping; unknown keys are errors naming `where`.
@@ -78,6 +84,22 @@ std::optional<Box> PredictPersonBox(const geo::CameraCalibration& camera, const 
 absl::StatusOr<std::vector<PersonHypothesis>> DetectPeopleMultiView(
     const std::vector<const geo::CameraCalibration*>& cameras, const std::vector<std::vector<Box>>& boxes,
     const MultiViewDetectionOptions& options);
+
+// Where a person is expected, with what uncertainty (metres, m^2): e.g. a track's prediction.
+struct PersonPrior {
+  Point2 mean;
+  Eigen::Matrix2d covariance = Eigen::Matrix2d::Identity();
+};
+
+// Detector feedback from tracks: for each prior, the best box of every covering camera among the boxes not in
+// `taken` (within `gate_chi2` of the box predicted at the prior's mean) is fitted together with the prior (maximum a
+// posteriori); the fit is kept when it has `recover_min_boxes` boxes and passes the recovery chi2 test. Priors
+// competing for a box get it in the order of their fit quality (chi2 per box), so every box explains at most one
+// person. Result i answers priors[i] (nullopt: not found). Errors as for DetectPeopleMultiView, and for a taken
+// box that does not exist.
+absl::StatusOr<std::vector<std::optional<PersonHypothesis>>> RecoverPeople(
+    const std::vector<const geo::CameraCalibration*>& cameras, const std::vector<std::vector<Box>>& boxes,
+    const std::vector<BoxRef>& taken, const std::vector<PersonPrior>& priors, const MultiViewDetectionOptions& options);
 
 }  // namespace didban::fuse
 

@@ -178,12 +178,51 @@ TEST_F(MultiViewDetectionTest, BoxesOfOnePersonSplitBetweenTwoFitsGiveOneHypothe
   options_.min_separation_m = 0;
   auto hyps = Detect();
   ASSERT_EQ(hyps.size(), 2u);
-  EXPECT_NEAR(std::hypot(hyps[0].position.x - hyps[1].position.x, hyps[0].position.y - hyps[1].position.y), 0.25,
-              0.05);
+  EXPECT_NEAR(std::hypot(hyps[0].position.x - hyps[1].position.x, hyps[0].position.y - hyps[1].position.y), 0.25, 0.05);
   options_.min_separation_m = 0.3;
   hyps = Detect();
   ASSERT_EQ(hyps.size(), 1u);
   EXPECT_EQ(hyps[0].support.size(), 2u);
+}
+
+TEST_F(MultiViewDetectionTest, RecoverPeopleFitsUnusedBoxesToTracksPriors) {
+  // Two people; A's boxes are taken (a detection explained them), B is seen only by cameras 0 and 1.
+  const Point2 a{3, 5}, b{7, 5};
+  const std::vector<int> ia = AddPerson(a);
+  for (int c = 0; c < 2; ++c) boxes_[c].push_back(*PredictPersonBox(cals_[c], b, options_));
+  std::vector<BoxRef> taken;
+  for (int c = 0; c < 4; ++c) taken.push_back({c, ia[c]});
+  // Priors: B predicted 0.3 m off, A (its boxes are taken), and a place where nobody is.
+  const Eigen::Matrix2d cov = Eigen::Matrix2d::Identity() * 0.25 * 0.25;
+  const std::vector<PersonPrior> priors = {{{7.2, 5.2}, cov}, {a, cov}, {{5, 8}, cov}};
+  auto r = RecoverPeople(cams_, boxes_, taken, priors, options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 3u);
+  ASSERT_TRUE((*r)[0].has_value());
+  // The two views outweigh the prior (28 cm off): 5.3 cm from B.
+  EXPECT_NEAR(Distance(*(*r)[0], b), 0.053, 0.003);
+  EXPECT_EQ(SupportBoxes(*(*r)[0], 4), (std::vector<int>{1, 1, -1, -1}));
+  EXPECT_FALSE((*r)[1].has_value());
+  EXPECT_FALSE((*r)[2].has_value());
+  // Two priors near B compete for its boxes: the better fit gets them, the other gets nothing.
+  r = RecoverPeople(cams_, boxes_, taken, {{{7.4, 5.0}, cov}, {{7.05, 5.0}, cov}}, options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE((*r)[0].has_value());
+  ASSERT_TRUE((*r)[1].has_value());
+  // One box is not enough with recover_min_boxes 2.
+  boxes_[1].pop_back();
+  r = RecoverPeople(cams_, boxes_, taken, {{b, cov}}, options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE((*r)[0].has_value());
+  options_.recover_min_boxes = 1;
+  r = RecoverPeople(cams_, boxes_, taken, {{b, cov}}, options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE((*r)[0].has_value());
+  // Bad input names what is wrong.
+  EXPECT_EQ(RecoverPeople(cams_, boxes_, {{1, 9}}, {}, options_).status().message(),
+            "taken box 9 of camera 1 does not exist");
+  EXPECT_EQ(RecoverPeople(cams_, boxes_, {}, {{b, Eigen::Matrix2d::Zero()}}, options_).status().message(),
+            "prior 0: covariance must be positive definite");
 }
 
 TEST_F(MultiViewDetectionTest, ClippedBoxAtTheImageBorderIsMatched) {
@@ -254,7 +293,9 @@ TEST(MultiViewDetectionOptionsTest, FromJsonReadsKeysAndRejectsUnknownOnes) {
   EXPECT_EQ(bad.status().message(),
             "mvd: unknown parameter 'gate' (known: person_height_m, person_diameter_m, sigma_center_rel, "
             "sigma_edge_rel, sigma_width_rel, calibration_px, gate_chi2, single_chi2, match_score, miss_score, "
-            "min_score, refine_iterations, max_fit_iterations, image_width, image_height, roi, seed_roi_margin_m, min_separation_m)");
+            "min_score, refine_iterations, max_fit_iterations, image_width, image_height, roi, seed_roi_margin_m, "
+            "min_separation_m, recover_min_boxes, recover_chi2, "
+            "recover_chi2_per_box)");
   bad = MultiViewDetectionOptions::FromJson(nlohmann::json::parse(R"({"roi": [1, 2, 3]})"), "mvd");
   EXPECT_EQ(bad.status().message(), "mvd: roi must be [min_x, min_y, max_x, max_y] with min < max, or empty");
   bad = MultiViewDetectionOptions::FromJson(nlohmann::json::parse(R"({"gate_chi2": "x"})"), "mvd");

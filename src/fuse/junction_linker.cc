@@ -5,6 +5,8 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 #include <Eigen/Dense>
 
 #include "core/params.h"
@@ -23,6 +25,18 @@ absl::Status JunctionLinkerOptions::Validate() const {
     return absl::InvalidArgumentError("accel_scale_m and jump_scale_m must be > 0");
   }
   if (!(end_cost >= 0)) return absl::InvalidArgumentError("end_cost must be >= 0");
+  if (junction_cost != "kalman" && junction_cost != "acceleration") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("junction_cost must be kalman or acceleration, not '", junction_cost, "'"));
+  }
+  if (!(kalman_accel_sigma > 0)) return absl::InvalidArgumentError("kalman_accel_sigma must be > 0");
+  if (kalman_head_steps < 1 || kalman_tail_steps < 1) {
+    return absl::InvalidArgumentError("kalman_head_steps and kalman_tail_steps must be >= 1");
+  }
+  if (!(innovation_cap > 0)) return absl::InvalidArgumentError("innovation_cap must be > 0");
+  if (!(birth_cost >= 0) || !(death_cost >= 0)) {
+    return absl::InvalidArgumentError("birth_cost and death_cost must be >= 0");
+  }
   if (!(junction_gate_m > 0)) return absl::InvalidArgumentError("junction_gate_m must be > 0");
   if (max_sweeps < 0) return absl::InvalidArgumentError("max_sweeps must be >= 0");
   if (min_hits < 1) return absl::InvalidArgumentError("min_hits must be >= 1");
@@ -33,12 +47,29 @@ absl::Status JunctionLinkerOptions::Validate() const {
 absl::StatusOr<JunctionLinkerOptions> JunctionLinkerOptions::FromJson(const nlohmann::json& params,
                                                                       const std::string& where) {
   JunctionLinkerOptions o;
-  DIDBAN_RETURN_IF_ERROR(
-      CheckKnownParams(params,
-                       {"step_s", "accel_sigma", "position_sigma_m", "init_speed_sigma", "gate_chi2",
-                        "max_missed_steps", "optimize_junctions", "accel_scale_m", "jump_scale_m", "end_cost",
-                        "junction_gate_m", "max_sweeps", "min_hits", "max_fill_gap_steps"},
-                       where));
+  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(params,
+                                          {"step_s",
+                                           "accel_sigma",
+                                           "position_sigma_m",
+                                           "init_speed_sigma",
+                                           "gate_chi2",
+                                           "max_missed_steps",
+                                           "optimize_junctions",
+                                           "junction_cost",
+                                           "kalman_accel_sigma",
+                                           "kalman_head_steps",
+                                           "kalman_tail_steps",
+                                           "innovation_cap",
+                                           "birth_cost",
+                                           "death_cost",
+                                           "accel_scale_m",
+                                           "jump_scale_m",
+                                           "end_cost",
+                                           "junction_gate_m",
+                                           "max_sweeps",
+                                           "min_hits",
+                                           "max_fill_gap_steps"},
+                                          where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "step_s", &o.step_s, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "accel_sigma", &o.accel_sigma, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "position_sigma_m", &o.position_sigma_m, where));
@@ -46,6 +77,13 @@ absl::StatusOr<JunctionLinkerOptions> JunctionLinkerOptions::FromJson(const nloh
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "gate_chi2", &o.gate_chi2, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_missed_steps", &o.max_missed_steps, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "optimize_junctions", &o.optimize_junctions, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "junction_cost", &o.junction_cost, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "kalman_accel_sigma", &o.kalman_accel_sigma, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "kalman_head_steps", &o.kalman_head_steps, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "kalman_tail_steps", &o.kalman_tail_steps, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "innovation_cap", &o.innovation_cap, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "birth_cost", &o.birth_cost, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "death_cost", &o.death_cost, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "accel_scale_m", &o.accel_scale_m, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "jump_scale_m", &o.jump_scale_m, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "end_cost", &o.end_cost, where));
@@ -71,10 +109,58 @@ Vec2 V(const Point2& p) { return {p.x, p.y}; }
 // Detection index by step: the track's points (real detections only; interpolation comes last).
 using Track = std::map<int, std::pair<Point2, int>>;
 
+// Constant-velocity Kalman model on the grid of steps: state (x, y, vx, vy), position measurements.
+class CvModel {
+ public:
+  struct State {
+    Vec4 x;
+    Mat4 p;
+  };
+
+  CvModel(double dt, double accel_sigma, double position_sigma, double init_speed_sigma)
+      : position_var_(position_sigma * position_sigma), speed_var_(init_speed_sigma * init_speed_sigma) {
+    f_ = Mat4::Identity();
+    f_(0, 2) = dt;
+    f_(1, 3) = dt;
+    Eigen::Matrix<double, 4, 2> g = Eigen::Matrix<double, 4, 2>::Zero();
+    g(0, 0) = g(1, 1) = 0.5 * dt * dt;
+    g(2, 0) = g(3, 1) = dt;
+    q_ = g * g.transpose() * (accel_sigma * accel_sigma);
+    r_ = Eigen::Matrix2d::Identity() * position_var_;
+  }
+
+  // A track starting at z, at rest with an uncertain velocity.
+  State Start(const Point2& z) const {
+    State s;
+    s.x << z.x, z.y, 0, 0;
+    s.p = Mat4::Zero();
+    s.p(0, 0) = s.p(1, 1) = position_var_;
+    s.p(2, 2) = s.p(3, 3) = speed_var_;
+    return s;
+  }
+  void Predict(State* s) const {
+    s->x = f_ * s->x;
+    s->p = f_ * s->p * f_.transpose() + q_;
+  }
+  Eigen::Matrix2d InnovationCovariance(const State& s) const { return s.p.topLeftCorner<2, 2>() + r_; }
+  void Update(State* s, const Point2& z) const {
+    Eigen::Matrix<double, 2, 4> h = Eigen::Matrix<double, 2, 4>::Zero();
+    h(0, 0) = h(1, 1) = 1;
+    const Eigen::Matrix2d sc = h * s->p * h.transpose() + r_;
+    const Eigen::Matrix<double, 4, 2> gain = s->p * h.transpose() * sc.inverse();
+    s->x += gain * (V(z) - h * s->x);
+    s->p = (Mat4::Identity() - gain * h) * s->p;
+  }
+
+ private:
+  Mat4 f_, q_;
+  Eigen::Matrix2d r_;
+  double position_var_, speed_var_;
+};
+
 // One constant-velocity Kalman track of the forward pass.
 struct Forward {
-  Vec4 x;
-  Mat4 p;
+  CvModel::State s;
   int missed = 0;
   Track points;
 };
@@ -82,32 +168,21 @@ struct Forward {
 // Step 1: forward constant-velocity Kalman pass.
 std::vector<Track> ForwardPass(const std::vector<std::vector<Point2>>& steps, const JunctionLinkerOptions& o,
                                const Recoverer& recover) {
-  const double dt = o.step_s;
-  Mat4 f = Mat4::Identity();
-  f(0, 2) = dt;
-  f(1, 3) = dt;
-  Eigen::Matrix<double, 4, 2> g = Eigen::Matrix<double, 4, 2>::Zero();
-  g(0, 0) = g(1, 1) = 0.5 * dt * dt;
-  g(2, 0) = g(3, 1) = dt;
-  const Mat4 q = g * g.transpose() * (o.accel_sigma * o.accel_sigma);
-  const Eigen::Matrix2d r = Eigen::Matrix2d::Identity() * (o.position_sigma_m * o.position_sigma_m);
+  const CvModel model(o.step_s, o.accel_sigma, o.position_sigma_m, o.init_speed_sigma);
   std::vector<Forward> live;
   std::vector<Track> done;
   for (int k = 0; k < static_cast<int>(steps.size()); ++k) {
     const std::vector<Point2>& obs = steps[static_cast<size_t>(k)];
-    for (Forward& t : live) {
-      t.x = f * t.x;
-      t.p = f * t.p * f.transpose() + q;
-    }
+    for (Forward& t : live) model.Predict(&t.s);
     std::vector<int> assigned(live.size(), -1);
     if (!live.empty() && !obs.empty()) {
       std::vector<std::vector<double>> cost(live.size(), std::vector<double>(obs.size(), kNoPair));
       for (size_t i = 0; i < live.size(); ++i) {
-        const Eigen::Matrix2d s = live[i].p.topLeftCorner<2, 2>() + r;
+        const Eigen::Matrix2d s = model.InnovationCovariance(live[i].s);
         const Eigen::Matrix2d si = s.inverse();
         const double log_det = std::log(s.determinant());
         for (size_t j = 0; j < obs.size(); ++j) {
-          const Vec2 d = V(obs[j]) - live[i].x.head<2>();
+          const Vec2 d = V(obs[j]) - live[i].s.x.head<2>();
           const double m = d.dot(si * d);
           if (m < o.gate_chi2) cost[i][j] = m + log_det;
         }
@@ -125,7 +200,7 @@ std::vector<Track> ForwardPass(const std::vector<std::vector<Point2>>& steps, co
       std::vector<size_t> asked;
       for (size_t i = 0; i < live.size(); ++i) {
         if (assigned[i] >= 0 || live[i].points.size() < 2) continue;
-        requests.push_back({{live[i].x(0), live[i].x(1)}, live[i].p.topLeftCorner<2, 2>(), std::nullopt});
+        requests.push_back({{live[i].s.x(0), live[i].s.x(1)}, live[i].s.p.topLeftCorner<2, 2>(), std::nullopt});
         asked.push_back(i);
       }
       if (!requests.empty()) recover(k, &requests);
@@ -143,12 +218,7 @@ std::vector<Track> ForwardPass(const std::vector<std::vector<Point2>>& steps, co
       if (assigned[i] >= 0 || recovered[i]) {
         const Point2 z = assigned[i] >= 0 ? obs[static_cast<size_t>(assigned[i])] : *recovered[i];
         if (assigned[i] >= 0) used[static_cast<size_t>(assigned[i])] = true;
-        Eigen::Matrix<double, 2, 4> h = Eigen::Matrix<double, 2, 4>::Zero();
-        h(0, 0) = h(1, 1) = 1;
-        const Eigen::Matrix2d s = h * t.p * h.transpose() + r;
-        const Eigen::Matrix<double, 4, 2> gain = t.p * h.transpose() * s.inverse();
-        t.x += gain * (V(z) - h * t.x);
-        t.p = (Mat4::Identity() - gain * h) * t.p;
+        model.Update(&t.s, z);
         t.points[k] = {z, assigned[i] >= 0 ? assigned[i] : recovered_index[i]};
         t.missed = 0;
       } else if (++t.missed > o.max_missed_steps) {
@@ -161,10 +231,7 @@ std::vector<Track> ForwardPass(const std::vector<std::vector<Point2>>& steps, co
     for (size_t j = 0; j < obs.size(); ++j) {
       if (used[j]) continue;
       Forward t;
-      t.x << obs[j].x, obs[j].y, 0, 0;
-      t.p = Mat4::Zero();
-      t.p(0, 0) = t.p(1, 1) = o.position_sigma_m * o.position_sigma_m;
-      t.p(2, 2) = t.p(3, 3) = o.init_speed_sigma * o.init_speed_sigma;
+      t.s = model.Start(obs[j]);
       t.points[k] = {obs[j], static_cast<int>(j)};
       live.push_back(std::move(t));
     }
@@ -189,8 +256,43 @@ double JunctionCost(const Track& head, const Track& tail, int k, const JunctionL
   return c;
 }
 
+// Negative log-likelihood of the detections [begin, end) given the state at `step` (predicted to each detection's
+// step; every innovation's chi2 capped at `cap`); the state is updated with them.
+double Nll(Track::const_iterator begin, Track::const_iterator end, const CvModel& m, double cap, CvModel::State* s,
+           int step) {
+  double nll = 0;
+  for (auto it = begin; it != end; ++it) {
+    for (; step < it->first; ++step) m.Predict(s);
+    const Eigen::Matrix2d c = m.InnovationCovariance(*s);
+    const Vec2 d = V(it->second.first) - s->x.head<2>();
+    nll += std::min(d.dot(c.inverse() * d), cap) + std::log(c.determinant());
+    m.Update(s, it->second.first);
+  }
+  return nll;
+}
+
+// Kalman cost of continuing `head` with `tail`: the tail's first detections scored as the head's continuation minus
+// scored as a track of their own, minus the birth the joint saves.
+double KalmanJunctionCost(const Track& head, const Track& tail, const CvModel& m, const JunctionLinkerOptions& o) {
+  auto first = head.end();
+  for (int n = 0; n < o.kalman_head_steps && first != head.begin(); ++n) --first;
+  CvModel::State s = m.Start(first->second.first);
+  const int head_end = head.rbegin()->first;
+  Nll(std::next(first), head.end(), m, o.innovation_cap, &s, first->first);
+  auto tail_end = tail.begin();
+  for (int n = 0; n < o.kalman_tail_steps && tail_end != tail.end(); ++n) ++tail_end;
+  const double joined = Nll(tail.begin(), tail_end, m, o.innovation_cap, &s, head_end);
+  CvModel::State alone = m.Start(tail.begin()->second.first);
+  const double own = Nll(std::next(tail.begin()), tail_end, m, o.innovation_cap, &alone, tail.begin()->first);
+  return joined - own - o.birth_cost;
+}
+
 // Step 2: one pass over the boundaries; returns the number of boundaries whose pairing changed.
 int JunctionSweep(std::vector<Track>* tracks, int num_steps, const JunctionLinkerOptions& o) {
+  const bool kalman = o.junction_cost == "kalman";
+  const CvModel model(o.step_s, o.kalman_accel_sigma, o.position_sigma_m, o.init_speed_sigma);
+  const double end_head = kalman ? o.death_cost : o.end_cost;
+  const double start_tail = kalman ? 0 : o.end_cost;
   int changes = 0;
   for (int k = 0; k + 1 < num_steps; ++k) {
     // Heads: tracks at step k that continue at k + 1 or end at k. Tails: tracks at k + 1 that were at k or start
@@ -220,13 +322,13 @@ int JunctionSweep(std::vector<Track>* tracks, int num_steps, const JunctionLinke
       for (size_t b = 0; b < nt; ++b) {
         const Track& t = tail_part[tails[b]];
         if ((V(h.at(k).first) - V(t.at(k + 1).first)).norm() < o.junction_gate_m) {
-          cost[a][b] = JunctionCost(h, t, k, o);
+          cost[a][b] = kalman ? KalmanJunctionCost(h, t, model, o) : JunctionCost(h, t, k, o);
         }
       }
-      cost[a][nt + a] = o.end_cost;
+      cost[a][nt + a] = end_head;
     }
     for (size_t b = 0; b < nt; ++b) {
-      cost[nh + b][b] = o.end_cost;
+      cost[nh + b][b] = start_tail;
       for (size_t a = 0; a < nh; ++a) cost[nh + b][nt + a] = 0;
     }
     const std::vector<int> assign = SolveAssignment(cost);

@@ -44,12 +44,16 @@ TEST(JunctionLinkerTest, JunctionSearchUndoesTheSwapOfTheForwardPass) {
   swapped[0] = PathA()[0];
   ExpectPath(Positions(forward[0]), swapped);
   o.optimize_junctions = true;
-  std::vector<LinkedTrack> fixed = LinkJunctions(steps, o);
-  ASSERT_EQ(fixed.size(), 2u);
-  ExpectPath(Positions(fixed[0]), PathA());
-  ExpectPath(Positions(fixed[1]), PathB());
-  for (const auto& [k, d] : fixed[0].detections) EXPECT_EQ(d, 0) << k;
-  for (const auto& [k, d] : fixed[1].detections) EXPECT_EQ(d, 1) << k;
+  for (const char* cost : {"kalman", "acceleration"}) {
+    SCOPED_TRACE(cost);
+    o.junction_cost = cost;
+    std::vector<LinkedTrack> fixed = LinkJunctions(steps, o);
+    ASSERT_EQ(fixed.size(), 2u);
+    ExpectPath(Positions(fixed[0]), PathA());
+    ExpectPath(Positions(fixed[1]), PathB());
+    for (const auto& [k, d] : fixed[0].detections) EXPECT_EQ(d, 0) << k;
+    for (const auto& [k, d] : fixed[1].detections) EXPECT_EQ(d, 1) << k;
+  }
 }
 
 TEST(JunctionLinkerTest, FillsShortGapsAndDropsShortTracks) {
@@ -121,6 +125,14 @@ TEST(JunctionLinkerTest, OptionsFromJson) {
       << o.status();
   o = JunctionLinkerOptions::FromJson(nlohmann::json{{"min_hits", 0}}, "site.yaml: junction");
   EXPECT_EQ(std::string(o.status().message()), "site.yaml: junction: min_hits must be >= 1");
+  o = JunctionLinkerOptions::FromJson(nlohmann::json{{"junction_cost", "cubic"}}, "site.yaml: junction");
+  EXPECT_EQ(std::string(o.status().message()),
+            "site.yaml: junction: junction_cost must be kalman or acceleration, not 'cubic'");
+  o = JunctionLinkerOptions::FromJson(nlohmann::json{{"junction_cost", "acceleration"}, {"kalman_tail_steps", 2}},
+                                      "site.yaml: junction");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->junction_cost, "acceleration");
+  EXPECT_EQ(o->kalman_tail_steps, 2);
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ tracks=()
 for c in 1 2 3 4 5 6 7; do tracks+=(--tracks "C$c=$work/wt0/C$c.txt"); done
 out="$("$didban" fuse --site "$work/wt0/site.yaml" "${tracks[@]}" --fps 2 --out "$work/fused" --gt "$work/wt0/gt.csv")"
 # The site has a `fusion_batch:` section: offline fusion (box-model multi-view detection per step, then the junction
-# linker).
+# linker with the Kalman junction cost and detector feedback from its tracks).
 expected="fused 7 cameras over 200 frames: 207 global tracks, 4684 rows -> $work/fused/global_tracks.csv (no site origin: no GeoJSON)
 3 boxes did not reach the ground and were skipped
 at 0.50 m: MODA 0.9233 MOTA 0.9018 IDF1 0.8575 precision 0.9716 recall 0.9511 (TP 4551 FP 133 FN 234 IDSW 103)"

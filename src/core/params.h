@@ -4,6 +4,7 @@
 #define DIDBAN_CORE_PARAMS_H_
 
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +34,15 @@ absl::Status ReadParam(const nlohmann::json& params, const std::string& key, T* 
 // InvalidArgument naming every key of `params` not in `known` (catches typos in configs).
 absl::Status CheckKnownParams(const nlohmann::json& params, std::initializer_list<const char*> known,
                               const std::string& where);
+
+// The end of an options FromJson: `options` when its Validate() passes, else that error prefixed with `where`.
+template <typename T>
+absl::StatusOr<T> Validated(T options, const std::string& where) {
+  if (absl::Status st = options.Validate(); !st.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", st.message()));
+  }
+  return options;
+}
 
 }  // namespace didban
 

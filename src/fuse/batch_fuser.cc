@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <utility>
 
 #include <Eigen/Dense>
 
@@ -94,9 +95,7 @@ absl::StatusOr<BatchFuserOptions> BatchFuserOptions::FromJson(const nlohmann::js
     o.image_width = size[0];
     o.image_height = size[1];
   }
-  absl::Status st = o.Validate();
-  if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", st.message()));
-  return o;
+  return Validated(std::move(o), where);
 }
 
 namespace {

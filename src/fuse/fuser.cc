@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 #include <set>
+#include <utility>
 
 #include <Eigen/Dense>
 
@@ -72,9 +73,7 @@ absl::StatusOr<FuserOptions> FuserOptions::FromJson(const nlohmann::json& params
     o.roi_max_x = roi[2];
     o.roi_max_y = roi[3];
   }
-  absl::Status st = o.Validate();
-  if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", st.message()));
-  return o;
+  return Validated(std::move(o), where);
 }
 
 std::string FormatContributions(const std::vector<Contribution>& cameras) {

@@ -91,9 +91,7 @@ absl::StatusOr<JunctionLinkerOptions> JunctionLinkerOptions::FromJson(const nloh
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_sweeps", &o.max_sweeps, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_hits", &o.min_hits, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_fill_gap_steps", &o.max_fill_gap_steps, where));
-  absl::Status st = o.Validate();
-  if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", st.message()));
-  return o;
+  return Validated(std::move(o), where);
 }
 
 namespace {

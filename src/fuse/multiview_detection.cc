@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include <Eigen/Eigenvalues>
 
@@ -73,9 +74,7 @@ absl::StatusOr<MultiViewDetectionOptions> MultiViewDetectionOptions::FromJson(co
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "recover_min_boxes", &o.recover_min_boxes, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "recover_chi2", &o.recover_chi2, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "recover_chi2_per_box", &o.recover_chi2_per_box, where));
-  absl::Status st = o.Validate();
-  if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", st.message()));
-  return o;
+  return Validated(std::move(o), where);
 }
 
 namespace {
@@ -242,24 +241,37 @@ struct FitResult {
   bool ok = false;
 };
 
-// Gauss-Newton fit of the ground point to the observations from (x0, y0): least-squares steps (minimum norm when
-// the Jacobian is rank-deficient) limited to kMaxStepM.
-FitResult Fit(Context* ctx, const std::vector<Observation>& obs, double x0, double y0) {
+// Gauss-Newton fit of the ground point to the observations from (x0, y0), steps limited to kMaxStepM. Without a
+// prior each step is the least-squares step (minimum norm when the Jacobian is rank-deficient). With a Gaussian prior
+// on the point it is the maximum a posteriori step, chi2 includes the prior's term and `information` (if given) gets
+// J^T J + prior^-1 at the result.
+FitResult Fit(Context* ctx, const std::vector<Observation>& obs, double x0, double y0,
+              const PersonPrior* prior = nullptr, Eigen::Matrix2d* information = nullptr) {
   FitResult f{x0, y0, kFailedChi2, false};
+  Eigen::Matrix2d lambda = Eigen::Matrix2d::Zero();
+  Eigen::Vector2d mean = Eigen::Vector2d::Zero();
+  if (prior != nullptr) {
+    lambda = prior->covariance.inverse();
+    mean = {prior->mean.x, prior->mean.y};
+  }
+  Eigen::Matrix2d jtj;
+  Eigen::Vector2d jtr;
   for (int it = 0; it < ctx->o->max_fit_iterations; ++it) {
-    Eigen::Matrix2d jtj;
-    Eigen::Vector2d jtr;
     if (!Residuals(ctx, obs, f.x, f.y, 0) || !NormalEquations(ctx, obs, f.x, f.y, &jtj, &jtr)) return f;
-    Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(jtj);
-    const Eigen::Vector2d ev = eig.eigenvalues().cwiseMax(0.0);
-    // Eigenvalues of J^T J carry an absolute error of about eps * the largest, so smaller ones are treated as zero
-    // (one residual, or a direction no measurement constrains): the minimum-norm least-squares step.
-    const double cutoff = kRankTolerance * ev.maxCoeff();
     Eigen::Vector2d step = Eigen::Vector2d::Zero();
-    for (int k = 0; k < 2; ++k) {
-      if (ev(k) > cutoff && ev(k) > 0) {
-        const Eigen::Vector2d v = eig.eigenvectors().col(k);
-        step -= v * (v.dot(jtr) / ev(k));
+    if (prior != nullptr) {
+      step = -(jtj + lambda).ldlt().solve(jtr + lambda * (Eigen::Vector2d(f.x, f.y) - mean));
+    } else {
+      Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(jtj);
+      const Eigen::Vector2d ev = eig.eigenvalues().cwiseMax(0.0);
+      // Eigenvalues of J^T J carry an absolute error of about eps * the largest, so smaller ones are treated as zero
+      // (one residual, or a direction no measurement constrains): the minimum-norm least-squares step.
+      const double cutoff = kRankTolerance * ev.maxCoeff();
+      for (int k = 0; k < 2; ++k) {
+        if (ev(k) > cutoff && ev(k) > 0) {
+          const Eigen::Vector2d v = eig.eigenvectors().col(k);
+          step -= v * (v.dot(jtr) / ev(k));
+        }
       }
     }
     const double n = step.norm();
@@ -272,6 +284,14 @@ FitResult Fit(Context* ctx, const std::vector<Observation>& obs, double x0, doub
   if (!Residuals(ctx, obs, f.x, f.y, 0)) return f;
   double chi2 = 0;
   for (double r : ctx->res[0]) chi2 += r * r;
+  if (prior != nullptr) {
+    const Eigen::Vector2d d = Eigen::Vector2d(f.x, f.y) - mean;
+    chi2 += d.dot(lambda * d);
+    if (information != nullptr) {
+      if (!NormalEquations(ctx, obs, f.x, f.y, &jtj, &jtr)) return f;
+      *information = jtj + lambda;
+    }
+  }
   f.chi2 = chi2;
   f.ok = std::isfinite(chi2);
   return f;
@@ -324,35 +344,6 @@ int NearestBox(const Context& ctx, int c, double x, double y, const std::vector<
     }
   }
   return best_j >= 0 && best < ctx.o->gate_chi2 ? best_j : -1;
-}
-
-// Maximum a posteriori fit of the ground point to the observations and a Gaussian prior, from the prior's mean;
-// chi2 includes the prior's term, `information` gets J^T J + prior^-1 at the result.
-FitResult FitWithPrior(Context* ctx, const std::vector<Observation>& obs, const PersonPrior& prior,
-                       Eigen::Matrix2d* information) {
-  const Eigen::Matrix2d lambda = prior.covariance.inverse();
-  const Eigen::Vector2d mean(prior.mean.x, prior.mean.y);
-  FitResult f{prior.mean.x, prior.mean.y, kFailedChi2, false};
-  Eigen::Matrix2d jtj;
-  Eigen::Vector2d jtr;
-  for (int it = 0; it < ctx->o->max_fit_iterations; ++it) {
-    if (!Residuals(ctx, obs, f.x, f.y, 0) || !NormalEquations(ctx, obs, f.x, f.y, &jtj, &jtr)) return f;
-    Eigen::Vector2d step = -(jtj + lambda).ldlt().solve(jtr + lambda * (Eigen::Vector2d(f.x, f.y) - mean));
-    const double n = step.norm();
-    if (!std::isfinite(n)) return f;
-    if (n > kMaxStepM) step *= kMaxStepM / n;
-    f.x += step(0);
-    f.y += step(1);
-    if (n < kConvergedStepM) break;
-  }
-  if (!Residuals(ctx, obs, f.x, f.y, 0) || !NormalEquations(ctx, obs, f.x, f.y, &jtj, &jtr)) return f;
-  const Eigen::Vector2d d = Eigen::Vector2d(f.x, f.y) - mean;
-  double chi2 = d.dot(lambda * d);
-  for (double r : ctx->res[0]) chi2 += r * r;
-  *information = jtj + lambda;
-  f.chi2 = chi2;
-  f.ok = std::isfinite(chi2);
-  return f;
 }
 
 void Refine(Context* ctx, const Seed& seed, const std::vector<std::vector<char>>& used, Candidate* c) {
@@ -588,7 +579,7 @@ absl::StatusOr<std::vector<std::optional<PersonHypothesis>>> RecoverPeople(
     }
     const auto n = static_cast<double>(fd.obs.size());
     if (static_cast<int>(fd.obs.size()) < options.recover_min_boxes) continue;
-    fd.fit = FitWithPrior(&ctx, fd.obs, prior, &fd.information);
+    fd.fit = Fit(&ctx, fd.obs, prior.mean.x, prior.mean.y, &prior, &fd.information);
     if (!fd.fit.ok || fd.fit.chi2 > options.recover_chi2 + options.recover_chi2_per_box * n) continue;
     fd.quality = fd.fit.chi2 / (n + 1);
     found.push_back(std::move(fd));

@@ -5,7 +5,6 @@
 #include <limits>
 #include <numeric>
 #include <set>
-#include <utility>
 
 #include <Eigen/Dense>
 
@@ -73,7 +72,7 @@ absl::StatusOr<FuserOptions> FuserOptions::FromJson(const nlohmann::json& params
     o.roi_max_x = roi[2];
     o.roi_max_y = roi[3];
   }
-  return Validated(std::move(o), where);
+  return Validated(o, where);
 }
 
 std::string FormatContributions(const std::vector<Contribution>& cameras) {

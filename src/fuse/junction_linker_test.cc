@@ -133,6 +133,13 @@ TEST(JunctionLinkerTest, OptionsFromJson) {
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->junction_cost, "acceleration");
   EXPECT_EQ(o->kalman_tail_steps, 2);
+  for (const auto& [bad, message] : std::vector<std::pair<nlohmann::json, std::string>>{
+           {{{"kalman_accel_sigma", 0}}, "kalman_accel_sigma must be > 0"},
+           {{{"kalman_head_steps", 0}}, "kalman_head_steps and kalman_tail_steps must be >= 1"},
+           {{{"innovation_cap", -1}}, "innovation_cap must be > 0"},
+           {{{"death_cost", -1}}, "birth_cost and death_cost must be >= 0"}}) {
+    EXPECT_EQ(std::string(JunctionLinkerOptions::FromJson(bad, "j").status().message()), "j: " + message) << bad;
+  }
 }
 
 }  // namespace

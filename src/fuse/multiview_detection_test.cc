@@ -329,6 +329,9 @@ TEST(MultiViewDetectionOptionsTest, ValidateNamesTheField) {
             }),
             "roi must be [min_x, min_y, max_x, max_y] with min < max, or empty");
   EXPECT_EQ(msg([](auto& o) { o.seed_roi_margin_m = -1; }), "seed_roi_margin_m must be >= 0");
+  EXPECT_EQ(msg([](auto& o) { o.min_separation_m = -0.1; }), "min_separation_m must be >= 0");
+  EXPECT_EQ(msg([](auto& o) { o.recover_min_boxes = 0; }), "recover_min_boxes must be >= 1");
+  EXPECT_EQ(msg([](auto& o) { o.recover_chi2_per_box = NAN; }), "recover_chi2 and recover_chi2_per_box must be >= 0");
 }
 
 // Per-frame MODA at 0.5 m (Hungarian matching), as the WILDTRACK protocol counts it.

@@ -39,6 +39,7 @@ absl::Status JunctionLinkerOptions::Validate() const {
   }
   if (!(junction_gate_m > 0)) return absl::InvalidArgumentError("junction_gate_m must be > 0");
   if (max_sweeps < 0) return absl::InvalidArgumentError("max_sweeps must be >= 0");
+  if (junction_window_steps < 0) return absl::InvalidArgumentError("junction_window_steps must be >= 0");
   if (min_hits < 1) return absl::InvalidArgumentError("min_hits must be >= 1");
   if (max_fill_gap_steps < 0) return absl::InvalidArgumentError("max_fill_gap_steps must be >= 0");
   return absl::OkStatus();
@@ -67,6 +68,7 @@ absl::StatusOr<JunctionLinkerOptions> JunctionLinkerOptions::FromJson(const nloh
                                            "end_cost",
                                            "junction_gate_m",
                                            "max_sweeps",
+                                           "junction_window_steps",
                                            "min_hits",
                                            "max_fill_gap_steps"},
                                           where));
@@ -89,6 +91,7 @@ absl::StatusOr<JunctionLinkerOptions> JunctionLinkerOptions::FromJson(const nloh
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "end_cost", &o.end_cost, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "junction_gate_m", &o.junction_gate_m, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_sweeps", &o.max_sweeps, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "junction_window_steps", &o.junction_window_steps, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_hits", &o.min_hits, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_fill_gap_steps", &o.max_fill_gap_steps, where));
   return Validated(std::move(o), where);
@@ -293,15 +296,19 @@ int JunctionSweep(std::vector<Track>* tracks, int num_steps, const JunctionLinke
   const double start_tail = kalman ? 0 : o.end_cost;
   int changes = 0;
   for (int k = 0; k + 1 < num_steps; ++k) {
-    // Heads: tracks at step k that continue at k + 1 or end at k. Tails: tracks at k + 1 that were at k or start
-    // at k + 1. (Tracks with a gap across the boundary are left alone.)
+    // Heads: tracks with a detection in [k - w, k] whose next one (if any) is in [k + 1, k + 1 + w]. Tails: tracks
+    // with a detection in [k + 1, k + 1 + w] whose previous one (if any) is in [k - w, k]. (Tracks with a longer gap
+    // across the boundary are left alone.) With w = 0: the tracks at k and k + 1.
     std::vector<size_t> heads, tails;
+    const int w = o.junction_window_steps;
     for (size_t i = 0; i < tracks->size(); ++i) {
       const Track& t = (*tracks)[i];
       if (t.empty()) continue;
-      const bool at_k = t.contains(k), at_next = t.contains(k + 1);
-      if (at_k && (at_next || t.rbegin()->first == k)) heads.push_back(i);
-      if (at_next && (at_k || t.begin()->first == k + 1)) tails.push_back(i);
+      const auto after = t.upper_bound(k);
+      const bool before_near = after != t.begin() && std::prev(after)->first >= k - w;
+      const bool after_near = after != t.end() && after->first <= k + 1 + w;
+      if (before_near && (after_near || after == t.end())) heads.push_back(i);
+      if (after_near && (before_near || after == t.begin())) tails.push_back(i);
     }
     if (heads.empty() || tails.empty()) continue;
     // Split every involved track at the boundary.
@@ -319,8 +326,13 @@ int JunctionSweep(std::vector<Track>* tracks, int num_steps, const JunctionLinke
       const Track& h = head_part[heads[a]];
       for (size_t b = 0; b < nt; ++b) {
         const Track& t = tail_part[tails[b]];
-        if ((V(h.at(k).first) - V(t.at(k + 1).first)).norm() < o.junction_gate_m) {
-          cost[a][b] = kalman ? KalmanJunctionCost(h, t, model, o) : JunctionCost(h, t, k, o);
+        const int steps = t.begin()->first - h.rbegin()->first;
+        if ((V(h.rbegin()->second.first) - V(t.begin()->second.first)).norm() < o.junction_gate_m * steps) {
+          if (kalman) {
+            cost[a][b] = KalmanJunctionCost(h, t, model, o);
+          } else if (steps == 1) {
+            cost[a][b] = JunctionCost(h, t, k, o);
+          }
         }
       }
       cost[a][nt + a] = end_head;

@@ -3,15 +3,16 @@
 //      ln det S (gated), a track ends after `max_missed_steps` steps without a detection, every unassigned detection
 //      starts a track; an optional recoverer (detector feedback) may find the person of an unmatched track;
 //   2. a junction search: at every boundary between two consecutive steps the heads (up to the step) and tails
-//      (from the next step) of the tracks there are re-paired by a Hungarian assignment that minimises the total
+//      (from the next step) of the tracks there are re-paired (a head's last detection and a tail's first may each
+//      be up to `junction_window_steps` from the boundary, so a join may bridge missed steps; for the acceleration
+//      cost only adjacent steps are joined) by a Hungarian assignment that minimises the total
 //      cost: by default the constant-velocity Kalman negative log-likelihood (innovations capped, so one jerky step
 //      costs a bounded amount) of the tails' first steps given the heads, plus birth and death costs; or the robust
 //      squared acceleration across the junction (Cauchy loss) with a fixed cost for ending a head or starting a
 //      tail; sweeps repeat until nothing changes. This undoes the swaps a forward-only pass makes when two people
 //      pass close to each other (it looks at the steps after the junction as well as before);
 //   3. tracks with fewer than `min_hits` detections are dropped and gaps of up to `max_fill_gap_steps` missing steps
-//   are
-//      interpolated.
+//      are interpolated.
 // Free functions; thread-safe.
 #ifndef DIDBAN_FUSE_JUNCTION_LINKER_H_
 #define DIDBAN_FUSE_JUNCTION_LINKER_H_
@@ -36,7 +37,7 @@ struct JunctionLinkerOptions {
   double position_sigma_m = 0.12;  // forward pass: detection position error, metres
   double init_speed_sigma = 1.0;   // forward pass: initial velocity uncertainty, m/s
   double gate_chi2 = 9.2;          // forward pass: Mahalanobis gate (2 dof)
-  int max_missed_steps = 3;        // forward pass: a track unmatched for more steps than this ends
+  int max_missed_steps = 1;        // forward pass: a track unmatched for more steps than this ends
   bool optimize_junctions = true;  // run the junction search
   // Junction cost: "kalman" (how much the tail's first steps lose in constant-velocity Kalman likelihood when they
   // continue the head instead of starting a track of their own) or "acceleration" (robust second differences).
@@ -45,13 +46,14 @@ struct JunctionLinkerOptions {
   int kalman_head_steps = 8;        // kalman: the head's filter runs over its last this many detections
   int kalman_tail_steps = 4;        // kalman: the tail's first this many detections are scored
   double innovation_cap = 16;       // kalman: largest chi2 of one innovation (a jerky step costs at most this)
-  double birth_cost = 8;            // kalman: cost of starting a track (its tail not joined to any head)
-  double death_cost = 8;            // kalman: cost of ending a track (its head not joined to any tail)
+  double birth_cost = 4;            // kalman: cost of starting a track (its tail not joined to any head)
+  double death_cost = 4;            // kalman: cost of ending a track (its head not joined to any tail)
   double accel_scale_m = 0.2;       // acceleration: scale of the second difference of positions (Cauchy), metres
   double jump_scale_m = 0.8;        // acceleration: scale of a step when one side has no velocity yet, metres
   double end_cost = 4.0;            // acceleration: cost of ending a head or starting a tail at a junction
   double junction_gate_m = 1.5;     // junction: a head and a tail further apart than this are never joined, metres
   int max_sweeps = 4;               // junction: passes over all boundaries at most
+  int junction_window_steps = 2;    // junction: heads ending / tails starting up to this many steps from a boundary
   int min_hits = 3;                 // tracks with fewer detections are dropped
   int max_fill_gap_steps = 2;       // gaps of up to this many missing steps are interpolated (0 = none)
 

@@ -75,12 +75,55 @@ TEST(JunctionLinkerTest, FillsShortGapsAndDropsShortTracks) {
   tracks = LinkJunctions(steps, o);
   ASSERT_EQ(tracks.size(), 1u);
   EXPECT_EQ(tracks[0].positions.size(), 6u);
-  // A track that ends for longer than max_missed_steps is split in two.
-  o.max_missed_steps = 1;
+  // The forward pass ends a track unmatched for longer than max_missed_steps (1 by default); the junction search
+  // joins the two pieces back across the two missed steps (a window of one step on each side of the boundary
+  // between steps 3 and 4 is enough). Without gap junctions they stay two tracks.
+  o.max_fill_gap_steps = 2;
+  o.junction_window_steps = 1;
+  tracks = LinkJunctions(steps, o);
+  ASSERT_EQ(tracks.size(), 1u);
+  EXPECT_EQ(tracks[0].positions.size(), 8u);
+  o.junction_window_steps = 0;
   tracks = LinkJunctions(steps, o);
   ASSERT_EQ(tracks.size(), 2u);
   EXPECT_EQ(tracks[0].positions.begin()->first, 0);
   EXPECT_EQ(tracks[1].positions.begin()->first, 5);
+}
+
+TEST(JunctionLinkerTest, GapJunctionsPairTracksAcrossMissedStepsByTheirMotion) {
+  // Two people cross diagonally; both are missed at the crossing step 4, so the forward pass (no missed steps
+  // allowed here) ends both tracks and starts two new ones after the crossing.
+  std::vector<std::vector<Point2>> steps(9);
+  for (int k = 0; k < 9; ++k) {
+    if (k == 4) continue;
+    steps[k] = {{0.5 * k, 0.5 * k}, {0.5 * k, 4 - 0.5 * k}};
+  }
+  JunctionLinkerOptions o;
+  o.max_missed_steps = 0;
+  o.junction_window_steps = 0;
+  ASSERT_EQ(LinkJunctions(steps, o).size(), 4u);
+  o.junction_window_steps = 1;
+  for (const char* cost : {"kalman", "acceleration"}) {
+    SCOPED_TRACE(cost);
+    o.junction_cost = cost;
+    std::vector<LinkedTrack> tracks = LinkJunctions(steps, o);
+    if (o.junction_cost == "acceleration") {  // the acceleration cost needs adjacent steps: no gap junctions
+      EXPECT_EQ(tracks.size(), 4u);
+      continue;
+    }
+    ASSERT_EQ(tracks.size(), 2u);
+    // Each keeps its direction through the crossing; the missed step is interpolated at the crossing point.
+    for (const LinkedTrack& t : tracks) {
+      ASSERT_EQ(t.positions.size(), 9u);
+      EXPECT_EQ(t.detections.at(4), -1);
+      EXPECT_DOUBLE_EQ(t.positions.at(4).x, 2.0);
+      EXPECT_DOUBLE_EQ(t.positions.at(4).y, 2.0);
+    }
+    for (int k : {0, 3, 5, 8}) {
+      EXPECT_DOUBLE_EQ(tracks[0].positions.at(k).y, 0.5 * k) << k;
+      EXPECT_DOUBLE_EQ(tracks[1].positions.at(k).y, 4 - 0.5 * k) << k;
+    }
+  }
 }
 
 TEST(JunctionLinkerTest, RecovererFillsMissedStepsOfEstablishedTracks) {
@@ -110,7 +153,8 @@ TEST(JunctionLinkerTest, RecovererFillsMissedStepsOfEstablishedTracks) {
   // Recovered positions are numbered after the step's detections: none at step 3, one at step 4.
   EXPECT_EQ(tracks[0].detections.at(3), 0);
   EXPECT_EQ(tracks[0].detections.at(4), 1);
-  // Without the recoverer the track is split at the gap.
+  // Without the recoverer (and without gap junctions) the track is split at the gap.
+  o.junction_window_steps = 0;
   EXPECT_EQ(LinkJunctions(steps, o).size(), 2u);
 }
 
@@ -137,7 +181,8 @@ TEST(JunctionLinkerTest, OptionsFromJson) {
            {{{"kalman_accel_sigma", 0}}, "kalman_accel_sigma must be > 0"},
            {{{"kalman_head_steps", 0}}, "kalman_head_steps and kalman_tail_steps must be >= 1"},
            {{{"innovation_cap", -1}}, "innovation_cap must be > 0"},
-           {{{"death_cost", -1}}, "birth_cost and death_cost must be >= 0"}}) {
+           {{{"death_cost", -1}}, "birth_cost and death_cost must be >= 0"},
+           {{{"junction_window_steps", -1}}, "junction_window_steps must be >= 0"}}) {
     EXPECT_EQ(std::string(JunctionLinkerOptions::FromJson(bad, "j").status().message()), "j: " + message) << bad;
   }
 }

@@ -54,7 +54,7 @@ struct JunctionLinkerOptions {
   double junction_gate_m = 1.5;     // junction: a head and a tail further apart than this are never joined, metres
   int max_sweeps = 4;               // junction: passes over all boundaries at most
   int junction_window_steps = 2;    // junction: heads ending / tails starting up to this many steps from a boundary
-  int min_hits = 3;                 // tracks with fewer detections are dropped
+  int min_hits = 5;                 // tracks with fewer detections are dropped
   int max_fill_gap_steps = 2;       // gaps of up to this many missing steps are interpolated (0 = none)
 
   absl::Status Validate() const;

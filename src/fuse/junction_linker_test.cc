@@ -84,6 +84,7 @@ TEST(JunctionLinkerTest, FillsShortGapsAndDropsShortTracks) {
   ASSERT_EQ(tracks.size(), 1u);
   EXPECT_EQ(tracks[0].positions.size(), 8u);
   o.junction_window_steps = 0;
+  o.min_hits = 3;  // keep the three-detection pieces
   tracks = LinkJunctions(steps, o);
   ASSERT_EQ(tracks.size(), 2u);
   EXPECT_EQ(tracks[0].positions.begin()->first, 0);
@@ -101,6 +102,7 @@ TEST(JunctionLinkerTest, GapJunctionsPairTracksAcrossMissedStepsByTheirMotion) {
   JunctionLinkerOptions o;
   o.max_missed_steps = 0;
   o.junction_window_steps = 0;
+  o.min_hits = 4;  // keep the four-detection pieces
   ASSERT_EQ(LinkJunctions(steps, o).size(), 4u);
   o.junction_window_steps = 1;
   for (const char* cost : {"kalman", "acceleration"}) {
@@ -155,6 +157,7 @@ TEST(JunctionLinkerTest, RecovererFillsMissedStepsOfEstablishedTracks) {
   EXPECT_EQ(tracks[0].detections.at(4), 1);
   // Without the recoverer (and without gap junctions) the track is split at the gap.
   o.junction_window_steps = 0;
+  o.min_hits = 3;
   EXPECT_EQ(LinkJunctions(steps, o).size(), 2u);
 }
 

@@ -49,7 +49,7 @@ struct MultiViewDetectionOptions {
   // Recovery (RecoverPeople): a person expected at a prior (a track's prediction) is found from the boxes nobody
   // took when at least `recover_min_boxes` boxes fit it and the fit chi2 (boxes and prior) is at most
   // `recover_chi2 + recover_chi2_per_box * boxes`.
-  int recover_min_boxes = 2;
+  int recover_min_boxes = 1;
   double recover_chi2 = 12;
   double recover_chi2_per_box = 4;
 

@@ -209,8 +209,9 @@ TEST_F(MultiViewDetectionTest, RecoverPeopleFitsUnusedBoxesToTracksPriors) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_FALSE((*r)[0].has_value());
   ASSERT_TRUE((*r)[1].has_value());
-  // One box is not enough with recover_min_boxes 2.
+  // One box is not enough with recover_min_boxes 2; it is with the default 1.
   boxes_[1].pop_back();
+  options_.recover_min_boxes = 2;
   r = RecoverPeople(cams_, boxes_, taken, {{b, cov}}, options_);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_FALSE((*r)[0].has_value());

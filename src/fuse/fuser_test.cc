@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "fuse/ground_eval.h"
-#include "fuse/hungarian.h"
+#include "core/hungarian.h"
 
 namespace didban::fuse {
 namespace {
@@ -18,12 +18,6 @@ CameraObservation Obs(double x, double y, int64_t local_id = -1, double sigma = 
 
 CameraFrame Frame(const std::string& cam, double t_s, std::vector<CameraObservation> obs) {
   return {cam, SecondsToUs(t_s), std::move(obs)};
-}
-
-TEST(HungarianTest, SolvesSmallProblemsExactly) {
-  EXPECT_EQ(SolveAssignment({{4, 1, 3}, {2, 0, 5}, {3, 2, 2}}), (std::vector<int>{1, 0, 2}));
-  EXPECT_EQ(SolveAssignment({{1, 2}, {0, 5}, {3, 0}}), (std::vector<int>{-1, 0, 1}));
-  EXPECT_EQ(SolveAssignment({}), std::vector<int>{});
 }
 
 TEST(FuserTest, TwoCamerasSeeingOneObjectMakeOneConfirmedTrack) {

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/str_split.h"
-#include "fuse/hungarian.h"
+#include "core/hungarian.h"
 
 namespace didban::fuse {
 namespace {

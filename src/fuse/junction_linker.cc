@@ -10,7 +10,7 @@
 #include <Eigen/Dense>
 
 #include "core/params.h"
-#include "fuse/hungarian.h"
+#include "core/hungarian.h"
 
 namespace didban::fuse {
 

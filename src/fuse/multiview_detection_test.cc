@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 #include <Eigen/Eigenvalues>
 
-#include "fuse/hungarian.h"
+#include "core/hungarian.h"
 #include "fuse/wildtrack.h"
 #include "testing/data.h"
 

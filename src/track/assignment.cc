@@ -1,7 +1,6 @@
 #include "track/assignment.h"
 
 #include <algorithm>
-#include <limits>
 
 namespace didban::track {
 
@@ -43,70 +42,23 @@ void LinearAssigner::Solve(const float* cost, int rows, int cols, float limit,
 void LinearAssigner::SolveDense(const float* cost, int cols, float limit, std::vector<std::pair<int, int>>* matches) {
   const int rows_n = static_cast<int>(sub_rows_.size());
   const int cols_n = static_cast<int>(sub_cols_.size());
-  // Work on n <= m (transpose if needed). A pair worth matching has cost - limit < 0; others cost 0, which is the
-  // same as leaving both unmatched, so they are dropped afterwards.
+  // A pair worth matching has cost - limit < 0; others cost 0, which is the same as leaving both unmatched, so they
+  // are dropped afterwards. Built with the fewer side as rows (the solver would otherwise transpose it).
   const bool transposed = rows_n > cols_n;
   const int n = transposed ? cols_n : rows_n;
   const int m = transposed ? rows_n : cols_n;
-  a_.assign(static_cast<size_t>(n + 1) * (m + 1), 0.0);
+  a_.resize(static_cast<size_t>(n) * m);
   for (int r = 0; r < rows_n; ++r) {
     for (int c = 0; c < cols_n; ++c) {
-      const double d = std::min(static_cast<double>(cost[sub_rows_[r] * cols + sub_cols_[c]]) - limit, 0.0);
-      const int i = transposed ? c : r;
-      const int j = transposed ? r : c;
-      a_[static_cast<size_t>(i + 1) * (m + 1) + (j + 1)] = d;
+      const size_t at = transposed ? static_cast<size_t>(c) * m + r : static_cast<size_t>(r) * m + c;
+      a_[at] = std::min(static_cast<double>(cost[sub_rows_[r] * cols + sub_cols_[c]]) - limit, 0.0);
     }
   }
-  const double inf = std::numeric_limits<double>::infinity();
-  u_.assign(n + 1, 0.0);
-  v_.assign(m + 1, 0.0);
-  p_.assign(m + 1, 0);
-  way_.assign(m + 1, 0);
-  minv_.resize(m + 1);
-  used_.resize(m + 1);
-  for (int i = 1; i <= n; ++i) {
-    p_[0] = i;
-    int j0 = 0;
-    std::fill(minv_.begin(), minv_.end(), inf);
-    std::fill(used_.begin(), used_.end(), 0);
-    do {
-      used_[j0] = 1;
-      const int i0 = p_[j0];
-      double delta = inf;
-      int j1 = 0;
-      const double* row = &a_[static_cast<size_t>(i0) * (m + 1)];
-      for (int j = 1; j <= m; ++j) {
-        if (used_[j]) continue;
-        const double cur = row[j] - u_[i0] - v_[j];
-        if (cur < minv_[j]) {
-          minv_[j] = cur;
-          way_[j] = j0;
-        }
-        if (minv_[j] < delta) {
-          delta = minv_[j];
-          j1 = j;
-        }
-      }
-      for (int j = 0; j <= m; ++j) {
-        if (used_[j]) {
-          u_[p_[j]] += delta;
-          v_[j] -= delta;
-        } else {
-          minv_[j] -= delta;
-        }
-      }
-      j0 = j1;
-    } while (p_[j0] != 0);
-    do {
-      const int j1 = way_[j0];
-      p_[j0] = p_[j1];
-      j0 = j1;
-    } while (j0 != 0);
-  }
-  for (int j = 1; j <= m; ++j) {
-    if (p_[j] == 0) continue;
-    const int r = sub_rows_[transposed ? j - 1 : p_[j] - 1];
-    const int c = sub_cols_[transposed ? p_[j] - 1 : j - 1];
+  solver_.Solve(a_.data(), n, m, &row_to_col_);
+  for (int i = 0; i < n; ++i) {
+    if (row_to_col_[i] < 0) continue;
+    const int r = sub_rows_[transposed ? row_to_col_[i] : i];
+    const int c = sub_cols_[transposed ? i : row_to_col_[i]];
     if (cost[r * cols + c] < limit) matches->emplace_back(r, c);
   }
 }

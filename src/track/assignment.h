@@ -1,10 +1,12 @@
 // Minimum-cost linear assignment with a cost limit (the `lapjv(extend_cost=True, cost_limit=...)` problem of SORT and
-// ByteTrack), solved exactly by the shortest-augmenting-path Hungarian method.
+// ByteTrack), solved exactly by core's Hungarian solver.
 #ifndef DIDBAN_TRACK_ASSIGNMENT_H_
 #define DIDBAN_TRACK_ASSIGNMENT_H_
 
 #include <utility>
 #include <vector>
+
+#include "core/hungarian.h"
 
 namespace didban::track {
 
@@ -20,10 +22,9 @@ class LinearAssigner {
   void SolveDense(const float* cost, int cols, float limit, std::vector<std::pair<int, int>>* matches);
 
   std::vector<int> row_candidates_, col_candidates_, row_last_, sub_rows_, sub_cols_;
-  std::vector<double> a_;  // the reduced problem, n x m with n <= m (1-based, as the algorithm reads)
-  std::vector<double> u_, v_, minv_;
-  std::vector<int> p_, way_;
-  std::vector<char> used_;
+  std::vector<double> a_;  // the reduced problem, n x m with n <= m, row-major
+  std::vector<int> row_to_col_;
+  HungarianSolver solver_;
 };
 
 }  // namespace didban::track

@@ -9,10 +9,10 @@
 #include "app/command.h"
 #include "config/site_config.h"
 #include "core/mot_format.h"
+#include "eval/mot_inputs.h"
 #include "fuse/batch_fuser.h"
 #include "fuse/fuse_io.h"
 #include "fuse/fuser.h"
-#include "fuse/ground_eval.h"
 
 namespace didban::app {
 namespace {
@@ -111,9 +111,9 @@ int RunFuse(const FuseFlags& f) {
     st = WriteTextFile(f.out + "/global_tracks.geojson", fuse::FormatFusedGeoJson(*steps, *frame));
     if (!st.ok()) return Fail(std::string(st.message()));
   }
-  std::vector<fuse::GroundRow> rows = fuse::FusedGroundRows(*steps, fps);
+  std::vector<eval::GroundRow> rows = fuse::FusedGroundRows(*steps, fps);
   std::map<int64_t, int> ids;
-  for (const fuse::GroundRow& r : rows) ++ids[r.id];
+  for (const eval::GroundRow& r : rows) ++ids[r.id];
   std::printf("fused %zu cameras over %d frames: %zu global tracks, %zu rows -> %s%s\n", inputs.size(), last_frame,
               ids.size(), rows.size(), csv.c_str(),
               frame ? " (+ global_tracks.geojson)" : " (no site origin: no GeoJSON)");
@@ -121,13 +121,15 @@ int RunFuse(const FuseFlags& f) {
   if (!f.gt.empty()) {
     absl::StatusOr<std::string> text = ReadTextFile(f.gt);
     if (!text.ok()) return Fail(std::string(text.status().message()));
-    absl::StatusOr<std::vector<fuse::GroundRow>> gt = fuse::ParseGroundCsv(*text, f.gt);
+    absl::StatusOr<std::vector<eval::GroundRow>> gt = eval::ParseGroundCsv(*text, f.gt);
     if (!gt.ok()) return Fail(std::string(gt.status().message()));
-    fuse::GroundMetrics m = fuse::EvaluateGround(*gt, rows, f.threshold_m);
+    absl::StatusOr<eval::MotMetrics> m = eval::EvaluateGround(*gt, rows, f.threshold_m);
+    if (!m.ok()) return Fail(absl::StrCat(f.gt, ": ", m.status().message()));
+    const eval::ClearMetrics& c = m->clear;
     std::printf(
         "at %.2f m: MODA %.4f MOTA %.4f IDF1 %.4f precision %.4f recall %.4f (TP %lld FP %lld FN %lld IDSW %lld)\n",
-        f.threshold_m, m.moda, m.mota, m.idf1, m.precision, m.recall, static_cast<long long>(m.tp),
-        static_cast<long long>(m.fp), static_cast<long long>(m.fn), static_cast<long long>(m.id_switches));
+        f.threshold_m, c.moda, c.mota, m->identity.idf1, c.precision, c.recall, static_cast<long long>(c.tp),
+        static_cast<long long>(c.fp), static_cast<long long>(c.fn), static_cast<long long>(c.idsw));
   }
   return 0;
 }

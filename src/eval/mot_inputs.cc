@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <sstream>
@@ -288,6 +289,16 @@ absl::StatusOr<MotMetrics> EvaluateGroundFiles(const std::string& gt_path, const
 
 double MeanMatchDistance(const ClearMetrics& clear, double threshold_m) {
   return clear.tp == 0 ? 0.0 : threshold_m * (1.0 - clear.motp);
+}
+
+std::string FormatGroundCsv(const std::vector<GroundRow>& rows) {
+  std::string out = "frame,id,x,y\n";
+  char buf[128];
+  for (const GroundRow& r : rows) {
+    std::snprintf(buf, sizeof(buf), "%d,%lld,%.3f,%.3f\n", r.frame, static_cast<long long>(r.id), r.x, r.y);
+    out += buf;
+  }
+  return out;
 }
 
 }  // namespace didban::eval

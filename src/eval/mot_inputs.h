@@ -101,6 +101,8 @@ struct GroundRow {
 // Errors: "name:LINE: what is wrong" (bad number, missing field, non-integer frame or ID, duplicate ID in a frame).
 absl::StatusOr<std::vector<GroundRow>> ParseGroundCsv(const std::string& text, const std::string& name);
 absl::StatusOr<std::vector<GroundRow>> ReadGroundCsv(const std::string& path);
+// The same CSV: header `frame,id,x,y`, positions with 3 decimals (millimetres).
+std::string FormatGroundCsv(const std::vector<GroundRow>& rows);
 
 // Frames with similarity 1 - distance / threshold_m (may be negative; HOTA clips it at 0).
 std::vector<EvalFrame> FramesFromGround(const std::vector<GroundRow>& gt, const std::vector<GroundRow>& res,

@@ -81,8 +81,8 @@ std::string FormatFusedGeoJson(const std::vector<FusedStep>& steps, const geo::L
   return fc.dump() + "\n";
 }
 
-std::vector<GroundRow> FusedGroundRows(const std::vector<FusedStep>& steps, double fps) {
-  std::vector<GroundRow> rows;
+std::vector<eval::GroundRow> FusedGroundRows(const std::vector<FusedStep>& steps, double fps) {
+  std::vector<eval::GroundRow> rows;
   for (const FusedStep& s : steps) {
     for (const FusedTrack& t : s.tracks) rows.push_back({TimeFrame(s.time, fps), t.id, t.position.x, t.position.y});
   }

@@ -9,7 +9,7 @@
 
 #include "core/mot_format.h"
 #include "fuse/fuser.h"
-#include "fuse/ground_eval.h"
+#include "eval/mot_inputs.h"
 #include "geo/camera_calibration.h"
 #include "geo/ground_projection.h"
 #include "geo/local_frame.h"
@@ -31,7 +31,7 @@ std::string FormatFusedCsv(const std::vector<FusedStep>& steps, double fps, cons
 // GeoJSON FeatureCollection: one LineString per global id (lon/lat), properties id, first_time_s, last_time_s.
 std::string FormatFusedGeoJson(const std::vector<FusedStep>& steps, const geo::LocalFrame& frame);
 // The fused positions as ground rows (frame from time at fps).
-std::vector<GroundRow> FusedGroundRows(const std::vector<FusedStep>& steps, double fps);
+std::vector<eval::GroundRow> FusedGroundRows(const std::vector<FusedStep>& steps, double fps);
 
 }  // namespace didban::fuse
 

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "fuse/ground_eval.h"
 #include "core/hungarian.h"
 
 namespace didban::fuse {
@@ -142,28 +141,6 @@ TEST(FuserOptionsTest, ParsesJsonAndNamesBadFields) {
   EXPECT_EQ(bad.status().message(), "fusion.roi: expected [min_x, min_y, max_x, max_y]");
   auto neg = FuserOptions::FromJson(nlohmann::json{{"retire_after_s", -1}}, "fusion");
   EXPECT_EQ(neg.status().message(), "fusion: retire_after_s must be > 0");
-}
-
-TEST(GroundEvalTest, CountsClearMotAndIdentity) {
-  std::vector<GroundRow> gt = {{1, 1, 0, 0}, {1, 2, 5, 0}, {2, 1, 0.1, 0}, {2, 2, 5.1, 0}, {3, 1, 0.2, 0}};
-  // Frame 2 swaps ids 10 and 20 between objects; frame 3 has a false positive far away.
-  std::vector<GroundRow> pr = {{1, 10, 0, 0.1}, {1, 20, 5, 0},     {2, 20, 0.1, 0},
-                               {2, 10, 5.1, 0}, {3, 20, 0.2, 0.2}, {3, 30, 50, 50}};
-  GroundMetrics m = EvaluateGround(gt, pr, 0.5);
-  EXPECT_EQ(m.gt, 5);
-  EXPECT_EQ(m.tp, 5);
-  EXPECT_EQ(m.fp, 1);
-  EXPECT_EQ(m.fn, 0);
-  EXPECT_EQ(m.id_switches, 2);
-  EXPECT_DOUBLE_EQ(m.moda, 0.8);
-  EXPECT_DOUBLE_EQ(m.mota, 0.4);
-  EXPECT_EQ(m.idtp, 3);  // best one-to-one: 1<->20 (frames 2, 3) and 2<->10 (frame 2)
-  EXPECT_DOUBLE_EQ(m.idf1, 2.0 * 3 / (5 + 6));
-  auto rows = ParseGroundCsv("frame,id,x,y\n1,2,3.5,4\n", "gt.csv");
-  ASSERT_TRUE(rows.ok());
-  EXPECT_EQ(FormatGroundCsv(*rows), "frame,id,x,y\n1,2,3.500,4.000\n");
-  auto bad = ParseGroundCsv("frame,id,x,y\n1,2,zz,4\n", "gt.csv");
-  EXPECT_EQ(bad.status().message(), "gt.csv:2: not a number in '1,2,zz,4'");
 }
 
 }  // namespace

@@ -415,7 +415,7 @@ TEST(MultiViewDetectionWildtrackTest, ProtocolSeedZeroModa) {
     for (const MotRow& r : set.detections[v]) boxes[r.frame - 1][v].push_back(r.box);
   }
   std::vector<std::vector<Point2>> truth(n);
-  for (const GroundRow& g : set.truth) truth[g.frame - 1].push_back({g.x, g.y});
+  for (const eval::GroundRow& g : set.truth) truth[g.frame - 1].push_back({g.x, g.y});
   Moda m;
   for (int k = 0; k < n; ++k) {
     auto hyps = DetectPeopleMultiView(cams, boxes[k], WildtrackOptions());

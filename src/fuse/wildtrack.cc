@@ -168,7 +168,7 @@ absl::Status WriteWildtrackSet(const WildtrackSet& set, const std::string& root,
                   o.roi_min_x, ", ", o.roi_min_y, ", ", o.roi_max_x, ", ", o.roi_max_y, "]\n",
                   "fusion_batch:\n  image_size: [", kWildtrackWidth, ", ", kWildtrackHeight,
                   "]\n  consensus: box_model\n  linker: junction\n");
-  DIDBAN_RETURN_IF_ERROR(WriteTextFile(absl::StrCat(out_dir, "/gt.csv"), FormatGroundCsv(set.truth)));
+  DIDBAN_RETURN_IF_ERROR(WriteTextFile(absl::StrCat(out_dir, "/gt.csv"), eval::FormatGroundCsv(set.truth)));
   return WriteTextFile(absl::StrCat(out_dir, "/site.yaml"), site);
 }
 

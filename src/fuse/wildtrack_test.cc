@@ -83,13 +83,15 @@ TEST(WildtrackTest, ProtocolFiguresSeed0) {
   }
   auto steps = FuseAll(WildtrackFuserOptions(), all);
   ASSERT_TRUE(steps.ok()) << steps.status();
-  GroundMetrics m = EvaluateGround(set.truth, FusedGroundRows(*steps, kWildtrackFps), 0.5);
-  std::printf("MODA %.4f MOTA %.4f IDF1 %.4f idsw %lld fp %lld fn %lld\n", m.moda, m.mota, m.idf1,
-              static_cast<long long>(m.id_switches), static_cast<long long>(m.fp), static_cast<long long>(m.fn));
-  EXPECT_EQ(m.gt, 4785);
-  EXPECT_EQ(m.fp, 575);
-  EXPECT_EQ(m.fn, 529);
-  EXPECT_EQ(m.id_switches, 260);
+  absl::StatusOr<eval::MotMetrics> m = eval::EvaluateGround(set.truth, FusedGroundRows(*steps, kWildtrackFps), 0.5);
+  ASSERT_TRUE(m.ok()) << m.status();
+  const eval::ClearMetrics& c = m->clear;
+  std::printf("MODA %.4f MOTA %.4f IDF1 %.4f idsw %lld fp %lld fn %lld\n", c.moda, c.mota, m->identity.idf1,
+              static_cast<long long>(c.idsw), static_cast<long long>(c.fp), static_cast<long long>(c.fn));
+  EXPECT_EQ(m->num_gt_dets, 4785);
+  EXPECT_EQ(c.fp, 574);
+  EXPECT_EQ(c.fn, 528);
+  EXPECT_EQ(c.idsw, 260);
 }
 
 }  // namespace

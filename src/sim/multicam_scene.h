@@ -10,7 +10,7 @@
 
 #include "core/mot_format.h"
 #include "didban/status.h"
-#include "fuse/ground_eval.h"
+#include "eval/mot_inputs.h"
 #include "geo/camera_calibration.h"
 
 namespace didban::sim {
@@ -38,7 +38,7 @@ struct MulticamScene {
   std::vector<std::vector<MotRow>> tracks;
   // Frames during which each camera was reporting (1-based, inclusive ranges are not needed: one flag per frame).
   std::vector<std::vector<bool>> reporting;
-  std::vector<fuse::GroundRow> truth;  // every object on the ground at every frame while inside the site
+  std::vector<eval::GroundRow> truth;  // every object on the ground at every frame while inside the site
   // visible[c][frame - 1] = object ids inside camera c's image at that frame (whether reporting or not).
   std::vector<std::vector<std::vector<int64_t>>> visible;
   int frames = 0;

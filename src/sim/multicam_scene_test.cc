@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include "eval/mot_inputs.h"
 #include "fuse/fuse_io.h"
 #include "fuse/fuser.h"
-#include "fuse/ground_eval.h"
 
 namespace didban::sim {
 namespace {
@@ -46,13 +46,13 @@ FusionRun Fuse(const MulticamScene& scene, double fps, int probe_frame) {
 // For each frame, the truth object -> global id matched within 1 m (nearest, one-to-one greedy).
 std::map<int, std::map<int64_t, int64_t>> Matches(const MulticamScene& scene, const std::vector<fuse::FusedStep>& steps,
                                                   double fps) {
-  std::map<int, std::vector<fuse::GroundRow>> pred;
-  for (const fuse::GroundRow& r : fuse::FusedGroundRows(steps, fps)) pred[r.frame].push_back(r);
+  std::map<int, std::vector<eval::GroundRow>> pred;
+  for (const eval::GroundRow& r : fuse::FusedGroundRows(steps, fps)) pred[r.frame].push_back(r);
   std::map<int, std::map<int64_t, int64_t>> out;
-  for (const fuse::GroundRow& g : scene.truth) {
+  for (const eval::GroundRow& g : scene.truth) {
     double best = 1.0;
     int64_t id = 0;
-    for (const fuse::GroundRow& p : pred[g.frame]) {
+    for (const eval::GroundRow& p : pred[g.frame]) {
       double d = std::hypot(p.x - g.x, p.y - g.y);
       if (d < best) {
         best = d;
@@ -103,7 +103,7 @@ TEST(MulticamSceneTest, HandOffsKeepOneGlobalIdPerObject) {
   auto matches = Matches(scene, run.steps, o.fps);
   std::map<int64_t, std::set<int64_t>> ids;
   int visible_frames = 0, matched_frames = 0;
-  for (const fuse::GroundRow& g : scene.truth) {
+  for (const eval::GroundRow& g : scene.truth) {
     if (!VisibleInReporting(scene, g.frame, g.id)) continue;
     ++visible_frames;
     auto it = matches[g.frame].find(g.id);
@@ -116,8 +116,9 @@ TEST(MulticamSceneTest, HandOffsKeepOneGlobalIdPerObject) {
   // Missed frames: only the first step of each object (a single camera needs two hits to confirm).
   EXPECT_EQ(visible_frames, 2112);
   EXPECT_EQ(matched_frames, 2100);  // 12 objects x their first step
-  fuse::GroundMetrics m = fuse::EvaluateGround(scene.truth, fuse::FusedGroundRows(run.steps, o.fps), 1.0);
-  EXPECT_EQ(m.id_switches, 0);
+  absl::StatusOr<eval::MotMetrics> m = eval::EvaluateGround(scene.truth, fuse::FusedGroundRows(run.steps, o.fps), 1.0);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->clear.idsw, 0);
   EXPECT_EQ(run.stats.tracks_created, 12);
 }
 
@@ -134,7 +135,7 @@ TEST(MulticamSceneTest, CameraDropoutIsSurvivedAndRecoveredWithinOneSecond) {
   std::map<int64_t, std::set<int64_t>> ids;
   std::set<int64_t> ever_uncovered;
   std::map<int64_t, int> first_frame, last_frame;
-  for (const fuse::GroundRow& g : scene.truth) {
+  for (const eval::GroundRow& g : scene.truth) {
     bool any_visible = false;
     for (size_t c = 0; c < scene.visible.size(); ++c) {
       for (int64_t v : scene.visible[c][g.frame - 1]) any_visible = any_visible || v == g.id;
@@ -155,7 +156,7 @@ TEST(MulticamSceneTest, CameraDropoutIsSurvivedAndRecoveredWithinOneSecond) {
   // Recovery: from 1 s after the camera returns, every object a reporting camera sees is tracked.
   const int back = static_cast<int>((o.dropout_start_s + o.dropout_s + 1.0) * o.fps) + 1;
   int checked = 0;
-  for (const fuse::GroundRow& g : scene.truth) {
+  for (const eval::GroundRow& g : scene.truth) {
     if (g.frame < back || !VisibleInReporting(scene, g.frame, g.id)) continue;
     // Skip an object's first step in view (needs two hits) by requiring it was visible the frame before.
     if (g.frame < 2 || !VisibleInReporting(scene, g.frame - 1, g.id)) continue;

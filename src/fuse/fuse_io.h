@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "core/mot_format.h"
-#include "fuse/fuser.h"
 #include "eval/mot_inputs.h"
+#include "fuse/fuser.h"
 #include "geo/camera_calibration.h"
 #include "geo/ground_projection.h"
 #include "geo/local_frame.h"

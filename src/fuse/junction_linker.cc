@@ -9,8 +9,8 @@
 
 #include <Eigen/Dense>
 
-#include "core/params.h"
 #include "core/hungarian.h"
+#include "core/params.h"
 
 namespace didban::fuse {
 

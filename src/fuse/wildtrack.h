@@ -13,8 +13,8 @@
 #include "core/mot_format.h"
 #include "didban/geometry.h"
 #include "didban/status.h"
-#include "fuse/fuser.h"
 #include "eval/mot_inputs.h"
+#include "fuse/fuser.h"
 #include "geo/camera_calibration.h"
 
 namespace didban::fuse {
@@ -57,7 +57,7 @@ struct WildtrackNoiseOptions {
 
 struct WildtrackSet {
   std::array<std::vector<MotRow>, kWildtrackViews> detections;  // per view; frame k+1 = k-th annotated frame
-  std::vector<eval::GroundRow> truth;                                 // frame k+1, personID, metres
+  std::vector<eval::GroundRow> truth;                           // frame k+1, personID, metres
 };
 
 // Deterministic for a given seed (std::mt19937_64), drawing in frame, view, person order.

@@ -50,6 +50,14 @@ msg="$("$didban" fuse --site "$work/bad.yaml" "${tracks[@]}" --fps 2 --out "$wor
 set -e
 [[ $rc == 1 && "$msg" == "didban fuse: $work/bad.yaml: fusion_batch: unknown parameter 'pair_gate'"* ]] \
   || fail "bad fusion_batch: $rc $msg"
+# A malformed --gt file is an error naming the file and line (the fused tracks are still written first).
+printf 'frame,id,x,y\n1,5,2.0,oops\n' > "$work/bad_gt.csv"
+set +e
+msg="$("$didban" fuse --site "$work/wt0/site.yaml" "${tracks[@]}" --fps 2 --out "$work/badgt" --gt "$work/bad_gt.csv" 2>&1)"
+rc=$?
+set -e
+[[ $rc == 1 && "$msg" == *"didban fuse: $work/bad_gt.csv:2: column 'y': not a number: 'oops'" ]] || fail "bad gt: $rc $msg"
+[[ -s "$work/badgt/global_tracks.csv" ]] || fail "bad gt: tracks not written"
 # The box model needs pinhole calibrations: a homography camera is an error naming the site and the camera.
 cat > "$work/homography.yaml" <<'YAML'
 site:

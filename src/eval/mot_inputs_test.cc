@@ -226,6 +226,19 @@ TEST(EvaluateGroundTest, HandComputed) {
   EXPECT_EQ(m->clear.fp, 2);
 }
 
+TEST(FormatGroundCsvTest, WritesMillimetresAndParsesBack) {
+  const std::vector<GroundRow> rows = {{1, 2, 3.5, -4.0004}, {2, 17, 0.0, 12.3456}};
+  const std::string text = FormatGroundCsv(rows);
+  EXPECT_EQ(text, "frame,id,x,y\n1,2,3.500,-4.000\n2,17,0.000,12.346\n");
+  auto back = ParseGroundCsv(text, "round.csv");
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[1].id, 17);
+  EXPECT_DOUBLE_EQ((*back)[1].y, 12.346);
+  EXPECT_EQ((*back)[1].line, 3);
+  EXPECT_EQ(FormatGroundCsv({}), "frame,id,x,y\n");
+}
+
 TEST(ParseGroundCsvTest, ErrorsNameFileAndLine) {
   EXPECT_EQ(ParseGroundCsv("frame,id,x\n0,1,2\n", "a.csv").status().message(),
             "a.csv:1: header has no column 'y' (needs id, x, y, frame)");

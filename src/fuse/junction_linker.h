@@ -51,7 +51,7 @@ struct JunctionLinkerOptions {
   double accel_scale_m = 0.2;       // acceleration: scale of the second difference of positions (Cauchy), metres
   double jump_scale_m = 0.8;        // acceleration: scale of a step when one side has no velocity yet, metres
   double end_cost = 4.0;            // acceleration: cost of ending a head or starting a tail at a junction
-  double junction_gate_m = 1.5;     // junction: a head and a tail further apart than this are never joined, metres
+  double junction_gate_m = 1.5;     // junction: a head and a tail further apart than this per step are never joined, m
   int max_sweeps = 4;               // junction: passes over all boundaries at most
   int junction_window_steps = 2;    // junction: heads ending / tails starting up to this many steps from a boundary
   int min_hits = 5;                 // tracks with fewer detections are dropped

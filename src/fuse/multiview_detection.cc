@@ -8,6 +8,7 @@
 
 #include <Eigen/Eigenvalues>
 
+#include "core/hungarian.h"
 #include "core/params.h"
 
 namespace didban::fuse {
@@ -28,6 +29,8 @@ absl::Status MultiViewDetectionOptions::Validate() const {
     return absl::InvalidArgumentError("match_score, miss_score, min_score must be finite");
   }
   if (refine_iterations < 1) return absl::InvalidArgumentError("refine_iterations must be >= 1");
+  if (polish_iterations < 0) return absl::InvalidArgumentError("polish_iterations must be >= 0");
+  if (!(redetect_pair_m >= 0)) return absl::InvalidArgumentError("redetect_pair_m must be >= 0");
   if (max_fit_iterations < 1) return absl::InvalidArgumentError("max_fit_iterations must be >= 1");
   if (image_width < 0 || image_height < 0) return absl::InvalidArgumentError("image_width, image_height must be >= 0");
   if (!roi.empty() && (roi.size() != 4 || !(roi[0] < roi[2] && roi[1] < roi[3]))) {
@@ -46,12 +49,12 @@ absl::StatusOr<MultiViewDetectionOptions> MultiViewDetectionOptions::FromJson(co
                                                                               const std::string& where) {
   MultiViewDetectionOptions o;
   DIDBAN_RETURN_IF_ERROR(
-      CheckKnownParams(params, {"person_height_m",     "person_diameter_m", "sigma_center_rel",  "sigma_edge_rel",
-                                "sigma_width_rel",     "calibration_px",    "gate_chi2",         "single_chi2",
-                                "match_score",         "miss_score",        "min_score",         "refine_iterations",
-                                "max_fit_iterations",  "image_width",       "image_height",      "roi",
-                                "seed_roi_margin_m",   "min_separation_m",  "recover_min_boxes", "recover_chi2",
-                                "recover_chi2_per_box"},
+      CheckKnownParams(params, {"person_height_m",      "person_diameter_m", "sigma_center_rel",  "sigma_edge_rel",
+                                "sigma_width_rel",      "calibration_px",    "gate_chi2",         "single_chi2",
+                                "match_score",          "miss_score",        "min_score",         "refine_iterations",
+                                "max_fit_iterations",   "image_width",       "image_height",      "roi",
+                                "seed_roi_margin_m",    "min_separation_m",  "recover_min_boxes", "recover_chi2",
+                                "recover_chi2_per_box", "polish_iterations", "redetect_pair_m"},
                        where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "person_height_m", &o.person_height_m, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "person_diameter_m", &o.person_diameter_m, where));
@@ -65,6 +68,8 @@ absl::StatusOr<MultiViewDetectionOptions> MultiViewDetectionOptions::FromJson(co
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "miss_score", &o.miss_score, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_score", &o.min_score, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "refine_iterations", &o.refine_iterations, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "polish_iterations", &o.polish_iterations, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "redetect_pair_m", &o.redetect_pair_m, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_fit_iterations", &o.max_fit_iterations, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "image_width", &o.image_width, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "image_height", &o.image_height, where));
@@ -318,6 +323,17 @@ struct Candidate {
   std::vector<Observation> deps;
 };
 
+// Chi2 of a measured box against a predicted one over the measured coordinates.
+double BoxChi2(const Prediction& p, unsigned mask, const Measurement& sig, const Measurement& d) {
+  double c2 = 0;
+  for (int k = 0; k < kMeasurements; ++k) {
+    if (!(mask & (1U << k))) continue;
+    const double r = (d[k] - p.m[k]) / sig[k];
+    c2 += r * r;
+  }
+  return c2;
+}
+
 // The unused box of camera `c` nearest in chi2 to the box predicted for a person at (x, y), when under the gate;
 // -1 when there is none or the camera does not cover the point.
 int NearestBox(const Context& ctx, int c, double x, double y, const std::vector<std::vector<char>>& used) {
@@ -331,13 +347,7 @@ int NearestBox(const Context& ctx, int c, double x, double y, const std::vector<
   int best_j = -1;
   for (size_t j = 0; j < ctx.meas[c].size(); ++j) {
     if (used[c][j] || !ctx.usable[c][j]) continue;
-    const Measurement& d = ctx.meas[c][j];
-    double c2 = 0;
-    for (int k = 0; k < kMeasurements; ++k) {
-      if (!(mask & (1U << k))) continue;
-      const double r = (d[k] - p.m[k]) / sig[k];
-      c2 += r * r;
-    }
+    const double c2 = BoxChi2(p, mask, sig, ctx.meas[c][j]);
     if (c2 < best) {
       best = c2;
       best_j = static_cast<int>(j);
@@ -425,6 +435,211 @@ absl::StatusOr<ModelCamera> MakeModelCamera(const geo::CameraCalibration& cal, i
   return m;
 }
 
+// The hypothesis of a chosen candidate.
+PersonHypothesis Take(Context* ctx, const Candidate& c) {
+  PersonHypothesis h;
+  h.position = {c.x, c.y};
+  h.covariance = Covariance(ctx, c.obs, c.x, c.y);
+  for (const Observation& ob : c.obs) h.support.push_back({ob.camera, ob.box});
+  std::sort(h.support.begin(), h.support.end(), [](const BoxRef& a, const BoxRef& b) { return a.camera < b.camera; });
+  h.covering = c.covering;
+  h.score = c.score;
+  h.chi2 = c.chi2;
+  return h;
+}
+
+// Greedy MAP over the seeds `pool` (indices into `seeds`): the best-scoring refined seed takes its boxes (marked in
+// `used`), until none scores `min_score`; `first` (when >= 0) is taken first whatever its rank. A seed's refinement
+// only changes when one of the boxes it accepted is taken, so `cands` (indexed like `seeds`) caches it until then.
+// Seeds whose refinement lands closer than min_separation_m to a person of `fixed` or one already chosen are
+// duplicates and skipped. Returns the chosen seeds in order; `total` (if given) gets the sum of their scores.
+std::vector<int> GreedySelect(Context* ctx, const std::vector<Seed>& seeds, const std::vector<int>& pool,
+                              std::optional<int> first, std::vector<std::vector<char>>* used,
+                              std::vector<Candidate>* cands, const std::vector<PersonHypothesis>& fixed,
+                              double* total) {
+  const MultiViewDetectionOptions& o = *ctx->o;
+  const double min_sep2 = o.min_separation_m * o.min_separation_m;
+  std::vector<int> chosen;
+  const auto near = [&](const Candidate& c) {
+    if (min_sep2 <= 0) return false;
+    const auto close = [&](double x, double y) { return (x - c.x) * (x - c.x) + (y - c.y) * (y - c.y) < min_sep2; };
+    return std::any_of(fixed.begin(), fixed.end(),
+                       [&](const PersonHypothesis& h) { return close(h.position.x, h.position.y); }) ||
+           std::any_of(chosen.begin(), chosen.end(), [&](int s) { return close((*cands)[s].x, (*cands)[s].y); });
+  };
+  double sum = 0;
+  while (true) {
+    int best = -1;
+    for (int s : pool) {
+      if ((*used)[seeds[s].camera][seeds[s].box]) continue;
+      Candidate& c = (*cands)[s];
+      if (!StillValid(c, *used)) Refine(ctx, seeds[s], *used, &c);
+      if (!c.valid || near(c)) continue;
+      if (first && chosen.empty()) {
+        if (s == *first) best = s;
+        continue;
+      }
+      if (best < 0 || c.score > (*cands)[best].score) best = s;
+    }
+    if (best < 0 || (*cands)[best].score < o.min_score) break;
+    for (const Observation& ob : (*cands)[best].obs) (*used)[ob.camera][ob.box] = 1;
+    chosen.push_back(best);
+    sum += (*cands)[best].score;
+  }
+  if (total != nullptr) *total = sum;
+  return chosen;
+}
+
+// Local re-detection (MultiViewDetectionOptions::redetect_pair_m): for every two chosen people closer than that,
+// their boxes are freed and the greedy search is rerun on the seeds lying within redetect_pair_m of either, once
+// with each of those seeds taken first; the best outcome replaces the pair when its summed score is higher. Undoes
+// a greedy choice whose first person took a box of its neighbour (a jittered pair of boxes fits a point between two
+// people better than either). Accepted changes raise the total score, so it terminates; capped at one pass plus one
+// change per person.
+void RedetectPairs(Context* ctx, const std::vector<Seed>& seeds, std::vector<std::vector<char>>* used,
+                   std::vector<PersonHypothesis>* people) {
+  const MultiViewDetectionOptions& o = *ctx->o;
+  if (o.redetect_pair_m <= 0) return;
+  const double r2 = o.redetect_pair_m * o.redetect_pair_m;
+  const auto d2 = [](double ax, double ay, double bx, double by) {
+    return (ax - bx) * (ax - bx) + (ay - by) * (ay - by);
+  };
+  // Tries to re-detect people a and b; true when they were replaced.
+  const auto try_pair = [&](size_t a, size_t b) {
+    const PersonHypothesis& pa = (*people)[a];
+    const PersonHypothesis& pb = (*people)[b];
+    if (d2(pa.position.x, pa.position.y, pb.position.x, pb.position.y) >= r2) return false;
+    std::vector<std::vector<char>> freed = *used;
+    for (const BoxRef& r : pa.support) freed[r.camera][r.box] = 0;
+    for (const BoxRef& r : pb.support) freed[r.camera][r.box] = 0;
+    std::vector<int> pool;
+    for (size_t s = 0; s < seeds.size(); ++s) {
+      const Seed& sd = seeds[s];
+      if (freed[sd.camera][sd.box]) continue;
+      if (d2(sd.x, sd.y, pa.position.x, pa.position.y) < r2 || d2(sd.x, sd.y, pb.position.x, pb.position.y) < r2) {
+        pool.push_back(static_cast<int>(s));
+      }
+    }
+    std::vector<PersonHypothesis> others;
+    for (size_t k = 0; k < people->size(); ++k) {
+      if (k != a && k != b) others.push_back((*people)[k]);
+    }
+    std::vector<Candidate> base(seeds.size());
+    for (int s : pool) Refine(ctx, seeds[s], freed, &base[s]);
+    double best_total = pa.score + pb.score + 1e-6;
+    std::vector<Candidate> best_cands;
+    std::vector<int> best_chosen;
+    std::vector<std::vector<char>> best_used;
+    for (int f : pool) {
+      if (!base[f].valid) continue;
+      std::vector<std::vector<char>> trial_used = freed;
+      std::vector<Candidate> trial = base;
+      double total = 0;
+      std::vector<int> chosen = GreedySelect(ctx, seeds, pool, f, &trial_used, &trial, others, &total);
+      if (total > best_total) {
+        best_total = total;
+        best_chosen = std::move(chosen);
+        best_cands = std::move(trial);
+        best_used = std::move(trial_used);
+      }
+    }
+    if (best_chosen.empty()) return false;
+    for (int s : best_chosen) others.push_back(Take(ctx, best_cands[s]));
+    *people = std::move(others);
+    *used = std::move(best_used);
+    return true;
+  };
+  // After a change the list is new: every pair is looked at again.
+  for (int changes = static_cast<int>(people->size()); changes > 0; --changes) {
+    bool changed = false;
+    for (size_t a = 0; a < people->size() && !changed; ++a) {
+      for (size_t b = a + 1; b < people->size() && !changed; ++b) changed = try_pair(a, b);
+    }
+    if (!changed) return;
+  }
+}
+
+// Joint re-assignment (MultiViewDetectionOptions::polish_iterations): per camera, the people it should show and its
+// boxes are re-paired by a Hungarian assignment maximising the summed gain match - chi2 / 2 - miss of each pair
+// under the gate (a person may stay without a box of that camera), then every person is refitted from where it is
+// to its boxes. A person left without boxes (taken by a better-fitting neighbour, or fitted where none of the cameras
+// of its boxes would show it) is dropped. Stops early when no assignment changes.
+void Polish(Context* ctx, std::vector<PersonHypothesis>* people) {
+  const MultiViewDetectionOptions& o = *ctx->o;
+  const int ncam = static_cast<int>(ctx->cams.size());
+  HungarianSolver solver;
+  std::vector<double> cost;
+  std::vector<int> rows, row_to_col;
+  for (int round = 0; round < o.polish_iterations && !people->empty(); ++round) {
+    const int n = static_cast<int>(people->size());
+    std::vector<std::vector<Observation>> obs(n);
+    for (int c = 0; c < ncam; ++c) {
+      const ModelCamera& cam = ctx->cams[c];
+      const int nbox = static_cast<int>(ctx->meas[c].size());
+      rows.clear();
+      std::vector<Prediction> preds;
+      for (int i = 0; i < n; ++i) {
+        const Prediction p = Predict(cam, (*people)[i].position.x, (*people)[i].position.y, o);
+        if (!Covers(cam, p)) continue;
+        rows.push_back(i);
+        preds.push_back(p);
+      }
+      if (rows.empty() || nbox == 0) continue;
+      // Columns: the boxes, then one "no box" column per person (gain 0).
+      const int nrow = static_cast<int>(rows.size());
+      const int ncol = nbox + nrow;
+      cost.assign(static_cast<size_t>(nrow) * ncol, kUnmatched);
+      for (int r = 0; r < nrow; ++r) {
+        const Prediction& p = preds[r];
+        const unsigned mask = MeasuredMask(cam, p);
+        const Measurement sig = ctx->Sigma(p.h);
+        for (int j = 0; j < nbox; ++j) {
+          if (!ctx->usable[c][j]) continue;
+          const double c2 = BoxChi2(p, mask, sig, ctx->meas[c][j]);
+          if (c2 < o.gate_chi2) cost[static_cast<size_t>(r) * ncol + j] = -(o.match_score - 0.5 * c2 - o.miss_score);
+        }
+        cost[static_cast<size_t>(r) * ncol + nbox + r] = 0;
+      }
+      solver.Solve(cost.data(), nrow, ncol, &row_to_col);
+      for (int r = 0; r < nrow; ++r) {
+        const int j = row_to_col[r];
+        if (j >= 0 && j < nbox && cost[static_cast<size_t>(r) * ncol + j] < 0) obs[rows[r]].push_back({c, j});
+      }
+    }
+    bool changed = false;
+    std::vector<PersonHypothesis> next;
+    for (int i = 0; i < n; ++i) {
+      PersonHypothesis& h = (*people)[i];
+      const std::vector<Observation>& ob = obs[i];
+      bool same = ob.size() == h.support.size();
+      for (size_t k = 0; same && k < ob.size(); ++k) {
+        same = ob[k].camera == h.support[k].camera && ob[k].box == h.support[k].box;
+      }
+      if (same) {
+        next.push_back(std::move(h));
+        continue;
+      }
+      changed = true;
+      if (ob.empty()) continue;
+      const FitResult f = Fit(ctx, ob, h.position.x, h.position.y);
+      if (!f.ok) continue;
+      int covering = 0;
+      for (int c = 0; c < ncam; ++c) covering += Covers(ctx->cams[c], Predict(ctx->cams[c], f.x, f.y, o)) ? 1 : 0;
+      const int nobs = static_cast<int>(ob.size());
+      h.position = {f.x, f.y};
+      h.covariance = Covariance(ctx, ob, f.x, f.y);
+      h.support.clear();
+      for (const Observation& x : ob) h.support.push_back({x.camera, x.box});
+      h.covering = covering;
+      h.chi2 = f.chi2;
+      h.score = o.match_score * nobs - 0.5 * f.chi2 + o.miss_score * std::max(0, covering - nobs);
+      next.push_back(std::move(h));
+    }
+    *people = std::move(next);
+    if (!changed) break;
+  }
+}
+
 }  // namespace
 
 std::optional<Box> PredictPersonBox(const geo::CameraCalibration& camera, const Point2& ground,
@@ -504,41 +719,14 @@ absl::StatusOr<std::vector<PersonHypothesis>> DetectPeopleMultiView(
     }
   }
 
-  // Greedy MAP: the best-scoring refined seed takes its boxes, until none scores enough. A seed's refinement
-  // only changes when one of the boxes it accepted is taken, so results are cached until then. Seeds whose
-  // refinement lands on a person already chosen (closer than min_separation_m) are duplicates and dropped.
+  // Greedy MAP over all seeds, then the local re-detection of close pairs and the joint re-assignment.
+  std::vector<int> all(seeds.size());
+  for (size_t s = 0; s < seeds.size(); ++s) all[s] = static_cast<int>(s);
   std::vector<Candidate> cands(seeds.size());
   std::vector<PersonHypothesis> out;
-  const double min_sep2 = options.min_separation_m * options.min_separation_m;
-  const auto near_chosen = [&](const Candidate& c) {
-    return std::any_of(out.begin(), out.end(), [&](const PersonHypothesis& h) {
-      const double dx = h.position.x - c.x, dy = h.position.y - c.y;
-      return dx * dx + dy * dy < min_sep2;
-    });
-  };
-  while (true) {
-    int best = -1;
-    for (size_t s = 0; s < seeds.size(); ++s) {
-      if (used[seeds[s].camera][seeds[s].box]) continue;
-      if (!StillValid(cands[s], used)) Refine(&ctx, seeds[s], used, &cands[s]);
-      if (!cands[s].valid || (min_sep2 > 0 && near_chosen(cands[s]))) continue;
-      if (best < 0 || cands[s].score > cands[best].score) best = static_cast<int>(s);
-    }
-    if (best < 0 || cands[best].score < options.min_score) break;
-    const Candidate& c = cands[best];
-    PersonHypothesis h;
-    h.position = {c.x, c.y};
-    h.covariance = Covariance(&ctx, c.obs, c.x, c.y);
-    for (const Observation& ob : c.obs) {
-      h.support.push_back({ob.camera, ob.box});
-      used[ob.camera][ob.box] = 1;
-    }
-    std::sort(h.support.begin(), h.support.end(), [](const BoxRef& a, const BoxRef& b) { return a.camera < b.camera; });
-    h.covering = c.covering;
-    h.score = c.score;
-    h.chi2 = c.chi2;
-    out.push_back(std::move(h));
-  }
+  for (int s : GreedySelect(&ctx, seeds, all, {}, &used, &cands, out, nullptr)) out.push_back(Take(&ctx, cands[s]));
+  RedetectPairs(&ctx, seeds, &used, &out);
+  Polish(&ctx, &out);
   return out;
 }
 

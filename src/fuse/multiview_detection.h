@@ -32,12 +32,21 @@ struct MultiViewDetectionOptions {
   double sigma_width_rel = 0.06;     // width
   double calibration_px = 8;         // pixels
   // Search.
-  double gate_chi2 = 16;           // a box of another camera joins a hypothesis when its chi2 (4 dof) is below this
-  double single_chi2 = 9;          // a box seeds a hypothesis when its single-view fit chi2 is below this
-  double match_score = 8;          // score per supporting box
-  double miss_score = -1.6;        // score per covering camera without a supporting box
-  double min_score = 0;            // the search stops when the best hypothesis scores below this
-  int refine_iterations = 3;       // match-and-refit rounds per seed
+  double gate_chi2 = 16;      // a box of another camera joins a hypothesis when its chi2 (4 dof) is below this
+  double single_chi2 = 9;     // a box seeds a hypothesis when its single-view fit chi2 is below this
+  double match_score = 8;     // score per supporting box
+  double miss_score = -1.6;   // score per covering camera without a supporting box
+  double min_score = 0;       // the search stops when the best hypothesis scores below this
+  int refine_iterations = 3;  // match-and-refit rounds per seed
+  // Joint re-assignment after the greedy search: every camera's boxes are re-assigned to the chosen people at once
+  // (Hungarian on each box's gain match - chi2 / 2 - miss, gated), then every person is refitted to its boxes; up to
+  // this many rounds, until nothing changes (0 = off). Undoes a greedy choice that gave the first person a box of a
+  // close neighbour.
+  int polish_iterations = 3;
+  // Local re-detection of close pairs after the greedy search: two chosen people closer than this (metres) have
+  // their boxes freed and the search is rerun near them from every seed as the first choice; the best outcome
+  // replaces them when it scores more (0 = off).
+  double redetect_pair_m = 1.0;
   int max_fit_iterations = 6;      // Gauss-Newton steps per fit
   int image_width = 0;             // image size of every camera, pixels; 0 = each pinhole's width/height
   int image_height = 0;            //

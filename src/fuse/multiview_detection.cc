@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <utility>
 
 #include <Eigen/Eigenvalues>
@@ -449,10 +450,11 @@ PersonHypothesis Take(Context* ctx, const Candidate& c) {
 }
 
 // Greedy MAP over the seeds `pool` (indices into `seeds`): the best-scoring refined seed takes its boxes (marked in
-// `used`), until none scores `min_score`; `first` (when >= 0) is taken first whatever its rank. A seed's refinement
-// only changes when one of the boxes it accepted is taken, so `cands` (indexed like `seeds`) caches it until then.
-// Seeds whose refinement lands closer than min_separation_m to a person of `fixed` or one already chosen are
-// duplicates and skipped. Returns the chosen seeds in order; `total` (if given) gets the sum of their scores.
+// `used`), until none scores `min_score`; `first` (a position in `pool`, when given) is taken first whatever its rank.
+// A seed's refinement only changes when one of the boxes it accepted is taken, so `cands` (parallel to `pool`)
+// caches it until then. Seeds whose refinement lands closer than min_separation_m to a person of `fixed` or one
+// already chosen are duplicates and skipped. Returns the chosen positions in `pool`, in order; `total` (if given)
+// gets the sum of their scores.
 std::vector<int> GreedySelect(Context* ctx, const std::vector<Seed>& seeds, const std::vector<int>& pool,
                               std::optional<int> first, std::vector<std::vector<char>>* used,
                               std::vector<Candidate>* cands, const std::vector<PersonHypothesis>& fixed,
@@ -465,21 +467,20 @@ std::vector<int> GreedySelect(Context* ctx, const std::vector<Seed>& seeds, cons
     const auto close = [&](double x, double y) { return (x - c.x) * (x - c.x) + (y - c.y) * (y - c.y) < min_sep2; };
     return std::any_of(fixed.begin(), fixed.end(),
                        [&](const PersonHypothesis& h) { return close(h.position.x, h.position.y); }) ||
-           std::any_of(chosen.begin(), chosen.end(), [&](int s) { return close((*cands)[s].x, (*cands)[s].y); });
+           std::any_of(chosen.begin(), chosen.end(), [&](int i) { return close((*cands)[i].x, (*cands)[i].y); });
   };
   double sum = 0;
+  const int n = static_cast<int>(pool.size());
   while (true) {
     int best = -1;
-    for (int s : pool) {
-      if ((*used)[seeds[s].camera][seeds[s].box]) continue;
-      Candidate& c = (*cands)[s];
-      if (!StillValid(c, *used)) Refine(ctx, seeds[s], *used, &c);
+    for (int i = 0; i < n; ++i) {
+      const Seed& seed = seeds[pool[i]];
+      if ((*used)[seed.camera][seed.box]) continue;
+      if (first && chosen.empty() && i != *first) continue;
+      Candidate& c = (*cands)[i];
+      if (!StillValid(c, *used)) Refine(ctx, seed, *used, &c);
       if (!c.valid || near(c)) continue;
-      if (first && chosen.empty()) {
-        if (s == *first) best = s;
-        continue;
-      }
-      if (best < 0 || c.score > (*cands)[best].score) best = s;
+      if (best < 0 || c.score > (*cands)[best].score) best = i;
     }
     if (best < 0 || (*cands)[best].score < o.min_score) break;
     for (const Observation& ob : (*cands)[best].obs) (*used)[ob.camera][ob.box] = 1;
@@ -524,14 +525,26 @@ void RedetectPairs(Context* ctx, const std::vector<Seed>& seeds, std::vector<std
     for (size_t k = 0; k < people->size(); ++k) {
       if (k != a && k != b) others.push_back((*people)[k]);
     }
-    std::vector<Candidate> base(seeds.size());
-    for (int s : pool) Refine(ctx, seeds[s], freed, &base[s]);
+    std::vector<Candidate> base(pool.size());
+    for (size_t i = 0; i < pool.size(); ++i) Refine(ctx, seeds[pool[i]], freed, &base[i]);
     double best_total = pa.score + pb.score + 1e-6;
     std::vector<Candidate> best_cands;
     std::vector<int> best_chosen;
     std::vector<std::vector<char>> best_used;
-    for (int f : pool) {
+    std::vector<std::vector<Observation>> tried;  // the boxes of every first choice tried (seeds often coincide)
+    for (int f = 0; f < static_cast<int>(pool.size()); ++f) {
       if (!base[f].valid) continue;
+      std::vector<Observation> key = base[f].obs;
+      std::sort(key.begin(), key.end(), [](const Observation& x, const Observation& y) {
+        return x.camera != y.camera ? x.camera < y.camera : x.box < y.box;
+      });
+      const auto same = [&](const std::vector<Observation>& t) {
+        return std::equal(t.begin(), t.end(), key.begin(), key.end(), [](const Observation& x, const Observation& y) {
+          return x.camera == y.camera && x.box == y.box;
+        });
+      };
+      if (std::any_of(tried.begin(), tried.end(), same)) continue;
+      tried.push_back(std::move(key));
       std::vector<std::vector<char>> trial_used = freed;
       std::vector<Candidate> trial = base;
       double total = 0;
@@ -549,11 +562,19 @@ void RedetectPairs(Context* ctx, const std::vector<Seed>& seeds, std::vector<std
     *used = std::move(best_used);
     return true;
   };
-  // After a change the list is new: every pair is looked at again.
+  // After a change the list is new: the pairs are looked at again, except those already tried unchanged (the same two
+  // positions).
+  std::set<std::array<double, 4>> tried;
   for (int changes = static_cast<int>(people->size()); changes > 0; --changes) {
     bool changed = false;
     for (size_t a = 0; a < people->size() && !changed; ++a) {
-      for (size_t b = a + 1; b < people->size() && !changed; ++b) changed = try_pair(a, b);
+      for (size_t b = a + 1; b < people->size() && !changed; ++b) {
+        const std::array<double, 4> key{(*people)[a].position.x, (*people)[a].position.y, (*people)[b].position.x,
+                                        (*people)[b].position.y};
+        if (tried.count(key) > 0) continue;
+        changed = try_pair(a, b);
+        if (!changed) tried.insert(key);
+      }
     }
     if (!changed) return;
   }
@@ -724,7 +745,7 @@ absl::StatusOr<std::vector<PersonHypothesis>> DetectPeopleMultiView(
   for (size_t s = 0; s < seeds.size(); ++s) all[s] = static_cast<int>(s);
   std::vector<Candidate> cands(seeds.size());
   std::vector<PersonHypothesis> out;
-  for (int s : GreedySelect(&ctx, seeds, all, {}, &used, &cands, out, nullptr)) out.push_back(Take(&ctx, cands[s]));
+  for (int i : GreedySelect(&ctx, seeds, all, {}, &used, &cands, out, nullptr)) out.push_back(Take(&ctx, cands[i]));
   RedetectPairs(&ctx, seeds, &used, &out);
   Polish(&ctx, &out);
   return out;

@@ -495,8 +495,8 @@ std::vector<int> GreedySelect(Context* ctx, const std::vector<Seed>& seeds, cons
 // their boxes are freed and the greedy search is rerun on the seeds lying within redetect_pair_m of either, once
 // with each of those seeds taken first; the best outcome replaces the pair when its summed score is higher. Undoes
 // a greedy choice whose first person took a box of its neighbour (a jittered pair of boxes fits a point between two
-// people better than either). Accepted changes raise the total score, so it terminates; capped at one pass plus one
-// change per person.
+// people better than either). Accepted changes raise the total score, so it terminates; at most one change per
+// person, and a pair tried without change (the same two positions) is not tried again.
 void RedetectPairs(Context* ctx, const std::vector<Seed>& seeds, std::vector<std::vector<char>>* used,
                    std::vector<PersonHypothesis>* people) {
   const MultiViewDetectionOptions& o = *ctx->o;

@@ -3,8 +3,9 @@
 // mean of their u, width = the projected diameter perpendicular to the viewing direction at mid-height). One
 // frame's boxes of all cameras are explained by a greedy MAP search: single-view seeds are fitted, refined by
 // matching the best box of every other covering camera under a gate, scored (matches, misses, fit chi2), and the
-// best hypothesis takes its boxes until none scores enough. Units: metres on the ground, pixels in the images.
-// Free functions; thread-safe.
+// best hypothesis takes its boxes until none scores enough; then close pairs are re-detected (the search rerun near
+// them from every first choice) and every camera's boxes are re-assigned jointly. Units: metres on the ground,
+// pixels in the images. Free functions; thread-safe.
 #ifndef DIDBAN_FUSE_MULTIVIEW_DETECTION_H_
 #define DIDBAN_FUSE_MULTIVIEW_DETECTION_H_
 
@@ -88,8 +89,8 @@ std::optional<Box> PredictPersonBox(const geo::CameraCalibration& camera, const 
                                     const MultiViewDetectionOptions& options);
 
 // People in one frame from every camera's boxes (`boxes[c]` for `cameras[c]`, standing on z = the calibration's
-// ground_z), in selection order (each the best-scoring when chosen). Errors name the camera (no pinhole, unknown
-// image size), the input size mismatch or the invalid option.
+// ground_z), in selection order (each the best-scoring when chosen; people replaced by the pair re-detection come
+// last). Errors name the camera (no pinhole, unknown image size), the input size mismatch or the invalid option.
 absl::StatusOr<std::vector<PersonHypothesis>> DetectPeopleMultiView(
     const std::vector<const geo::CameraCalibration*>& cameras, const std::vector<std::vector<Box>>& boxes,
     const MultiViewDetectionOptions& options);

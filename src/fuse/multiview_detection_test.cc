@@ -294,6 +294,13 @@ TEST(MultiViewDetectionOptionsTest, FromJsonReadsKeysAndRejectsUnknownOnes) {
   EXPECT_EQ(o->roi, (std::vector<double>{-3, -9, 9, 27}));
   EXPECT_EQ(o->refine_iterations, 2);
   EXPECT_EQ(o->gate_chi2, 16);
+  EXPECT_EQ(o->polish_iterations, 3);
+  EXPECT_EQ(o->redetect_pair_m, 1.0);
+  o = MultiViewDetectionOptions::FromJson(nlohmann::json::parse(R"({"polish_iterations": 0, "redetect_pair_m": 0})"),
+                                          "mvd");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->polish_iterations, 0);
+  EXPECT_EQ(o->redetect_pair_m, 0);
   auto bad = MultiViewDetectionOptions::FromJson(nlohmann::json::parse(R"({"gate": 4})"), "mvd");
   EXPECT_EQ(bad.status().message(),
             "mvd: unknown parameter 'gate' (known: person_height_m, person_diameter_m, sigma_center_rel, "
@@ -327,6 +334,8 @@ TEST(MultiViewDetectionOptionsTest, ValidateNamesTheField) {
   EXPECT_EQ(msg([](auto& o) { o.single_chi2 = 0; }), "single_chi2 must be > 0");
   EXPECT_EQ(msg([](auto& o) { o.miss_score = NAN; }), "match_score, miss_score, min_score must be finite");
   EXPECT_EQ(msg([](auto& o) { o.refine_iterations = 0; }), "refine_iterations must be >= 1");
+  EXPECT_EQ(msg([](auto& o) { o.polish_iterations = -1; }), "polish_iterations must be >= 0");
+  EXPECT_EQ(msg([](auto& o) { o.redetect_pair_m = NAN; }), "redetect_pair_m must be >= 0");
   EXPECT_EQ(msg([](auto& o) { o.max_fit_iterations = 0; }), "max_fit_iterations must be >= 1");
   EXPECT_EQ(msg([](auto& o) { o.image_height = -1; }), "image_width, image_height must be >= 0");
   EXPECT_EQ(msg([](auto& o) {

@@ -25,18 +25,18 @@ tracks=()
 for c in 1 2 3 4 5 6 7; do tracks+=(--tracks "C$c=$work/wt0/C$c.txt"); done
 out="$("$didban" fuse --site "$work/wt0/site.yaml" "${tracks[@]}" --fps 2 --out "$work/fused" --gt "$work/wt0/gt.csv")"
 # The site has a `fusion_batch:` section: offline fusion (box-model multi-view detection per step with the pair
-# re-detection and joint box re-assignment, then the junction linker with the Kalman junction cost, gap junctions and
-# detector feedback from its tracks).
-expected="fused 7 cameras over 200 frames: 192 global tracks, 4729 rows -> $work/fused/global_tracks.csv (no site origin: no GeoJSON)
+# re-detection and joint box re-assignment, then the junction linker with the Kalman junction cost, gap junctions,
+# each detection's own covariance and detector feedback from its tracks).
+expected="fused 7 cameras over 200 frames: 189 global tracks, 4742 rows -> $work/fused/global_tracks.csv (no site origin: no GeoJSON)
 3 boxes did not reach the ground and were skipped
-at 0.50 m: MODA 0.9327 MOTA 0.9206 IDF1 0.9142 precision 0.9719 recall 0.9605 (TP 4596 FP 133 FN 189 IDSW 58)"
+at 0.50 m: MODA 0.9421 MOTA 0.9317 IDF1 0.9172 precision 0.9753 recall 0.9666 (TP 4625 FP 117 FN 160 IDSW 50)"
 [[ "$out" == "$expected" ]] || fail "fuse said: $out"
 [[ "$(sed -n 1,2p "$work/fused/global_tracks.csv")" == "frame,time,id,x,y,lat,lon,cameras
 1,0.000,1,0.942,9.510,,,C1;C3;C5;C6;C7" ]] || fail "csv head: $(sed -n 1,2p "$work/fused/global_tracks.csv")"
 
 # `didban eval ground` reads the global tracks CSV and agrees with what `fuse --gt` printed (one scorer).
 [[ "$("$didban" eval ground --gt "$work/wt0/gt.csv" --res "$work/fused/global_tracks.csv" --threshold 0.5 | tail -1)" \
-  == "93.27  92.06  0.077    91.42  74.88  75.78  74.07  58    133  189" ]] || fail "eval ground disagrees"
+  == "94.21  93.17  0.076    91.72  74.92  76.36  73.59  50    117  160" ]] || fail "eval ground disagrees"
 
 # --streaming: the live fuser, each detection an observation (the figures before the batch mode).
 out="$("$didban" fuse --site "$work/wt0/site.yaml" "${tracks[@]}" --fps 2 --out "$work/stream" --gt "$work/wt0/gt.csv" \

@@ -323,6 +323,7 @@ absl::StatusOr<std::vector<FusedStep>> JunctionLink(const std::vector<TimeUs>& t
   const int n = index_of(times.size() - 1) + 1;
   std::vector<std::vector<Point2>> points(static_cast<size_t>(n));
   std::vector<std::vector<const GroundHypothesis*>> source(static_cast<size_t>(n));
+  std::vector<std::vector<Eigen::Matrix2d>> covariances(static_cast<size_t>(n));
   std::vector<TimeUs> step_time(static_cast<size_t>(n));
   std::vector<int> input_of(static_cast<size_t>(n), -1);  // grid step -> index into times
   for (int i = 0; i < n; ++i) step_time[static_cast<size_t>(i)] = t0 + static_cast<TimeUs>(i) * step_us;
@@ -333,6 +334,7 @@ absl::StatusOr<std::vector<FusedStep>> JunctionLink(const std::vector<TimeUs>& t
     for (const GroundHypothesis& h : hyps[k]) {
       if (!h.strong) continue;
       points[i].push_back(h.ground.position);
+      covariances[i].push_back(h.ground.covariance);
       source[i].push_back(&h);
     }
   }
@@ -367,7 +369,7 @@ absl::StatusOr<std::vector<FusedStep>> JunctionLink(const std::vector<TimeUs>& t
       }
     };
   }
-  const std::vector<LinkedTrack> tracks = LinkJunctions(points, jo, recover);
+  const std::vector<LinkedTrack> tracks = LinkJunctions(points, jo, recover, covariances);
   DIDBAN_RETURN_IF_ERROR(recover_status);
   std::vector<FusedStep> out(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) out[static_cast<size_t>(i)].time = step_time[static_cast<size_t>(i)];

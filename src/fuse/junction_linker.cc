@@ -20,6 +20,7 @@ absl::Status JunctionLinkerOptions::Validate() const {
     return absl::InvalidArgumentError("accel_sigma, position_sigma_m and init_speed_sigma must be > 0");
   }
   if (!(gate_chi2 > 0)) return absl::InvalidArgumentError("gate_chi2 must be > 0");
+  if (!(max_detection_sigma_m >= 0)) return absl::InvalidArgumentError("max_detection_sigma_m must be >= 0");
   if (max_missed_steps < 0) return absl::InvalidArgumentError("max_missed_steps must be >= 0");
   if (!(accel_scale_m > 0) || !(jump_scale_m > 0)) {
     return absl::InvalidArgumentError("accel_scale_m and jump_scale_m must be > 0");
@@ -70,7 +71,9 @@ absl::StatusOr<JunctionLinkerOptions> JunctionLinkerOptions::FromJson(const nloh
                                            "max_sweeps",
                                            "junction_window_steps",
                                            "min_hits",
-                                           "max_fill_gap_steps"},
+                                           "max_fill_gap_steps",
+                                           "detection_covariance",
+                                           "max_detection_sigma_m"},
                                           where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "step_s", &o.step_s, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "accel_sigma", &o.accel_sigma, where));
@@ -94,6 +97,8 @@ absl::StatusOr<JunctionLinkerOptions> JunctionLinkerOptions::FromJson(const nloh
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "junction_window_steps", &o.junction_window_steps, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_hits", &o.min_hits, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_fill_gap_steps", &o.max_fill_gap_steps, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "detection_covariance", &o.detection_covariance, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_detection_sigma_m", &o.max_detection_sigma_m, where));
   return Validated(std::move(o), where);
 }
 
@@ -109,6 +114,32 @@ Vec2 V(const Point2& p) { return {p.x, p.y}; }
 
 // Detection index by step: the track's points (real detections only; interpolation comes last).
 using Track = std::map<int, std::pair<Point2, int>>;
+
+// The detections' own position covariances, added to the model's measurement noise (zero where none was given, and
+// for recovered detections).
+class ExtraNoise {
+ public:
+  ExtraNoise() = default;
+  // `covariances[k][j]` for detection j of step k; each one's standard deviations are capped at `max_sigma`.
+  ExtraNoise(const std::vector<std::vector<Eigen::Matrix2d>>& covariances, double max_sigma) {
+    capped_.resize(covariances.size());
+    for (size_t k = 0; k < covariances.size(); ++k) {
+      for (const Eigen::Matrix2d& c : covariances[k]) {
+        Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(0.5 * (c + c.transpose()));
+        const Eigen::Vector2d ev = eig.eigenvalues().cwiseMax(0.0).cwiseMin(max_sigma * max_sigma);
+        capped_[k].push_back(eig.eigenvectors() * ev.asDiagonal() * eig.eigenvectors().transpose());
+      }
+    }
+  }
+  Eigen::Matrix2d At(int step, int detection) const {
+    if (step < 0 || detection < 0 || static_cast<size_t>(step) >= capped_.size()) return Eigen::Matrix2d::Zero();
+    const std::vector<Eigen::Matrix2d>& v = capped_[static_cast<size_t>(step)];
+    return static_cast<size_t>(detection) < v.size() ? v[static_cast<size_t>(detection)] : Eigen::Matrix2d::Zero();
+  }
+
+ private:
+  std::vector<std::vector<Eigen::Matrix2d>> capped_;
+};
 
 // Constant-velocity Kalman model on the grid of steps: state (x, y, vx, vy), position measurements.
 class CvModel {
@@ -143,11 +174,14 @@ class CvModel {
     s->x = f_ * s->x;
     s->p = f_ * s->p * f_.transpose() + q_;
   }
-  Eigen::Matrix2d InnovationCovariance(const State& s) const { return s.p.topLeftCorner<2, 2>() + r_; }
-  void Update(State* s, const Point2& z) const {
+  // `extra`: the detection's own covariance, added to the measurement noise.
+  Eigen::Matrix2d InnovationCovariance(const State& s, const Eigen::Matrix2d& extra) const {
+    return s.p.topLeftCorner<2, 2>() + r_ + extra;
+  }
+  void Update(State* s, const Point2& z, const Eigen::Matrix2d& extra) const {
     Eigen::Matrix<double, 2, 4> h = Eigen::Matrix<double, 2, 4>::Zero();
     h(0, 0) = h(1, 1) = 1;
-    const Eigen::Matrix2d sc = h * s->p * h.transpose() + r_;
+    const Eigen::Matrix2d sc = h * s->p * h.transpose() + r_ + extra;
     const Eigen::Matrix<double, 4, 2> gain = s->p * h.transpose() * sc.inverse();
     s->x += gain * (V(z) - h * s->x);
     s->p = (Mat4::Identity() - gain * h) * s->p;
@@ -168,7 +202,7 @@ struct Forward {
 
 // Step 1: forward constant-velocity Kalman pass.
 std::vector<Track> ForwardPass(const std::vector<std::vector<Point2>>& steps, const JunctionLinkerOptions& o,
-                               const Recoverer& recover) {
+                               const Recoverer& recover, const ExtraNoise& extra) {
   const CvModel model(o.step_s, o.accel_sigma, o.position_sigma_m, o.init_speed_sigma);
   std::vector<Forward> live;
   std::vector<Track> done;
@@ -179,10 +213,10 @@ std::vector<Track> ForwardPass(const std::vector<std::vector<Point2>>& steps, co
     if (!live.empty() && !obs.empty()) {
       std::vector<std::vector<double>> cost(live.size(), std::vector<double>(obs.size(), kNoPair));
       for (size_t i = 0; i < live.size(); ++i) {
-        const Eigen::Matrix2d s = model.InnovationCovariance(live[i].s);
-        const Eigen::Matrix2d si = s.inverse();
-        const double log_det = std::log(s.determinant());
         for (size_t j = 0; j < obs.size(); ++j) {
+          const Eigen::Matrix2d s = model.InnovationCovariance(live[i].s, extra.At(k, static_cast<int>(j)));
+          const Eigen::Matrix2d si = s.inverse();
+          const double log_det = std::log(s.determinant());
           const Vec2 d = V(obs[j]) - live[i].s.x.head<2>();
           const double m = d.dot(si * d);
           if (m < o.gate_chi2) cost[i][j] = m + log_det;
@@ -219,7 +253,7 @@ std::vector<Track> ForwardPass(const std::vector<std::vector<Point2>>& steps, co
       if (assigned[i] >= 0 || recovered[i]) {
         const Point2 z = assigned[i] >= 0 ? obs[static_cast<size_t>(assigned[i])] : *recovered[i];
         if (assigned[i] >= 0) used[static_cast<size_t>(assigned[i])] = true;
-        model.Update(&t.s, z);
+        model.Update(&t.s, z, extra.At(k, assigned[i]));
         t.points[k] = {z, assigned[i] >= 0 ? assigned[i] : recovered_index[i]};
         t.missed = 0;
       } else if (++t.missed > o.max_missed_steps) {
@@ -259,37 +293,39 @@ double JunctionCost(const Track& head, const Track& tail, int k, const JunctionL
 
 // Negative log-likelihood of the detections [begin, end) given the state at `step` (predicted to each detection's
 // step; every innovation's chi2 capped at `cap`); the state is updated with them.
-double Nll(Track::const_iterator begin, Track::const_iterator end, const CvModel& m, double cap, CvModel::State* s,
-           int step) {
+double Nll(Track::const_iterator begin, Track::const_iterator end, const CvModel& m, const ExtraNoise& extra,
+           double cap, CvModel::State* s, int step) {
   double nll = 0;
   for (auto it = begin; it != end; ++it) {
     for (; step < it->first; ++step) m.Predict(s);
-    const Eigen::Matrix2d c = m.InnovationCovariance(*s);
+    const Eigen::Matrix2d e = extra.At(it->first, it->second.second);
+    const Eigen::Matrix2d c = m.InnovationCovariance(*s, e);
     const Vec2 d = V(it->second.first) - s->x.head<2>();
     nll += std::min(d.dot(c.inverse() * d), cap) + std::log(c.determinant());
-    m.Update(s, it->second.first);
+    m.Update(s, it->second.first, e);
   }
   return nll;
 }
 
 // Kalman cost of continuing `head` with `tail`: the tail's first detections scored as the head's continuation minus
 // scored as a track of their own, minus the birth the joint saves.
-double KalmanJunctionCost(const Track& head, const Track& tail, const CvModel& m, const JunctionLinkerOptions& o) {
+double KalmanJunctionCost(const Track& head, const Track& tail, const CvModel& m, const ExtraNoise& extra,
+                          const JunctionLinkerOptions& o) {
   auto first = head.end();
   for (int n = 0; n < o.kalman_head_steps && first != head.begin(); ++n) --first;
   CvModel::State s = m.Start(first->second.first);
   const int head_end = head.rbegin()->first;
-  Nll(std::next(first), head.end(), m, o.innovation_cap, &s, first->first);
+  Nll(std::next(first), head.end(), m, extra, o.innovation_cap, &s, first->first);
   auto tail_end = tail.begin();
   for (int n = 0; n < o.kalman_tail_steps && tail_end != tail.end(); ++n) ++tail_end;
-  const double joined = Nll(tail.begin(), tail_end, m, o.innovation_cap, &s, head_end);
+  const double joined = Nll(tail.begin(), tail_end, m, extra, o.innovation_cap, &s, head_end);
   CvModel::State alone = m.Start(tail.begin()->second.first);
-  const double own = Nll(std::next(tail.begin()), tail_end, m, o.innovation_cap, &alone, tail.begin()->first);
+  const double own = Nll(std::next(tail.begin()), tail_end, m, extra, o.innovation_cap, &alone, tail.begin()->first);
   return joined - own - o.birth_cost;
 }
 
 // Step 2: one pass over the boundaries; returns the number of boundaries whose pairing changed.
-int JunctionSweep(std::vector<Track>* tracks, int num_steps, const JunctionLinkerOptions& o) {
+int JunctionSweep(std::vector<Track>* tracks, int num_steps, const ExtraNoise& extra, const JunctionLinkerOptions& o) {
   const bool kalman = o.junction_cost == "kalman";
   const CvModel model(o.step_s, o.kalman_accel_sigma, o.position_sigma_m, o.init_speed_sigma);
   const double end_head = kalman ? o.death_cost : o.end_cost;
@@ -329,7 +365,7 @@ int JunctionSweep(std::vector<Track>* tracks, int num_steps, const JunctionLinke
         const int steps = t.begin()->first - h.rbegin()->first;
         if ((V(h.rbegin()->second.first) - V(t.begin()->second.first)).norm() < o.junction_gate_m * steps) {
           if (kalman) {
-            cost[a][b] = KalmanJunctionCost(h, t, model, o);
+            cost[a][b] = KalmanJunctionCost(h, t, model, extra, o);
           } else if (steps == 1) {
             cost[a][b] = JunctionCost(h, t, k, o);
           }
@@ -380,12 +416,15 @@ int JunctionSweep(std::vector<Track>* tracks, int num_steps, const JunctionLinke
 }  // namespace
 
 std::vector<LinkedTrack> LinkJunctions(const std::vector<std::vector<Point2>>& steps,
-                                       const JunctionLinkerOptions& options, const Recoverer& recover) {
-  std::vector<Track> tracks = ForwardPass(steps, options, recover);
+                                       const JunctionLinkerOptions& options, const Recoverer& recover,
+                                       const std::vector<std::vector<Eigen::Matrix2d>>& covariances) {
+  const ExtraNoise extra =
+      options.detection_covariance ? ExtraNoise(covariances, options.max_detection_sigma_m) : ExtraNoise();
+  std::vector<Track> tracks = ForwardPass(steps, options, recover, extra);
   const int num_steps = static_cast<int>(steps.size());
   if (options.optimize_junctions) {
     for (int sweep = 0; sweep < options.max_sweeps; ++sweep) {
-      if (JunctionSweep(&tracks, num_steps, options) == 0) break;
+      if (JunctionSweep(&tracks, num_steps, extra, options) == 0) break;
     }
   }
   std::erase_if(tracks, [&](const Track& t) { return static_cast<int>(t.size()) < options.min_hits; });

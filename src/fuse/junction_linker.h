@@ -38,6 +38,11 @@ struct JunctionLinkerOptions {
   double init_speed_sigma = 1.0;   // forward pass: initial velocity uncertainty, m/s
   double gate_chi2 = 9.2;          // forward pass: Mahalanobis gate (2 dof)
   int max_missed_steps = 1;        // forward pass: a track unmatched for more steps than this ends
+  // Measurement noise of a detection given with a covariance (LinkJunctions' `covariances`): position_sigma_m's plus
+  // the detection's own covariance, whose standard deviations are capped at max_detection_sigma_m (metres), in the
+  // forward pass and the kalman junction cost. A person fitted from two nearly parallel views is uncertain along them.
+  bool detection_covariance = true;
+  double max_detection_sigma_m = 1.0;
   bool optimize_junctions = true;  // run the junction search
   // Junction cost: "kalman" (how much the tail's first steps lose in constant-velocity Kalman likelihood when they
   // continue the head instead of starting a track of their own) or "acceleration" (robust second differences).
@@ -83,9 +88,12 @@ struct RecoveryRequest {
 using Recoverer = std::function<void(int step, std::vector<RecoveryRequest>* requests)>;
 
 // Links `steps[k]` (the detections of step k, metres; consecutive steps `step_s` apart) into tracks, ordered by their
-// first step (then by the first detection's index). Options must be valid. `recover` may be empty.
+// first step (then by the first detection's index). Options must be valid. `recover` may be empty. `covariances[k][j]`
+// (m^2), when given, is the position covariance of steps[k][j] (missing entries and recovered detections count as
+// zero; see JunctionLinkerOptions::detection_covariance).
 std::vector<LinkedTrack> LinkJunctions(const std::vector<std::vector<Point2>>& steps,
-                                       const JunctionLinkerOptions& options, const Recoverer& recover = nullptr);
+                                       const JunctionLinkerOptions& options, const Recoverer& recover = nullptr,
+                                       const std::vector<std::vector<Eigen::Matrix2d>>& covariances = {});
 
 }  // namespace didban::fuse
 

@@ -56,6 +56,37 @@ TEST(JunctionLinkerTest, JunctionSearchUndoesTheSwapOfTheForwardPass) {
   }
 }
 
+TEST(JunctionLinkerTest, DetectionCovarianceKeepsAnUncertainDetectionOnItsTrack) {
+  // One walker east at 0.5 m per step; at step 5 the detection is 0.8 m off to the north, along the direction its
+  // own covariance says is uncertain (sigma 0.8 m; e.g. a person fitted from two nearly parallel views).
+  std::vector<std::vector<Point2>> steps;
+  std::vector<std::vector<Eigen::Matrix2d>> cov;
+  for (int k = 0; k < 10; ++k) {
+    steps.push_back({{0.5 * k, k == 5 ? 0.8 : 0.0}});
+    Eigen::Matrix2d c = Eigen::Matrix2d::Identity() * 1e-4;
+    if (k == 5) c(1, 1) = 0.64;
+    cov.push_back({c});
+  }
+  JunctionLinkerOptions o;
+  // Without the covariances the outlier is outside the gate: it starts a track of its own (dropped, too short) and
+  // the walker's step 5 is interpolated.
+  std::vector<LinkedTrack> plain = LinkJunctions(steps, o);
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0].detections.at(5), -1);
+  EXPECT_DOUBLE_EQ(plain[0].positions.at(5).y, 0.0);
+  // With them it is the walker's.
+  std::vector<LinkedTrack> with = LinkJunctions(steps, o, nullptr, cov);
+  ASSERT_EQ(with.size(), 1u);
+  EXPECT_EQ(with[0].detections.size(), 10u);
+  EXPECT_EQ(with[0].detections.at(5), 0);
+  // The option turns them off; standard deviations above max_detection_sigma_m are capped (0.1 m: outside again).
+  o.detection_covariance = false;
+  EXPECT_EQ(LinkJunctions(steps, o, nullptr, cov)[0].detections.at(5), -1);
+  o.detection_covariance = true;
+  o.max_detection_sigma_m = 0.1;
+  EXPECT_EQ(LinkJunctions(steps, o, nullptr, cov)[0].detections.at(5), -1);
+}
+
 TEST(JunctionLinkerTest, FillsShortGapsAndDropsShortTracks) {
   // One walker seen at steps 0-2 and 5-7 (two steps missed), and a two-step false track far away.
   std::vector<std::vector<Point2>> steps(8);
@@ -167,6 +198,12 @@ TEST(JunctionLinkerTest, OptionsFromJson) {
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->min_hits, 2);
   EXPECT_EQ(o->end_cost, 6.5);
+  EXPECT_TRUE(o->detection_covariance);
+  o = JunctionLinkerOptions::FromJson(nlohmann::json{{"detection_covariance", false}, {"max_detection_sigma_m", 0.5}},
+                                      "site.yaml: junction");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_FALSE(o->detection_covariance);
+  EXPECT_EQ(o->max_detection_sigma_m, 0.5);
   o = JunctionLinkerOptions::FromJson(nlohmann::json{{"min_hit", 2}}, "site.yaml: junction");
   EXPECT_TRUE(absl::StartsWith(o.status().message(), "site.yaml: junction: unknown parameter 'min_hit' (known: "))
       << o.status();
@@ -182,6 +219,7 @@ TEST(JunctionLinkerTest, OptionsFromJson) {
   EXPECT_EQ(o->kalman_tail_steps, 2);
   for (const auto& [bad, message] : std::vector<std::pair<nlohmann::json, std::string>>{
            {{{"kalman_accel_sigma", 0}}, "kalman_accel_sigma must be > 0"},
+           {{{"max_detection_sigma_m", -1}}, "max_detection_sigma_m must be >= 0"},
            {{{"kalman_head_steps", 0}}, "kalman_head_steps and kalman_tail_steps must be >= 1"},
            {{{"innovation_cap", -1}}, "innovation_cap must be > 0"},
            {{{"death_cost", -1}}, "birth_cost and death_cost must be >= 0"},

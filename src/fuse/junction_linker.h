@@ -1,7 +1,8 @@
 // Offline linking of per-step ground detections into tracks, for batch fusion:
-//   1. a forward pass: constant-velocity Kalman tracks, Hungarian assignment on the Mahalanobis distance plus
-//      ln det S (gated), a track ends after `max_missed_steps` steps without a detection, every unassigned detection
-//      starts a track; an optional recoverer (detector feedback) may find the person of an unmatched track;
+//   1. a forward pass: constant-velocity Kalman tracks (measurement noise: position_sigma_m plus each detection's own
+//      covariance, when given), Hungarian assignment on the Mahalanobis distance plus ln det S (gated), a track ends
+//      after `max_missed_steps` steps without a detection, every unassigned detection starts a track; an optional
+//      recoverer (detector feedback) may find the person of an unmatched track;
 //   2. a junction search: at every boundary between two consecutive steps the heads (up to the step) and tails
 //      (from the next step) of the tracks there are re-paired (a head's last detection and a tail's first may each
 //      be up to `junction_window_steps` from the boundary, so a join may bridge missed steps; for the acceleration

@@ -39,7 +39,8 @@ struct BatchFuserOptions {
   double min_link_score = 8;
   // Linking (over the sequence): "fuser" (the strong hypotheses go through the streaming Fuser's Kalman
   // association as one virtual camera), "chain" (the chain linker below) or "junction" (junction_linker.h: forward
-  // Kalman pass, then heads and tails re-paired at every step boundary; it gets every hypothesis's covariance).
+  // Kalman pass, then heads and tails re-paired at every step boundary; with the box model it gets every
+  // hypothesis's covariance).
   std::string linker = "fuser";
   JunctionLinkerOptions junction;  // JSON "junction:" mapping; its step_s is taken from the fuser's step_s
   // consensus box_model + linker junction: a track the forward pass leaves unmatched looks for its person among the

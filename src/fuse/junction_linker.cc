@@ -120,16 +120,25 @@ using Track = std::map<int, std::pair<Point2, int>>;
 class ExtraNoise {
  public:
   ExtraNoise() = default;
-  // `covariances[k][j]` for detection j of step k; each one's standard deviations are capped at `max_sigma`.
+  // `covariances[k][j]` for detection j of step k; each one's standard deviations are capped at `max_sigma` (a
+  // covariance with a non-finite entry counts as the cap).
   ExtraNoise(const std::vector<std::vector<Eigen::Matrix2d>>& covariances, double max_sigma) {
     capped_.resize(covariances.size());
     for (size_t k = 0; k < covariances.size(); ++k) {
       for (const Eigen::Matrix2d& c : covariances[k]) {
+        if (!c.allFinite()) {
+          capped_[k].push_back(Eigen::Matrix2d::Identity() * max_sigma * max_sigma);
+          continue;
+        }
         Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(0.5 * (c + c.transpose()));
         const Eigen::Vector2d ev = eig.eigenvalues().cwiseMax(0.0).cwiseMin(max_sigma * max_sigma);
         capped_[k].push_back(eig.eigenvectors() * ev.asDiagonal() * eig.eigenvectors().transpose());
       }
     }
+  }
+  // True when some detection of `step` has a covariance.
+  bool Any(int step) const {
+    return step >= 0 && static_cast<size_t>(step) < capped_.size() && !capped_[static_cast<size_t>(step)].empty();
   }
   Eigen::Matrix2d At(int step, int detection) const {
     if (step < 0 || detection < 0 || static_cast<size_t>(step) >= capped_.size()) return Eigen::Matrix2d::Zero();
@@ -212,11 +221,16 @@ std::vector<Track> ForwardPass(const std::vector<std::vector<Point2>>& steps, co
     std::vector<int> assigned(live.size(), -1);
     if (!live.empty() && !obs.empty()) {
       std::vector<std::vector<double>> cost(live.size(), std::vector<double>(obs.size(), kNoPair));
+      const bool per_detection = extra.Any(k);  // else one innovation covariance per track
       for (size_t i = 0; i < live.size(); ++i) {
+        Eigen::Matrix2d si = Eigen::Matrix2d::Identity();
+        double log_det = 0;
         for (size_t j = 0; j < obs.size(); ++j) {
-          const Eigen::Matrix2d s = model.InnovationCovariance(live[i].s, extra.At(k, static_cast<int>(j)));
-          const Eigen::Matrix2d si = s.inverse();
-          const double log_det = std::log(s.determinant());
+          if (j == 0 || per_detection) {
+            const Eigen::Matrix2d s = model.InnovationCovariance(live[i].s, extra.At(k, static_cast<int>(j)));
+            si = s.inverse();
+            log_det = std::log(s.determinant());
+          }
           const Vec2 d = V(obs[j]) - live[i].s.x.head<2>();
           const double m = d.dot(si * d);
           if (m < o.gate_chi2) cost[i][j] = m + log_det;

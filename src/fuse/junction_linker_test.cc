@@ -1,5 +1,7 @@
 #include "fuse/junction_linker.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
@@ -85,6 +87,10 @@ TEST(JunctionLinkerTest, DetectionCovarianceKeepsAnUncertainDetectionOnItsTrack)
   o.detection_covariance = true;
   o.max_detection_sigma_m = 0.1;
   EXPECT_EQ(LinkJunctions(steps, o, nullptr, cov)[0].detections.at(5), -1);
+  // A covariance with a non-finite entry counts as the cap (1 m: the outlier is the walker's again).
+  o.max_detection_sigma_m = 1.0;
+  cov[5][0](0, 1) = cov[5][0](1, 0) = NAN;
+  EXPECT_EQ(LinkJunctions(steps, o, nullptr, cov)[0].detections.at(5), 0);
 }
 
 TEST(JunctionLinkerTest, FillsShortGapsAndDropsShortTracks) {

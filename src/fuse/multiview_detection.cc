@@ -324,6 +324,18 @@ struct Candidate {
   std::vector<Observation> deps;
 };
 
+// Cameras whose image should show a person at (x, y).
+int CountCovering(const Context& ctx, double x, double y) {
+  int covering = 0;
+  for (const ModelCamera& cam : ctx.cams) covering += Covers(cam, Predict(cam, x, y, *ctx.o)) ? 1 : 0;
+  return covering;
+}
+
+// A hypothesis' score: match per supporting box - chi2 / 2 + miss per covering camera without a box.
+double Score(const MultiViewDetectionOptions& o, int boxes, double chi2, int covering) {
+  return o.match_score * boxes - 0.5 * chi2 + o.miss_score * std::max(0, covering - boxes);
+}
+
 // Chi2 of a measured box against a predicted one over the measured coordinates.
 double BoxChi2(const Prediction& p, unsigned mask, const Measurement& sig, const Measurement& d) {
   double c2 = 0;
@@ -381,15 +393,12 @@ void Refine(Context* ctx, const Seed& seed, const std::vector<std::vector<char>>
     y = f.y;
   }
   if (!f.ok || !InRoi(o, x, y, 0)) return;
-  int covering = 0;
-  for (int cj = 0; cj < ncam; ++cj) covering += Covers(ctx->cams[cj], Predict(ctx->cams[cj], x, y, o)) ? 1 : 0;
-  const int n = static_cast<int>(c->obs.size());
   c->valid = true;
   c->x = x;
   c->y = y;
   c->chi2 = f.chi2;
-  c->covering = covering;
-  c->score = o.match_score * n - 0.5 * f.chi2 + o.miss_score * std::max(0, covering - n);
+  c->covering = CountCovering(*ctx, x, y);
+  c->score = Score(o, static_cast<int>(c->obs.size()), f.chi2, c->covering);
 }
 
 bool StillValid(const Candidate& c, const std::vector<std::vector<char>>& used) {
@@ -591,6 +600,7 @@ void Polish(Context* ctx, std::vector<PersonHypothesis>* people) {
   HungarianSolver solver;
   std::vector<double> cost;
   std::vector<int> rows, row_to_col;
+  std::vector<Prediction> preds;
   for (int round = 0; round < o.polish_iterations && !people->empty(); ++round) {
     const int n = static_cast<int>(people->size());
     std::vector<std::vector<Observation>> obs(n);
@@ -598,7 +608,7 @@ void Polish(Context* ctx, std::vector<PersonHypothesis>* people) {
       const ModelCamera& cam = ctx->cams[c];
       const int nbox = static_cast<int>(ctx->meas[c].size());
       rows.clear();
-      std::vector<Prediction> preds;
+      preds.clear();
       for (int i = 0; i < n; ++i) {
         const Prediction p = Predict(cam, (*people)[i].position.x, (*people)[i].position.y, o);
         if (!Covers(cam, p)) continue;
@@ -644,16 +654,13 @@ void Polish(Context* ctx, std::vector<PersonHypothesis>* people) {
       if (ob.empty()) continue;
       const FitResult f = Fit(ctx, ob, h.position.x, h.position.y);
       if (!f.ok) continue;
-      int covering = 0;
-      for (int c = 0; c < ncam; ++c) covering += Covers(ctx->cams[c], Predict(ctx->cams[c], f.x, f.y, o)) ? 1 : 0;
-      const int nobs = static_cast<int>(ob.size());
       h.position = {f.x, f.y};
       h.covariance = Covariance(ctx, ob, f.x, f.y);
       h.support.clear();
       for (const Observation& x : ob) h.support.push_back({x.camera, x.box});
-      h.covering = covering;
+      h.covering = CountCovering(*ctx, f.x, f.y);
       h.chi2 = f.chi2;
-      h.score = o.match_score * nobs - 0.5 * f.chi2 + o.miss_score * std::max(0, covering - nobs);
+      h.score = Score(o, static_cast<int>(ob.size()), f.chi2, h.covering);
       next.push_back(std::move(h));
     }
     *people = std::move(next);
@@ -809,7 +816,7 @@ absl::StatusOr<std::vector<std::optional<PersonHypothesis>>> RecoverPeople(
     const int n = static_cast<int>(fd.obs.size());
     h.covering = fd.covering;
     h.chi2 = fd.fit.chi2;
-    h.score = options.match_score * n - 0.5 * fd.fit.chi2 + options.miss_score * std::max(0, fd.covering - n);
+    h.score = Score(options, n, fd.fit.chi2, fd.covering);
     out[fd.prior] = std::move(h);
   }
   return out;

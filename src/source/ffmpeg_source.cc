@@ -20,6 +20,7 @@ extern "C" {
 
 #include "absl/strings/str_format.h"
 #include "source/ffmpeg_log.h"
+#include "source/packet.h"
 
 namespace didban::source {
 namespace {
@@ -134,7 +135,9 @@ struct FfmpegSource::Session {
   int stream = -1;
   AVRational time_base = {0, 1};
   int64_t start_ts = AV_NOPTS_VALUE;  // subtracted from frame timestamps
-  TimeUs anchor_us = 0;               // live: wall time at the session's first frame
+  TimeUs anchor_us = 0;               // live: wall time at the session's first frame (or packet, with a sink)
+  bool anchored = false;              // live: anchor_us is set
+  bool sink_started = false;          // options_.packet_sink got OnStreamStart for this session
   int64_t frames = 0;                 // frames decoded in this session
   TimeUs last_rel_us = 0;             // the previous frame's time relative to the stream start
   bool draining = false;              // the demuxer is done; the decoder is being flushed
@@ -197,10 +200,18 @@ absl::Status FfmpegSource::Open() {
       state_ = SourceState::kFailed;
       return opened;
     }
-    spdlog::warn("{} (will retry)", std::string(opened.message()));
-    lost_ = opened;
-    state_ = SourceState::kReconnecting;
+    if (interrupted_) {
+      MarkDone();
+      state_ = SourceState::kEnded;
+    } else {
+      spdlog::warn("{} (will retry)", std::string(opened.message()));
+      lost_ = opened;
+      MarkOffline();
+      state_ = SourceState::kReconnecting;
+    }
   } else {
+    MarkOnline();
+    seen_streaming_ = true;
     state_ = SourceState::kStreaming;
   }
   opened_ = true;
@@ -286,11 +297,18 @@ absl::Status FfmpegSource::OpenSession() {
   info_.fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0.0;
   info_.frame_count = live_ ? 0 : std::max<int64_t>(0, st->nb_frames);
   info_.codec = avcodec_get_name(st->codecpar->codec_id);
+  if (options_.packet_sink != nullptr) {
+    options_.packet_sink->OnStreamStart(PacketStreamInfo{st->codecpar, st->time_base, rate, live_});
+    s->sink_started = true;
+  }
   session_ = std::move(s);
   return absl::OkStatus();
 }
 
-void FfmpegSource::CloseSession() { session_.reset(); }
+void FfmpegSource::CloseSession() {
+  if (session_ != nullptr && session_->sink_started) options_.packet_sink->OnStreamEnd();
+  session_.reset();
+}
 
 FfmpegSource::Step FfmpegSource::DecodeNext(absl::Status* error) {
   Session& s = *session_;
@@ -315,6 +333,7 @@ FfmpegSource::Step FfmpegSource::DecodeNext(absl::Status* error) {
     r = av_read_frame(s.fmt, s.packet);
     if (r < 0) {
       if (r != AVERROR_EOF && !interrupted_) {
+        ++read_errors_;
         spdlog::warn("video '{}': read error, ending the stream: {}", uri_, AvError(r));
       }
       s.draining = true;
@@ -324,6 +343,23 @@ FfmpegSource::Step FfmpegSource::DecodeNext(absl::Status* error) {
     if (s.packet->stream_index != s.stream) {
       av_packet_unref(s.packet);
       continue;
+    }
+    if (options_.packet_sink != nullptr) {  // the packet tee: same timeline as FrameTimeUs()
+      const AVPacket& p = *s.packet;
+      if (s.start_ts == AV_NOPTS_VALUE) s.start_ts = p.pts != AV_NOPTS_VALUE ? p.pts : p.dts;
+      auto to_us = [&s](int64_t ts) {
+        if (ts == AV_NOPTS_VALUE || s.start_ts == AV_NOPTS_VALUE || s.time_base.num <= 0) return kNoPacketTime;
+        return av_rescale_q(ts - s.start_ts, s.time_base, kMicroseconds);
+      };
+      TimeUs pts = to_us(p.pts);
+      TimeUs dts = to_us(p.dts);
+      if (live_ && !s.anchored && (pts != kNoPacketTime || dts != kNoPacketTime)) {
+        s.anchor_us = clock_->NowUs() - (pts != kNoPacketTime ? pts : dts);
+        s.anchored = true;
+      }
+      TimeUs offset = live_ ? s.anchor_us : 0;
+      options_.packet_sink->OnPacket(p, pts == kNoPacketTime ? pts : pts + offset,
+                                     dts == kNoPacketTime ? dts : dts + offset);
     }
     r = avcodec_send_packet(s.dec, s.packet);
     av_packet_unref(s.packet);
@@ -352,7 +388,10 @@ TimeUs FfmpegSource::FrameTimeUs() {
     rel = s.frames == 0 ? 0 : s.last_rel_us + SecondsToUs(1.0 / fps);
   }
   s.last_rel_us = rel;
-  if (live_ && s.frames == 0) s.anchor_us = clock_->NowUs() - rel;
+  if (live_ && !s.anchored) {
+    s.anchor_us = clock_->NowUs() - rel;
+    s.anchored = true;
+  }
   TimeUs pts = live_ ? s.anchor_us + rel : rel;
   if (have_last_pts_ && pts <= last_pts_us_) {
     pts = last_pts_us_ + 1;
@@ -391,6 +430,39 @@ FramePtr FfmpegSource::Convert() {
   return pool_->Wrap(std::move(frame));
 }
 
+TimeUs FfmpegSource::ReconnectDelayUs() {
+  TimeUs delay = backoff_.NextDelayUs();
+  const BackoffOptions& b = options_.backoff;
+  if (seen_streaming_ && clock_->SteadyUs() - lost_at_us_ < b.after_loss_window_us) {
+    delay = std::min(delay, b.after_loss_max_us);
+  }
+  return delay;
+}
+
+void FfmpegSource::MarkOnline() {
+  TimeUs now = clock_->SteadyUs();
+  absl::MutexLock lock(&spells_mu_);
+  if (offline_since_us_ >= 0) offline_total_us_ += now - offline_since_us_;
+  offline_since_us_ = -1;
+  if (online_since_us_ < 0) online_since_us_ = now;
+}
+
+void FfmpegSource::MarkOffline() {
+  TimeUs now = clock_->SteadyUs();
+  absl::MutexLock lock(&spells_mu_);
+  if (online_since_us_ >= 0) online_total_us_ += now - online_since_us_;
+  online_since_us_ = -1;
+  if (offline_since_us_ < 0) offline_since_us_ = now;
+}
+
+void FfmpegSource::MarkDone() {
+  TimeUs now = clock_->SteadyUs();
+  absl::MutexLock lock(&spells_mu_);
+  if (online_since_us_ >= 0) online_total_us_ += now - online_since_us_;
+  if (offline_since_us_ >= 0) offline_total_us_ += now - offline_since_us_;
+  online_since_us_ = offline_since_us_ = -1;
+}
+
 void FfmpegSource::SleepInterruptibly(TimeUs us) {
   while (us > 0 && !interrupted_) {
     TimeUs slice = std::min(us, kSleepSliceUs);
@@ -410,11 +482,13 @@ absl::Status FfmpegSource::Reconnect(const absl::Status& cause) {
       return failure_;
     }
     state_ = SourceState::kReconnecting;
-    SleepInterruptibly(backoff_.NextDelayUs());
+    SleepInterruptibly(ReconnectDelayUs());
     if (interrupted_) break;
     ++reconnect_attempts_;
     absl::Status opened = OpenSession();
     if (opened.ok()) {
+      MarkOnline();
+      seen_streaming_ = true;
       ++reconnects_;
       consecutive_failures_ = 0;
       backoff_.Reset();
@@ -433,6 +507,7 @@ absl::StatusOr<FramePtr> FfmpegSource::Read() {
   for (;;) {
     if (interrupted_) {
       CloseSession();
+      MarkDone();
       state_ = SourceState::kEnded;
       return FramePtr();
     }
@@ -440,7 +515,11 @@ absl::StatusOr<FramePtr> FfmpegSource::Read() {
     if (state == SourceState::kEnded) return FramePtr();
     if (state == SourceState::kFailed) return failure_;
     if (session_ == nullptr) {
-      DIDBAN_RETURN_IF_ERROR(Reconnect(lost_));
+      absl::Status reconnected = Reconnect(lost_);
+      if (!reconnected.ok()) {
+        MarkDone();
+        return reconnected;
+      }
       continue;
     }
     absl::Status error;
@@ -454,9 +533,12 @@ absl::StatusOr<FramePtr> FfmpegSource::Read() {
     if (live_) {
       lost_ = step == Step::kError ? error : absl::UnavailableError(absl::StrCat("video '", uri_, "': stream ended"));
       spdlog::warn("video '{}' lost ({}), reconnecting", uri_, std::string(lost_.message()));
+      lost_at_us_ = clock_->SteadyUs();
+      MarkOffline();
       state_ = SourceState::kReconnecting;
       continue;
     }
+    MarkDone();
     if (step == Step::kError) {
       state_ = SourceState::kFailed;
       failure_ = error;
@@ -473,9 +555,14 @@ SourceCounters FfmpegSource::Counters() const {
   SourceCounters c;
   c.frames = frames_.load();
   c.decode_errors = decode_errors_.load();
+  c.read_errors = read_errors_.load();
   c.reconnect_attempts = reconnect_attempts_.load();
   c.reconnects = reconnects_.load();
   c.timestamp_fixes = timestamp_fixes_.load();
+  TimeUs now = clock_->SteadyUs();
+  absl::MutexLock lock(&spells_mu_);
+  c.online_us = online_total_us_ + (online_since_us_ >= 0 ? now - online_since_us_ : 0);
+  c.offline_us = offline_total_us_ + (offline_since_us_ >= 0 ? now - offline_since_us_ : 0);
   return c;
 }
 

@@ -13,6 +13,8 @@
 
 namespace didban::source {
 
+class PacketSink;  // source/packet.h
+
 // Capped exponential backoff between reconnect attempts of a live source.
 struct BackoffOptions {
   TimeUs initial_us = 500'000;  // first delay, microseconds (default 0.5 s)
@@ -20,6 +22,11 @@ struct BackoffOptions {
   double multiplier = 2.0;      // each delay is the previous one times this (>= 1)
   double jitter = 0.0;          // random spread as a fraction of the delay, in [0, 1); 0 = off (default)
   uint64_t jitter_seed = 1;     // seed of the per-instance jitter generator (reproducible tests)
+  // A source that was streaming comes back soon more often than not (a camera or server restart): for
+  // after_loss_window_us after losing it, delays are capped at after_loss_max_us, so its return is noticed within
+  // about that; later the schedule above resumes (a dead host is still backed off). Window 0 = off.
+  TimeUs after_loss_max_us = 1'000'000;      // microseconds (default 1 s), > 0
+  TimeUs after_loss_window_us = 60'000'000;  // microseconds (default 60 s), >= 0
 
   absl::Status Validate() const;
 };
@@ -39,6 +46,8 @@ struct SourceOptions {
   BackoffOptions backoff;               // delays between reconnect attempts
   size_t pool_size = 8;                 // decoded buffers kept for reuse (per image size), >= 1
   Clock* clock = nullptr;               // wall/steady time and sleeping; nullptr = SystemClock(). Not owned.
+  PacketSink* packet_sink = nullptr;    // gets every video packet as the decoder does (recorder, live video);
+                                        // nullptr = none. Not owned; must outlive the source.
 
   absl::Status Validate() const;
 };

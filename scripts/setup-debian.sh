@@ -12,6 +12,11 @@ PKGS=(
   libgeographiclib-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   time python3 gawk
+  clang libclang-rt-14-dev llvm
+  libpqxx-dev postgresql
+  gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  libsodium-dev libssl-dev libturbojpeg0-dev wrk
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,0 +1,390 @@
+#include "record/segment_recorder.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+}
+
+#include "absl/strings/str_cat.h"
+#include "record/fmp4_muxer.h"
+
+namespace didban::record {
+namespace {
+
+constexpr char kPart[] = ".part";
+// Event mode keeps at least this much video in memory besides the pre-roll, for events reported late.
+constexpr TimeUs kEventLatencyUs = 2'000'000;
+
+}  // namespace
+
+absl::Status SegmentRecorderOptions::Validate() const {
+  if (camera.empty()) return absl::InvalidArgumentError("recorder: camera is empty");
+  if (dir.empty()) return absl::InvalidArgumentError(absl::StrCat("recorder of camera '", camera, "': dir is empty"));
+  auto bad = [&](const std::string& what) {
+    return absl::InvalidArgumentError(absl::StrCat("recorder of camera '", camera, "': ", what));
+  };
+  if (segment_us <= 0) return bad(absl::StrCat("segment_us must be > 0, got ", segment_us));
+  if (fragment_us < 0) return bad(absl::StrCat("fragment_us must be >= 0, got ", fragment_us));
+  if (pre_roll_us < 0) return bad(absl::StrCat("pre_roll_us must be >= 0, got ", pre_roll_us));
+  if (queue_packets == 0) return bad("queue_packets must be > 0");
+  if (min_free_bytes < 0) return bad(absl::StrCat("min_free_bytes must be >= 0, got ", min_free_bytes));
+  if (retry_us < 0) return bad(absl::StrCat("retry_us must be >= 0, got ", retry_us));
+  return absl::OkStatus();
+}
+
+struct SegmentRecorder::Item {
+  enum class Kind { kStart, kPacket, kEnd } kind = Kind::kPacket;
+  AVCodecParameters* codecpar = nullptr;  // kStart
+  AVRational time_base = {0, 1};
+  AVRational frame_rate = {0, 1};
+  AVPacket* packet = nullptr;  // kPacket
+  TimeUs pts_us = source::kNoPacketTime;
+  TimeUs dts_us = source::kNoPacketTime;
+
+  Item() = default;
+  Item(const Item&) = delete;
+  Item& operator=(const Item&) = delete;
+  ~Item() {
+    avcodec_parameters_free(&codecpar);
+    av_packet_free(&packet);
+  }
+  bool Key() const { return packet != nullptr && (packet->flags & AV_PKT_FLAG_KEY) != 0; }
+  TimeUs Time() const { return pts_us != source::kNoPacketTime ? pts_us : dts_us; }
+};
+
+// The writer thread's state.
+struct SegmentRecorder::Writer {
+  std::unique_ptr<Item> stream;  // the kStart item of the current connection
+  std::unique_ptr<WritableFile> file;
+  std::unique_ptr<Fmp4Muxer> muxer;
+  SegmentInfo segment;
+  bool stopped = false;  // by a full disk or a write error
+  TimeUs next_check_us = source::kNoPacketTime;
+  TimeUs last_time_us = 0;
+  std::deque<std::unique_ptr<Item>> preroll;  // event mode: recent packets, from a keyframe
+};
+
+SegmentRecorder::SegmentRecorder(SegmentRecorderOptions options)
+    : options_(std::move(options)), writer_(std::make_unique<Writer>()) {}
+
+absl::StatusOr<std::unique_ptr<SegmentRecorder>> SegmentRecorder::Create(SegmentRecorderOptions options) {
+  DIDBAN_RETURN_IF_ERROR(options.Validate());
+  if (options.fs == nullptr) options.fs = &LocalFileSystem();
+  std::unique_ptr<SegmentRecorder> r(new SegmentRecorder(std::move(options)));
+  r->thread_ = std::thread([p = r.get()] { p->Run(); });
+  return r;
+}
+
+SegmentRecorder::~SegmentRecorder() { Close(); }
+
+void SegmentRecorder::Push(std::unique_ptr<Item> item) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
+    if (item->kind == Item::Kind::kPacket) {
+      ++counters_.packets;
+      if (resync_ && !item->Key()) {
+        ++counters_.packets_dropped;
+        return;
+      }
+      if (queue_.size() >= options_.queue_packets) {
+        ++counters_.packets_dropped;
+        resync_ = true;
+        return;
+      }
+      resync_ = false;
+    }
+    queue_.push_back(std::move(item));
+  }
+  cv_.notify_all();
+}
+
+void SegmentRecorder::OnStreamStart(const source::PacketStreamInfo& info) {
+  auto item = std::make_unique<Item>();
+  item->kind = Item::Kind::kStart;
+  item->codecpar = avcodec_parameters_alloc();
+  if (item->codecpar == nullptr || info.codecpar == nullptr ||
+      avcodec_parameters_copy(item->codecpar, info.codecpar) < 0) {
+    spdlog::error("recorder of camera '{}': cannot copy the stream's codec parameters", options_.camera);
+    return;
+  }
+  item->time_base = info.time_base;
+  item->frame_rate = info.frame_rate;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    resync_ = true;  // a connection starts at a keyframe for the recorder
+  }
+  Push(std::move(item));
+}
+
+void SegmentRecorder::OnPacket(const AVPacket& packet, TimeUs pts_us, TimeUs dts_us) {
+  auto item = std::make_unique<Item>();
+  item->packet = av_packet_clone(&packet);
+  if (item->packet == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++counters_.packets;
+    ++counters_.packets_dropped;
+    resync_ = true;
+    return;
+  }
+  item->pts_us = pts_us;
+  item->dts_us = dts_us;
+  Push(std::move(item));
+}
+
+void SegmentRecorder::OnStreamEnd() {
+  auto item = std::make_unique<Item>();
+  item->kind = Item::Kind::kEnd;
+  Push(std::move(item));
+}
+
+void SegmentRecorder::Hold(TimeUs from_us, TimeUs to_us) {
+  std::lock_guard<std::mutex> lock(mu_);
+  from_us -= options_.pre_roll_us;
+  if (hold_to_us_ == source::kNoPacketTime || from_us > hold_to_us_) {
+    hold_from_us_ = from_us;
+    hold_to_us_ = to_us;
+  } else {
+    hold_from_us_ = std::min(hold_from_us_, from_us);
+    hold_to_us_ = std::max(hold_to_us_, to_us);
+  }
+}
+
+RecorderCounters SegmentRecorder::Counters() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return counters_;
+}
+
+void SegmentRecorder::WaitIdleForTest() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return (queue_.empty() && !busy_) || stop_; });
+}
+
+void SegmentRecorder::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_ && !thread_.joinable()) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SegmentRecorder::Run() {
+  Writer& w = *writer_;
+  auto count = [this](auto&& update) {
+    std::lock_guard<std::mutex> lock(mu_);
+    update(counters_);
+  };
+  auto alert = [this](bool recording, std::string message) {
+    if (recording) {
+      spdlog::info("{}", message);
+    } else {
+      spdlog::error("{}", message);
+    }
+    if (options_.on_alert) options_.on_alert(RecorderAlert{options_.camera, recording, std::move(message)});
+  };
+  auto stop = [&](TimeUs t, const std::string& message) {
+    w.stopped = true;
+    w.next_check_us = t + options_.retry_us;
+    count([](RecorderCounters& c) { c.recording = false; });
+    alert(false, absl::StrCat("recording of camera '", options_.camera, "' stopped: ", message));
+  };
+  auto info_now = [&](bool open) {
+    SegmentInfo s = w.segment;
+    s.open = open;
+    s.frames = open ? w.muxer->CompletePackets() : w.muxer->Packets();
+    s.end_us = open ? w.muxer->CompleteEndUs() : w.muxer->EndUs();
+    s.bytes = open ? w.muxer->CompleteBytes() : w.file->Size();
+    return s;
+  };
+  auto report_closed = [&](SegmentInfo s) {
+    count([&](RecorderCounters& c) {
+      ++c.segments;
+      c.bytes += s.bytes;
+    });
+    if (options_.index != nullptr) options_.index->OnSegmentClosed(s);
+  };
+  // A write failed: keep the complete fragments, stop recording.
+  auto fail = [&](TimeUs t, const absl::Status& error) {
+    count([](RecorderCounters& c) { ++c.write_errors; });
+    SegmentInfo s = info_now(true);
+    s.open = false;
+    std::string part = w.segment.path + kPart;
+    absl::Status kept = s.frames > 0 ? w.file->Truncate(s.bytes) : absl::CancelledError("no complete fragment");
+    (void)w.file->Close();
+    w.muxer.reset();
+    w.file.reset();
+    if (kept.ok() && options_.fs->Rename(part, s.path).ok()) {
+      report_closed(s);
+    } else {
+      (void)options_.fs->Remove(part);
+    }
+    stop(t, std::string(error.message()));
+  };
+  auto close_segment = [&](TimeUs t) {
+    if (w.muxer == nullptr) return;
+    if (absl::Status s = w.muxer->Finish(); !s.ok()) return fail(t, s);
+    SegmentInfo s = info_now(false);
+    if (absl::Status c = w.file->Close(); !c.ok()) return fail(t, c);
+    w.muxer.reset();
+    w.file.reset();
+    if (absl::Status r = options_.fs->Rename(s.path + kPart, s.path); !r.ok()) return stop(t, std::string(r.message()));
+    report_closed(s);
+  };
+  auto open_segment = [&](const Item& first) -> bool {
+    TimeUs t = first.Time();
+    absl::StatusOr<int64_t> free = options_.fs->FreeBytes(options_.dir);
+    if (!free.ok()) {
+      // The folder may not exist yet: ask about its parent.
+      free = options_.fs->FreeBytes(std::filesystem::path(options_.dir).parent_path().string());
+    }
+    if (free.ok() && *free < options_.min_free_bytes) {
+      stop(t, absl::StrCat("the disk of '", options_.dir, "' has ", *free, " bytes free, below min_free_bytes ",
+                           options_.min_free_bytes));
+      return false;
+    }
+    TimeUs origin = first.dts_us != source::kNoPacketTime ? first.dts_us : t;
+    SegmentInfo s;
+    s.camera = options_.camera;
+    s.path = (std::filesystem::path(options_.dir) / SegmentFileName(options_.camera, origin)).string();
+    s.origin_us = origin;
+    s.start_us = t;
+    s.end_us = t;
+    s.open = true;
+    s.event = options_.mode == RecordMode::kEvents;
+    absl::StatusOr<std::unique_ptr<WritableFile>> file = options_.fs->OpenForWrite(s.path + kPart);
+    if (!file.ok()) {
+      count([](RecorderCounters& c) { ++c.write_errors; });
+      stop(t, std::string(file.status().message()));
+      return false;
+    }
+    Fmp4MuxerOptions mo;
+    mo.fragment_us = options_.fragment_us;
+    mo.time_origin_us = origin;
+    absl::StatusOr<std::unique_ptr<Fmp4Muxer>> muxer = Fmp4Muxer::Create(
+        *w.stream->codecpar, w.stream->time_base, w.stream->frame_rate, file->get(), mo, s.path + kPart);
+    if (!muxer.ok()) {
+      (void)(*file)->Close();
+      (void)options_.fs->Remove(s.path + kPart);
+      count([](RecorderCounters& c) { ++c.write_errors; });
+      stop(t, std::string(muxer.status().message()));
+      return false;
+    }
+    w.file = std::move(*file);
+    w.muxer = std::move(*muxer);
+    w.segment = s;
+    if (options_.index != nullptr) options_.index->OnSegmentOpened(s);
+    return true;
+  };
+  // Continuous recording of one packet (also the event mode's packets inside a hold).
+  auto record = [&](const Item& item) {
+    TimeUs t = item.Time();
+    if (w.stopped) {
+      if (!item.Key() || t < w.next_check_us) {
+        count([](RecorderCounters& c) { ++c.packets_skipped; });
+        return;
+      }
+      absl::StatusOr<int64_t> free = options_.fs->FreeBytes(options_.dir);
+      if (!free.ok() || *free < options_.min_free_bytes) {
+        w.next_check_us = t + options_.retry_us;
+        count([](RecorderCounters& c) { ++c.packets_skipped; });
+        return;
+      }
+      w.stopped = false;
+      count([](RecorderCounters& c) { c.recording = true; });
+      alert(true, absl::StrCat("recording of camera '", options_.camera, "' resumed: ", *free, " bytes free"));
+    }
+    if (w.muxer != nullptr && item.Key() && t - w.segment.start_us >= options_.segment_us) close_segment(t);
+    if (w.muxer == nullptr) {
+      if (!item.Key() || w.stopped || !open_segment(item)) {
+        count([](RecorderCounters& c) { ++c.packets_skipped; });
+        return;
+      }
+    }
+    if (absl::Status s = w.muxer->Write(*item.packet, item.pts_us, item.dts_us); !s.ok()) return fail(t, s);
+    count([](RecorderCounters& c) { ++c.packets_written; });
+  };
+
+  for (;;) {
+    std::unique_ptr<Item> item;
+    TimeUs hold_from = 0;
+    TimeUs hold_to = source::kNoPacketTime;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      busy_ = false;
+      cv_.notify_all();
+      cv_.wait(lock, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) break;  // stop_ and drained
+      item = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+      hold_from = hold_from_us_;
+      hold_to = hold_to_us_;
+    }
+    switch (item->kind) {
+      case Item::Kind::kStart:
+        close_segment(w.last_time_us);
+        w.preroll.clear();
+        w.stream = std::move(item);
+        break;
+      case Item::Kind::kEnd:
+        close_segment(w.last_time_us);
+        w.preroll.clear();
+        w.stream.reset();
+        break;
+      case Item::Kind::kPacket: {
+        if (w.stream == nullptr) {
+          count([](RecorderCounters& c) { ++c.packets_skipped; });
+          break;
+        }
+        const TimeUs t = item->Time();
+        w.last_time_us = t;
+        if (options_.mode == RecordMode::kContinuous) {
+          record(*item);
+          break;
+        }
+        const bool in_hold = hold_to != source::kNoPacketTime && t <= hold_to;
+        if (!in_hold) {
+          if (w.muxer != nullptr) close_segment(t);
+          // Keep the pre-roll: from the newest keyframe at or before t - (pre-roll + latency).
+          if (item->Key()) {
+            const TimeUs keep_from = t - options_.pre_roll_us - kEventLatencyUs;
+            size_t cut = 0;
+            for (size_t i = 0; i < w.preroll.size(); ++i) {
+              if (w.preroll[i]->Key() && w.preroll[i]->Time() <= keep_from) cut = i;
+            }
+            count([&](RecorderCounters& c) { c.packets_skipped += static_cast<int64_t>(cut); });
+            w.preroll.erase(w.preroll.begin(), w.preroll.begin() + static_cast<std::ptrdiff_t>(cut));
+          }
+          if (!w.preroll.empty() || item->Key()) {
+            w.preroll.push_back(std::move(item));
+          } else {
+            count([](RecorderCounters& c) { ++c.packets_skipped; });
+          }
+          break;
+        }
+        if (w.muxer == nullptr && !w.preroll.empty()) {
+          // An event began: write the buffered packets from the newest keyframe at or before hold_from.
+          size_t first = 0;
+          for (size_t i = 0; i < w.preroll.size(); ++i) {
+            if (w.preroll[i]->Key() && w.preroll[i]->Time() <= hold_from) first = i;
+          }
+          count([&](RecorderCounters& c) { c.packets_skipped += static_cast<int64_t>(first); });
+          for (size_t i = first; i < w.preroll.size(); ++i) record(*w.preroll[i]);
+          w.preroll.clear();
+        }
+        record(*item);
+        break;
+      }
+    }
+  }
+  close_segment(w.last_time_us);
+}
+
+}  // namespace didban::record

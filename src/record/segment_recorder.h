@@ -1,0 +1,115 @@
+// Recording by stream copy: a PacketSink that writes a camera's packets into fragmented-MP4 segment files on its own
+// writer thread, cut at keyframes, indexed through SegmentIndex, continuous or for events only, and that stops with
+// an alert on a full disk and resumes when space returns (analysis is never slowed: packets are queued, not waited
+// for).
+#ifndef DIDBAN_RECORD_SEGMENT_RECORDER_H_
+#define DIDBAN_RECORD_SEGMENT_RECORDER_H_
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "didban/status.h"
+#include "didban/time.h"
+#include "record/file_system.h"
+#include "record/segment.h"
+#include "source/packet.h"
+
+namespace didban::record {
+
+enum class RecordMode {
+  kContinuous,  // every packet is recorded
+  kEvents,      // only around events: Hold() ranges, with pre-roll kept in memory
+};
+
+// What a recorder tells the operator: recording stopped (disk full, write error) or resumed.
+struct RecorderAlert {
+  std::string camera;
+  bool recording = false;  // false: recording stopped; true: it resumed
+  std::string message;     // names the camera, the file and the cause
+};
+
+struct SegmentRecorderOptions {
+  std::string camera;  // camera name (files and index); required
+  std::string dir;     // the camera's recording folder; segment files go directly into it; required
+  RecordMode mode = RecordMode::kContinuous;
+  TimeUs segment_us = 60'000'000;     // a segment is cut at the first keyframe this long after its start, microseconds
+  TimeUs fragment_us = 1'000'000;     // fragments end at keyframes and at most this long apart (0 = keyframes only):
+                                      // after a crash the open segment plays up to its last fragment
+  TimeUs pre_roll_us = 5'000'000;     // event mode: recorded before an event (from the keyframe before), microseconds
+  size_t queue_packets = 1024;        // packets queued for the writer thread (> 0); more are dropped and counted
+  int64_t min_free_bytes = 64 << 20;  // no new segment starts while the disk has less free; recording resumes above
+  TimeUs retry_us = 5'000'000;        // after a stop, free space is checked again at most this often (stream time)
+  FileSystem* fs = nullptr;           // nullptr = LocalFileSystem(). Not owned.
+  SegmentIndex* index = nullptr;      // told of opened/closed segments; may be nullptr. Not owned.
+  std::function<void(const RecorderAlert&)> on_alert;  // called on the writer thread; may be empty
+
+  absl::Status Validate() const;
+};
+
+struct RecorderCounters {
+  int64_t packets = 0;          // packets received from the source
+  int64_t packets_written = 0;  // packets muxed into segments
+  int64_t packets_dropped = 0;  // packets dropped because the writer's queue was full (then up to a keyframe)
+  int64_t packets_skipped = 0;  // packets not recorded while stopped (disk full, write error) or outside events
+  int64_t segments = 0;         // segments closed
+  int64_t write_errors = 0;     // segments cut short by a write error (disk full included)
+  int64_t bytes = 0;            // bytes of closed segments
+  bool recording = true;        // false while stopped by a full disk or a write error
+};
+
+// One camera's recorder. OnStreamStart/OnPacket/OnStreamEnd come from the source's thread and only queue; Hold(),
+// Counters() and Close() are thread-safe. The segment being written is closed (renamed from ".part") at a cut, at
+// the end of a stream, and on Close().
+class SegmentRecorder final : public source::PacketSink {
+ public:
+  static absl::StatusOr<std::unique_ptr<SegmentRecorder>> Create(SegmentRecorderOptions options);
+  ~SegmentRecorder() override;  // Close()
+  SegmentRecorder(const SegmentRecorder&) = delete;
+  SegmentRecorder& operator=(const SegmentRecorder&) = delete;
+
+  void OnStreamStart(const source::PacketStreamInfo& info) override;
+  void OnPacket(const AVPacket& packet, TimeUs pts_us, TimeUs dts_us) override;
+  void OnStreamEnd() override;
+
+  // Event mode: record [from_us - pre-roll, to_us] (stream times); overlapping holds merge. No effect in continuous
+  // mode (the store keeps event clips from retention instead).
+  void Hold(TimeUs from_us, TimeUs to_us);
+  // Writes what is queued, closes the open segment and stops the writer thread. Idempotent.
+  void Close();
+
+  RecorderCounters Counters() const;
+  // Blocks until the writer thread has handled everything queued so far.
+  void WaitIdleForTest();
+
+ private:
+  struct Item;
+  struct Writer;
+  explicit SegmentRecorder(SegmentRecorderOptions options);
+  void Push(std::unique_ptr<Item> item);
+  void Run();
+
+  const SegmentRecorderOptions options_;
+  std::unique_ptr<Writer> writer_;  // state of the writer thread (touched only there)
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Item>> queue_ ABSL_GUARDED_BY(mu_);
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool resync_ ABSL_GUARDED_BY(mu_) = false;  // a packet was dropped: drop up to the next keyframe
+  TimeUs hold_from_us_ ABSL_GUARDED_BY(mu_) = 0;
+  TimeUs hold_to_us_ ABSL_GUARDED_BY(mu_) = source::kNoPacketTime;
+  RecorderCounters counters_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace didban::record
+
+#endif  // DIDBAN_RECORD_SEGMENT_RECORDER_H_

@@ -3,6 +3,9 @@ find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libavutil libswscale)
 find_package(OpenCV 4.6 REQUIRED COMPONENTS core imgproc imgcodecs videoio video dnn features2d calib3d)
+# The OpenCV modules didban's own code uses. imgcodecs and videoio (which pull in GStreamer, GDAL and some hundred
+# shared libraries) are for tests and benchmarks only: stages link DIDBAN_OPENCV_LIBS, tests and benches OpenCV_LIBS.
+set(DIDBAN_OPENCV_LIBS opencv_core opencv_imgproc opencv_video opencv_dnn opencv_features2d opencv_calib3d)
 find_package(absl REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(yaml-cpp REQUIRED)
@@ -12,6 +15,8 @@ find_package(Eigen3 REQUIRED NO_MODULE)
 find_package(GeographicLib REQUIRED)
 find_package(SQLite3 REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)  # store: PostgreSQL (libpqxx 6.4)
+# Boost.Beast/Asio (header-only) for the HTTP/WebSocket server.
+find_package(Boost 1.74 REQUIRED)
 if(DIDBAN_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

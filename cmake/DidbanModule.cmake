@@ -23,7 +23,7 @@ function(didban_module)
   if(DIDBAN_BUILD_TESTS AND tests)
     add_executable(${M_NAME}_test ${tests})
     target_link_libraries(${M_NAME}_test PRIVATE ${lib} didban_testing GTest::gtest GTest::gmock GTest::gtest_main
-                          didban_warnings)
+                          ${OpenCV_LIBS} didban_warnings)
     gtest_discover_tests(${M_NAME}_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${M_NAME})
   endif()
 endfunction()

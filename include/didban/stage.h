@@ -3,6 +3,7 @@
 #ifndef DIDBAN_STAGE_H_
 #define DIDBAN_STAGE_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "didban/event.h"
 #include "didban/frame.h"
 #include "didban/status.h"
+#include "didban/time.h"
 #include "didban/track.h"
 
 namespace didban {
@@ -29,15 +31,33 @@ struct SourceInfo {
   bool live = false;        // RTSP/HTTP live: drop frames rather than block when analysis lags
 };
 
-// Produces decoded frames. Thread-compatible.
+// What a source has been through so far (counts since Open(); times on the source's clock).
+struct SourceCounters {
+  int64_t frames = 0;              // frames returned by Read()
+  int64_t decode_errors = 0;       // packets or frames the decoder rejected (skipped, not fatal)
+  int64_t read_errors = 0;         // reads that failed other than at the end of the input, or a file that ended well
+                                   // short of the frame count its header declares (a truncated file)
+  int64_t reconnect_attempts = 0;  // attempts to (re)open a live input after a loss
+  int64_t reconnects = 0;          // successful re-openings of a live input
+  int64_t timestamp_fixes = 0;     // frames whose stream timestamp did not increase (moved 1 us past the previous)
+  TimeUs online_us = 0;            // time connected (an input open), microseconds
+  TimeUs offline_us = 0;           // time lost: waiting to reconnect or reconnecting, microseconds
+};
+
+// Produces decoded frames. Thread-compatible, except Interrupt() and Counters(), which any thread may call.
 class FrameSource {
  public:
   virtual ~FrameSource() = default;
   virtual absl::Status Open() = 0;
-  // The next frame; nullptr at the end of a finite stream. Errors name the input.
+  // The next frame; nullptr at the end of a finite stream or after Interrupt(). Errors name the input.
   virtual absl::StatusOr<FramePtr> Read() = 0;
   virtual const SourceInfo& Info() const = 0;
   virtual SourceState State() const = 0;
+  // Makes a blocked Open()/Read() (connecting, reading, waiting to reconnect) return soon; Read() then returns
+  // nullptr. Thread-safe and async-signal-safe (implementations only store an atomic). Default: nothing to interrupt.
+  virtual void Interrupt() {}
+  // A copy of the counters. Thread-safe. Default: none kept.
+  virtual SourceCounters Counters() const { return {}; }
 };
 
 // Finds objects in a frame. Thread-compatible.

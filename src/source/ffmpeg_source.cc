@@ -539,6 +539,14 @@ absl::StatusOr<FramePtr> FfmpegSource::Read() {
       continue;
     }
     MarkDone();
+    // A file that ends well short of the frames its header declares was cut (some demuxers report that as a plain
+    // end of file): counted like a read error.
+    const int64_t declared = info_.frame_count;
+    if (step == Step::kEnd && read_errors_.load() == 0 && declared > 0 &&
+        frames_.load() + std::max<int64_t>(3, declared / 100) < declared) {
+      ++read_errors_;
+      spdlog::warn("video '{}' ended after {} of its {} frames (truncated?)", uri_, frames_.load(), declared);
+    }
     if (step == Step::kError) {
       state_ = SourceState::kFailed;
       failure_ = error;

@@ -8,21 +8,14 @@
 #include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "didban/stage.h"
 #include "source/backoff.h"
 #include "source/frame_pool.h"
 #include "source/source_options.h"
 
 namespace didban::source {
-
-// What happened so far; read with FfmpegSource::Counters() from any thread.
-struct SourceCounters {
-  int64_t frames = 0;              // frames returned by Read()
-  int64_t decode_errors = 0;       // packets or frames the decoder rejected (skipped, not fatal)
-  int64_t reconnect_attempts = 0;  // attempts to (re)open a live input after a loss
-  int64_t reconnects = 0;          // successful re-openings of a live input
-  int64_t timestamp_fixes = 0;     // frames whose stream timestamp did not increase (moved 1 us past the previous)
-};
 
 // True for inputs that are live streams: rtsp, rtsps, rtmp, http, https, udp, tcp, srt.
 bool IsNetworkUri(const std::string& uri);
@@ -48,9 +41,11 @@ class FfmpegSource final : public FrameSource {
   const SourceInfo& Info() const override { return info_; }
   SourceState State() const override { return state_.load(); }
 
-  // Makes a blocked Open()/Read() return soon; Read() then returns nullptr (kEnded). Thread-safe.
-  void Interrupt();
-  SourceCounters Counters() const;
+  // Makes a blocked Open()/Read() return soon; Read() then returns nullptr (kEnded). Thread-safe and
+  // async-signal-safe (stores an atomic): FFmpeg's interrupt callback and the reconnect wait both watch it.
+  void Interrupt() override;
+  // Counts, and the time online/offline including the current spell. Thread-safe.
+  SourceCounters Counters() const override;
   // The pool the frames' buffers come from (allocation counts for tests and metrics).
   const std::shared_ptr<FramePool>& Pool() const { return pool_; }
 
@@ -66,6 +61,11 @@ class FfmpegSource final : public FrameSource {
   TimeUs FrameTimeUs();
   absl::Status Reconnect(const absl::Status& cause);
   void SleepInterruptibly(TimeUs us);
+  TimeUs ReconnectDelayUs();
+  // Online/offline bookkeeping: the input is connected from now on / lost from now on / neither (ended).
+  void MarkOnline();
+  void MarkOffline();
+  void MarkDone();
   absl::Status OpenError(const std::string& what) const;
 
   const std::string uri_;
@@ -87,7 +87,16 @@ class FfmpegSource final : public FrameSource {
   int consecutive_failures_ = 0;
   absl::Status lost_ = absl::UnavailableError("not connected");  // why the live input was last lost
   absl::Status failure_;                                         // why the source failed (kFailed)
-  std::atomic<int64_t> frames_{0}, decode_errors_{0}, reconnect_attempts_{0}, reconnects_{0}, timestamp_fixes_{0};
+  bool seen_streaming_ = false;  // a session has been open (the input was alive once)
+  TimeUs lost_at_us_ = 0;        // steady time of the last loss of a session
+  std::atomic<int64_t> frames_{0}, decode_errors_{0}, read_errors_{0}, reconnect_attempts_{0}, reconnects_{0},
+      timestamp_fixes_{0};
+  // Steady time the current online/offline spell began (-1: not in one) and the totals of the finished spells.
+  mutable absl::Mutex spells_mu_;
+  TimeUs online_since_us_ ABSL_GUARDED_BY(spells_mu_) = -1;
+  TimeUs offline_since_us_ ABSL_GUARDED_BY(spells_mu_) = -1;
+  TimeUs online_total_us_ ABSL_GUARDED_BY(spells_mu_) = 0;
+  TimeUs offline_total_us_ ABSL_GUARDED_BY(spells_mu_) = 0;
 };
 
 }  // namespace didban::source

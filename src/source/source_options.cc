@@ -18,6 +18,12 @@ absl::Status BackoffOptions::Validate() const {
   }
   if (!(multiplier >= 1.0)) return Bad("backoff.multiplier", absl::StrCat("must be >= 1, got ", multiplier));
   if (!(jitter >= 0.0 && jitter < 1.0)) return Bad("backoff.jitter", absl::StrCat("must be in [0, 1), got ", jitter));
+  if (after_loss_max_us <= 0) {
+    return Bad("backoff.after_loss_max_us", absl::StrCat("must be > 0, got ", after_loss_max_us));
+  }
+  if (after_loss_window_us < 0) {
+    return Bad("backoff.after_loss_window_us", absl::StrCat("must be >= 0, got ", after_loss_window_us));
+  }
   return absl::OkStatus();
 }
 
@@ -39,12 +45,12 @@ absl::Status SourceOptions::Validate() const {
 
 absl::StatusOr<SourceOptions> ParseSourceOptions(const nlohmann::json& params) {
   const std::string where = "source";
-  DIDBAN_RETURN_IF_ERROR(
-      CheckKnownParams(params,
-                       {"uri", "camera", "max_width", "keep_full", "decode_threads", "live", "sequence_fps",
-                        "rtsp_transport", "open_timeout_s", "read_timeout_s", "retry_open", "max_reconnects",
-                        "backoff_initial_s", "backoff_max_s", "backoff_multiplier", "backoff_jitter", "pool_size"},
-                       where));
+  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(
+      params,
+      {"uri", "camera", "max_width", "keep_full", "decode_threads", "live", "sequence_fps", "rtsp_transport",
+       "open_timeout_s", "read_timeout_s", "retry_open", "max_reconnects", "backoff_initial_s", "backoff_max_s",
+       "backoff_multiplier", "backoff_jitter", "backoff_after_loss_max_s", "backoff_after_loss_window_s", "pool_size"},
+      where));
   SourceOptions o;
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "camera", &o.camera, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_width", &o.max_width, where));
@@ -64,7 +70,9 @@ absl::StatusOr<SourceOptions> ParseSourceOptions(const nlohmann::json& params) {
   };
   for (const Seconds& s :
        {Seconds{"open_timeout_s", &o.open_timeout_us}, Seconds{"read_timeout_s", &o.read_timeout_us},
-        Seconds{"backoff_initial_s", &o.backoff.initial_us}, Seconds{"backoff_max_s", &o.backoff.max_us}}) {
+        Seconds{"backoff_initial_s", &o.backoff.initial_us}, Seconds{"backoff_max_s", &o.backoff.max_us},
+        Seconds{"backoff_after_loss_max_s", &o.backoff.after_loss_max_us},
+        Seconds{"backoff_after_loss_window_s", &o.backoff.after_loss_window_us}}) {
     double seconds = UsToSeconds(*s.out);
     DIDBAN_RETURN_IF_ERROR(ReadParam(params, s.key, &seconds, where));
     *s.out = SecondsToUs(seconds);

@@ -70,10 +70,20 @@ TEST(SourceOptionsTest, ParsesSecondsAndRejectsUnknownKeys) {
   EXPECT_EQ(o->open_timeout_us, 3'000'000);
   EXPECT_EQ(o->read_timeout_us, 10'000'000);
   EXPECT_EQ(o->pool_size, 4u);
+  EXPECT_EQ(o->backoff.after_loss_max_us, 1'000'000);
+  EXPECT_EQ(o->backoff.after_loss_window_us, 60'000'000);
+  absl::StatusOr<SourceOptions> quick =
+      ParseSourceOptions({{"backoff_after_loss_max_s", 0.25}, {"backoff_after_loss_window_s", 0}});
+  ASSERT_TRUE(quick.ok()) << quick.status();
+  EXPECT_EQ(quick->backoff.after_loss_max_us, 250'000);
+  EXPECT_EQ(quick->backoff.after_loss_window_us, 0);
+  EXPECT_EQ(ParseSourceOptions({{"backoff_after_loss_max_s", 0}}).status().message(),
+            "source option backoff.after_loss_max_us: must be > 0, got 0");
   EXPECT_EQ(ParseSourceOptions({{"max_widht", 3}}).status().message(),
             "source: unknown parameter 'max_widht' (known: uri, camera, max_width, keep_full, decode_threads, live, "
             "sequence_fps, rtsp_transport, open_timeout_s, read_timeout_s, retry_open, max_reconnects, "
-            "backoff_initial_s, backoff_max_s, backoff_multiplier, backoff_jitter, pool_size)");
+            "backoff_initial_s, backoff_max_s, backoff_multiplier, backoff_jitter, backoff_after_loss_max_s, "
+            "backoff_after_loss_window_s, pool_size)");
   EXPECT_EQ(ParseSourceOptions({{"rtsp_transport", "http"}}).status().message(),
             "source option rtsp_transport: must be \"tcp\" or \"udp\", got \"http\"");
   EXPECT_EQ(ParseSourceOptions(nlohmann::json{{"uri", 1}}).status().ok(), true);

@@ -1,0 +1,556 @@
+#include "server/http_server.h"
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "bus/messages.h"
+#include "server/api_error.h"
+#include "server/api_routes.h"
+#include "server/guards.h"
+#include "server/router.h"
+#include "server/validation.h"
+#include "spdlog/spdlog.h"
+
+namespace didban::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+absl::Status ServerOptions::Validate() const {
+  boost::system::error_code ec;
+  net::ip::make_address(address, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("server address '", address, "': not an IP address"));
+  if (threads < 1 || threads > 64) return absl::InvalidArgumentError("server threads: must be 1..64");
+  if (header_limit_bytes < 1024) return absl::InvalidArgumentError("server header_limit_bytes: must be >= 1024");
+  if (body_limit_bytes < 1024) return absl::InvalidArgumentError("server body_limit_bytes: must be >= 1024");
+  if (read_timeout_s < 1 || idle_timeout_s < 1) return absl::InvalidArgumentError("server timeouts: must be >= 1 s");
+  if (ws_queue_messages < 1) return absl::InvalidArgumentError("server ws_queue_messages: must be >= 1");
+  if (ws_max_clients < 1) return absl::InvalidArgumentError("server ws_max_clients: must be >= 1");
+  if (ws_send_buffer_bytes < 0) return absl::InvalidArgumentError("server ws_send_buffer_bytes: must be >= 0");
+  return absl::OkStatus();
+}
+
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes `in` ('+' as space when `plus_space`); refuses bad escapes and NUL.
+absl::StatusOr<std::string> PercentDecode(absl::string_view in, bool plus_space, absl::string_view field) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return InvalidField(field, absl::StrCat(field, ": bad percent-encoding"));
+      const int hi = HexValue(in[i + 1]);
+      const int lo = HexValue(in[i + 2]);
+      if (hi < 0 || lo < 0) return InvalidField(field, absl::StrCat(field, ": bad percent-encoding"));
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_space) {
+      c = ' ';
+    }
+    if (c == '\0') return InvalidField(field, absl::StrCat(field, ": NUL character"));
+    out += c;
+  }
+  return out;
+}
+
+// Splits the target into a decoded path (segments checked: no "..", ".", or encoded '/') and decoded query.
+absl::Status ParseTarget(absl::string_view target, ApiRequest* r) {
+  const size_t q = target.find('?');
+  const absl::string_view raw_path = target.substr(0, q);
+  if (raw_path.empty() || raw_path[0] != '/') return InvalidField("path", "path: must start with '/'");
+  std::string path;
+  for (absl::string_view seg : absl::StrSplit(raw_path.substr(1), '/')) {
+    DIDBAN_ASSIGN_OR_RETURN(std::string s, PercentDecode(seg, false, "path"));
+    if (s == ".." || s == ".") return InvalidField("path", "path: '.' and '..' segments are not allowed");
+    if (s.find('/') != std::string::npos || s.find('\\') != std::string::npos) {
+      return InvalidField("path", "path: encoded '/' or '\\' in a segment");
+    }
+    absl::StrAppend(&path, "/", s);
+  }
+  r->path = path;
+  if (q == absl::string_view::npos) return absl::OkStatus();
+  for (absl::string_view pair : absl::StrSplit(target.substr(q + 1), '&', absl::SkipEmpty())) {
+    const size_t eq = pair.find('=');
+    DIDBAN_ASSIGN_OR_RETURN(std::string key, PercentDecode(pair.substr(0, eq), true, "query"));
+    std::string value;
+    if (eq != absl::string_view::npos) {
+      DIDBAN_ASSIGN_OR_RETURN(value, PercentDecode(pair.substr(eq + 1), true, IsValidName(key) ? key : "query"));
+    }
+    const std::string field = IsValidName(key) ? key : "query";
+    if (!r->query.emplace(key, std::move(value)).second) {
+      return InvalidField(field, absl::StrCat(field, ": given more than once"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::optional<Method> ToMethod(http::verb v) {
+  switch (v) {
+    case http::verb::get:
+      return Method::kGet;
+    case http::verb::post:
+      return Method::kPost;
+    case http::verb::put:
+      return Method::kPut;
+    case http::verb::delete_:
+      return Method::kDelete;
+    default:
+      return std::nullopt;
+  }
+}
+
+ApiResponse ErrorReply(int status, const std::string& code, const std::string& message, const std::string& field) {
+  return JsonResponse(ApiErrorBody(MakeApiError(status, code, message, field)), status);
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(const ServerOptions& options, SiteBackend& backend, MetricsRegistry& metrics)
+      : options(options),
+        backend(backend),
+        metrics(metrics),
+        ws_clients(metrics.AddGauge("didban_ws_clients", "Live WebSocket clients").WithLabels({})),
+        ws_slow(metrics
+                    .AddCounter("didban_ws_slow_disconnects_total",
+                                "WebSocket clients disconnected because their send queue was full")
+                    .WithLabels({})),
+        ws_sent(metrics.AddCounter("didban_ws_messages_sent_total", "Messages written to WebSocket clients")
+                    .WithLabels({})),
+        ioc(options.threads),
+        acceptor(net::make_strand(ioc)) {}
+
+  void Accept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+  ApiResponse Handle(const http::request<http::string_body>& req, const std::string& remote, const Route** route_out,
+                     ApiRequest* api_out);
+
+  ServerOptions options;
+  SiteBackend& backend;
+  MetricsRegistry& metrics;
+  Gauge& ws_clients;
+  Counter& ws_slow;
+  Counter& ws_sent;
+  std::atomic<uint64_t> slow_count{0};
+  Router router;
+  std::unique_ptr<GuardChain> chain;
+  std::atomic<int> live{0};  // WebSocket clients now
+  std::mutex stop_mu;
+  bool stopped = false;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+};
+
+// One WebSocket client with its own hub subscription (the bounded send queue, policy kCutOff). The hub calls
+// on_ready from the publisher's thread; that only posts Pump() to this connection's strand, which writes queued
+// messages one at a time. When the hub cuts the subscription off (queue full: the client is not reading fast enough)
+// the socket is closed and counted. Reads (and drops) what the client sends so pings and close frames are answered.
+class WsSession : public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(tcp::socket&& socket, HttpServer::Impl& server, bus::SubscriberOptions options)
+      : ws_(std::move(socket)), server_(server), options_(std::move(options)) {
+    server_.live.fetch_add(1);
+    server_.ws_clients.Add(1);
+  }
+  ~WsSession() {
+    server_.live.fetch_sub(1);
+    server_.ws_clients.Add(-1);
+  }
+
+  void Run(http::request<http::string_body> req) {
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "didban"); }));
+    if (server_.options.ws_send_buffer_bytes > 0) {
+      beast::error_code ec;
+      beast::get_lowest_layer(ws_).socket().set_option(
+          net::socket_base::send_buffer_size(server_.options.ws_send_buffer_bytes), ec);
+    }
+    ws_.text(true);
+    ws_.async_accept(req, beast::bind_front_handler(&WsSession::OnAccept, shared_from_this()));
+  }
+
+ private:
+  void OnAccept(beast::error_code ec) {
+    if (ec) return;
+    std::weak_ptr<WsSession> weak = weak_from_this();
+    auto executor = ws_.get_executor();
+    options_.on_ready = [weak, executor] {
+      if (auto self = weak.lock()) net::post(executor, [self] { self->Pump(); });
+    };
+    auto sub = server_.backend.Subscribe(options_);
+    if (!sub.ok()) {
+      spdlog::warn("live client {}: {}", options_.name, std::string(sub.status().message()));
+      ws_.async_close(websocket::close_code::try_again_later, [self = shared_from_this()](beast::error_code) {});
+      return;
+    }
+    sub_ = std::move(*sub);
+    Read();
+    Pump();
+  }
+
+  void Read() { ws_.async_read(in_, beast::bind_front_handler(&WsSession::OnRead, shared_from_this())); }
+
+  void OnRead(beast::error_code ec, size_t /*bytes*/) {
+    if (ec) {
+      Finish();
+      return;
+    }
+    in_.consume(in_.size());
+    Read();
+  }
+
+  // On the strand: cut a slow client, or write the next queued message unless a write is in flight.
+  void Pump() {
+    if (done_ || !sub_) return;
+    if (sub_->CutOff()) {
+      server_.ws_slow.Inc();
+      server_.slow_count.fetch_add(1);
+      spdlog::info("live client {} cut off: send queue full ({} messages)", options_.name, options_.capacity);
+      CloseSocket();
+      return;
+    }
+    if (writing_) return;
+    auto msg = sub_->TryPop();
+    if (!msg) {
+      if (sub_->Closed()) CloseSocket();  // the hub closed
+      return;
+    }
+    writing_ = true;
+    auto text = std::make_shared<const std::string>(
+        bus::MessageToJson(*msg).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    ws_.async_write(net::buffer(*text), [self = shared_from_this(), text](beast::error_code ec, size_t) {
+      self->writing_ = false;
+      if (ec) {
+        self->Finish();
+        return;
+      }
+      self->server_.ws_sent.Inc();
+      self->Pump();
+    });
+  }
+
+  // Drops the connection without a close handshake (the client is not reading; a close frame would queue too).
+  void CloseSocket() {
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(ws_).socket().close(ec);
+    Finish();
+  }
+
+  void Finish() {
+    done_ = true;
+    if (sub_) sub_->Close();
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  HttpServer::Impl& server_;
+  bus::SubscriberOptions options_;
+  std::unique_ptr<bus::Subscription> sub_;
+  beast::flat_buffer in_;
+  bool writing_ = false;  // strand only
+  bool done_ = false;     // strand only
+};
+
+namespace {
+
+// One HTTP connection: reads requests with the size limits and timeouts, answers them in order (keep-alive), hands
+// WebSocket upgrades to a WsSession.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket&& socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = absl::StrCat(ep.address().to_string(), ":", ep.port());
+  }
+
+  void Run() {
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::Read, shared_from_this()));
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->header_limit(server_.options.header_limit_bytes);
+    parser_->body_limit(server_.options.body_limit_bytes);
+    stream_.expires_after(
+        std::chrono::seconds(first_ ? server_.options.read_timeout_s : server_.options.idle_timeout_s));
+    first_ = false;
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, size_t /*bytes*/) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::eof) {
+      Close();
+      return;
+    }
+    if (ec == http::error::body_limit) {
+      Refuse(413, "payload_too_large", absl::StrCat("body: larger than ", server_.options.body_limit_bytes, " bytes"),
+             "body");
+      return;
+    }
+    if (ec == http::error::header_limit) {
+      Refuse(431, "headers_too_large",
+             absl::StrCat("headers: larger than ", server_.options.header_limit_bytes, " bytes"), "headers");
+      return;
+    }
+    if (ec) {
+      Refuse(400, "bad_request", absl::StrCat("request: malformed HTTP (", ec.message(), ")"), "request");
+      return;
+    }
+    http::request<http::string_body> req = parser_->release();
+    if (websocket::is_upgrade(req)) {
+      Upgrade(std::move(req));
+      return;
+    }
+    const Route* route = nullptr;
+    ApiRequest api;
+    ApiResponse resp = server_.Handle(req, remote_, &route, &api);
+    Send(std::move(resp), req.version(), req.keep_alive());
+  }
+
+  void Upgrade(http::request<http::string_body> req) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ApiRequest api;
+    api.target = std::string(req.target());
+    api.remote = remote_;
+    for (const auto& f : req) api.headers[absl::AsciiStrToLower(std::string(f.name_string()))] = std::string(f.value());
+    ApiResponse resp;
+    const Route* route = nullptr;
+    absl::Status st = ParseTarget(absl::string_view(req.target().data(), req.target().size()), &api);
+    if (st.ok()) {
+      auto m = server_.router.Find(Method::kGet, api.path);
+      if (!m.ok() || !m->route->websocket || req.method() != http::verb::get) {
+        st = FieldError(absl::StatusCode::kInvalidArgument, "path", absl::StrCat(api.path, ": not a WebSocket route"));
+      } else {
+        route = m->route;
+        api.path_params = m->path_params;
+      }
+    }
+    if (st.ok()) st = server_.chain->Admit(api, *route);
+    bus::SubscriberOptions sub;
+    sub.name = absl::StrCat("ws ", remote_);
+    sub.capacity = server_.options.ws_queue_messages;
+    sub.on_full = bus::SlowPolicy::kCutOff;
+    if (st.ok()) {
+      if (auto it = api.query.find("topics"); it != api.query.end()) {
+        sub.topics = 0;
+        for (absl::string_view t : absl::StrSplit(it->second, ',')) {
+          bool known = false;
+          for (bus::Topic topic :
+               {bus::Topic::kEvent, bus::Topic::kTracks, bus::Topic::kCameraState, bus::Topic::kFusedTracks}) {
+            if (t == bus::TopicName(topic)) {
+              sub.topics |= bus::TopicBit(topic);
+              known = true;
+            }
+          }
+          if (!known) {
+            st = InvalidField("topics", absl::StrCat("topics: unknown topic '", std::string(t),
+                                                     "' (event, tracks, camera_state, fused_tracks)"));
+            break;
+          }
+        }
+      }
+      if (auto it = api.query.find("camera"); it != api.query.end()) sub.cameras = {it->second};
+    }
+    if (st.ok() && server_.live.load() >= server_.options.ws_max_clients) {
+      st = absl::UnavailableError("live: too many clients");
+    }
+    if (!st.ok()) {
+      resp = ErrorResponse(st);
+      server_.chain->Finish(api, route, resp, SecondsSince(t0));
+      Send(std::move(resp), req.version(), false);
+      return;
+    }
+    resp.status = 101;
+    server_.chain->Finish(api, route, resp, SecondsSince(t0));
+    auto ws = std::make_shared<WsSession>(stream_.release_socket(), server_, std::move(sub));
+    ws->Run(std::move(req));
+  }
+
+  void Refuse(int status, const std::string& code, const std::string& message, const std::string& field) {
+    ApiRequest api;
+    api.remote = remote_;
+    ApiResponse resp = ErrorReply(status, code, message, field);
+    server_.chain->Finish(api, nullptr, resp, 0);
+    Send(std::move(resp), 11, false);
+  }
+
+  void Send(ApiResponse resp, unsigned version, bool keep_alive) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(resp.status), version);
+    res->set(http::field::server, "didban");
+    res->set(http::field::content_type, resp.content_type);
+    res->set("X-Content-Type-Options", "nosniff");
+    for (const auto& [k, v] : resp.headers) res->set(k, v);
+    res->keep_alive(keep_alive);
+    res->body() = std::move(resp.body);
+    res->prepare_payload();
+    stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_s));
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (ec || !res->keep_alive()) {
+        self->Close();
+        return;
+      }
+      self->Read();
+    });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string remote_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+ApiResponse HttpServer::Impl::Handle(const http::request<http::string_body>& req, const std::string& remote,
+                                     const Route** route_out, ApiRequest* api_out) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ApiRequest& api = *api_out;
+  api.target = std::string(req.target());
+  api.remote = remote;
+  for (const auto& f : req) api.headers[absl::AsciiStrToLower(std::string(f.name_string()))] = std::string(f.value());
+  api.body = req.body();
+  ApiResponse resp;
+  const Route* route = nullptr;
+  const auto method = ToMethod(req.method());
+  if (!method) {
+    resp = ErrorReply(405, "method_not_allowed",
+                      absl::StrCat("method: ", std::string(req.method_string()), " is not supported"), "method");
+  } else if (auto st = ParseTarget(absl::string_view(req.target().data(), req.target().size()), &api); !st.ok()) {
+    api.method = *method;
+    resp = ErrorResponse(st);
+  } else {
+    api.method = *method;
+    auto m = router.Find(*method, api.path);
+    if (!m.ok() && m.status().code() == absl::StatusCode::kUnimplemented) {
+      resp = ErrorReply(405, "method_not_allowed",
+                        absl::StrCat("method: ", MethodName(*method), " not allowed on ", api.path), "method");
+      resp.headers.emplace_back("Allow", router.AllowedMethods(api.path));
+    } else if (!m.ok()) {
+      resp = ErrorResponse(m.status());
+    } else if (m->route->websocket) {
+      route = m->route;
+      resp = ErrorReply(426, "upgrade_required", absl::StrCat(api.path, ": a WebSocket route (Upgrade: websocket)"),
+                        "upgrade");
+    } else {
+      route = m->route;
+      api.path_params = std::move(m->path_params);
+      try {
+        resp = chain->Handle(api, *route);
+      } catch (const std::exception& e) {
+        spdlog::error("http {} {}: {}", std::string(MethodName(*method)), api.target, e.what());
+        resp = ErrorReply(500, "internal", "internal error", "");
+      }
+    }
+  }
+  chain->Finish(api, route, resp, SecondsSince(t0));
+  *route_out = route;
+  return resp;
+}
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(net::make_strand(ioc), beast::bind_front_handler(&Impl::OnAccept, this));
+}
+
+void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+  if (!ec) std::make_shared<HttpSession>(std::move(socket), *this)->Run();
+  Accept();
+}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& options, SiteBackend& backend,
+                                                              MetricsRegistry& metrics) {
+  DIDBAN_RETURN_IF_ERROR(options.Validate());
+  auto impl = std::make_unique<Impl>(options, backend, metrics);
+  DIDBAN_RETURN_IF_ERROR(AddApiRoutes(backend, metrics, impl->router));
+  AddSiteMetrics(backend, metrics);
+  impl->chain = DefaultGuardChain(metrics);
+  beast::error_code ec;
+  const tcp::endpoint ep(net::ip::make_address(options.address), options.port);
+  impl->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(ep, ec);
+  if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("server: cannot listen on ", options.address, ":", options.port, ": ", ec.message()));
+  }
+  Impl* raw = impl.get();
+  impl->Accept();
+  for (int i = 0; i < options.threads; ++i) impl->threads.emplace_back([raw] { raw->ioc.run(); });
+  spdlog::info("server: listening on http://{}:{}", options.address, impl->acceptor.local_endpoint().port());
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+uint16_t HttpServer::port() const {
+  beast::error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+std::string HttpServer::address() const { return impl_->options.address; }
+
+void HttpServer::Stop() {
+  std::lock_guard<std::mutex> lock(impl_->stop_mu);
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  net::post(impl_->acceptor.get_executor(), [raw = impl_.get()] {
+    beast::error_code ec;
+    raw->acceptor.close(ec);
+  });
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+int HttpServer::live_clients() const { return impl_->live.load(); }
+uint64_t HttpServer::slow_disconnects() const { return impl_->slow_count.load(); }
+
+}  // namespace didban::server

@@ -1,0 +1,64 @@
+// The center's HTTP server (Boost.Beast): REST routes, the OpenAPI document, /metrics, /healthz, /readyz and the
+// live WebSocket, over a SiteBackend. It listens on 127.0.0.1 unless told otherwise; port 0 picks a free port
+// (port() reports it). Every request passes the parser's limits (header and body size, read timeout), then the
+// router, then the guard chain (guards.h), then its handler. Each WebSocket has its own strand and a small bounded
+// send queue: a client whose queue is full is disconnected and counted, so a slow client never slows the site.
+// Thread-safe; Stop() (or the destructor) ends it.
+#ifndef DIDBAN_SERVER_HTTP_SERVER_H_
+#define DIDBAN_SERVER_HTTP_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "didban/status.h"
+#include "server/metrics.h"
+#include "server/site_backend.h"
+
+namespace didban::server {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";        // listen address; "0.0.0.0" or "::" to listen on every interface
+  uint16_t port = 0;                        // 0 = a free port, see HttpServer::port()
+  int threads = 2;                          // I/O threads
+  uint32_t header_limit_bytes = 16 * 1024;  // request line and headers; over it: 431
+  uint64_t body_limit_bytes = 1024 * 1024;  // request body; over it: 413 before the body is read
+  int read_timeout_s = 30;                  // to receive one whole request (slow clients are cut), seconds
+  int idle_timeout_s = 60;                  // keep-alive connection without a request, seconds
+  size_t ws_queue_messages = 64;            // per WebSocket send queue; full: the client is disconnected
+  int ws_max_clients = 256;                 // more live clients are refused with 503
+  int ws_send_buffer_bytes = 0;             // SO_SNDBUF of WebSocket sockets; 0 = system default (tests set it)
+
+  absl::Status Validate() const;
+};
+
+class HttpServer {
+ public:
+  // Binds, starts the I/O threads and subscribes to the backend's live messages. `backend` and `metrics` must
+  // outlive the server. The server adds its own metrics (HTTP requests, WebSocket clients) and the site's figures
+  // (AddSiteMetrics) to `metrics`.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const ServerOptions& options, SiteBackend& backend,
+                                                           MetricsRegistry& metrics);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  uint16_t port() const;
+  std::string address() const;
+  // Stops accepting, closes connections, joins the threads. Idempotent.
+  void Stop();
+
+  // Live WebSocket clients now, and clients disconnected because their send queue was full.
+  int live_clients() const;
+  uint64_t slow_disconnects() const;
+
+  class Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace didban::server
+
+#endif  // DIDBAN_SERVER_HTTP_SERVER_H_

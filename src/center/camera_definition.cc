@@ -1,0 +1,107 @@
+#include "center/camera_definition.h"
+
+#include <iomanip>
+#include <memory>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "detect/detectors.h"
+#include "rules/rule_engine.h"
+#include "source/source_options.h"
+#include "track/byte_tracker.h"
+
+namespace didban::center {
+namespace {
+
+constexpr char kParsedField[] = "cameras[0]";
+
+// "site.yaml:4:3: cameras[0].detector.type: bad" -> "camera.detector.type: bad" (the YAML text is ours, so its
+// file, line and column mean nothing to the client).
+std::string RenameField(const std::string& text) {
+  size_t at = text.find(kParsedField);
+  if (at == std::string::npos) return text;
+  return absl::StrCat("camera", text.substr(at + sizeof(kParsedField) - 1));
+}
+
+std::string Prefixed(const std::string& where, const std::string& message) {
+  return where.empty() ? message : absl::StrCat(where, ": ", message);
+}
+
+}  // namespace
+
+absl::StatusOr<config::CameraConfig> ParseCameraDefinition(const nlohmann::json& definition,
+                                                           const config::SiteConfig& site, const std::string& where) {
+  if (!definition.is_object()) {
+    return absl::InvalidArgumentError(Prefixed(where, "camera: expected a JSON object"));
+  }
+  // JSON is YAML: the site-config reader parses the definition as the one camera of a site with this site's origin.
+  std::ostringstream yaml;
+  yaml << std::setprecision(17);
+  if (site.origin) {
+    yaml << "site: {origin: {lat: " << site.origin->lat << ", lon: " << site.origin->lon
+         << ", alt: " << site.origin->alt << "}}\n";
+  }
+  yaml << "cameras:\n  - " << definition.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  const std::string path = site.path.empty() ? std::string("site.yaml") : site.path;
+  absl::StatusOr<config::SiteConfig> parsed = config::ParseSiteConfig(yaml.str(), path);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(Prefixed(where, RenameField(std::string(parsed.status().message()))));
+  }
+  if (parsed->cameras.size() != 1) return absl::InvalidArgumentError(Prefixed(where, "camera: expected one camera"));
+  config::CameraConfig cam = std::move(parsed->cameras[0]);
+  cam.where = Prefixed(where, "camera");
+  cam.detector.where = Prefixed(where, RenameField(cam.detector.where));
+  for (config::Spec& r : cam.rules) r.where = Prefixed(where, RenameField(r.where));
+  if (cam.uri.empty()) return absl::InvalidArgumentError(Prefixed(where, "camera.uri: missing"));
+  return cam;
+}
+
+nlohmann::json CameraDefinitionJson(const config::CameraConfig& camera) {
+  nlohmann::json j = {{"name", camera.name}, {"uri", camera.uri}};
+  if (camera.fps > 0) j["fps"] = camera.fps;
+  if (camera.analysis_width > 0) j["analysis_width"] = camera.analysis_width;
+  nlohmann::json detector = camera.detector.params.is_object() ? camera.detector.params : nlohmann::json::object();
+  detector["type"] = camera.detector.type;
+  j["detector"] = std::move(detector);
+  if (!camera.tracker.is_null()) j["tracker"] = camera.tracker;
+  if (!camera.rules.empty()) {
+    nlohmann::json rules = nlohmann::json::array();
+    for (const config::Spec& r : camera.rules) rules.push_back(r.params);
+    j["rules"] = std::move(rules);
+  }
+  return j;
+}
+
+absl::StatusOr<std::unique_ptr<Detector>> MakeDetector(const config::CameraConfig& camera) {
+  nlohmann::json params = camera.detector.params.is_object() ? camera.detector.params : nlohmann::json::object();
+  params.erase("type");
+  params.erase("name");
+  absl::StatusOr<std::unique_ptr<Detector>> detector = detect::CreateDetector(camera.detector.type, params);
+  if (!detector.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        camera.detector.where.empty() ? absl::StrCat("camera ", camera.name, ": detector") : camera.detector.where,
+        ": ", detector.status().message()));
+  }
+  return detector;
+}
+
+absl::Status CheckCamera(const config::CameraConfig& camera) {
+  const std::string who = absl::StrCat("camera ", camera.name);
+  if (camera.uri.empty()) return absl::InvalidArgumentError(absl::StrCat(who, ": uri: missing"));
+  source::SourceOptions so;
+  so.camera = camera.name;
+  so.max_width = camera.analysis_width;
+  if (absl::Status s = so.Validate(); !s.ok()) return absl::InvalidArgumentError(absl::StrCat(who, ": ", s.message()));
+  DIDBAN_RETURN_IF_ERROR(MakeDetector(camera).status());
+  absl::StatusOr<track::ByteTrackerOptions> topt =
+      track::ByteTrackerOptions::FromJson(camera.tracker, camera.fps > 0 ? camera.fps : 25);
+  if (!topt.ok()) return absl::InvalidArgumentError(absl::StrCat(who, ": tracker: ", topt.status().message()));
+  if (!camera.rules.empty()) {
+    absl::StatusOr<std::unique_ptr<rules::RuleEngine>> engine = rules::RuleEngine::FromCamera(camera);
+    if (!engine.ok()) return absl::InvalidArgumentError(std::string(engine.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace didban::center

@@ -1,0 +1,95 @@
+#include "center/camera_definition.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "center/overlay.h"
+#include "testing/data.h"
+
+namespace didban::center {
+namespace {
+
+config::SiteConfig Site() {
+  config::SiteConfig s;
+  s.name = "test";
+  s.path = "/sites/north/site.yaml";
+  return s;
+}
+
+TEST(CameraDefinitionTest, ParsesWhatASiteFileAccepts) {
+  nlohmann::json def = {
+      {"name", "gate"},
+      {"uri", "clips/gate.mp4"},
+      {"fps", 12.5},
+      {"detector", {{"type", "motion"}, {"warmup_s", 1.0}}},
+      {"calibration",
+       {{"homography",
+         {{"image", {{0, 100}, {100, 100}, {100, 0}, {0, 0}}}, {"ground", {{0, 0}, {10, 0}, {10, 10}, {0, 10}}}}}}},
+      {"rules", {{{"type", "line"}, {"name", "l"}, {"points", {{0, 50}, {100, 50}}}}}}};
+  absl::StatusOr<config::CameraConfig> cam = ParseCameraDefinition(def, Site());
+  ASSERT_TRUE(cam.ok()) << cam.status();
+  EXPECT_EQ(cam->name, "gate");
+  EXPECT_EQ(cam->uri, "/sites/north/clips/gate.mp4");  // relative to the site file's folder
+  EXPECT_EQ(cam->fps, 12.5);
+  EXPECT_EQ(cam->detector.type, "motion");
+  EXPECT_TRUE(cam->calibration.Calibrated());
+  ASSERT_EQ(cam->rules.size(), 1u);
+  EXPECT_EQ(cam->rules[0].where, "camera.rules[0]");
+  EXPECT_TRUE(CheckCamera(*cam).ok()) << CheckCamera(*cam);
+
+  nlohmann::json back = CameraDefinitionJson(*cam);
+  EXPECT_EQ(back["uri"], "/sites/north/clips/gate.mp4");
+  EXPECT_EQ(back["detector"]["warmup_s"], 1.0);
+  EXPECT_EQ(back["rules"][0]["name"], "l");
+  EXPECT_FALSE(back.contains("calibration"));
+}
+
+TEST(CameraDefinitionTest, ErrorsNameTheField) {
+  auto error = [](const nlohmann::json& def) {
+    absl::StatusOr<config::CameraConfig> cam = ParseCameraDefinition(def, Site());
+    if (!cam.ok()) return std::string(cam.status().message());
+    absl::Status s = CheckCamera(*cam);
+    return s.ok() ? std::string("ok") : std::string(s.message());
+  };
+  EXPECT_EQ(error(nlohmann::json::array()), "camera: expected a JSON object");
+  EXPECT_EQ(error({{"uri", "a.mp4"}}), "camera: missing name");
+  EXPECT_EQ(error({{"name", "a b"}, {"uri", "a.mp4"}}),
+            "camera.name: 'a b' must use only letters, digits, '_', '.', '-'");
+  EXPECT_EQ(error({{"name", "a"}}), "camera.uri: missing");
+  EXPECT_EQ(error({{"name", "a"}, {"uri", "a.mp4"}, {"fps", -1}}), "camera.fps: must be in [0, 1000]");
+  EXPECT_EQ(error({{"name", "a"}, {"uri", "a.mp4"}, {"detector", {{"type", "nope"}}}}),
+            "camera.detector: unknown detector 'nope' (known: dnn, gated, motion)");
+  std::string rule = error({{"name", "a"}, {"uri", "a.mp4"}, {"rules", {{{"type", "line"}, {"points", 3}}}}});
+  EXPECT_EQ(rule.rfind("camera.rules[0]", 0), 0u) << rule;
+  std::string unknown = error({{"name", "a"}, {"uri", "a.mp4"}, {"colour", "red"}});
+  EXPECT_EQ(unknown.rfind("camera.colour: unknown key", 0), 0u) << unknown;
+}
+
+TEST(OverlayTest, SavesAtomicallyAndLoadsBack) {
+  std::string dir = testing::MakeTempDir("overlay");
+  std::string path = DefaultOverlayPath(dir + "/north.yaml");
+  EXPECT_EQ(path, dir + "/north.runtime.json");
+  absl::StatusOr<Overlay> empty = LoadOverlay(path);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->put.empty() && empty->removed.empty());
+
+  Overlay o;
+  o.put["cam9"] = {{"name", "cam9"}, {"uri", "x.mp4"}};
+  o.removed = {"cam1", "cam2"};
+  ASSERT_TRUE(SaveOverlay(path, o).ok());
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  absl::StatusOr<Overlay> back = LoadOverlay(path);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->put.at("cam9")["uri"], "x.mp4");
+  EXPECT_EQ(back->removed, (std::set<std::string>{"cam1", "cam2"}));
+
+  std::ofstream(path) << R"({"version": 1, "put": {"c": 3}})";
+  EXPECT_EQ(LoadOverlay(path).status().message(), path + ": put.c: expected a camera definition object");
+  std::ofstream(path) << "{";
+  EXPECT_EQ(LoadOverlay(path).status().message(), path + ": not valid JSON");
+}
+
+}  // namespace
+}  // namespace didban::center

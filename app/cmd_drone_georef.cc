@@ -23,6 +23,8 @@ struct GeorefFlags {
   double gimbal_pitch_deg = -90;
   bool bottom_centre = false;
   int footprint_step = 30;
+  int64_t frames = 0;
+  int64_t max_frame = MotLimits{}.max_frame;
   std::string out;
 };
 
@@ -34,7 +36,9 @@ int Fail(const absl::Status& status) {
 int RunGeoref(const GeorefFlags& f) {
   auto telemetry = geo::ReadTelemetryFile(f.telemetry);
   if (!telemetry.ok()) return Fail(telemetry.status());
-  auto rows = ReadMotFile(f.tracks);
+  MotLimits limits;
+  limits.max_frame = f.max_frame;
+  auto rows = ReadMotFile(f.tracks, limits);
   if (!rows.ok()) return Fail(rows.status());
   auto camera = geo::ParseCameraSpec(f.camera);
   if (!camera.ok()) return Fail(camera.status());
@@ -46,6 +50,7 @@ int RunGeoref(const GeorefFlags& f) {
   o.ground_elevation_m = f.ground_elevation_m;
   o.bottom_centre = f.bottom_centre;
   o.footprint_step = f.footprint_step;
+  o.video_frames = f.frames;
   auto result = geo::GeorefTracks(*telemetry, *rows, o);
   if (!result.ok()) return Fail(result.status());
   std::error_code ec;
@@ -89,6 +94,12 @@ void SetupDroneGeoref(CLI::App& root, int* exit_code) {
   cmd->add_option("--footprint-step", flags->footprint_step, "A footprint every N frames")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--frames", flags->frames,
+                  "Frames of the video: footprints are made for frames 1..N (default: the last frame of the tracks)")
+      ->check(CLI::Range(int64_t{0}, int64_t{2147483647}));
+  cmd->add_option("--max-frame", flags->max_frame, "Highest frame number accepted in --tracks (docs/security.md)")
+      ->check(CLI::Range(int64_t{1}, int64_t{2147483647}))
+      ->capture_default_str();
   cmd->add_option("--out", flags->out, "Output directory (tracks.csv, tracks.geojson, flight.geojson, flight.kml)")
       ->required();
   cmd->callback([flags, exit_code] { *exit_code = RunGeoref(*flags); });

@@ -20,6 +20,7 @@ struct EvalFlags {
   std::string json;
   double threshold = 0.5;
   std::string benchmark = "MOT15";
+  int64_t max_frame = MotLimits{}.max_frame;
 };
 
 using EvaluateFn = std::function<absl::StatusOr<eval::MotMetrics>(const std::string&, const std::string&)>;
@@ -112,6 +113,9 @@ void Setup(CLI::App& root, int* exit_code) {
                   "Ground-truth conventions: MOT15 (ignore rows with 0 in column 7), MOT16/MOT17/MOT20 (also "
                   "pedestrians only, results on distractors removed, as TrackEval)")
       ->capture_default_str();
+  mot->add_option("--max-frame", mot_flags->max_frame, "Highest frame number accepted (docs/security.md)")
+      ->check(CLI::Range(int64_t{1}, int64_t{2147483647}))
+      ->capture_default_str();
   mot->callback([mot_flags, exit_code] {
     const EvalFlags& f = *mot_flags;
     if (!(f.threshold > 0)) {
@@ -128,6 +132,7 @@ void Setup(CLI::App& root, int* exit_code) {
     eval::BoxEvalOptions options;
     options.iou_threshold = f.threshold;
     options.benchmark = *benchmark;
+    options.limits.max_frame = f.max_frame;
     *exit_code = Run(
         f,
         [&options](const std::string& gt, const std::string& res) { return eval::EvaluateMotFiles(gt, res, options); },

@@ -23,6 +23,7 @@ struct PlanFlags {
   double speed_mps = 10;
   double angle_deg = geo::kNoValue;
   double offset_m = 0;
+  int64_t max_photos = plan::PlanLimits{}.max_photos;
   std::string out;
 };
 
@@ -53,6 +54,7 @@ int RunSurvey(const PlanFlags& f) {
   o.front_overlap = (f.front_overlap_pct >= 0 ? f.front_overlap_pct : f.overlap_pct) / 100.0;
   o.speed_mps = f.speed_mps;
   o.angle_deg = f.angle_deg;
+  o.max_photos = f.max_photos;
   auto route = plan::PlanSurvey(*area, o);
   if (!route.ok()) return Fail("survey", route.status());
   absl::Status st = WriteExports(*route, f.out);
@@ -103,6 +105,11 @@ void SetupPlan(CLI::App& root, int* exit_code) {
   survey->add_option("--speed", flags->speed_mps, "Cruise speed, m/s")->capture_default_str();
   survey->add_option("--angle", flags->angle_deg,
                      "Flight-line direction, degrees from east counter-clockwise (default: minimum width)");
+  survey
+      ->add_option("--max-photos", flags->max_photos,
+                   "Refuse a survey that needs more photos than this (docs/security.md)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   survey->add_option("--out", flags->out, "Output directory (survey.plan, survey.kml, survey.geojson)")->required();
   survey->callback([flags, exit_code] { *exit_code = RunSurvey(*flags); });
 

@@ -20,6 +20,7 @@ struct TrackFlags {
   double fps = 30;
   std::string preset = "default";
   std::string params = "{}";
+  int64_t max_frame = MotLimits{}.max_frame;
 };
 
 // One line on stderr, as every failing command does.
@@ -43,7 +44,9 @@ int RunTrack(const TrackFlags& f) {
     Fail(std::string(options.status().message()));
     return 2;
   }
-  auto dets = ReadMotFile(f.det);
+  MotLimits limits;
+  limits.max_frame = f.max_frame;
+  auto dets = ReadMotFile(f.det, limits);
   if (!dets.ok()) {
     Fail(std::string(dets.status().message()));
     return 1;
@@ -81,6 +84,11 @@ void SetupTrack(CLI::App& root, int* exit_code) {
   cmd->add_option("--params", flags->params,
                   "Tracker parameters as a JSON object overriding the preset, e.g. '{\"max_lost_s\": 2}' (see "
                   "docs/tracking.md)")
+      ->capture_default_str();
+  cmd->add_option("--max-frame", flags->max_frame,
+                  "Highest frame number accepted; the tracker steps through every frame up to the last one "
+                  "(docs/security.md)")
+      ->check(CLI::Range(int64_t{1}, int64_t{2147483647}))
       ->capture_default_str();
   cmd->callback([flags, exit_code] { *exit_code = RunTrack(*flags); });
 }

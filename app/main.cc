@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <exception>
+#include <new>
 
 #include <spdlog/spdlog.h>
 
@@ -46,6 +48,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // --help and --version print and exit 0; every other usage error exits 2.
     return root.exit(e) == 0 ? 0 : 2;
+  } catch (const std::bad_alloc&) {
+    // The last resort: inputs are checked against documented limits (docs/security.md) before anything is sized
+    // from them, and third-party exceptions are caught at their adapters; reaching here is a bug worth reporting.
+    std::fprintf(stderr, "didban: out of memory (a limit in docs/security.md is missing; please report the input)\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "didban: internal error: %s (please report the input)\n", e.what());
+    return 1;
   }
   return exit_code;
 }

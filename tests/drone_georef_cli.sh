@@ -22,9 +22,13 @@ cat > tracks.txt <<'MOT'
 2,1,2950,1450,100,100,1,-1,-1,-1
 3,2,1950,450,100,100,1,-1,-1,-1
 MOT
+# Footprints follow the video's frames (--frames, default the last tracked frame), within the telemetry.
 out=$("$didban" drone georef --telemetry tel.csv --tracks tracks.txt --camera hfov=90,width=4000,height=3000 --fps 30 \
-  --out g)
+  --frames 31 --out g)
 expect_eq "$out" "georeferenced 3 of 3 rows (0 above the horizon), 2 telemetry samples (csv), 2 footprints"
+out=$("$didban" drone georef --telemetry tel.csv --tracks tracks.txt --camera hfov=90,width=4000,height=3000 --fps 30 \
+  --out g1)
+expect_eq "$out" "georeferenced 3 of 3 rows (0 above the horizon), 2 telemetry samples (csv), 1 footprints"
 expect_eq "$(cat g/tracks.csv)" "frame,time,id,lat,lon,x,y
 1,0.000,1,47.00000000,8.00000000,0.00,0.00
 2,0.033,1,47.00000000,8.00065741,50.00,0.00
@@ -42,7 +46,7 @@ expect_eq "$(sed -n 3p y/tracks.csv)" "2,0.033,1,46.99955024,8.00000000,0.00,-50
 if [[ -n "$data" && -f "$data/drone/dji_srt/p4_rtk.SRT" ]]; then
   echo '1,1,100,100,100,100,1,-1,-1,-1' > one.txt
   out=$("$didban" drone georef --telemetry "$data/drone/dji_srt/p4_rtk.SRT" --tracks one.txt \
-    --camera focal35=24,width=3840,height=2160 --fps 1 --out p4)
+    --camera focal35=24,width=3840,height=2160 --fps 1 --frames 55 --out p4)
   expect_eq "$out" "georeferenced 1 of 1 rows (0 above the horizon), 55 telemetry samples (dji-srt), 2 footprints"
   expect_eq "$(sed -n 2p p4/tracks.csv)" "1,0.000,1,-34.23435820,-58.83420665,1225.55,-183.24"
 fi

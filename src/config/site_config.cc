@@ -5,14 +5,128 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 #include <opencv2/calib3d.hpp>
 
+#include "core/json_io.h"
+#include "core/mot_format.h"
+
 namespace didban::config {
 namespace {
+
+absl::Status AtMark(const std::string& path, const YAML::Mark& m, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ":", m.line + 1, ":", m.column + 1, ": ", what));
+}
+
+// Text that is not UTF-8 is refused with the line and column of its first bad byte (YAML is UTF-8 here, and every
+// string of the site ends up in JSON events and API answers).
+absl::Status CheckUtf8(const std::string& path, const std::string& text) {
+  const size_t bad = FirstInvalidUtf8(text);
+  if (bad == std::string::npos) return absl::OkStatus();
+  const size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+  const size_t col = line_start == std::string::npos || bad == 0 ? bad + 1 : bad - line_start;
+  const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+  return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ":", col, ": not UTF-8 (byte 0x",
+                                                 absl::Hex(static_cast<unsigned char>(text[bad]), absl::kZeroPad2),
+                                                 "); save the file as UTF-8"));
+}
+
+// Walks the YAML event stream before any node is built and counts the nodes that the document holds with every
+// alias expanded, and its nesting depth; stops (by throwing LimitBroken) at the first limit broken. An alias to a
+// node that is still open (`&a [*a]`) would make a cycle and is refused too.
+class YamlBudget : public YAML::EventHandler {
+ public:
+  struct LimitBroken {
+    YAML::Mark mark;
+    std::string what;
+  };
+
+  explicit YamlBudget(const SiteLimits& limits) : limits_(limits) {}
+
+  void OnDocumentStart(const YAML::Mark&) override { sizes_.clear(); }  // anchor ids restart per document
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { Leaf(mark, anchor); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string&) override {
+    Leaf(mark, anchor);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = sizes_.find(anchor);
+    if (it == sizes_.end()) {
+      throw LimitBroken{mark, "YAML alias to a node that contains it (a cycle); aliases must refer to a complete node"};
+    }
+    Add(mark, it->second);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(mark, anchor);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Open(mark, anchor);
+  }
+  void OnMapEnd() override { Close(); }
+
+ private:
+  struct Open_ {
+    YAML::anchor_t anchor;
+    int64_t nodes;
+    YAML::Mark mark;
+  };
+
+  void Add(const YAML::Mark& mark, int64_t nodes) {
+    // Every open container's count is part of the document's total once it closes: check the sum now.
+    (open_.empty() ? total_ : open_.back().nodes) += nodes;
+    int64_t all = total_;
+    for (const Open_& o : open_) all += o.nodes;
+    if (all > limits_.max_nodes) {
+      throw LimitBroken{mark, absl::StrCat("the document holds more than ", limits_.max_nodes,
+                                           " YAML nodes with its aliases expanded (limit max_nodes; aliases that "
+                                           "repeat large nodes are refused)")};
+    }
+  }
+  void Leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (anchor != YAML::NullAnchor) sizes_[anchor] = 1;
+    Add(mark, 1);
+  }
+  void Open(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (static_cast<int>(open_.size()) >= limits_.max_depth) {
+      throw LimitBroken{mark, absl::StrCat("YAML nested deeper than ", limits_.max_depth, " levels (limit max_depth)")};
+    }
+    open_.push_back({anchor, 1, mark});
+  }
+  void Close() {
+    Open_ done = open_.back();
+    open_.pop_back();
+    if (done.anchor != YAML::NullAnchor) sizes_[done.anchor] = done.nodes;
+    Add(done.mark, done.nodes);
+  }
+
+  const SiteLimits& limits_;
+  std::vector<Open_> open_;
+  std::map<YAML::anchor_t, int64_t> sizes_;  // expanded node count of each complete anchored node
+  int64_t total_ = 0;
+};
+
+absl::Status CheckYamlBudget(const std::string& path, const std::string& text, const SiteLimits& limits) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  YamlBudget budget(limits);
+  try {
+    while (parser.HandleNextDocument(budget)) {
+    }
+  } catch (const YamlBudget::LimitBroken& e) {
+    return AtMark(path, e.mark, e.what);
+  } catch (const YAML::Exception& e) {
+    return AtMark(path, e.mark, absl::StrCat("YAML syntax error: ", e.msg));
+  }
+  return absl::OkStatus();
+}
 
 // Where a node is, for messages: "file:line:col field".
 std::string At(const std::string& path, const YAML::Node& node, const std::string& field) {
@@ -102,7 +216,8 @@ absl::Status CheckKeys(const std::string& path, const YAML::Node& node, const st
     if (known.count(k) == 0) {
       std::string list;
       for (const auto& n : known) absl::StrAppend(&list, list.empty() ? "" : ", ", n);
-      return Bad(path, kv.first, absl::StrCat(field, ".", k), absl::StrCat("unknown key (known: ", list, ")"));
+      return Bad(path, kv.first, field.empty() ? k : absl::StrCat(field, ".", k),
+                 absl::StrCat("unknown key (known: ", list, ")"));
     }
   }
   return absl::OkStatus();
@@ -318,11 +433,18 @@ absl::Status SiteConfig::Validate() const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<SiteConfig> ParseSiteConfig(const std::string& yaml_text, const std::string& path) {
+absl::StatusOr<SiteConfig> ParseSiteConfig(const std::string& yaml_text, const std::string& path,
+                                           const SiteLimits& limits) {
+  if (static_cast<int64_t>(yaml_text.size()) > limits.max_bytes) {
+    return absl::OutOfRangeError(absl::StrCat(path, ": ", yaml_text.size(), " bytes is above the limit of ",
+                                              limits.max_bytes, " bytes for a site file"));
+  }
+  DIDBAN_RETURN_IF_ERROR(CheckUtf8(path, yaml_text));
+  DIDBAN_RETURN_IF_ERROR(CheckYamlBudget(path, yaml_text, limits));
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
-  } catch (const YAML::ParserException& e) {
+  } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": YAML syntax error: ", e.msg));
   }
@@ -331,6 +453,8 @@ absl::StatusOr<SiteConfig> ParseSiteConfig(const std::string& yaml_text, const s
   site.path = path;
   site.sections = nlohmann::json::object();
   try {
+    DIDBAN_RETURN_IF_ERROR(
+        CheckKeys(path, root, "", std::set<std::string>(std::begin(kSiteTopLevelKeys), std::end(kSiteTopLevelKeys))));
     if (const YAML::Node s = root["site"]) {
       if (!s.IsMap()) return Bad(path, s, "site", "expected a mapping");
       DIDBAN_RETURN_IF_ERROR(CheckKeys(path, s, "site", {"name", "origin"}));
@@ -339,6 +463,7 @@ absl::StatusOr<SiteConfig> ParseSiteConfig(const std::string& yaml_text, const s
       }
       if (const YAML::Node o = s["origin"]) {
         if (!o.IsMap() || !o["lat"] || !o["lon"]) return Bad(path, o, "site.origin", "expected {lat, lon[, alt]}");
+        DIDBAN_RETURN_IF_ERROR(CheckKeys(path, o, "site.origin", {"lat", "lon", "alt"}));
         geo::LatLon ll;
         DIDBAN_ASSIGN_OR_RETURN(ll.lat, GetDouble(path, o["lat"], "site.origin.lat"));
         DIDBAN_ASSIGN_OR_RETURN(ll.lon, GetDouble(path, o["lon"], "site.origin.lon"));
@@ -363,17 +488,19 @@ absl::StatusOr<SiteConfig> ParseSiteConfig(const std::string& yaml_text, const s
     }
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+  } catch (const cv::Exception& e) {  // OpenCV (Rodrigues, homography fit) on values it cannot use
+    return absl::InvalidArgumentError(absl::StrCat(path, ": calibration: ", e.what()));
+  } catch (const std::exception& e) {  // nlohmann::json and the standard library: never past this adapter
+    return absl::InternalError(absl::StrCat(path, ": ", e.what()));
   }
   DIDBAN_RETURN_IF_ERROR(site.Validate());
   return site;
 }
 
-absl::StatusOr<SiteConfig> LoadSiteConfig(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return absl::NotFoundError(absl::StrCat(path, ": cannot open site configuration"));
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ParseSiteConfig(ss.str(), path);
+absl::StatusOr<SiteConfig> LoadSiteConfig(const std::string& path, const SiteLimits& limits) {
+  if (!std::ifstream(path)) return absl::NotFoundError(absl::StrCat(path, ": cannot open site configuration"));
+  DIDBAN_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, limits.max_bytes));
+  return ParseSiteConfig(text, path, limits);
 }
 
 }  // namespace didban::config

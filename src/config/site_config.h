@@ -48,9 +48,26 @@ struct SiteConfig {
   absl::Status Validate() const;
 };
 
+// The top-level keys a site file may have: `site`, `cameras` and the sections that commands read from
+// SiteConfig::sections (fusion, fusion_batch). Any other key is refused (a typo such as `camras:` would otherwise
+// drop every camera silently); a new section is added here.
+inline constexpr const char* kSiteTopLevelKeys[] = {"cameras", "fusion", "fusion_batch", "site"};
+
+// Limits of the site YAML reader (docs/security.md), checked on the text and on the YAML event stream before any
+// node is built or converted to JSON.
+struct SiteLimits {
+  int64_t max_bytes = 1 << 20;  // largest site file, bytes (1 MiB)
+  int64_t max_nodes = 100'000;  // YAML nodes in the document with every alias expanded (YAML "billion laughs")
+  int max_depth = 64;           // nesting of mappings and sequences
+};
+
 // Parses YAML text; `path` names the file in errors and is the base for relative URIs and calibration files.
-absl::StatusOr<SiteConfig> ParseSiteConfig(const std::string& yaml_text, const std::string& path);
-absl::StatusOr<SiteConfig> LoadSiteConfig(const std::string& path);
+// Refused with a message naming the file, line and column: text that is not UTF-8, YAML beyond `limits`, an alias
+// to a node that contains it, unknown keys at the top, in `site`, in a camera or in its calibration (components
+// refuse unknown keys in their own parameter mappings).
+absl::StatusOr<SiteConfig> ParseSiteConfig(const std::string& yaml_text, const std::string& path,
+                                           const SiteLimits& limits = {});
+absl::StatusOr<SiteConfig> LoadSiteConfig(const std::string& path, const SiteLimits& limits = {});
 
 }  // namespace didban::config
 

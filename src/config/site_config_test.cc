@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 namespace didban::config {
 namespace {
 
@@ -19,6 +21,8 @@ cameras:
     rules:
       - {type: line, name: stop-line, points: [[0, 50], [100, 50]]}
 )";
+
+std::string Err(const absl::StatusOr<SiteConfig>& site) { return std::string(site.status().message()); }
 
 TEST(SiteConfigTest, ParsesCamerasCalibrationAndRules) {
   auto site = ParseSiteConfig(kSite, "/sites/a/site.yaml");
@@ -54,6 +58,50 @@ TEST(SiteConfigTest, ErrorsNameFileLineAndField) {
                 .status()
                 .message(),
             "s.yaml:5:9: cameras[0].calibration.homography: homography needs at least 4 point pairs, got 1");
+}
+
+TEST(SiteConfigTest, RefusesTextThatIsNotUtf8WithItsLineAndColumn) {
+  const std::string yaml =
+      "site:\n  name: t\ncameras:\n  - name: cam\n    rules:\n      - {type: zone, name: \"la\xB4"
+      "e\"}\n";
+  EXPECT_EQ(Err(ParseSiteConfig(yaml, "s.yaml")), "s.yaml:6:31: not UTF-8 (byte 0xb4); save the file as UTF-8");
+  EXPECT_EQ(Err(ParseSiteConfig("\xFF", "s.yaml")), "s.yaml:1:1: not UTF-8 (byte 0xff); save the file as UTF-8");
+}
+
+TEST(SiteConfigTest, LimitsAliasExpansionDepthAndSize) {
+  // Nine copies of nine copies ...: 9^6 nodes once expanded, from a few lines.
+  std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 6; ++i) {
+    bomb += absl::StrCat("a", i, ": &a", i, " [");
+    for (int k = 0; k < 9; ++k) absl::StrAppend(&bomb, k ? ", " : "", "*a", i - 1);
+    bomb += "]\n";
+  }
+  EXPECT_EQ(Err(ParseSiteConfig(bomb, "s.yaml")),
+            "s.yaml:6:10: the document holds more than 100000 YAML nodes with its aliases expanded (limit max_nodes; "
+            "aliases that repeat large nodes are refused)");
+  // An alias to the node that holds it would be a cycle.
+  EXPECT_EQ(Err(ParseSiteConfig("fusion: &a {x: *a}\n", "s.yaml")),
+            "s.yaml:1:16: YAML alias to a node that contains it (a cycle); aliases must refer to a complete node");
+  // Small aliases are fine.
+  auto ok = ParseSiteConfig("fusion: &f {step_s: 0.5}\nfusion_batch: {a: *f}\n", "s.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->sections["fusion_batch"]["a"]["step_s"], 0.5);
+  EXPECT_EQ(Err(ParseSiteConfig(std::string(70, '[') + std::string(70, ']'), "s.yaml")),
+            "s.yaml:1:65: YAML nested deeper than 64 levels (limit max_depth)");
+  EXPECT_EQ(Err(ParseSiteConfig(std::string(2000, '#'), "s.yaml", {.max_bytes = 1000})),
+            "s.yaml: 2000 bytes is above the limit of 1000 bytes for a site file");
+}
+
+TEST(SiteConfigTest, RefusesUnknownKeysAtEveryLevel) {
+  EXPECT_EQ(Err(ParseSiteConfig("site: {name: t}\nfoo: 1\ncamras: []\n", "s.yaml")),
+            "s.yaml:2:1: foo: unknown key (known: cameras, fusion, fusion_batch, site)");
+  EXPECT_EQ(Err(ParseSiteConfig("site: {name: t, nmae: u}\n", "s.yaml")),
+            "s.yaml:1:17: site.nmae: unknown key (known: name, origin)");
+  EXPECT_EQ(Err(ParseSiteConfig("site: {origin: {lat: 1, lon: 2, altitude: 3}}\n", "s.yaml")),
+            "s.yaml:1:33: site.origin.altitude: unknown key (known: alt, lat, lon)");
+  EXPECT_EQ(Err(ParseSiteConfig("cameras:\n  - {name: c, url: x}\n", "s.yaml")),
+            "s.yaml:2:15: cameras[0].url: unknown key (known: analysis_width, calibration, detector, fps, name, rules, "
+            "tracker, uri)");
 }
 
 }  // namespace

@@ -27,6 +27,30 @@ TEST(MotFormatTest, ErrorsNameFileLineAndProblem) {
   EXPECT_EQ(ParseMot("1,-1,1,2,3,nan\n", "d").status().message(), "d:1: column 6: not a number: 'nan'");
 }
 
+TEST(MotFormatTest, LimitsAreCheckedBeforeUse) {
+  EXPECT_EQ(ParseMot("100000000,-1,1,2,3,4\n", "d").status().message(),
+            "d:1: frame 100000000 is above the limit of 1000000 (raise it with --max-frame)");
+  EXPECT_EQ(ParseMot("1,-1,1,2,3,4\n2147483648,-1,1,2,3,4\n", "d").status().message(),
+            "d:2: frame 2147483648 is above the limit of 1000000 (raise it with --max-frame)");
+  EXPECT_EQ(ParseMot("9223372036854775808,-1,1,2,3,4\n", "d").status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(ParseMot("1000001,-1,1,2,3,4\n", "d", {.max_frame = 1'000'001}).status().code(), absl::StatusCode::kOk);
+  EXPECT_EQ(ParseMot("1,1e300,1,2,3,4\n", "d").status().message(),
+            "d:1: id must be an integer of magnitude at most 9e+15, got 1e300");
+  EXPECT_EQ(ParseMot("1,2.5,1,2,3,4\n", "d").status().message(),
+            "d:1: id must be an integer of magnitude at most 9e+15, got 2.5");
+  EXPECT_EQ(ParseMot("1,-1,1,2,3e9,4\n", "d").status().message(), "d:1: box w 3e9 is beyond the limit of 1e+06 px");
+  EXPECT_EQ(ParseMot("1,-1,1,2,3,4\n", "d", {.max_frame = int64_t{1} << 40}).status().message(),
+            "the frame limit must be in [1, 2147483647], got 1099511627776");
+}
+
+TEST(MotFormatTest, TextFilesAboveTheSizeLimitAreRefusedBeforeReading) {
+  const std::string path = ::testing::TempDir() + "/mot_format_big.txt";
+  ASSERT_TRUE(WriteTextFile(path, std::string(100, 'x')).ok());
+  EXPECT_EQ(ReadTextFile(path, 99).status().message(),
+            path + ": 100 bytes is above the limit of 99 bytes for a text input");
+  EXPECT_TRUE(ReadTextFile(path, 100).ok());
+}
+
 TEST(MotFormatTest, RoundTrips) {
   std::vector<MotRow> rows = {{.frame = 3, .id = 7, .box = {1.25f, 2.5f, 30.f, 40.75f}, .score = 1.f}};
   auto back = ParseMot(FormatMot(rows), "x");

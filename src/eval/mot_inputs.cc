@@ -54,9 +54,9 @@ absl::Status CheckUniqueIds(const std::vector<Row>& rows, const std::string& nam
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<MotRow>> ReadMotChecked(const std::string& path) {
+absl::StatusOr<std::vector<MotRow>> ReadMotChecked(const std::string& path, const MotLimits& limits) {
   DIDBAN_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
-  DIDBAN_ASSIGN_OR_RETURN(std::vector<MotRow> rows, ParseMot(text, path));
+  DIDBAN_ASSIGN_OR_RETURN(std::vector<MotRow> rows, ParseMot(text, path, limits));
   const std::vector<int> lines = MotDataLines(text);
   DIDBAN_RETURN_IF_ERROR(
       CheckUniqueIds(rows, path, [&](size_t i) { return i < lines.size() ? lines[i] : static_cast<int>(i) + 1; }));
@@ -183,8 +183,8 @@ absl::StatusOr<MotMetrics> EvaluateBoxes(const std::vector<MotRow>& gt, const st
 absl::StatusOr<MotMetrics> EvaluateMotFiles(const std::string& gt_path, const std::string& res_path,
                                             const BoxEvalOptions& options) {
   DIDBAN_RETURN_IF_ERROR(options.Validate());
-  DIDBAN_ASSIGN_OR_RETURN(std::vector<MotRow> gt, ReadMotChecked(gt_path));
-  DIDBAN_ASSIGN_OR_RETURN(std::vector<MotRow> res, ReadMotChecked(res_path));
+  DIDBAN_ASSIGN_OR_RETURN(std::vector<MotRow> gt, ReadMotChecked(gt_path, options.limits));
+  DIDBAN_ASSIGN_OR_RETURN(std::vector<MotRow> res, ReadMotChecked(res_path, options.limits));
   return EvaluateBoxes(std::move(gt), std::move(res), options);
 }
 

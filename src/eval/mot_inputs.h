@@ -67,6 +67,7 @@ std::vector<EvalFrame> FramesFromBoxes(const std::vector<MotRow>& gt, const std:
 struct BoxEvalOptions {
   double iou_threshold = 0.5;                     // IoU a match needs for CLEAR MOT and identity, in (0, 1]
   MotBenchmark benchmark = MotBenchmark::kMot15;  // ground-truth conventions
+  MotLimits limits;                               // of the files read by EvaluateMotFiles (docs/security.md)
 
   absl::Status Validate() const;
 };

@@ -154,6 +154,7 @@ absl::StatusOr<Telemetry> ParseTelemetryCsv(const std::string& text, const std::
   Telemetry t;
   t.source = name;
   t.format = dji ? "dji-csv" : "csv";
+  const TelemetryLimits limits;
   std::vector<int> is_video;
   while (std::getline(in, line)) {
     ++line_no;
@@ -189,6 +190,10 @@ absl::StatusOr<Telemetry> ParseTelemetryCsv(const std::string& text, const std::
           time = v;
           break;
         case Field::kFrame:
+          if (std::fabs(v) > static_cast<double>(limits.max_frame)) {  // checked before the cast to integer
+            return absl::OutOfRangeError(absl::StrCat(name, ":", line_no, ": column '", header[c], "': frame ",
+                                                      cells[c], " is above the limit of ", limits.max_frame));
+          }
           s.frame = static_cast<int64_t>(std::llround(v));
           break;
         case Field::kLat:
@@ -236,6 +241,11 @@ absl::StatusOr<Telemetry> ParseTelemetryCsv(const std::string& text, const std::
       }
     }
     if (!HasValue(time)) return error(line_no, "missing time");
+    if (std::fabs(time) > static_cast<double>(limits.max_abs_time_us)) {  // checked before the cast to integer µs
+      return absl::OutOfRangeError(absl::StrCat(name, ":", line_no, ": time ", time / 1e6, " s is beyond the limit of ",
+                                                UsToSeconds(limits.max_abs_time_us), " s (",
+                                                UsToSeconds(limits.max_abs_time_us) / 3600, " h) from the start"));
+    }
     s.time_us = static_cast<TimeUs>(std::llround(time));
     if (!s.HasPosition()) return error(line_no, "missing latitude/longitude");
     if (s.lat < -90 || s.lat > 90 || s.lon < -180 || s.lon > 180) {
@@ -264,6 +274,7 @@ absl::StatusOr<Telemetry> ParseTelemetryCsv(const std::string& text, const std::
     for (auto& s : kept) s.time_us -= t0;
   }
   t.samples = std::move(kept);
+  DIDBAN_RETURN_IF_ERROR(CheckTelemetryLimits(t, limits));
   return t;
 }
 

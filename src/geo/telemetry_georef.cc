@@ -1,5 +1,6 @@
 #include "geo/telemetry_georef.h"
 
+#include <algorithm>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -41,8 +42,10 @@ int64_t FrameSpan(const Telemetry& t, double fps) {
 absl::Status GeorefOptions::Validate() const {
   DIDBAN_RETURN_IF_ERROR(camera.Validate());
   DIDBAN_RETURN_IF_ERROR(pose.Validate());
-  if (fps < 0 || !std::isfinite(fps)) return absl::InvalidArgumentError("fps must be >= 0");
+  if (!(fps >= 0 && fps <= 1000)) return absl::InvalidArgumentError("fps must be in [0, 1000]");
   if (footprint_step < 1) return absl::InvalidArgumentError("footprint step must be >= 1");
+  if (video_frames < 0) return absl::InvalidArgumentError("video frames must be >= 0");
+  if (max_footprints < 0) return absl::InvalidArgumentError("the footprint limit must be >= 0");
   if (!std::isfinite(ground_elevation_m)) return absl::InvalidArgumentError("ground elevation must be finite");
   return absl::OkStatus();
 }
@@ -88,8 +91,18 @@ absl::StatusOr<GeorefResult> GeorefTracks(const Telemetry& telemetry, const std:
   if (!telemetry.samples.back().HasPosition() || (telemetry.samples.size() - 1) % stride != 0) {
     if (telemetry.samples.back().HasPosition()) out.path.push_back(telemetry.samples.back());
   }
-  // Footprints every footprint_step frames over the telemetry (frames without a usable pose are left out).
-  int64_t span = FrameSpan(telemetry, options.fps);
+  // Footprints every footprint_step frames over the video's frames that the telemetry covers (frames without a
+  // usable pose are left out); their number is checked before any is made.
+  int64_t last_row_frame = 0;
+  for (const MotRow& r : rows) last_row_frame = std::max<int64_t>(last_row_frame, r.frame);
+  const int64_t video_frames = options.video_frames > 0 ? options.video_frames : last_row_frame;
+  const int64_t span = std::min(FrameSpan(telemetry, options.fps), video_frames);
+  const int64_t count = span <= 0 ? 0 : (span - 1) / options.footprint_step + 1;
+  if (count > options.max_footprints) {
+    return absl::OutOfRangeError(absl::StrCat(telemetry.source, ": ", count, " footprints (", span,
+                                              " frames, one every ", options.footprint_step, ") is above the limit of ",
+                                              options.max_footprints, "; raise --footprint-step"));
+  }
   for (int64_t f = 1; f <= span; f += options.footprint_step) {
     auto cam = camera_at(f);
     if (!cam.ok()) continue;

@@ -23,6 +23,10 @@ struct GeorefOptions {
   double ground_elevation_m = 0;  // elevation of the flat ground, same vertical datum as the camera height, m
   bool bottom_centre = false;     // reference pixel: box bottom centre (oblique views) instead of box centre (nadir)
   int footprint_step = 30;        // a footprint every this many frames (>= 1)
+  // Frames of the video: footprints are made for frames 1..video_frames (within the telemetry), so that their
+  // number follows the video, not the span of the telemetry's clock; 0 = up to the last frame of the tracks.
+  int64_t video_frames = 0;
+  int64_t max_footprints = 100'000;  // refuse a request for more footprints than this (docs/security.md)
   FootprintOptions footprint;
 
   absl::Status Validate() const;
@@ -50,7 +54,8 @@ struct GeorefResult {
 };
 
 // Georeferences `rows` (frames matched to the telemetry: by frame number or time, see PoseAtFrame). Errors name the
-// frame and what is missing (pose, yaw, lens, altitude).
+// frame and what is missing (pose, yaw, lens, altitude). More than max_footprints footprints is OutOfRange, naming
+// --footprint-step, before any is made.
 absl::StatusOr<GeorefResult> GeorefTracks(const Telemetry& telemetry, const std::vector<MotRow>& rows,
                                           const GeorefOptions& options);
 

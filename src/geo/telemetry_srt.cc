@@ -442,7 +442,9 @@ class SrtParser {
 
 absl::StatusOr<Telemetry> ParseDjiSrt(const std::string& text, const std::string& name, const SrtOptions& options) {
   SrtParser parser(name, options);
-  return parser.Parse(text);
+  DIDBAN_ASSIGN_OR_RETURN(Telemetry t, parser.Parse(text));
+  DIDBAN_RETURN_IF_ERROR(CheckTelemetryLimits(t));
+  return t;
 }
 
 }  // namespace didban::geo

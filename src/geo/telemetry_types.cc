@@ -123,6 +123,29 @@ absl::StatusOr<TelemetrySample> PoseAtFrame(const Telemetry& telemetry, int64_t 
   return out;
 }
 
+absl::Status CheckTelemetryLimits(const Telemetry& telemetry, const TelemetryLimits& limits) {
+  const auto& samples = telemetry.samples;
+  if (static_cast<int64_t>(samples.size()) > limits.max_samples) {
+    return absl::OutOfRangeError(
+        absl::StrCat(telemetry.source, ": ", samples.size(), " samples is above the limit of ", limits.max_samples));
+  }
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const TelemetrySample& s = samples[i];
+    const std::string where =
+        s.line > 0 ? absl::StrCat(telemetry.source, ":", s.line) : absl::StrCat(telemetry.source, ": sample ", i + 1);
+    if (s.time_us > limits.max_abs_time_us || s.time_us < -limits.max_abs_time_us) {
+      return absl::OutOfRangeError(absl::StrCat(where, ": time ", UsToSeconds(s.time_us), " s is beyond the limit of ",
+                                                UsToSeconds(limits.max_abs_time_us), " s (",
+                                                UsToSeconds(limits.max_abs_time_us) / 3600, " h) from the start"));
+    }
+    if (s.frame > limits.max_frame) {
+      return absl::OutOfRangeError(
+          absl::StrCat(where, ": frame ", s.frame, " is above the limit of ", limits.max_frame));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Telemetry> ReadTelemetryFile(const std::string& path) {
   std::string lower = absl::AsciiStrToLower(path);
   if (absl::EndsWith(lower, ".ulg")) return ReadULogTelemetry(path);

@@ -57,6 +57,18 @@ struct Telemetry {
   int FirstWithPosition() const;
 };
 
+// Limits of the telemetry readers (docs/security.md). Every parser (SRT, CSV, ULog) checks what it read with
+// CheckTelemetryLimits before returning, so that no later step sizes work from a hostile time or frame number.
+struct TelemetryLimits {
+  TimeUs max_abs_time_us = 86'400'000'000;  // largest |time| of a sample from the start of the video or log (24 h)
+  int64_t max_frame = 100'000'000;          // largest frame number (DJI FrameCnt, a CSV frame column)
+  int64_t max_samples = 10'000'000;         // samples in one file
+};
+
+// OutOfRange naming the source, the sample's line (or its index for binary logs), the field and the limit:
+// "tel.csv:3: time 100000 s is beyond the limit of 86400 s (24 h) from the start".
+absl::Status CheckTelemetryLimits(const Telemetry& telemetry, const TelemetryLimits& limits = {});
+
 // Interpolates two samples at `t` in [a.time_us, b.time_us]: positions, altitudes, focal lengths linearly; angles
 // along the shortest arc (yaw wraps into [-180, 180)); a field absent from either side is taken from the other.
 TelemetrySample InterpolateSamples(const TelemetrySample& a, const TelemetrySample& b, TimeUs t);

@@ -4,16 +4,20 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "core/mot_format.h"
 #include "geo/local_frame.h"
 
 namespace didban::geo {
 namespace {
 
 constexpr char kMagic[] = {'U', 'L', 'o', 'g', 0x01, 0x12, 0x35};
+constexpr int kMaxMessageBytes = 65535;  // a ULog message body's size is a uint16
 constexpr double kRadToDeg = 180.0 / M_PI;
 
 int BasicTypeSize(const std::string& type) {
@@ -64,7 +68,7 @@ absl::StatusOr<ULogFormat> ParseFormat(const std::string& text) {
     if (bracket != std::string::npos) {
       int n = 0;
       std::string count = field.type.substr(bracket + 1, field.type.size() - bracket - 2);
-      if (!absl::SimpleAtoi(count, &n) || n <= 0 || field.type.back() != ']') {
+      if (!absl::SimpleAtoi(count, &n) || n <= 0 || n > kMaxMessageBytes || field.type.back() != ']') {
         return absl::InvalidArgumentError(absl::StrCat("bad array type '", field.type, "' in ", f.name));
       }
       field.array_size = n;
@@ -80,9 +84,9 @@ absl::Status ResolveFormat(std::map<std::string, ULogFormat>* formats, const std
   if (depth > 16) return absl::InvalidArgumentError(absl::StrCat("format nesting too deep at ", name));
   ULogFormat& f = (*formats)[name];
   if (f.size > 0) return absl::OkStatus();
-  int offset = 0;
+  int64_t offset = 0;
   for (ULogField& field : f.fields) {
-    int elem = BasicTypeSize(field.type);
+    int64_t elem = BasicTypeSize(field.type);
     if (elem == 0) {
       auto it = formats->find(field.type);
       if (it == formats->end()) {
@@ -91,11 +95,18 @@ absl::Status ResolveFormat(std::map<std::string, ULogFormat>* formats, const std
       DIDBAN_RETURN_IF_ERROR(ResolveFormat(formats, field.type, depth + 1));
       elem = (*formats)[field.type].size;
     }
-    field.offset = offset;
-    field.size = elem * std::max(1, field.array_size);
-    offset += field.size;
+    const int64_t size = elem * std::max(1, field.array_size);
+    // Sizes stay within one message body, so that offsets cannot overflow and a format cannot claim more data
+    // than a message can carry.
+    if (offset + size > kMaxMessageBytes) {
+      return absl::OutOfRangeError(absl::StrCat("format ", name, " is larger than a ULog message (", kMaxMessageBytes,
+                                                " bytes) at field ", field.name));
+    }
+    field.offset = static_cast<int>(offset);
+    field.size = static_cast<int>(size);
+    offset += size;
   }
-  (*formats)[name].size = offset;
+  (*formats)[name].size = static_cast<int>(offset);
   return absl::OkStatus();
 }
 
@@ -104,6 +115,24 @@ void QuaternionToEuler(double w, double x, double y, double z, double* roll, dou
   *roll = std::atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y)) * kRadToDeg;
   *pitch = std::asin(std::clamp(2 * (w * y - z * x), -1.0, 1.0)) * kRadToDeg;
   *yaw = std::atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z)) * kRadToDeg;
+}
+
+// A data message's `timestamp` (µs) when present and in [0, 2^53] (exact in a double); nullopt otherwise.
+std::optional<TimeUs> TimestampUs(const ULogFile& log, const std::string& format, const std::string& body) {
+  const double v = log.Value(format, body, "timestamp");
+  if (!(v >= 0 && v <= 9007199254740992.0)) return std::nullopt;
+  return static_cast<TimeUs>(v);
+}
+
+// The error for a data message whose timestamp TimestampUs refused: a corrupt log is refused, not half-read.
+absl::Status BadTimestamp(const ULogFile& log, const std::string& name, const std::string& format,
+                          const std::vector<std::string>& series, const std::string& body) {
+  const double v = log.Value(format, body, "timestamp");
+  const size_t index = static_cast<size_t>(&body - series.data()) + 1;
+  return absl::OutOfRangeError(
+      absl::StrCat(name, ": ", format, " message ", index, ": timestamp ",
+                   HasValue(v) ? absl::StrFormat("%.6g", v) : std::string("(missing)"),
+                   " us is beyond the limit of 2^53 us (the log's clock counts microseconds since boot)"));
 }
 
 }  // namespace
@@ -228,7 +257,9 @@ absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string
   if (const auto* g = series("vehicle_global_position")) {
     for (const std::string& b : *g) {
       TelemetrySample s;
-      s.time_us = static_cast<TimeUs>(log.Value("vehicle_global_position", b, "timestamp"));
+      const std::optional<TimeUs> time = TimestampUs(log, "vehicle_global_position", b);
+      if (!time) return BadTimestamp(log, name, "vehicle_global_position", *g, b);
+      s.time_us = *time;
       s.lat = log.Value("vehicle_global_position", b, "lat");
       s.lon = log.Value("vehicle_global_position", b, "lon");
       s.abs_alt_m = log.Value("vehicle_global_position", b, "alt");
@@ -245,7 +276,9 @@ absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string
                     std::abs(ref_lat) <= 90 && std::abs(ref_lon) <= 180;
       if (!use_xy || !ref_ok || !HasValue(x) || !HasValue(y)) continue;
       TelemetrySample s;
-      s.time_us = static_cast<TimeUs>(log.Value(f, b, "timestamp"));
+      const std::optional<TimeUs> time = TimestampUs(log, f, b);
+      if (!time) return BadTimestamp(log, name, f, *l, b);
+      s.time_us = *time;
       LatLon ll = LocalFrame(ref_lat, ref_lon).ToLatLon(y, x);  // NED x north, y east
       s.lat = ll.lat;
       s.lon = ll.lon;
@@ -263,7 +296,9 @@ absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string
                                 [](const ULogField& x) { return x.name == "lat" && x.type == "int32_t"; });
       for (const std::string& b : *g) {
         TelemetrySample s;
-        s.time_us = static_cast<TimeUs>(log.Value(f, b, "timestamp"));
+        const std::optional<TimeUs> time = TimestampUs(log, f, b);
+        if (!time) return BadTimestamp(log, name, f, *g, b);
+        s.time_us = *time;
         s.lat = log.Value(f, b, "lat") * (scaled ? 1e-7 : 1.0);
         s.lon = log.Value(f, b, "lon") * (scaled ? 1e-7 : 1.0);
         s.abs_alt_m = log.Value(f, b, "alt") * (scaled ? 1e-3 : 1.0);
@@ -277,7 +312,9 @@ absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string
   if (const auto* m = series("mount_orientation")) {
     for (const std::string& b : *m) {
       TelemetrySample s;
-      s.time_us = static_cast<TimeUs>(log.Value("mount_orientation", b, "timestamp"));
+      const std::optional<TimeUs> time = TimestampUs(log, "mount_orientation", b);
+      if (!time) return BadTimestamp(log, name, "mount_orientation", *m, b);
+      s.time_us = *time;
       s.gimbal_roll_deg = log.Value("mount_orientation", b, "attitude_euler_angle", 0) * kRadToDeg;
       s.gimbal_pitch_deg = log.Value("mount_orientation", b, "attitude_euler_angle", 1) * kRadToDeg;
       s.gimbal_yaw_deg = log.Value("mount_orientation", b, "attitude_euler_angle", 2) * kRadToDeg;
@@ -287,7 +324,9 @@ absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string
     const std::string f = "gimbal_device_attitude_status";
     for (const std::string& b : *d) {
       TelemetrySample s;
-      s.time_us = static_cast<TimeUs>(log.Value(f, b, "timestamp"));
+      const std::optional<TimeUs> time = TimestampUs(log, f, b);
+      if (!time) return BadTimestamp(log, name, f, *d, b);
+      s.time_us = *time;
       QuaternionToEuler(log.Value(f, b, "q", 0), log.Value(f, b, "q", 1), log.Value(f, b, "q", 2),
                         log.Value(f, b, "q", 3), &s.gimbal_roll_deg, &s.gimbal_pitch_deg, &s.gimbal_yaw_deg);
       gimbal.samples.push_back(s);
@@ -298,7 +337,9 @@ absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string
   if (const auto* a = series("vehicle_attitude")) {
     for (const std::string& b : *a) {
       TelemetrySample s;
-      s.time_us = static_cast<TimeUs>(log.Value("vehicle_attitude", b, "timestamp"));
+      const std::optional<TimeUs> time = TimestampUs(log, "vehicle_attitude", b);
+      if (!time) return BadTimestamp(log, name, "vehicle_attitude", *a, b);
+      s.time_us = *time;
       QuaternionToEuler(log.Value("vehicle_attitude", b, "q", 0), log.Value("vehicle_attitude", b, "q", 1),
                         log.Value("vehicle_attitude", b, "q", 2), log.Value("vehicle_attitude", b, "q", 3), &s.roll_deg,
                         &s.pitch_deg, &s.yaw_deg);
@@ -331,15 +372,14 @@ absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string
   }
   const TimeUs t0 = out.samples.front().time_us;
   for (TelemetrySample& s : out.samples) s.time_us -= t0;
+  DIDBAN_RETURN_IF_ERROR(CheckTelemetryLimits(out));
   return out;
 }
 
 absl::StatusOr<Telemetry> ReadULogTelemetry(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  DIDBAN_ASSIGN_OR_RETURN(ULogFile log, ParseULog(ss.str(), path));
+  if (!std::ifstream(path, std::ios::binary)) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  DIDBAN_ASSIGN_OR_RETURN(std::string bytes, ReadTextFile(path, kMaxULogBytes));
+  DIDBAN_ASSIGN_OR_RETURN(ULogFile log, ParseULog(bytes, path));
   return ULogToTelemetry(log, path);
 }
 

@@ -58,6 +58,10 @@ struct ULogFile {
   double Value(const std::string& format, const std::string& body, const std::string& field, int index = 0) const;
 };
 
+// Largest ULog file ReadULogTelemetry reads (docs/security.md): 1 GiB. Formats are limited to one message body
+// (65535 bytes) and data timestamps to [0, 2^53] µs; the telemetry to TelemetryLimits.
+inline constexpr int64_t kMaxULogBytes = int64_t{1} << 30;
+
 // Parses the bytes of a ULog file; errors name `name` and the byte offset.
 absl::StatusOr<ULogFile> ParseULog(const std::string& bytes, const std::string& name);
 

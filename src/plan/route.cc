@@ -128,20 +128,25 @@ std::string KmlCoords(const geo::LocalFrame& frame, const std::vector<Point2>& p
 
 }  // namespace
 
-absl::StatusOr<Area> ParseAreaGeoJson(const std::string& text, const std::string& name) {
+absl::StatusOr<Area> ParseAreaGeoJson(const std::string& text, const std::string& name, const PlanLimits& limits) {
   auto error = [&](const std::string& what) { return absl::InvalidArgumentError(absl::StrCat(name, ": ", what)); };
+  if (static_cast<int64_t>(text.size()) > limits.max_bytes) {
+    return absl::OutOfRangeError(absl::StrCat(name, ": ", text.size(), " bytes is above the limit of ",
+                                              limits.max_bytes, " bytes for an area file"));
+  }
   json doc;
   try {
-    doc = json::parse(text);
+    doc = json::parse(text);  // nlohmann refuses text that is not UTF-8 (parse_error 101)
   } catch (const json::exception& e) {
     return error(absl::StrCat("not valid JSON: ", e.what()));
+  } catch (const std::exception& e) {  // std::bad_alloc and the like: never past this adapter
+    return error(absl::StrCat("cannot read: ", e.what()));
   }
-  // Find the first Polygon geometry.
+  // Find the first Polygon geometry (breadth first).
   const json* geom = nullptr;
   std::vector<const json*> todo{&doc};
-  while (!todo.empty() && geom == nullptr) {
-    const json* j = todo.front();
-    todo.erase(todo.begin());
+  for (size_t next = 0; next < todo.size() && geom == nullptr; ++next) {
+    const json* j = todo[next];
     if (!j->is_object() || !j->contains("type") || !(*j)["type"].is_string()) continue;
     std::string type = (*j)["type"];
     if (type == "Polygon") {
@@ -164,6 +169,10 @@ absl::StatusOr<Area> ParseAreaGeoJson(const std::string& text, const std::string
     return error("Polygon coordinates must be an array of rings (arrays of [longitude, latitude] positions)");
   }
   const json& ring = (*geom)["coordinates"][0];
+  if (static_cast<int64_t>(ring.size()) > limits.max_vertices) {
+    return absl::OutOfRangeError(absl::StrCat(name, ": the outer ring has ", ring.size(),
+                                              " positions, above the limit of ", limits.max_vertices));
+  }
   std::vector<geo::LatLon> lls;
   for (size_t i = 0; i < ring.size(); ++i) {
     const json& p = ring[i];
@@ -182,15 +191,24 @@ absl::StatusOr<Area> ParseAreaGeoJson(const std::string& text, const std::string
   Area area;
   area.frame = geo::LocalFrame(lls[0].lat, lls[0].lon);
   for (const geo::LatLon& ll : lls) area.polygon.push_back(area.frame.ToLocal(ll.lat, ll.lon));
+  double xmin = 0, xmax = 0, ymin = 0, ymax = 0;
+  for (const Point2& p : area.polygon) {
+    xmin = std::min(xmin, p.x), xmax = std::max(xmax, p.x), ymin = std::min(ymin, p.y), ymax = std::max(ymax, p.y);
+  }
+  if (xmax - xmin > limits.max_extent_m || ymax - ymin > limits.max_extent_m) {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "%s: the outer ring spans %.1f km east-west and %.1f km north-south, above the limit of %.0f km", name,
+        (xmax - xmin) / 1000, (ymax - ymin) / 1000, limits.max_extent_m / 1000));
+  }
   double a = geo::PolygonArea(area.polygon);
   if (std::abs(a) < 1e-3) return error("the polygon has zero area");
   if (a < 0) std::reverse(area.polygon.begin(), area.polygon.end());
   return area;
 }
 
-absl::StatusOr<Area> ReadAreaGeoJson(const std::string& path) {
-  DIDBAN_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
-  return ParseAreaGeoJson(text, path);
+absl::StatusOr<Area> ReadAreaGeoJson(const std::string& path, const PlanLimits& limits) {
+  DIDBAN_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, limits.max_bytes));
+  return ParseAreaGeoJson(text, path, limits);
 }
 
 absl::Status SurveyOptions::Validate() const {
@@ -198,6 +216,7 @@ absl::Status SurveyOptions::Validate() const {
   DIDBAN_RETURN_IF_ERROR(CheckPositive(speed_mps, "speed"));
   DIDBAN_RETURN_IF_ERROR(CheckFraction(side_overlap, "side overlap"));
   DIDBAN_RETURN_IF_ERROR(CheckFraction(front_overlap, "front overlap"));
+  if (max_photos < 1) return absl::InvalidArgumentError(absl::StrCat("the photo limit must be >= 1, got ", max_photos));
   return camera.Validate();
 }
 
@@ -230,7 +249,17 @@ absl::StatusOr<Route> PlanSurvey(const Area& area, const SurveyOptions& options)
   double ymin = rot[0].y, ymax = rot[0].y;
   for (const Point2& p : rot) ymin = std::min(ymin, p.y), ymax = std::max(ymax, p.y);
   const double height = ymax - ymin, fw = r.footprint_w_m, fl = r.footprint_h_m;
-  int n = height <= fw ? 1 : static_cast<int>(std::ceil((height - fw) / r.line_spacing_m - 1e-9)) + 1;
+  auto too_many = [&]() {
+    return absl::OutOfRangeError(
+        absl::StrFormat("the survey needs more than %d photos (lines %.1f m apart, a photo every %.1f m), above the "
+                        "limit; fly higher, lower the overlap or raise --max-photos",
+                        options.max_photos, r.line_spacing_m, r.trigger_distance_m));
+  };
+  // Counts are computed in double and checked before anything is allocated or cast from them.
+  const double lines = height <= fw ? 1 : std::ceil((height - fw) / r.line_spacing_m - 1e-9) + 1;
+  if (!(lines <= static_cast<double>(options.max_photos))) return too_many();
+  const int n = static_cast<int>(lines);
+  int64_t total_photos = 0;
   const double y0 = ymin + 0.5 * (height - (n - 1) * r.line_spacing_m);
   bool forward = true;
   for (int i = 0; i < n; ++i) {
@@ -240,7 +269,12 @@ absl::StatusOr<Route> PlanSurvey(const Area& area, const SurveyOptions& options)
     if (band.empty()) continue;
     double a = band[0].x, b = band[0].x;
     for (const Point2& p : band) a = std::min(a, p.x), b = std::max(b, p.x);
-    int photos = static_cast<int>(std::ceil((b - a) / r.trigger_distance_m - 1e-9)) + 1;
+    const double line_photos = std::ceil((b - a) / r.trigger_distance_m - 1e-9) + 1;
+    if (!(line_photos + static_cast<double>(total_photos) <= static_cast<double>(options.max_photos))) {
+      return too_many();
+    }
+    const int photos = static_cast<int>(line_photos);
+    total_photos += photos;
     double step = photos > 1 ? (b - a) / (photos - 1) : 0;
     for (int k = 0; k < photos; ++k) {
       double x = a + k * step;

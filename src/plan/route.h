@@ -20,11 +20,21 @@ struct Area {
   std::vector<Point2> polygon;  // local metres, counter-clockwise, not closed
 };
 
+// Limits of the planner (docs/security.md), checked before anything is sized from the input. A request beyond them
+// is OutOfRange with a message naming the file or option and the limit.
+struct PlanLimits {
+  int64_t max_bytes = 16 << 20;   // largest GeoJSON area file, bytes (16 MiB)
+  int64_t max_vertices = 10'000;  // positions in the area's outer ring
+  double max_extent_m = 100'000;  // largest side of the area's bounding box in its local frame, metres (100 km)
+  int64_t max_photos = 100'000;   // photos (footprints) of one survey; `--max-photos` raises it
+};
+
 // Reads the first Polygon of a GeoJSON text (a Polygon geometry, a Feature or a FeatureCollection); holes are
 // ignored. `name` (the file) prefixes errors, which name the problem: not JSON, no Polygon, MultiPolygon, a position
-// that is not [longitude, latitude], out-of-range values, fewer than 3 distinct vertices, zero area.
-absl::StatusOr<Area> ParseAreaGeoJson(const std::string& text, const std::string& name);
-absl::StatusOr<Area> ReadAreaGeoJson(const std::string& path);
+// that is not [longitude, latitude], out-of-range values, fewer than 3 distinct vertices, zero area, more vertices
+// or a larger extent than `limits`.
+absl::StatusOr<Area> ParseAreaGeoJson(const std::string& text, const std::string& name, const PlanLimits& limits = {});
+absl::StatusOr<Area> ReadAreaGeoJson(const std::string& path, const PlanLimits& limits = {});
 
 struct SurveyOptions {
   double altitude_m = 0;             // flight height above take-off (= ground), metres (> 0)
@@ -34,6 +44,7 @@ struct SurveyOptions {
   double speed_mps = 10;             // cruise speed, m/s (> 0)
   double angle_deg = geo::kNoValue;  // flight-line direction (from east, counter-clockwise); NaN = along the
                                      // polygon's minimum-width direction
+  int64_t max_photos = PlanLimits{}.max_photos;  // a survey needing more photos is refused before it is planned
 
   absl::Status Validate() const;
 };

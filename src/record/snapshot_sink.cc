@@ -2,8 +2,9 @@
 
 #include <filesystem>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "record/jpeg.h"
 
 namespace didban::record {
 
@@ -27,13 +28,7 @@ absl::Status SnapshotSink::Consume(const FramePtr& frame, const TrackSnapshot& t
     }
     std::string name = absl::StrCat(e.time_us, "_", e.type, "_", e.track_id, ".jpg");
     std::string path = (std::filesystem::path(folder_) / name).string();
-    bool ok = false;
-    try {
-      ok = cv::imwrite(path, image, {cv::IMWRITE_JPEG_QUALITY, quality_});
-    } catch (const cv::Exception& ex) {
-      return absl::DataLossError(absl::StrCat(path, ": cannot write snapshot: ", ex.what()));
-    }
-    if (!ok) return absl::DataLossError(absl::StrCat(path, ": cannot write snapshot"));
+    DIDBAN_RETURN_IF_ERROR(WriteJpeg(path, image, quality_));
     e.snapshot_path = path;
     ++written_;
   }

@@ -44,7 +44,7 @@ TEST(SnapshotSinkTest, UnwritableFolderIsAnError) {
   events[0].type = "dwell";
   absl::Status s = sink.Consume(frame, TrackSnapshot{}, &events);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(), "/nonexistent/folder/0_dwell_0.jpg: cannot write snapshot");
+  EXPECT_EQ(s.message(), "/nonexistent/folder/0_dwell_0.jpg: cannot write JPEG");
 }
 
 }  // namespace

@@ -101,30 +101,23 @@ ApiResponse Reply(const absl::StatusOr<T>& v, const std::function<json(const T&)
   return JsonResponse(to_json(*v), status);
 }
 
-json SegmentToJson(const SegmentInfo& s) {
-  return {{"camera", s.camera}, {"name", s.name}, {"start_us", s.start_us}, {"end_us", s.end_us}, {"bytes", s.bytes}};
-}
-json ClipToJson(const ClipInfo& c) {
-  return {{"id", c.id},       {"camera", c.camera}, {"from_us", c.from_us},
-          {"to_us", c.to_us}, {"state", c.state},   {"bytes", c.bytes}};
-}
-json StatsRowToJson(const StatsRow& r) {
-  return {{"bucket_start_us", r.bucket_start_us},
-          {"camera", r.camera},
-          {"type", r.type},
-          {"rule", r.rule},
-          {"count", r.count},
-          {"mean_value", r.mean_value}};
+// The store, or Unavailable (503) while none is open.
+absl::StatusOr<store::Store*> StoreOf(SiteBackend* b) {
+  store::Store* st = b->EventStore();
+  if (!st) return absl::UnavailableError("store: not open");
+  return st;
 }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
+// A store refusal about a request value names `field` when it does not name one itself.
+absl::Status Named(absl::Status st, const std::string& field) {
+  if (st.ok() || !StatusField(st).empty() || st.code() != absl::StatusCode::kInvalidArgument) return st;
+  return InvalidField(field, absl::StrCat(field, ": ", std::string(st.message())));
+}
+
+// A store NotFound names `field`.
+absl::Status NamedNotFound(absl::Status st, const std::string& field) {
+  if (st.code() != absl::StatusCode::kNotFound || !StatusField(st).empty()) return st;
+  return FieldError(absl::StatusCode::kNotFound, field, absl::StrCat(field, ": ", std::string(st.message())));
 }
 
 // Response schemas (documentation; the tests compare them with real replies).
@@ -180,34 +173,55 @@ json CameraToJson(const CameraInfo& c) {
   return {{"name", c.name}, {"definition", c.definition}, {"status", CameraStatusToJson(c.status)}};
 }
 
-json StoredEventToJson(const StoredEvent& e) {
+json StoredEventToJson(const store::StoredEvent& e) {
   json j = EventToJson(e.event);
   j["id"] = e.id;
-  j["acknowledged"] = e.acknowledged;
-  if (e.acknowledged) {
-    j["acknowledged_us"] = e.acknowledged_us;
-    j["acknowledged_by"] = e.acknowledged_by;
+  j["acknowledged"] = e.acknowledged();
+  if (e.acknowledged()) {
+    j["acknowledged_us"] = e.acked_at_us;
+    j["acknowledged_by"] = e.acked_by;
   }
   return j;
 }
 
-json TrackPointToJson(const TrackPoint& p) {
-  json j = {{"time_us", p.time_us}, {"track_id", p.track_id}, {"class", p.object_class}};
+json TrackPointToJson(const store::TrackPoint& p) {
+  json j = {{"time_us", p.time_us}, {"track_id", p.track_id}, {"class", std::string(ObjectClassName(p.object_class))}};
   if (!p.camera.empty()) {
     j["camera"] = p.camera;
-    j["box"] = {p.x, p.y, p.w, p.h};
+    j["box"] = {p.box.x, p.box.y, p.box.w, p.box.h};
   }
-  if (p.ground_x && p.ground_y) j["ground"] = {*p.ground_x, *p.ground_y};
+  if (p.global_id != 0) j["global_id"] = p.global_id;
+  if (p.ground) j["ground"] = {p.ground->x, p.ground->y};
+  if (p.speed_kmh != 0) j["speed_kmh"] = p.speed_kmh;
+  if (p.last) j["last"] = true;
   return j;
 }
 
-std::string StatsCsv(const std::vector<StatsRow>& rows) {
-  std::string out = "bucket_start_us,camera,type,rule,count,mean_value\n";
-  for (const auto& r : rows) {
-    absl::StrAppend(&out, r.bucket_start_us, ",", CsvField(r.camera), ",", CsvField(r.type), ",", CsvField(r.rule), ",",
-                    r.count, ",", r.mean_value, "\n");
-  }
-  return out;
+json StatRowToJson(const store::StatRow& r) {
+  return {{"start_us", r.start_us}, {"end_us", r.end_us},      {"camera", r.camera},       {"rule", r.rule},
+          {"metric", r.metric},     {"class", r.object_class}, {"direction", r.direction}, {"value", r.value}};
+}
+
+json SegmentToJson(const store::Segment& s) {
+  const size_t slash = s.path.find_last_of('/');
+  return {{"camera", s.camera},     {"name", slash == std::string::npos ? s.path : s.path.substr(slash + 1)},
+          {"start_us", s.start_us}, {"end_us", s.end_us},
+          {"bytes", s.bytes},       {"keyframes", s.keyframes},
+          {"open", s.open},         {"evidence", s.evidence}};
+}
+
+json ClipToJson(const store::Clip& c) {
+  json j = {{"id", c.id},
+            {"camera", c.camera},
+            {"from_us", c.start_us},
+            {"to_us", c.end_us},
+            {"state", std::string(store::ClipStateName(c.state))},
+            {"bytes", c.bytes},
+            {"evidence", c.evidence},
+            {"created_us", c.created_us}};
+  if (!c.event_id.empty()) j["event_id"] = c.event_id;
+  if (!c.detail.empty()) j["detail"] = c.detail;
+  return j;
 }
 
 void AddSiteMetrics(SiteBackend& backend, MetricsRegistry& m) {
@@ -220,8 +234,10 @@ void AddSiteMetrics(SiteBackend& backend, MetricsRegistry& m) {
   auto& online = m.AddGauge("didban_camera_online", "1 when the camera delivers frames, else 0", {"camera"});
   auto& stage = m.AddGauge("didban_stage_seconds", "Mean time per frame of each stage", {"camera", "stage"});
   auto& latency = m.AddGauge("didban_latency_seconds", "Capture to publication, recent mean", {"camera"});
-  auto& lag = m.AddGauge("didban_store_lag_seconds", "Age of the oldest record not yet committed to the store");
-  auto& store_depth = m.AddGauge("didban_store_queue_depth", "Records waiting for the store writer");
+  auto& lag = m.AddGauge("didban_store_lag_seconds", "Age of the oldest write not yet committed to the store");
+  auto& store_depth = m.AddGauge("didban_store_queue_depth", "Writes waiting for the store writer");
+  auto& store_written = m.AddCounter("didban_store_writes_total", "Writes committed to the store");
+  auto& store_dropped = m.AddCounter("didban_store_writes_dropped_total", "Writes dropped (queue full, failing batch)");
   auto& cameras = m.AddGauge("didban_cameras", "Cameras configured");
   m.AddCollector([&, known = std::make_shared<std::vector<std::string>>()](MetricsRegistry&) {
     const auto list = backend.Cameras();
@@ -248,9 +264,13 @@ void AddSiteMetrics(SiteBackend& backend, MetricsRegistry& m) {
       latency.WithLabels({c.name}).Set(s.latency_seconds);
       for (const auto& [name, seconds] : s.stage_seconds) stage.WithLabels({c.name, name}).Set(seconds);
     }
-    const SiteMetrics sm = backend.Metrics();
-    lag.WithLabels({}).Set(sm.store_lag_seconds);
-    store_depth.WithLabels({}).Set(static_cast<double>(sm.store_queue_depth));
+    if (store::Store* st = backend.EventStore()) {
+      const store::StoreStats ss = st->Stats();
+      lag.WithLabels({}).Set(UsToSeconds(ss.lag_us));
+      store_depth.WithLabels({}).Set(static_cast<double>(ss.queue_depth));
+      store_written.WithLabels({}).SetTotal(static_cast<double>(ss.written_total));
+      store_dropped.WithLabels({}).SetTotal(static_cast<double>(ss.dropped_total));
+    }
     cameras.WithLabels({}).Set(static_cast<double>(list.size()));
   });
 }
@@ -476,46 +496,57 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                       return resp;
                     }});
 
-  // --- events ---
-  routes.push_back(
-      {Method::kGet,
-       "/api/v1/events",
-       "listEvents",
-       "Events, newest first, filtered, in pages (cursor)",
-       "events",
-       Access::kView,
-       {QueryName("camera", "only this camera"), QueryName("type", "only this event type"),
-        QueryName("rule", "only this rule"), QueryTime("from_us", false, "from this time, µs since the epoch"),
-        QueryTime("to_us", false, "before this time, µs since the epoch"),
-        ParamSpec{"acknowledged", In::kQuery, Bool(), false, "only (un)acknowledged events"},
-        ParamSpec{"cursor",
-                  In::kQuery,
-                  {{"type", "string"}, {"format", "cursor"}, {"maxLength", 256}},
-                  false,
-                  "next_cursor of the previous page"},
-        QueryInt("limit", 1, 1000, "page size (default 100)")},
-       nullptr,
-       Obj({{"events", Arr(EventSchema())}, {"next_cursor", Str()}}),
-       200,
-       "application/json",
-       false,
-       [b](const ApiRequest& r) {
-         EventFilter f;
-         f.camera = Opt(r, "camera");
-         f.type = Opt(r, "type");
-         f.rule = Opt(r, "rule");
-         f.from_us = OptInt(r, "from_us");
-         f.to_us = OptInt(r, "to_us");
-         if (auto st = CheckRange(f.from_us, f.to_us); !st.ok()) return ErrorResponse(st);
-         if (auto a = Opt(r, "acknowledged")) f.acknowledged = *a == "true" || *a == "1";
-         f.cursor = Opt(r, "cursor").value_or("");
-         f.limit = static_cast<int>(OptInt(r, "limit").value_or(100));
-         return Reply<EventPage>(b->Events(f), [](const EventPage& p) {
-           json list = json::array();
-           for (const auto& e : p.events) list.push_back(StoredEventToJson(e));
-           return json{{"events", list}, {"next_cursor", p.next_cursor}};
-         });
-       }});
+  // --- events (the store) ---
+  routes.push_back({Method::kGet,
+                    "/api/v1/events",
+                    "listEvents",
+                    "Events, newest first, filtered, in pages (keyset cursor)",
+                    "events",
+                    Access::kView,
+                    {QueryName("camera", "only this camera"), QueryName("type", "only this event type"),
+                     QueryName("rule", "only this rule"), QueryName("class", "only this object class"),
+                     QueryTime("from_us", false, "from this time (inclusive), µs"),
+                     QueryTime("to_us", false, "before this time, µs"),
+                     ParamSpec{"acknowledged", In::kQuery, Bool(), false, "only (un)acknowledged events"},
+                     ParamSpec{"oldest_first", In::kQuery, Bool(), false, "oldest first instead of newest first"},
+                     ParamSpec{"cursor",
+                               In::kQuery,
+                               {{"type", "string"}, {"format", "cursor"}, {"maxLength", 256}},
+                               false,
+                               "next_cursor of the previous page (same filters)"},
+                     QueryInt("limit", 1, 1000, "page size (default 100)")},
+                    nullptr,
+                    Obj({{"events", Arr(EventSchema())}, {"next_cursor", Str()}}),
+                    200,
+                    "application/json",
+                    false,
+                    [b](const ApiRequest& r) {
+                      auto st = StoreOf(b);
+                      if (!st.ok()) return ErrorResponse(st.status());
+                      store::EventQuery q;
+                      if (auto v = Opt(r, "camera")) q.cameras = {*v};
+                      if (auto v = Opt(r, "type")) q.types = {*v};
+                      if (auto v = Opt(r, "rule")) q.rules = {*v};
+                      if (auto v = Opt(r, "class")) {
+                        const ObjectClass c = ObjectClassFromName(*v);
+                        if (c == ObjectClass::kOther && *v != ObjectClassName(ObjectClass::kOther)) {
+                          return ErrorResponse(InvalidField("class", "class: unknown object class"));
+                        }
+                        q.classes = {c};
+                      }
+                      q.from_us = OptInt(r, "from_us");
+                      q.to_us = OptInt(r, "to_us");
+                      if (auto s = CheckRange(q.from_us, q.to_us); !s.ok()) return ErrorResponse(s);
+                      if (auto a = Opt(r, "acknowledged")) q.acknowledged = *a == "true" || *a == "1";
+                      if (auto a = Opt(r, "oldest_first")) q.oldest_first = *a == "true" || *a == "1";
+                      q.cursor = Opt(r, "cursor").value_or("");
+                      q.limit = static_cast<int>(OptInt(r, "limit").value_or(100));
+                      auto page = (*st)->QueryEvents(q);
+                      if (!page.ok()) return ErrorResponse(Named(page.status(), "cursor"));
+                      json list = json::array();
+                      for (const auto& e : page->events) list.push_back(StoredEventToJson(e));
+                      return JsonResponse({{"events", list}, {"next_cursor", page->next_cursor}});
+                    }});
   const ParamSpec id_param = PathName("id", "event id (16 hex digits)");
   routes.push_back({Method::kGet,
                     "/api/v1/events/{id}",
@@ -530,7 +561,11 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                     "application/json",
                     false,
                     [b](const ApiRequest& r) {
-                      return Reply<StoredEvent>(b->EventById(r.path_params.at("id")), StoredEventToJson);
+                      auto st = StoreOf(b);
+                      if (!st.ok()) return ErrorResponse(st.status());
+                      auto e = (*st)->GetEvent(r.path_params.at("id"));
+                      if (!e.ok()) return ErrorResponse(NamedNotFound(e.status(), "id"));
+                      return JsonResponse(StoredEventToJson(*e));
                     }});
   routes.push_back({Method::kPost,
                     "/api/v1/events/{id}/ack",
@@ -545,123 +580,152 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                     "application/json",
                     false,
                     [b](const ApiRequest& r) {
-                      return Reply<StoredEvent>(
-                          b->Acknowledge(r.path_params.at("id"), r.json.value("by", std::string())), StoredEventToJson);
+                      auto st = StoreOf(b);
+                      if (!st.ok()) return ErrorResponse(st.status());
+                      auto e = (*st)->Acknowledge(r.path_params.at("id"), r.json.value("by", std::string()));
+                      if (!e.ok()) return ErrorResponse(NamedNotFound(e.status(), "id"));
+                      return JsonResponse(StoredEventToJson(*e));
                     }});
 
-  // --- statistics ---
-  const std::vector<ParamSpec> stats_params = {
-      QueryName("camera", "only this camera"), QueryTime("from_us", true, "µs since the epoch"),
-      QueryTime("to_us", true, "µs since the epoch"), QueryInt("bucket_s", 60, 86400, "bucket width, s (3600)")};
-  auto stats_query = [](const ApiRequest& r) -> absl::StatusOr<StatsQuery> {
-    StatsQuery q;
-    q.camera = Opt(r, "camera");
-    q.from_us = *OptInt(r, "from_us");
-    q.to_us = *OptInt(r, "to_us");
+  // --- statistics (the rules' interval statistics, from the store) ---
+  const std::vector<ParamSpec> stats_params = {QueryName("camera", "only this camera"),
+                                               QueryName("rule", "only this rule"),
+                                               QueryName("metric", "only this metric (count, speed_mean_kmh, ...)"),
+                                               QueryTime("from_us", true, "intervals starting at or after, µs"),
+                                               QueryTime("to_us", true, "intervals starting before, µs"),
+                                               QueryInt("limit", 1, 1000000, "rows (100000)")};
+  auto stats = [b](const ApiRequest& r) -> absl::StatusOr<std::vector<store::StatRow>> {
+    DIDBAN_ASSIGN_OR_RETURN(store::Store * st, StoreOf(b));
+    store::StatsQuery q;
+    if (auto v = Opt(r, "camera")) q.cameras = {*v};
+    if (auto v = Opt(r, "rule")) q.rules = {*v};
+    if (auto v = Opt(r, "metric")) q.metrics = {*v};
+    q.from_us = OptInt(r, "from_us");
+    q.to_us = OptInt(r, "to_us");
     DIDBAN_RETURN_IF_ERROR(CheckRange(q.from_us, q.to_us));
-    q.bucket_s = OptInt(r, "bucket_s").value_or(3600);
-    return q;
+    q.limit = static_cast<int>(OptInt(r, "limit").value_or(100000));
+    return st->QueryStats(q);
   };
-  routes.push_back({Method::kGet, "/api/v1/stats", "getStats", "Event counts per bucket, camera, type and rule",
+  routes.push_back({Method::kGet, "/api/v1/stats", "getStats",
+                    "Interval statistics (counts, speeds, occupancy) per camera, rule, metric, class and direction",
                     "statistics", Access::kView, stats_params, nullptr,
-                    Obj({{"rows", Arr(Obj({{"bucket_start_us", {{"type", "integer"}}},
+                    Obj({{"rows", Arr(Obj({{"start_us", {{"type", "integer"}}},
+                                           {"end_us", {{"type", "integer"}}},
                                            {"camera", Str()},
-                                           {"type", Str()},
                                            {"rule", Str()},
-                                           {"count", {{"type", "integer"}}},
-                                           {"mean_value", {{"type", "number"}}}}),
-                                      100000)}}),
-                    200, "application/json", false, [b, stats_query](const ApiRequest& r) {
-                      auto q = stats_query(r);
-                      if (!q.ok()) return ErrorResponse(q.status());
-                      return Reply<std::vector<StatsRow>>(b->Stats(*q), [](const std::vector<StatsRow>& rows) {
-                        json list = json::array();
-                        for (const auto& row : rows) list.push_back(StatsRowToJson(row));
-                        return json{{"rows", list}};
-                      });
+                                           {"metric", Str()},
+                                           {"class", Str()},
+                                           {"direction", Str()},
+                                           {"value", {{"type", "number"}}}}),
+                                      1000000)}}),
+                    200, "application/json", false, [stats](const ApiRequest& r) {
+                      auto rows = stats(r);
+                      if (!rows.ok()) return ErrorResponse(rows.status());
+                      json list = json::array();
+                      for (const auto& row : *rows) list.push_back(StatRowToJson(row));
+                      return JsonResponse({{"rows", list}});
                     }});
-  routes.push_back({Method::kGet, "/api/v1/stats.csv", "getStatsCsv", "The statistics as CSV", "statistics",
-                    Access::kView, stats_params, nullptr, nullptr, 200, "text/csv", false,
-                    [b, stats_query](const ApiRequest& r) {
-                      auto q = stats_query(r);
-                      if (!q.ok()) return ErrorResponse(q.status());
-                      auto rows = b->Stats(*q);
+  routes.push_back({Method::kGet, "/api/v1/stats.csv", "getStatsCsv",
+                    "The statistics as CSV (interval_start_s,interval_end_s,camera,rule,metric,class,direction,value)",
+                    "statistics", Access::kView, stats_params, nullptr, nullptr, 200, "text/csv", false,
+                    [stats](const ApiRequest& r) {
+                      auto rows = stats(r);
                       if (!rows.ok()) return ErrorResponse(rows.status());
                       ApiResponse resp;
                       resp.content_type = "text/csv; charset=utf-8";
-                      resp.body = StatsCsv(*rows);
+                      resp.body = store::StatRowsToCsv(*rows);
                       return resp;
                     }});
 
   // --- tracks, segments, clips ---
-  const std::vector<ParamSpec> range = {QueryTime("from_us", true, "µs since the epoch"),
-                                        QueryTime("to_us", true, "µs since the epoch"),
-                                        QueryInt("limit", 1, 100000, "points (10000)")};
   const json points_schema = Obj({{"points", Arr(Obj({{"time_us", {{"type", "integer"}}},
                                                       {"camera", Str()},
                                                       {"track_id", {{"type", "integer"}}},
+                                                      {"global_id", {{"type", "integer"}}},
                                                       {"class", Str()},
                                                       {"box", Arr({{"type", "number"}}, 4)},
-                                                      {"ground", Arr({{"type", "number"}}, 2)}}),
-                                                 100000)}});
+                                                      {"ground", Arr({{"type", "number"}}, 2)},
+                                                      {"speed_kmh", {{"type", "number"}}},
+                                                      {"last", Bool()}}),
+                                                 1000000)}});
   auto tracks = [b](const ApiRequest& r, std::optional<std::string> camera) {
-    TrackQuery q;
-    q.camera = std::move(camera);
-    q.from_us = *OptInt(r, "from_us");
-    q.to_us = *OptInt(r, "to_us");
-    if (auto st = CheckRange(q.from_us, q.to_us); !st.ok()) return ErrorResponse(st);
-    q.limit = static_cast<int>(OptInt(r, "limit").value_or(10000));
-    return Reply<std::vector<TrackPoint>>(b->Tracks(q), [](const std::vector<TrackPoint>& pts) {
-      json list = json::array();
-      for (const auto& p : pts) list.push_back(TrackPointToJson(p));
-      return json{{"points", list}};
-    });
+    auto st = StoreOf(b);
+    if (!st.ok()) return ErrorResponse(st.status());
+    store::TrackQuery q;
+    if (camera) {
+      q.cameras = {*camera};
+    } else {
+      q.global_only = true;
+    }
+    q.track_id = OptInt(r, "track_id");
+    q.from_us = OptInt(r, "from_us");
+    q.to_us = OptInt(r, "to_us");
+    if (auto s = CheckRange(q.from_us, q.to_us); !s.ok()) return ErrorResponse(s);
+    q.limit = static_cast<int>(OptInt(r, "limit").value_or(100000));
+    auto points = (*st)->QueryTracks(q);
+    if (!points.ok()) return ErrorResponse(points.status());
+    json list = json::array();
+    for (const auto& p : *points) list.push_back(TrackPointToJson(p));
+    return JsonResponse({{"points", list}});
   };
+  const std::vector<ParamSpec> range = {QueryTime("from_us", true, "from this time (inclusive), µs"),
+                                        QueryTime("to_us", true, "before this time, µs"),
+                                        QueryInt("track_id", 1, kTimeMax, "only this track (or global) ID"),
+                                        QueryInt("limit", 1, 1000000, "points (100000)")};
   std::vector<ParamSpec> camera_range = range;
   camera_range.insert(camera_range.begin(), camera_param);
   routes.push_back({Method::kGet, "/api/v1/cameras/{camera}/tracks", "getCameraTracks",
-                    "A camera's track points (pixels and ground) in a time range", "tracks", Access::kView,
-                    camera_range, nullptr, points_schema, 200, "application/json", false,
+                    "A camera's track points (pixels, and ground when calibrated) in a time range", "tracks",
+                    Access::kView, camera_range, nullptr, points_schema, 200, "application/json", false,
                     [tracks](const ApiRequest& r) { return tracks(r, r.path_params.at("camera")); }});
   routes.push_back({Method::kGet, "/api/v1/tracks", "getGlobalTracks",
                     "Fused (global) track points on the ground in a time range", "tracks", Access::kView, range,
                     nullptr, points_schema, 200, "application/json", false,
                     [tracks](const ApiRequest& r) { return tracks(r, std::nullopt); }});
-  routes.push_back(
-      {Method::kGet,
-       "/api/v1/cameras/{camera}/segments",
-       "listSegments",
-       "Recorded segments overlapping a time range",
-       "recordings",
-       Access::kView,
-       {camera_param, QueryTime("from_us", true, "µs since the epoch"), QueryTime("to_us", true, "µs since the epoch")},
-       nullptr,
-       Obj({{"segments", Arr(Obj({{"camera", NameSchema()},
-                                  {"name", NameSchema()},
-                                  {"start_us", {{"type", "integer"}}},
-                                  {"end_us", {{"type", "integer"}}},
-                                  {"bytes", {{"type", "integer"}}}}),
-                             100000)}}),
-       200,
-       "application/json",
-       false,
-       [b](const ApiRequest& r) {
-         const int64_t from = *OptInt(r, "from_us");
-         const int64_t to = *OptInt(r, "to_us");
-         if (auto st = CheckRange(from, to); !st.ok()) return ErrorResponse(st);
-         return Reply<std::vector<SegmentInfo>>(b->Segments(r.path_params.at("camera"), from, to),
-                                                [](const std::vector<SegmentInfo>& v) {
-                                                  json list = json::array();
-                                                  for (const auto& s : v) list.push_back(SegmentToJson(s));
-                                                  return json{{"segments", list}};
-                                                });
-       }});
-  const json clip_schema = Obj({{"id", NameSchema()},
+  routes.push_back({Method::kGet,
+                    "/api/v1/cameras/{camera}/segments",
+                    "listSegments",
+                    "Recorded segments overlapping a time range",
+                    "recordings",
+                    Access::kView,
+                    {camera_param, QueryTime("from_us", true, "µs"), QueryTime("to_us", true, "µs")},
+                    nullptr,
+                    Obj({{"segments", Arr(Obj({{"camera", NameSchema()},
+                                               {"name", Str()},
+                                               {"start_us", {{"type", "integer"}}},
+                                               {"end_us", {{"type", "integer"}}},
+                                               {"bytes", {{"type", "integer"}}},
+                                               {"keyframes", {{"type", "integer"}}},
+                                               {"open", Bool()},
+                                               {"evidence", Bool()}}),
+                                          100000)}}),
+                    200,
+                    "application/json",
+                    false,
+                    [b](const ApiRequest& r) {
+                      auto st = StoreOf(b);
+                      if (!st.ok()) return ErrorResponse(st.status());
+                      store::SegmentQuery q;
+                      q.cameras = {r.path_params.at("camera")};
+                      q.from_us = OptInt(r, "from_us");
+                      q.to_us = OptInt(r, "to_us");
+                      if (auto s = CheckRange(q.from_us, q.to_us); !s.ok()) return ErrorResponse(s);
+                      auto segments = (*st)->QuerySegments(q);
+                      if (!segments.ok()) return ErrorResponse(segments.status());
+                      json list = json::array();
+                      for (const auto& s : *segments) list.push_back(SegmentToJson(s));
+                      return JsonResponse({{"segments", list}});
+                    }});
+  const json clip_schema = Obj({{"id", Str()},
+                                {"event_id", Str()},
                                 {"camera", NameSchema()},
                                 {"from_us", {{"type", "integer"}}},
                                 {"to_us", {{"type", "integer"}}},
                                 {"state", {{"type", "string"}, {"enum", {"pending", "ready", "failed"}}}},
-                                {"bytes", {{"type", "integer"}}}});
+                                {"bytes", {{"type", "integer"}}},
+                                {"evidence", Bool()},
+                                {"created_us", {{"type", "integer"}}},
+                                {"detail", Str(4096)}});
   routes.push_back({Method::kPost,
                     "/api/v1/clips",
                     "exportClip",
@@ -685,22 +749,29 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                       c.to_us = r.json["to_us"].get<int64_t>();
                       c.blur_people = r.json.value("blur_people", false);
                       if (auto st = CheckRange(c.from_us, c.to_us); !st.ok()) return ErrorResponse(st);
-                      return Reply<ClipInfo>(b->ExportClip(c), ClipToJson, 202);
+                      auto clip = b->ExportClip(c);
+                      if (!clip.ok()) return ErrorResponse(clip.status());
+                      return JsonResponse(ClipToJson(*clip), 202);
                     }});
-  routes.push_back(
-      {Method::kGet,
-       "/api/v1/clips/{clip}",
-       "getClip",
-       "An exported clip's state",
-       "recordings",
-       Access::kView,
-       {PathName("clip", "clip id")},
-       nullptr,
-       clip_schema,
-       200,
-       "application/json",
-       false,
-       [b](const ApiRequest& r) { return Reply<ClipInfo>(b->Clip(r.path_params.at("clip")), ClipToJson); }});
+  routes.push_back({Method::kGet,
+                    "/api/v1/clips/{clip}",
+                    "getClip",
+                    "An exported clip's state",
+                    "recordings",
+                    Access::kView,
+                    {PathName("clip", "clip id")},
+                    nullptr,
+                    clip_schema,
+                    200,
+                    "application/json",
+                    false,
+                    [b](const ApiRequest& r) {
+                      auto st = StoreOf(b);
+                      if (!st.ok()) return ErrorResponse(st.status());
+                      auto clip = (*st)->GetClip(r.path_params.at("clip"));
+                      if (!clip.ok()) return ErrorResponse(NamedNotFound(clip.status(), "clip"));
+                      return JsonResponse(ClipToJson(*clip));
+                    }});
 
   // --- live ---
   routes.push_back({Method::kGet,

@@ -22,16 +22,18 @@ inline constexpr char kOpenApiPath[] = "/api/v1/openapi.json";
 absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router& router);
 
 // Registers the site's figures (per-camera frames, drops, queue depth, reconnects, stage times, latency, recording
-// bytes; store lag) as scrape-time collectors of `metrics`.
+// bytes; the store's lag, queue and write counters) as scrape-time collectors of `metrics`.
 void AddSiteMetrics(SiteBackend& backend, MetricsRegistry& metrics);
 
-// JSON forms used by the routes and the live WebSocket.
+// JSON forms used by the routes.
 nlohmann::json CameraStatusToJson(const CameraStatus& s);
 nlohmann::json CameraToJson(const CameraInfo& c);
-nlohmann::json StoredEventToJson(const StoredEvent& e);
-nlohmann::json TrackPointToJson(const TrackPoint& p);
-// The stats rows as CSV: bucket_start_us,camera,type,rule,count,mean_value (fields quoted when needed).
-std::string StatsCsv(const std::vector<StatsRow>& rows);
+nlohmann::json StoredEventToJson(const store::StoredEvent& e);
+nlohmann::json TrackPointToJson(const store::TrackPoint& p);
+nlohmann::json StatRowToJson(const store::StatRow& r);
+// A segment without its server-side folder: {"camera", "name" (file name), "start_us", "end_us", "bytes", ...}.
+nlohmann::json SegmentToJson(const store::Segment& s);
+nlohmann::json ClipToJson(const store::Clip& c);
 
 // The schema of a camera definition (POST/PUT /api/v1/cameras): unknown top-level fields refused.
 nlohmann::json CameraDefinitionSchema();

@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "didban/object_class.h"
 #include "server/api_routes.h"
 #include "server/router.h"
 #include "server/test_site.h"
@@ -105,16 +106,17 @@ class HttpServerTest : public ::testing::Test {
 
   void AddEvents() {
     for (int i = 1; i <= 5; ++i) {
-      StoredEvent e;
+      store::StoredEvent e;
       e.id = "e" + std::to_string(i);
       e.event.time_us = i * 1'000'000;
       e.event.camera = i % 2 ? "north" : "south";
       e.event.type = "line_cross";
       e.event.rule = "gate";
       e.event.track_id = i;
-      e.event.value = i;
-      site_.AddEventForTest(e);
+      e.event.object_class = i == 4 ? ObjectClass::kPerson : ObjectClass::kCar;
+      ASSERT_TRUE(site_.store().AddEvent(e));
     }
+    ASSERT_TRUE(site_.store().Flush().ok());
   }
 
   TestSite site_;
@@ -311,14 +313,20 @@ TEST_F(HttpServerTest, EventsFilterPageAndAcknowledge) {
   ASSERT_EQ(page["events"].size(), 2u);
   EXPECT_EQ(page["events"][0]["id"], "e5");
   EXPECT_EQ(page["events"][1]["id"], "e3");
-  EXPECT_EQ(page["next_cursor"], "e1");
-  r = Get(port_, "/api/v1/events?camera=north&limit=2&cursor=e1");
+  EXPECT_EQ(page["next_cursor"], "3000000:e3");
+  r = Get(port_, "/api/v1/events?camera=north&limit=2&cursor=3000000:e3");
   page = r.Json();
   ASSERT_EQ(page["events"].size(), 1u);
   EXPECT_EQ(page["events"][0]["id"], "e1");
   EXPECT_EQ(page["next_cursor"], "");
   r = Get(port_, "/api/v1/events?from_us=2000000&to_us=4000000");
   EXPECT_EQ(r.Json()["events"].size(), 2u);
+  r = Get(port_, "/api/v1/events?class=person");
+  ASSERT_EQ(r.Json()["events"].size(), 1u);
+  EXPECT_EQ(r.Json()["events"][0]["id"], "e4");
+  r = Get(port_, "/api/v1/events?cursor=nocolon");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.Field(), "cursor");
 
   r = Call(port_, http::verb::post, "/api/v1/events/e2/ack", R"({"by": "op1"})");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -332,47 +340,68 @@ TEST_F(HttpServerTest, EventsFilterPageAndAcknowledge) {
   EXPECT_EQ(Get(port_, "/api/v1/events/e3").Json()["track_id"], 3);
 }
 
-TEST_F(HttpServerTest, StatisticsTracksAndStubs) {
-  AddEvents();
-  Reply r = Get(port_, "/api/v1/stats.csv?from_us=0&to_us=7200000000&bucket_s=3600");
+TEST_F(HttpServerTest, StatisticsTracksSegmentsAndStubs) {
+  std::vector<store::StatRow> rows = {{0, 3'600'000'000, "north", "gate", "count", "car", "in", 3},
+                                      {0, 3'600'000'000, "south", "gate", "speed_mean_kmh", "car", "", 42.5}};
+  ASSERT_TRUE(site_.store().PutStats(rows));
+  ASSERT_TRUE(site_.store().Flush().ok());
+  Reply r = Get(port_, "/api/v1/stats.csv?from_us=0&to_us=7200000000");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header("Content-Type"), "text/csv; charset=utf-8");
   EXPECT_EQ(r.body,
-            "bucket_start_us,camera,type,rule,count,mean_value\n"
-            "0,north,line_cross,gate,3,3\n"
-            "0,south,line_cross,gate,2,3\n");
+            "interval_start_s,interval_end_s,camera,rule,metric,class,direction,value\n"
+            "0,3600,north,gate,count,car,in,3\n"
+            "0,3600,south,gate,speed_mean_kmh,car,,42.500\n");
   r = Get(port_, "/api/v1/stats?from_us=0&to_us=7200000000&camera=south");
-  EXPECT_EQ(r.Json()["rows"][0]["count"], 2);
+  ASSERT_EQ(r.Json()["rows"].size(), 1u);
+  EXPECT_EQ(r.Json()["rows"][0]["value"], 42.5);
+  EXPECT_EQ(r.Json()["rows"][0]["metric"], "speed_mean_kmh");
 
   AddNorth();
-  TrackPoint p;
+  store::TrackPoint p;
   p.time_us = 40;
   p.camera = "north";
   p.track_id = 7;
-  p.object_class = "car";
-  p.x = 10;
-  p.y = 20;
-  p.w = 30;
-  p.h = 40;
-  p.ground_x = 1.5;
-  p.ground_y = -2;
-  site_.AddTrackPointForTest(p);
-  TrackPoint g;
+  p.object_class = ObjectClass::kCar;
+  p.box = {10, 20, 30, 40};
+  p.ground = Point2{1.5, -2};
+  store::TrackPoint g;
   g.time_us = 40;
   g.track_id = 1001;
-  g.object_class = "car";
-  g.ground_x = 1.5;
-  g.ground_y = -2;
-  site_.AddTrackPointForTest(g);
+  g.global_id = 1001;
+  g.object_class = ObjectClass::kCar;
+  g.ground = Point2{1.5, -2};
+  ASSERT_TRUE(site_.store().AddTrackPoints({p, g}));
+  ASSERT_TRUE(site_.store().Flush().ok());
   r = Get(port_, "/api/v1/cameras/north/tracks?from_us=0&to_us=100");
   EXPECT_EQ(r.body, R"({"points":[{"box":[10.0,20.0,30.0,40.0],"camera":"north","class":"car","ground":[1.5,-2.0],)"
                     R"("time_us":40,"track_id":7}]})");
   r = Get(port_, "/api/v1/tracks?from_us=0&to_us=100");
-  EXPECT_EQ(r.body, R"({"points":[{"class":"car","ground":[1.5,-2.0],"time_us":40,"track_id":1001}]})");
+  EXPECT_EQ(r.body,
+            R"({"points":[{"class":"car","global_id":1001,"ground":[1.5,-2.0],"time_us":40,"track_id":1001}]})");
+
+  store::Segment seg;
+  seg.path = "/var/lib/didban/rec/north/20261202-010000.mp4";
+  seg.camera = "north";
+  seg.start_us = 1'000'000;
+  seg.end_us = 61'000'000;
+  seg.bytes = 123456;
+  seg.keyframes = 30;
+  seg.open = false;
+  ASSERT_TRUE(site_.store().PutSegment(seg));
+  ASSERT_TRUE(site_.store().Flush().ok());
+  r = Get(port_, "/api/v1/cameras/north/segments?from_us=0&to_us=100000000");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.Json()["segments"].size(), 1u);
+  EXPECT_EQ(r.Json()["segments"][0]["name"], "20261202-010000.mp4");  // no server-side folder
+  EXPECT_EQ(r.Json()["segments"][0]["bytes"], 123456);
 
   r = Call(port_, http::verb::post, "/api/v1/clips", R"({"camera": "north", "from_us": 0, "to_us": 10})");
   EXPECT_EQ(r.status, 501);
   EXPECT_EQ(r.Json()["error"]["code"], "not_implemented");
+  r = Get(port_, "/api/v1/clips/c1");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.Field(), "clip");
 }
 
 TEST_F(HttpServerTest, MetricsUseTheTextFormatWithCameraLabels) {
@@ -384,8 +413,8 @@ TEST_F(HttpServerTest, MetricsUseTheTextFormatWithCameraLabels) {
   for (const char* line :
        {"# TYPE didban_frames_total counter\n", "didban_frames_total{camera=\"north\"} 250\n",
         "didban_frames_dropped_total{camera=\"north\"} 3\n",
-        "didban_stage_seconds{camera=\"north\",stage=\"detect\"} 0.004\n", "didban_store_lag_seconds 0.25\n",
-        "didban_store_queue_depth 7\n",
+        "didban_stage_seconds{camera=\"north\",stage=\"detect\"} 0.004\n", "didban_store_lag_seconds 0\n",
+        "didban_store_queue_depth 0\n", "didban_store_writes_dropped_total 0\n",
         "didban_http_requests_total{route=\"/healthz\",method=\"GET\",code=\"200\"} 1\n",
         "didban_http_requests_total{route=\"/api/v1/cameras\",method=\"POST\",code=\"201\"} 1\n",
         "# TYPE didban_http_request_duration_seconds histogram\n", "didban_ws_slow_disconnects_total 0\n"}) {

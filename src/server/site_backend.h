@@ -21,6 +21,7 @@
 #include "didban/event.h"
 #include "didban/status.h"
 #include "didban/time.h"
+#include "store/store.h"
 
 namespace didban::server {
 
@@ -51,82 +52,10 @@ struct SiteInfo {
   TimeUs started_us = 0;                         // when the runtime started, µs since the epoch
 };
 
-// Site-wide figures for /metrics.
-struct SiteMetrics {
-  double store_lag_seconds = 0;  // age of the oldest event or track not yet committed to the store
-  int64_t store_queue_depth = 0;
-};
-
-struct EventFilter {
-  std::optional<std::string> camera, type, rule;  // names (validated before they get here)
-  std::optional<TimeUs> from_us, to_us;           // [from, to)
-  std::optional<bool> acknowledged;
-  std::string cursor;  // opaque, from a previous page's next_cursor; "" = first page
-  int limit = 100;     // 1..1000
-};
-
-struct StoredEvent {
-  std::string id;  // stable id (the store's: 16 hex digits)
-  Event event;
-  bool acknowledged = false;
-  TimeUs acknowledged_us = 0;
-  std::string acknowledged_by;
-};
-
-struct EventPage {
-  std::vector<StoredEvent> events;
-  std::string next_cursor;  // "" when this is the last page
-};
-
-struct StatsQuery {
-  std::optional<std::string> camera;
-  TimeUs from_us = 0, to_us = 0;
-  int64_t bucket_s = 3600;  // bucket width, seconds
-};
-
-// Event counts per bucket, camera, type and rule.
-struct StatsRow {
-  TimeUs bucket_start_us = 0;
-  std::string camera, type, rule;
-  int64_t count = 0;
-  double mean_value = 0;  // mean of Event::value over the bucket
-};
-
-struct TrackQuery {
-  std::optional<std::string> camera;  // absent for global (fused) tracks
-  TimeUs from_us = 0, to_us = 0;
-  int limit = 10000;  // points
-};
-
-// One observation of a track: pixels, and the ground position when the camera is calibrated.
-struct TrackPoint {
-  TimeUs time_us = 0;
-  std::string camera;    // "" for global tracks
-  int64_t track_id = 0;  // per-camera ID, or the global ID
-  std::string object_class;
-  double x = 0, y = 0, w = 0, h = 0;         // box, pixels (0 for global tracks)
-  std::optional<double> ground_x, ground_y;  // metres east, north of the site origin
-};
-
-struct SegmentInfo {
-  std::string camera;
-  std::string name;  // file name within the camera's recording folder (no path)
-  TimeUs start_us = 0, end_us = 0;
-  uint64_t bytes = 0;
-};
-
 struct ClipRequest {
   std::string camera;
   TimeUs from_us = 0, to_us = 0;
   bool blur_people = false;
-};
-
-struct ClipInfo {
-  std::string id;  // a name (validation.h)
-  std::string camera;
-  TimeUs from_us = 0, to_us = 0;
-  std::string state;  // "pending", "ready", "failed"
-  uint64_t bytes = 0;
 };
 
 class SiteBackend {
@@ -146,18 +75,12 @@ class SiteBackend {
   // The camera's latest analysed frame as JPEG bytes.
   virtual absl::StatusOr<std::string> SnapshotJpeg(const std::string& camera) const = 0;
 
-  virtual absl::StatusOr<EventPage> Events(const EventFilter& filter) const = 0;
-  virtual absl::StatusOr<StoredEvent> EventById(const std::string& id) const = 0;
-  // The first acknowledgement is kept (a second returns the event as it is).
-  virtual absl::StatusOr<StoredEvent> Acknowledge(const std::string& id, const std::string& by) = 0;
-  virtual absl::StatusOr<std::vector<StatsRow>> Stats(const StatsQuery& query) const = 0;
-  virtual absl::StatusOr<std::vector<TrackPoint>> Tracks(const TrackQuery& query) const = 0;
-  virtual absl::StatusOr<std::vector<SegmentInfo>> Segments(const std::string& camera, TimeUs from_us,
-                                                            TimeUs to_us) const = 0;
-  virtual absl::StatusOr<ClipInfo> ExportClip(const ClipRequest& request) = 0;
-  virtual absl::StatusOr<ClipInfo> Clip(const std::string& id) const = 0;
+  // The site's store (events, acknowledgements, tracks, statistics, segments, clips); the server only reads it and
+  // acknowledges events. nullptr while none is open (the store routes answer 503).
+  virtual store::Store* EventStore() = 0;
+  // Exports a clip of a camera's recording (the runtime's recorder writes it and records it in the store).
+  virtual absl::StatusOr<store::Clip> ExportClip(const ClipRequest& request) = 0;
 
-  virtual SiteMetrics Metrics() const = 0;
   // Subscribes to the site's hub: the server makes one subscription per live WebSocket (its bounded send queue,
   // policy kCutOff, with on_ready set to wake the connection).
   virtual absl::StatusOr<std::unique_ptr<bus::Subscription>> Subscribe(bus::SubscriberOptions options) = 0;

@@ -1,10 +1,15 @@
-// A small real site for the server's tests: cameras, events and tracks in memory behind the SiteBackend interface,
-// with a real bus::Hub for live messages. Camera definitions are checked the way the runtime will (known detector
-// and rule types, named fields) and a refused change writes nothing. Thread-safe.
+// A small real site for the server's tests: cameras in memory, a real SQLite store in a temporary folder (events,
+// tracks, statistics, segments, clips) and a real bus::Hub for live messages, behind the SiteBackend interface. Camera
+// definitions are checked the way the runtime will (known detector and rule types, named fields) and a refused change
+// writes nothing. Thread-safe.
 #ifndef DIDBAN_SERVER_TEST_SITE_H_
 #define DIDBAN_SERVER_TEST_SITE_H_
 
+#include <stdlib.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -15,6 +20,8 @@
 #include "bus/hub.h"
 #include "server/api_error.h"
 #include "server/site_backend.h"
+#include "spdlog/spdlog.h"
+#include "store/store.h"
 
 namespace didban::server {
 
@@ -22,14 +29,24 @@ class TestSite final : public SiteBackend {
  public:
   bus::Hub& hub() { return hub_; }
 
-  void AddEventForTest(StoredEvent e) {
-    absl::MutexLock lock(&mu_);
-    events_.push_back(std::move(e));
+  TestSite() {
+    char tmpl[] = "/tmp/didban_server_test_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    store::StoreOptions o;
+    o.track_min_interval_us = 0;  // keep every track point
+    auto st = store::OpenStore("sqlite://" + dir_ + "/site.db", o);
+    if (!st.ok()) {
+      spdlog::critical("test site: {}", std::string(st.status().message()));
+      std::abort();
+    }
+    store_ = std::move(*st);
   }
-  void AddTrackPointForTest(TrackPoint p) {
-    absl::MutexLock lock(&mu_);
-    points_.push_back(std::move(p));
+  ~TestSite() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
   }
+  store::Store& store() { return *store_; }
+
   void SetReadyForTest(bool ready) {
     absl::MutexLock lock(&mu_);
     ready_ = ready;
@@ -85,95 +102,10 @@ class TestSite final : public SiteBackend {
     DIDBAN_RETURN_IF_ERROR(Camera(camera).status());
     return std::string("\xFF\xD8\xFF\xE0 test jpeg \xFF\xD9", 17);
   }
-  absl::StatusOr<EventPage> Events(const EventFilter& f) const override {
-    absl::MutexLock lock(&mu_);
-    std::vector<const StoredEvent*> match;
-    for (const auto& e : events_) {
-      if (f.camera && e.event.camera != *f.camera) continue;
-      if (f.type && e.event.type != *f.type) continue;
-      if (f.rule && e.event.rule != *f.rule) continue;
-      if (f.from_us && e.event.time_us < *f.from_us) continue;
-      if (f.to_us && e.event.time_us >= *f.to_us) continue;
-      if (f.acknowledged && e.acknowledged != *f.acknowledged) continue;
-      match.push_back(&e);
-    }
-    std::sort(match.begin(), match.end(),
-              [](const StoredEvent* a, const StoredEvent* b) { return a->event.time_us > b->event.time_us; });
-    size_t start = 0;
-    if (!f.cursor.empty()) {
-      start = match.size();
-      for (size_t i = 0; i < match.size(); ++i) {
-        if (match[i]->id == f.cursor) start = i;
-      }
-    }
-    EventPage page;
-    for (size_t i = start; i < match.size() && page.events.size() < static_cast<size_t>(f.limit); ++i) {
-      page.events.push_back(*match[i]);
-      if (page.events.size() == static_cast<size_t>(f.limit) && i + 1 < match.size())
-        page.next_cursor = match[i + 1]->id;
-    }
-    return page;
-  }
-  absl::StatusOr<StoredEvent> EventById(const std::string& id) const override {
-    absl::MutexLock lock(&mu_);
-    for (const auto& e : events_) {
-      if (e.id == id) return e;
-    }
-    return FieldError(absl::StatusCode::kNotFound, "id", absl::StrCat("id: no event '", id, "'"));
-  }
-  absl::StatusOr<StoredEvent> Acknowledge(const std::string& id, const std::string& by) override {
-    absl::MutexLock lock(&mu_);
-    for (auto& e : events_) {
-      if (e.id != id) continue;
-      if (!e.acknowledged) {
-        e.acknowledged = true;
-        e.acknowledged_us = 1'700'000'100'000'000;
-        e.acknowledged_by = by;
-      }
-      return e;
-    }
-    return FieldError(absl::StatusCode::kNotFound, "id", absl::StrCat("id: no event '", id, "'"));
-  }
-  absl::StatusOr<std::vector<StatsRow>> Stats(const StatsQuery& q) const override {
-    absl::MutexLock lock(&mu_);
-    std::map<std::tuple<TimeUs, std::string, std::string, std::string>, std::pair<int64_t, double>> bins;
-    const TimeUs width = q.bucket_s * kUsPerSecond;
-    for (const auto& e : events_) {
-      if (e.event.time_us < q.from_us || e.event.time_us >= q.to_us) continue;
-      if (q.camera && e.event.camera != *q.camera) continue;
-      const TimeUs start = q.from_us + (e.event.time_us - q.from_us) / width * width;
-      auto& bin = bins[{start, e.event.camera, e.event.type, e.event.rule}];
-      bin.first += 1;
-      bin.second += e.event.value;
-    }
-    std::vector<StatsRow> rows;
-    for (const auto& [key, bin] : bins) {
-      rows.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key), bin.first,
-                      bin.second / static_cast<double>(bin.first)});
-    }
-    return rows;
-  }
-  absl::StatusOr<std::vector<TrackPoint>> Tracks(const TrackQuery& q) const override {
-    absl::MutexLock lock(&mu_);
-    std::vector<TrackPoint> out;
-    for (const auto& p : points_) {
-      if (p.camera != q.camera.value_or("")) continue;
-      if (p.time_us < q.from_us || p.time_us >= q.to_us) continue;
-      if (out.size() < static_cast<size_t>(q.limit)) out.push_back(p);
-    }
-    return out;
-  }
-  absl::StatusOr<std::vector<SegmentInfo>> Segments(const std::string& camera, TimeUs, TimeUs) const override {
-    DIDBAN_RETURN_IF_ERROR(Camera(camera).status());
-    return std::vector<SegmentInfo>{};
-  }
-  absl::StatusOr<ClipInfo> ExportClip(const ClipRequest&) override {
+  store::Store* EventStore() override { return store_.get(); }
+  absl::StatusOr<store::Clip> ExportClip(const ClipRequest&) override {
     return absl::UnimplementedError("clip export: not in the test site");
   }
-  absl::StatusOr<ClipInfo> Clip(const std::string& id) const override {
-    return FieldError(absl::StatusCode::kNotFound, "clip", absl::StrCat("clip: no clip '", id, "'"));
-  }
-  SiteMetrics Metrics() const override { return SiteMetrics{0.25, 7}; }
   absl::StatusOr<std::unique_ptr<bus::Subscription>> Subscribe(bus::SubscriberOptions options) override {
     return hub_.Subscribe(std::move(options));
   }
@@ -204,8 +136,8 @@ class TestSite final : public SiteBackend {
   mutable absl::Mutex mu_;
   bool ready_ ABSL_GUARDED_BY(mu_) = true;
   std::map<std::string, CameraInfo> cameras_ ABSL_GUARDED_BY(mu_);
-  std::vector<StoredEvent> events_ ABSL_GUARDED_BY(mu_);
-  std::vector<TrackPoint> points_ ABSL_GUARDED_BY(mu_);
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
 };
 
 }  // namespace didban::server

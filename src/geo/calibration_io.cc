@@ -162,6 +162,9 @@ absl::StatusOr<PinholeCamera> LoadTsaiCalibration(const std::string& path) {
   if (!(focal > 0) || !(dpx > 0) || !(dpy > 0) || !(sx > 0)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": focal, dpx, dpy and sx must be > 0"));
   }
+  if (!(width >= 0 && width <= 100'000) || !(height >= 0 && height <= 100'000)) {  // found by fuzzing
+    return absl::InvalidArgumentError(absl::StrCat(path, ": Geometry width and height must be in [0, 100000] pixels"));
+  }
   PinholeCamera cam;
   cam.width = static_cast<int>(width);
   cam.height = static_cast<int>(height);

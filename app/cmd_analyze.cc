@@ -1,16 +1,23 @@
 // `didban analyze INPUT`: one camera's pipeline (source -> detect -> track -> rules -> writers) over a clip or a
 // stream, writing tracks (MOTChallenge), events, a JSON summary and an annotated MP4.
+#include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "app/command.h"
 #include "app/progress.h"
@@ -46,13 +53,58 @@ struct AnalyzeFlags {
   std::string tracker_preset;
   bool no_video = false;
   bool quiet = false;
+  double max_lag_s = 0.5;
 };
 
-std::atomic<CameraGraph*> g_running_graph{nullptr};
+// Turns SIGINT and SIGTERM into one call of `on_stop` on a thread of its own (the signals are blocked in every other
+// thread, so no work runs in a signal handler). A second signal exits at once, without closing the outputs.
+class StopOnSignal {
+ public:
+  explicit StopOnSignal(std::function<void(int)> on_stop) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, &previous_);  // inherited by the threads started from now on
+    thread_ = std::thread([this, on_stop = std::move(on_stop)] {
+      int signals = 0;
+      while (!done_.load()) {
+        timespec wait{0, 100'000'000};
+        int sig = sigtimedwait(&set_, nullptr, &wait);
+        if (sig < 0) continue;
+        if (++signals == 1) {
+          on_stop(sig);
+        } else {
+          static constexpr char kMessage[] = "didban analyze: second signal, exiting without closing the outputs\n";
+          (void)!write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+          _exit(128 + sig);
+        }
+      }
+    });
+  }
+  ~StopOnSignal() {
+    done_.store(true);
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
 
-void OnSignal(int /*sig*/) {
-  CameraGraph* g = g_running_graph.load();
-  if (g != nullptr) g->Stop();
+ private:
+  sigset_t set_{};
+  sigset_t previous_{};
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+// Writes `text` to `path` through a temporary file and a rename, so the file is whole or absent.
+absl::Status WriteFileAtomically(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  DIDBAN_RETURN_IF_ERROR(WriteTextFile(tmp.string(), text));
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return absl::PermissionDeniedError(absl::StrCat(path.string(), ": cannot write (", ec.message(), ")"));
+  return absl::OkStatus();
 }
 
 double CpuSeconds() {
@@ -136,8 +188,24 @@ absl::Status RunAnalyze(const AnalyzeFlags& f) {
   if (ec) return absl::PermissionDeniedError(absl::StrCat(f.out, ": cannot create output folder: ", ec.message()));
   std::filesystem::path out(f.out);
 
+  // A signal stops the run wherever it is: opening the source, reading it, waiting to reconnect, or analysing.
+  std::atomic<FrameSource*> opening{src.get()};  // until the graph owns the source (then Stop() interrupts it)
+  std::atomic<bool> stop_requested{false};
+  std::atomic<CameraGraph*> running_graph{nullptr};
+  StopOnSignal stop_on_signal([&](int sig) {
+    spdlog::info("{}: {}, stopping", cam.name, sig == SIGINT ? "interrupted" : "terminated");
+    stop_requested.store(true);
+    if (FrameSource* s = opening.load(); s != nullptr) s->Interrupt();
+    if (CameraGraph* g = running_graph.load(); g != nullptr) g->Stop();
+  });
+
   // Open the source first so the tracker knows the frame rate and errors name the input before any output exists.
   absl::Status open = src->Open();
+  if (!open.ok() && stop_requested.load()) {
+    nlohmann::json summary = {{"input", cam.uri},  {"camera", cam.name}, {"end", "stopped"},
+                              {"complete", false}, {"frames", 0},        {"note", "stopped while opening the input"}};
+    return WriteFileAtomically(out / "summary.json", summary.dump(2) + "\n");
+  }
   if (!open.ok()) return open;
   const SourceInfo info = src->Info();
   double fps = cam.fps > 0 ? cam.fps : (info.fps > 0 ? info.fps : 25);
@@ -161,6 +229,7 @@ absl::Status RunAnalyze(const AnalyzeFlags& f) {
   if (!f.no_video) {
     record::VideoWriterOptions wo;
     wo.fps = fps;
+    wo.fragmented = info.live;  // a live run may end by a kill: keep the video playable up to its last key frame
     record::AnnotatorOptions ao;
     ao.on_full = true;
     // Text readable on small and large frames alike.
@@ -183,31 +252,52 @@ absl::Status RunAnalyze(const AnalyzeFlags& f) {
   }
 
   std::ofstream events_out(out / "events.jsonl", std::ios::trunc);
+  if (!events_out) return absl::PermissionDeniedError(absl::StrCat((out / "events.jsonl").string(), ": cannot write"));
   std::map<std::string, int64_t> events_by_type;
   CameraGraphOptions go;
   go.source_opened = true;
+  go.max_lag_us = SecondsToUs(f.max_lag_s);
   go.on_event = [&](const Event& e) {
     ++events_by_type[e.type];
-    events_out << EventToJson(e).dump() << '\n';
+    events_out << EventToJson(e).dump() << '\n' << std::flush;  // on disk as it happens
   };
   ProgressBar progress(cam.name, info.frame_count, !f.quiet);
   int64_t analysed = 0;
-  go.on_frame = [&](const Frame&, const TrackSnapshot&) { progress.Update(++analysed); };
+  CameraGraph* graph_ptr = nullptr;
+  auto note = [&graph_ptr]() -> std::string {
+    if (graph_ptr == nullptr) return "";
+    CameraStatus s = graph_ptr->Status();
+    std::string text;
+    if (s.frames_dropped > 0) {
+      absl::StrAppend(&text, "dropped ", s.frames_dropped, " (lag ", s.dropped_lag, ", queue full ",
+                      s.dropped_queue_full, ")");
+    }
+    if (s.source.reconnects > 0 || s.source.reconnect_attempts > 0) {
+      absl::StrAppend(&text, text.empty() ? "" : "  ", "reconnects ", s.source.reconnects, ", offline ",
+                      absl::StrFormat("%.1f", UsToSeconds(s.source.offline_us)), " s");
+    }
+    return text;
+  };
+  go.on_frame = [&](const Frame&, const TrackSnapshot&) { progress.Update(++analysed, note); };
 
   double cpu0 = CpuSeconds();
   int64_t wall0 = SystemClock().SteadyUs();
   CameraGraph graph(cam.name, std::move(src), std::move(detector), std::move(tracker), std::move(sinks), go);
-  g_running_graph.store(&graph);
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
+  graph_ptr = &graph;
+  running_graph.store(&graph);
+  opening.store(nullptr);
+  if (stop_requested.load()) graph.Stop();  // a signal between opening and here
   absl::Status run = graph.Run();
-  g_running_graph.store(nullptr);
+  running_graph.store(nullptr);
   progress.Finish();
   double wall_s = UsToSeconds(SystemClock().SteadyUs() - wall0);
   double cpu_s = CpuSeconds() - cpu0;
   events_out.close();
 
   CameraStatus st = graph.Status();
+  const char* end = st.end == RunEnd::kRunning ? "error" : RunEndName(st.end);
+  const double offline_s = UsToSeconds(st.source.offline_us);
+  const double up_s = std::max(1e-6, wall_s - offline_s);
   nlohmann::json summary = log_ptr->Summary();
   summary["input"] = cam.uri;
   summary["camera"] = cam.name;
@@ -216,20 +306,32 @@ absl::Status RunAnalyze(const AnalyzeFlags& f) {
   summary["height"] = info.height;
   summary["fps"] = info.fps;
   summary["codec"] = info.codec;
+  summary["live"] = info.live;
+  summary["end"] = end;
   summary["frames_decoded"] = st.frames_decoded;
+  summary["frames_analysed"] = st.frames_analysed;
   summary["frames_dropped"] = st.frames_dropped;
+  summary["drops"] = {{"lag", st.dropped_lag}, {"queue_full", st.dropped_queue_full}};
+  summary["max_lag_s"] = f.max_lag_s;
+  summary["queue_capacity"] = st.queue_capacity;
+  summary["decode_errors"] = st.source.decode_errors;
+  summary["read_errors"] = st.source.read_errors;
+  summary["reconnects"] = st.source.reconnects;
+  summary["reconnect_attempts"] = st.source.reconnect_attempts;
+  summary["offline_s"] = offline_s;
   summary["events"] = events_by_type;
   summary["wall_s"] = wall_s;
   summary["cpu_s"] = cpu_s;
-  summary["frames_per_s"] = wall_s > 0 ? st.frames_analysed / wall_s : 0;
+  // Over the time the source was up: a stream that was down for a while does not lower the rate.
+  summary["frames_per_s"] = st.frames_analysed / up_s;
   summary["peak_rss_mib"] = PeakRssKb() / 1024.0;
   summary["stage_ms_per_frame"] = {{"decode", st.frames_decoded ? st.decode_us / 1e3 / st.frames_decoded : 0},
                                    {"detect", st.frames_analysed ? st.detect_us / 1e3 / st.frames_analysed : 0},
                                    {"track", st.frames_analysed ? st.track_us / 1e3 / st.frames_analysed : 0},
                                    {"sinks", st.frames_analysed ? st.sinks_us / 1e3 / st.frames_analysed : 0}};
-  summary["complete"] = run.ok();
+  summary["complete"] = std::string(end) == "eof";
   if (!run.ok()) summary["error"] = std::string(run.message());
-  std::ofstream(out / "summary.json") << summary.dump(2) << '\n';
+  DIDBAN_RETURN_IF_ERROR(WriteFileAtomically(out / "summary.json", summary.dump(2) + "\n"));
   if (engine != nullptr) {
     DIDBAN_RETURN_IF_ERROR(WriteTextFile((out / "stats.csv").string(), engine->Stats().ToCsv(cam.name)));
     DIDBAN_RETURN_IF_ERROR(WriteTextFile((out / "stats.json").string(), engine->Stats().ToJson().dump(2) + "\n"));
@@ -240,9 +342,16 @@ absl::Status RunAnalyze(const AnalyzeFlags& f) {
   }
   if (!run.ok()) return run;
   if (!f.quiet) {
-    std::printf("%s: %lld frames, %lld tracks, %.1f frames/s -> %s\n", cam.name.c_str(),
+    std::string extra;
+    if (std::string(end) != "eof") absl::StrAppend(&extra, ", ", end);
+    if (st.frames_dropped > 0) absl::StrAppend(&extra, ", ", st.frames_dropped, " dropped");
+    if (st.source.reconnects > 0) {
+      absl::StrAppend(&extra, ", ", st.source.reconnects, " reconnects (", absl::StrFormat("%.1f", offline_s),
+                      " s offline)");
+    }
+    std::printf("%s: %lld frames, %lld tracks, %.1f frames/s%s -> %s\n", cam.name.c_str(),
                 static_cast<long long>(st.frames_analysed), static_cast<long long>(summary["tracks"].get<int64_t>()),
-                summary["frames_per_s"].get<double>(), f.out.c_str());
+                summary["frames_per_s"].get<double>(), extra.c_str(), f.out.c_str());
   }
   return absl::OkStatus();
 }
@@ -265,6 +374,10 @@ void Setup(CLI::App& root, int* exit_code) {
   cmd->add_option("--analysis-width", flags->analysis_width, "Analyse frames downscaled to this width (pixels)");
   cmd->add_option("--tracker", flags->tracker_preset, "Tracker preset: default or bytetrack");
   cmd->add_flag("--no-video", flags->no_video, "Do not write the annotated video");
+  cmd->add_option("--max-lag", flags->max_lag_s,
+                  "Live input: drop frames only when analysis is more than this many seconds behind the newest frame")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("-q,--quiet", flags->quiet, "No progress bar or final line");
   cmd->callback([flags, exit_code] {
     absl::Status s = RunAnalyze(*flags);

@@ -1,19 +1,35 @@
 #include "core/camera_graph.h"
 
-#include <chrono>
+#include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
 namespace didban {
-namespace {
 
-int64_t SteadyNowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+const char* RunEndName(RunEnd end) {
+  switch (end) {
+    case RunEnd::kRunning:
+      return "running";
+    case RunEnd::kEof:
+      return "eof";
+    case RunEnd::kStopped:
+      return "stopped";
+    case RunEnd::kError:
+      return "error";
+    case RunEnd::kTruncated:
+      return "truncated";
+  }
+  return "unknown";
 }
 
-}  // namespace
+absl::Status CameraGraphOptions::Validate() const {
+  if (max_lag_us < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("camera graph option max_lag_us: must be >= 0, got ", max_lag_us));
+  }
+  return absl::OkStatus();
+}
 
 CameraGraph::CameraGraph(std::string camera, std::unique_ptr<FrameSource> source, std::unique_ptr<Detector> detector,
                          std::unique_ptr<Tracker> tracker, std::vector<std::unique_ptr<FrameSink>> sinks,
@@ -24,6 +40,7 @@ CameraGraph::CameraGraph(std::string camera, std::unique_ptr<FrameSource> source
       tracker_(std::move(tracker)),
       sinks_(std::move(sinks)),
       options_(std::move(options)),
+      clock_(options_.clock != nullptr ? options_.clock : &SystemClock()),
       latest_(std::make_shared<TrackSnapshot>()) {
   absl::MutexLock lock(&mu_);
   status_.camera = camera_;
@@ -37,20 +54,41 @@ CameraGraph::~CameraGraph() {
 }
 
 absl::Status CameraGraph::Start() {
+  absl::Status valid = options_.Validate();
+  if (!valid.ok()) {
+    valid = absl::InvalidArgumentError(absl::StrCat("camera ", camera_, ": ", valid.message()));
+    Fail(valid);
+    return valid;
+  }
   absl::Status open = options_.source_opened ? absl::OkStatus() : source_->Open();
   if (!open.ok()) {
     Fail(open);
     return open;
   }
-  OverflowPolicy policy =
-      options_.overflow.value_or(source_->Info().live ? OverflowPolicy::kDropOldest : OverflowPolicy::kBlock);
-  queue_ = std::make_unique<BoundedQueue<FramePtr>>(options_.queue_capacity, policy);
+  live_ = source_->Info().live;
+  OverflowPolicy policy = options_.overflow.value_or(live_ ? OverflowPolicy::kDropOldest : OverflowPolicy::kBlock);
+  size_t capacity = options_.queue_capacity;
+  if (capacity == 0) {
+    const double fps = source_->Info().fps > 0 ? source_->Info().fps : 25.0;
+    capacity =
+        live_ ? static_cast<size_t>(std::clamp(std::ceil(fps * (UsToSeconds(options_.max_lag_us) + 2.0)), 8.0, 128.0))
+              : 2;
+  }
+  queue_ = std::make_unique<BoundedQueue<Queued>>(capacity, policy);
+  {
+    absl::MutexLock lock(&mu_);
+    status_.queue_capacity = capacity;
+  }
   decode_thread_ = std::thread([this] { DecodeLoop(); });
   analyse_thread_ = std::thread([this] { AnalyseLoop(); });
   return absl::OkStatus();
 }
 
-void CameraGraph::Stop() { stop_.store(true); }
+void CameraGraph::Stop() {
+  stop_requested_.store(true);
+  stop_.store(true);
+  source_->Interrupt();
+}
 
 absl::Status CameraGraph::Wait() {
   if (decode_thread_.joinable()) decode_thread_.join();
@@ -74,9 +112,9 @@ void CameraGraph::Fail(const absl::Status& status) {
 
 void CameraGraph::DecodeLoop() {
   while (!stop_.load()) {
-    int64_t t0 = SteadyNowUs();
+    TimeUs t0 = clock_->SteadyUs();
     absl::StatusOr<FramePtr> frame = source_->Read();
-    int64_t t1 = SteadyNowUs();
+    TimeUs t1 = clock_->SteadyUs();
     {
       absl::MutexLock lock(&mu_);
       status_.source_state = source_->State();
@@ -87,41 +125,50 @@ void CameraGraph::DecodeLoop() {
       Fail(frame.status());
       break;
     }
-    if (*frame == nullptr) break;  // end of stream
+    if (*frame == nullptr) break;  // end of stream, or interrupted
     {
       absl::MutexLock lock(&mu_);
       ++status_.frames_decoded;
     }
-    queue_->Push(std::move(*frame));
+    newest_arrival_us_.store(t1);
+    queue_->Push(Queued{std::move(*frame), t1});
   }
   queue_->Close();
 }
 
+bool CameraGraph::KeepForLag(const Queued& item) {
+  if (!live_ || newest_arrival_us_.load() - item.arrival_us <= options_.max_lag_us) return true;
+  absl::MutexLock lock(&mu_);
+  ++status_.dropped_lag;
+  return false;
+}
+
 void CameraGraph::AnalyseLoop() {
   std::vector<Event> events;
-  while (std::optional<FramePtr> item = queue_->Pop()) {
-    const FramePtr& frame = *item;
+  while (std::optional<Queued> item = queue_->Pop()) {
     if (stop_.load()) break;
-    int64_t t0 = SteadyNowUs();
+    if (!KeepForLag(*item)) continue;
+    const FramePtr& frame = item->frame;
+    TimeUs t0 = clock_->SteadyUs();
     absl::StatusOr<Detections> detections = detector_->Detect(*frame);
     if (!detections.ok()) {
       Fail(absl::Status(detections.status().code(), absl::StrCat("camera ", camera_, ": detector ", detector_->Name(),
                                                                  ": ", detections.status().message())));
       break;
     }
-    int64_t t1 = SteadyNowUs();
+    TimeUs t1 = clock_->SteadyUs();
     auto snapshot = std::make_shared<TrackSnapshot>();
     snapshot->time_us = frame->pts_us;
     snapshot->frame_index = frame->index;
     snapshot->tracks = tracker_->Update(frame->pts_us, *detections);
-    int64_t t2 = SteadyNowUs();
+    TimeUs t2 = clock_->SteadyUs();
     events.clear();
     absl::Status sink_status;
     for (auto& sink : sinks_) {
       sink_status = sink->Consume(frame, *snapshot, &events);
       if (!sink_status.ok()) break;
     }
-    int64_t t3 = SteadyNowUs();
+    TimeUs t3 = clock_->SteadyUs();
     for (Event& e : events) {
       if (e.camera.empty()) e.camera = camera_;
       if (options_.on_event) options_.on_event(e);
@@ -142,8 +189,13 @@ void CameraGraph::AnalyseLoop() {
       break;
     }
   }
-  // Unblock the decoder if we stopped early, then flush the sinks.
+  Finish();
+}
+
+void CameraGraph::Finish() {
+  // Unblock the decoder (a full queue, or a live source still reading or reconnecting), then flush the sinks.
   stop_.store(true);
+  source_->Interrupt();
   queue_->Close();
   while (queue_->Pop()) {
   }
@@ -151,15 +203,29 @@ void CameraGraph::AnalyseLoop() {
     absl::Status s = sink->Finish();
     if (!s.ok()) Fail(s);
   }
+  const bool truncated = !live_ && source_->Counters().read_errors > 0;
+  absl::MutexLock lock(&mu_);
+  if (!first_error_.ok()) {
+    status_.end = RunEnd::kError;
+  } else if (stop_requested_.load()) {
+    status_.end = RunEnd::kStopped;
+  } else {
+    status_.end = truncated ? RunEnd::kTruncated : RunEnd::kEof;
+  }
 }
 
 CameraStatus CameraGraph::Status() const {
-  absl::MutexLock lock(&mu_);
-  CameraStatus s = status_;
+  CameraStatus s;
+  {
+    absl::MutexLock lock(&mu_);
+    s = status_;
+  }
+  s.source = source_->Counters();
   if (queue_) {
     s.queue_depth = queue_->Depth();
-    s.frames_dropped = queue_->Dropped();
+    s.dropped_queue_full = queue_->Dropped();
   }
+  s.frames_dropped = s.dropped_lag + s.dropped_queue_full;
   return s;
 }
 

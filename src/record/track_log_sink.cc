@@ -21,6 +21,7 @@ absl::StatusOr<std::unique_ptr<TrackLogSink>> TrackLogSink::Create(const std::st
 absl::Status TrackLogSink::Consume(const FramePtr& frame, const TrackSnapshot& tracks, std::vector<Event>* /*events*/) {
   ++frames_;
   const float inv = frame->scale > 0 ? static_cast<float>(1.0 / frame->scale) : 1.f;
+  bool wrote = false;
   for (const Track& t : tracks.tracks) {
     if (t.state != TrackState::kConfirmed) continue;
     ++track_rows_;
@@ -31,7 +32,11 @@ absl::Status TrackLogSink::Consume(const FramePtr& frame, const TrackSnapshot& t
     absl::StrAppendFormat(&line_, "%d,%d,%.2f,%.2f,%.2f,%.2f,%.3f,-1,-1,-1\n", frame->index + 1, t.id, b.x, b.y, b.w,
                           b.h, t.score);
     out_ << line_;
+    wrote = true;
   }
+  // Each frame's rows reach the file before the next frame (one write per frame with tracks), so a killed run loses
+  // at most the frame in hand.
+  if (wrote) out_.flush();
   if (out_.is_open() && !out_) return absl::DataLossError(absl::StrCat(path_, ": write failed (disk full?)"));
   return absl::OkStatus();
 }

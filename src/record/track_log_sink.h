@@ -15,7 +15,7 @@ namespace didban::record {
 
 // A FrameSink that appends `frame,id,x,y,w,h,score,-1,-1,-1` lines (frame = Frame::index + 1; boxes scaled back to
 // the full-resolution frame) for the confirmed tracks matched in each frame, and counts tracks, classes and events.
-// Thread-compatible.
+// Each frame's rows are flushed to the file as the frame is consumed. Thread-compatible.
 class TrackLogSink final : public FrameSink {
  public:
   // `path` empty: count only.

@@ -129,7 +129,14 @@ absl::Status VideoWriter::StartEncoder(int width, int height) {
   if (r < 0) return Error(AvError(r));
   m.stream->time_base = m.enc->time_base;
   m.stream->avg_frame_rate = m.enc->framerate;
-  r = avformat_write_header(m.fmt, nullptr);
+  AVDictionary* mux_opts = nullptr;
+  const std::string muxer = m.fmt->oformat->name;
+  if (options_.fragmented && (muxer == "mp4" || muxer == "mov")) {
+    av_dict_set(&mux_opts, "movflags", "frag_keyframe+empty_moov+default_base_moof", 0);
+    m.fmt->flags |= AVFMT_FLAG_FLUSH_PACKETS;  // each fragment reaches the file when the muxer writes it
+  }
+  r = avformat_write_header(m.fmt, &mux_opts);
+  av_dict_free(&mux_opts);
   if (r < 0) return Error(absl::StrCat("cannot write the header: ", AvError(r)));
   m.header_written = true;
 

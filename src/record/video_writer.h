@@ -22,6 +22,10 @@ struct VideoWriterOptions {
   std::string preset = "veryfast";  // libx264 speed preset
   int mpeg4_bitrate_kbps = 4000;    // bit rate of the mpeg4 encoder, kilobits per second (> 0)
   int threads = 1;                  // encoder threads (>= 0; 0 = FFmpeg's choice)
+  // MP4/MOV only: write a fragmented file (an empty moov first, then a moof+mdat per key frame, each flushed to disk
+  // as it is complete), which stays playable up to its last complete fragment if the process dies without Close().
+  // false = a plain MP4 whose index (moov) is written by Close().
+  bool fragmented = false;
 
   absl::Status Validate() const;
 };

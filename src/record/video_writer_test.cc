@@ -1,5 +1,8 @@
 #include "record/video_writer.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -134,6 +137,39 @@ TEST(VideoWriterTest, NonIncreasingTimesAreNudgedForward) {
   ASSERT_EQ(back.frames.size(), 4u);
   EXPECT_EQ(back.frames[2]->pts_us, 40'011);  // one 90 kHz tick after 40 ms
   EXPECT_EQ(back.frames[3]->pts_us, 120'000);
+}
+
+// A fragmented MP4 whose writer dies without Close() (a child process that _exits) still plays up to its last
+// complete fragment; a plain MP4 in the same state has no index and does not open.
+TEST(VideoWriterTest, FragmentedFileSurvivesAProcessThatDies) {
+  std::string dir = didban::testing::MakeTempDir("didban-frag");
+  for (bool fragmented : {true, false}) {
+    const std::string path = dir + (fragmented ? "/frag.mp4" : "/plain.mp4");
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      VideoWriterOptions o;
+      o.fps = 25;  // a key frame every 50 frames: fragments of 2 s
+      o.fragmented = fragmented;
+      absl::StatusOr<std::unique_ptr<VideoWriter>> w = VideoWriter::Create(path, o);
+      if (!w.ok()) _exit(2);
+      for (int i = 0; i < 120; ++i) {
+        if (!(*w)->Write(Pattern(i % 50), i * 40'000).ok()) _exit(3);
+      }
+      _exit(0);  // no Close(), no destructor: as if killed
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    if (fragmented) {
+      ReadBack back = Decode(path);
+      EXPECT_GE(back.frames.size(), 100u);  // two whole fragments; the third was in the muxer
+      EXPECT_LT(back.frames.size(), 120u);
+    } else {
+      source::FfmpegSource src(path, source::SourceOptions{});
+      EXPECT_FALSE(src.Open().ok());
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# `didban analyze` on a live MPEG-TS stream over HTTP (`ffmpeg -re ... -listen 1`, which sends in bursts): every frame
+# analysed when analysis keeps up; stop while streaming, connecting (server stalled) and reconnecting (server gone);
+# a restarted server noticed within the after-loss cap. Measures; asserts only generous bounds (exit within 5 s).
+#   bash tests/live_http.sh <didban> <data-dir>
+set -euo pipefail
+DIDBAN=$1
+DATA=$2
+work=$(mktemp -d)
+fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/tools/live_lib.sh"
+trap 'cleanup_servers; rm -rf "$work"' EXIT
+
+# 1. Streaming, then SIGINT: bursts are all analysed (lag policy), outputs closed, end "stopped".
+port=$(free_port)
+start_http "$port"
+start_analyze "$work/a" "http://127.0.0.1:$port/live.ts"
+wait_frames "$work/a" 100
+sleep 2
+stop_analyze INT "$work/a" streaming
+check_outputs "$work/a" stopped
+decoded=$(json "$work/a/summary.json" 'j["frames_decoded"]')
+analysed=$(json "$work/a/summary.json" 'j["frames_analysed"]')
+lag=$(json "$work/a/summary.json" 'j["drops"]["lag"]')
+full=$(json "$work/a/summary.json" 'j["drops"]["queue_full"]')
+echo "bursty HTTP: $analysed of $decoded decoded frames analysed ($lag dropped for lag, $full for a full queue)"
+# The frame in hand at the stop may be decoded and not analysed; drops are counted, nothing else is lost.
+[ $((analysed + lag + full)) -ge $((decoded - 2)) ] || fail "frames unaccounted for: $decoded decoded"
+# Sanity (not a performance assertion): the motion detector keeps up with 12.5 frames/s on any machine we run on.
+[ $((analysed * 10)) -ge $((decoded * 9)) ] || fail "only $analysed of $decoded frames analysed"
+wait "$HTTP_PID" 2>/dev/null || true
+
+# 2. Stop while connecting: the server accepts the connection and says nothing (SIGSTOP).
+port=$(free_port)
+start_http "$port"
+sleep 0.5
+kill -STOP "$HTTP_PID"
+start_analyze "$work/c" "http://127.0.0.1:$port/live.ts"
+sleep 1.5
+kill -0 "$AN_PID" || fail "didban ended while the server was stalled: $(cat "$work/c.stderr")"
+stop_analyze TERM "$work/c" connecting
+[ "$(json "$work/c/summary.json" 'j["end"]')" = stopped ] || fail "connecting: $(cat "$work/c/summary.json")"
+kill -9 "$HTTP_PID"; wait "$HTTP_PID" 2>/dev/null || true
+
+# 3. The server goes away and comes back on the same port: reconnected within the after-loss cap (1 s) plus the
+#    time to open the stream; then the server goes away again and SIGINT stops the reconnect loop.
+port=$(free_port)
+start_http "$port"
+start_analyze "$work/r" "http://127.0.0.1:$port/live.ts" --no-video
+wait_frames "$work/r" 30
+t_down=$(now)
+kill -9 "$HTTP_PID"; wait "$HTTP_PID" 2>/dev/null || true
+sleep 3
+before=$(tail -1 "$work/r/tracks.txt" | cut -d, -f1)
+t_back=$(now)
+start_http "$port"
+down1=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$t_down" "$t_back")
+wait_frames "$work/r" $((before + 20))
+t_down=$(now)
+kill -9 "$HTTP_PID"; wait "$HTTP_PID" 2>/dev/null || true
+sleep 2.5  # reconnecting: attempts refused, waits between them
+down2=$(seconds_since "$t_down")
+stop_analyze INT "$work/r" reconnecting
+[ "$(json "$work/r/summary.json" 'j["end"]')" = stopped ] || fail "reconnecting: end"
+reconnects=$(json "$work/r/summary.json" 'j["reconnects"]')
+offline=$(json "$work/r/summary.json" 'j["offline_s"]')
+attempts=$(json "$work/r/summary.json" 'j["reconnect_attempts"]')
+echo "reconnecting: $reconnects reconnects, $attempts attempts, $offline s offline"
+python3 -c "import sys; d1, d2, off = map(float, sys.argv[1:]); print(f'restart: online again {off - d1 - d2:.2f} s after the server came back (offline {off:.2f} s - down {d1:.2f} s - stopped while down {d2:.2f} s)')" "$down1" "$down2" "$offline"
+[ "$reconnects" -eq 1 ] || fail "reconnects $reconnects, want 1"
+python3 -c "import sys; sys.exit(0 if 4.5 < float(sys.argv[1]) < 30 else 1)" "$offline" || fail "offline_s $offline"
+echo "PASS"

@@ -1,0 +1,95 @@
+# Helpers for the live-source CLI tests (tests/live_*.sh): sourced, not run. Real servers started by the test:
+# `ffmpeg -listen 1` (MPEG-TS over HTTP, one client per process) and tests/tools/rtsp_server.py (GStreamer).
+# Expects DIDBAN, DATA and work (a temporary folder) to be set, and `fail` to be defined.
+
+LIVE_TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CLIP=$DATA/video_fixed/intel_car-detection.mp4
+SITE=$(cd "$LIVE_TOOLS/../.." && pwd)/examples/intel_car_detection.yaml
+[ -f "$CLIP" ] || fail "test material missing: $CLIP"
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+# seconds_since T0: wall seconds since a `now` reading, 3 decimals.
+seconds_since() { python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.3f}')" "$1"; }
+# json FILE EXPR: a value of a JSON file (EXPR in Python, `j` is the document).
+json() { python3 -c "import json, sys; j = json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# start_http PORT: serves the clip looped in real time as MPEG-TS over HTTP; sets HTTP_PID.
+start_http() {
+  ffmpeg -nostdin -loglevel quiet -re -stream_loop -1 -i "$CLIP" -an -c:v copy -f mpegts -listen 1 \
+    "http://127.0.0.1:$1/live.ts" &
+  HTTP_PID=$!
+}
+
+# start_rtsp [PORT]: serves the clip over RTSP; sets RTSP_PID and RTSP_URL (waits until it is ready).
+start_rtsp() {
+  local out=$work/rtsp_server.$RANDOM
+  /usr/bin/python3 "$LIVE_TOOLS/rtsp_server.py" --minutes 2 --port "${1:-0}" "$CLIP" >"$out" 2>"$out.err" &
+  RTSP_PID=$!
+  for _ in $(seq 100); do
+    grep -qx ready "$out" 2>/dev/null && break
+    kill -0 "$RTSP_PID" 2>/dev/null || fail "rtsp_server.py died: $(cat "$out.err")"
+    sleep 0.1
+  done
+  grep -qx ready "$out" || fail "rtsp_server.py not ready after 10 s"
+  RTSP_URL=$(head -1 "$out")
+}
+
+# start_analyze OUT URL [ARGS...]: runs `didban analyze` in the background; sets AN_PID.
+start_analyze() {
+  local out=$1 url=$2
+  shift 2
+  "$DIDBAN" analyze "$url" --out "$out" -q "$@" >"$out.stdout" 2>"$out.stderr" &
+  AN_PID=$!
+}
+
+# wait_frames OUT N [SECONDS]: waits until tracks.txt has a row for frame N or later (rows are flushed per frame).
+wait_frames() {
+  local deadline=$((SECONDS + ${3:-30}))
+  while [ $SECONDS -lt $deadline ]; do
+    if [ -s "$1/tracks.txt" ] && [ "$(tail -1 "$1/tracks.txt" | cut -d, -f1)" -ge "$2" ] 2>/dev/null; then return 0; fi
+    kill -0 "$AN_PID" 2>/dev/null || fail "didban analyze ended early: $(cat "$1.stderr")"
+    sleep 0.2
+  done
+  fail "no frame $2 in $1/tracks.txt after ${3:-30} s: $(cat "$1.stderr")"
+}
+
+# stop_analyze SIGNAL OUT LABEL: signals didban, waits for it; fails unless it exits 0 within 5 s (a sanity bound);
+# prints and records the exit time (STOP_S).
+stop_analyze() {
+  local sig=$1 out=$2 label=$3 t0 rc=0
+  t0=$(now)
+  kill "-$sig" "$AN_PID"
+  for _ in $(seq 50); do kill -0 "$AN_PID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$AN_PID" 2>/dev/null; then
+    kill -9 "$AN_PID"
+    fail "$label: didban still running 5 s after SIG$sig: $(tail -5 "$out.stderr")"
+  fi
+  wait "$AN_PID" || rc=$?
+  STOP_S=$(seconds_since "$t0")
+  [ "$rc" -eq 0 ] || fail "$label: exit $rc after SIG$sig: $(cat "$out.stderr")"
+  echo "$label: exited ${STOP_S} s after SIG$sig"
+}
+
+# check_outputs OUT END: summary says END, the annotated video is playable, tracks and events are there.
+check_outputs() {
+  local out=$1 end=$2 frames
+  [ -s "$out/summary.json" ] || fail "$out: no summary.json"
+  [ "$(json "$out/summary.json" 'j["end"]')" = "$end" ] || fail "$out: end $(json "$out/summary.json" 'j["end"]'), want $end"
+  [ "$(json "$out/summary.json" 'j["complete"]')" = "False" ] || fail "$out: complete is not false"
+  [ -f "$out/events.jsonl" ] || fail "$out: no events.jsonl"
+  [ -s "$out/tracks.txt" ] || fail "$out: empty tracks.txt"
+  frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 \
+    "$out/annotated.mp4" 2>/dev/null || true)
+  [ -n "$frames" ] && [ "$frames" -gt 0 ] || fail "$out: annotated.mp4 is not playable"
+  echo "$out: end=$end, annotated.mp4 plays $frames frames, $(wc -l <"$out/tracks.txt") track rows," \
+    "$(wc -l <"$out/events.jsonl") events"
+}
+
+cleanup_servers() {
+  for p in ${AN_PID:-} ${HTTP_PID:-} ${RTSP_PID:-}; do
+    kill -CONT "$p" 2>/dev/null || true
+    kill -9 "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+}

@@ -83,6 +83,7 @@ struct SiteRuntime::Slot {
   std::thread runner;
   std::atomic<bool> stop{false};
   std::atomic<TimeUs> last_frame_steady_us{0};  // on the runtime's clock; 0 = no frame yet
+  std::atomic<int64_t> frames_seen{0};          // frames analysed over every graph of the camera
 
   mutable absl::Mutex mu;
   CameraGraph* graph ABSL_GUARDED_BY(mu) = nullptr;   // the running graph, owned by the runner thread
@@ -91,6 +92,7 @@ struct SiteRuntime::Slot {
   TimeUs health_steady_us ABSL_GUARDED_BY(mu) = 0;    // when the health last changed (or the slot started)
   TimeUs state_published_us ABSL_GUARDED_BY(mu) = 0;  // steady time of the last camera_state message
   int64_t frames_before ABSL_GUARDED_BY(mu) = 0;      // frames analysed by earlier graphs
+  int64_t frames_at_change ABSL_GUARDED_BY(mu) = 0;   // frames_seen when the health last changed
   bool ended ABSL_GUARDED_BY(mu) = false;             // a file ended normally: not restarted
   std::shared_ptr<const bus::CameraTracks> latest_tracks ABSL_GUARDED_BY(mu);
   FramePtr latest_frame ABSL_GUARDED_BY(mu);
@@ -450,6 +452,7 @@ void SiteRuntime::OnFrame(Slot* slot, const FramePtr& frame, const TrackSnapshot
     slot->state.last_frame_us = clock_->NowUs();
   }
   slot->last_frame_steady_us.store(clock_->SteadyUs());
+  slot->frames_seen.fetch_add(1);
 }
 
 void SiteRuntime::FuseLoop(Group* group) {
@@ -505,6 +508,7 @@ void SiteRuntime::Tick() {
   std::vector<bus::CameraState> states;
   for (const auto& slot : slots) {
     const TimeUs last = slot->last_frame_steady_us.load();
+    const int64_t seen = slot->frames_seen.load();
     absl::MutexLock lock(&slot->mu);
     bus::CameraState& st = slot->state;
     if (st.health == bus::CameraHealth::kStopped) continue;
@@ -517,9 +521,10 @@ void SiteRuntime::Tick() {
       st.health = to;
       st.since_us = clock_->NowUs();
       slot->health_steady_us = now;
+      slot->frames_at_change = seen;
     };
     if (before == bus::CameraHealth::kOffline) {
-      if (last > slot->health_steady_us) {
+      if (seen > slot->frames_at_change) {
         change(bus::CameraHealth::kOnline);
         Event e;
         e.time_us = clock_->NowUs();
@@ -529,10 +534,9 @@ void SiteRuntime::Tick() {
         events.push_back(std::move(e));
       }
     } else {
-      // Silent since its last frame, or since it started when it never had one.
-      const TimeUs ref = last > slot->health_steady_us || before == bus::CameraHealth::kOnline
-                             ? std::max(last, slot->health_steady_us)
-                             : slot->health_steady_us;
+      // Silent since its last frame, or since it started (or came back) when it had none since.
+      const TimeUs ref =
+          seen > slot->frames_at_change ? std::max(last, slot->health_steady_us) : slot->health_steady_us;
       if (now - ref >= offline_after) {
         change(bus::CameraHealth::kOffline);
         Event e;
@@ -544,7 +548,7 @@ void SiteRuntime::Tick() {
         e.detail = absl::StrFormat("no frame for %.1f s", UsToSeconds(now - ref));
         if (!st.last_error.empty()) absl::StrAppend(&e.detail, ": ", st.last_error);
         events.push_back(std::move(e));
-      } else if (before == bus::CameraHealth::kStarting && last > 0) {
+      } else if (before == bus::CameraHealth::kStarting && seen > slot->frames_at_change) {
         change(bus::CameraHealth::kOnline);
       }
     }

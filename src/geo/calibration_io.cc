@@ -23,17 +23,33 @@
 #include <opencv2/calib3d.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "core/mot_format.h"
 #include "geo/camera_calibration.h"
 
 namespace didban::geo {
 namespace {
 
+// Calibration files are a few kilobytes; anything above this is refused before it is read (docs/security.md).
+constexpr int64_t kMaxCalibrationBytes = 1 << 20;
+// Image sizes a calibration may state, pixels.
+constexpr double kMaxImageSide = 100'000;
+
 absl::StatusOr<std::string> ReadWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open calibration file"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  if (!std::ifstream(path, std::ios::binary)) {
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open calibration file"));
+  }
+  return ReadTextFile(path, kMaxCalibrationBytes);
+}
+
+// cv::Rodrigues on a rotation vector read from a file; OpenCV's exceptions stop here.
+absl::StatusOr<cv::Matx33d> Rotation(const std::vector<double>& rvec, const std::string& path) {
+  try {
+    cv::Matx33d r;
+    cv::Rodrigues(cv::Vec3d(rvec[0], rvec[1], rvec[2]), r);
+    return r;
+  } catch (const cv::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": rvec: ", e.what()));
+  }
 }
 
 // Text between `<tag ...>` and `</tag>` at or after `from`; nullopt when absent.
@@ -124,9 +140,7 @@ absl::StatusOr<PinholeCamera> LoadOpenCvXmlCalibration(const std::string& intrin
   }
   DIDBAN_ASSIGN_OR_RETURN(std::vector<double> rvec, MatrixNumbers(extr, extrinsic_path, "rvec", 3));
   DIDBAN_ASSIGN_OR_RETURN(std::vector<double> tvec, MatrixNumbers(extr, extrinsic_path, "tvec", 3));
-  cv::Matx33d r;
-  cv::Rodrigues(cv::Vec3d(rvec[0], rvec[1], rvec[2]), r);
-  cam.r = r;
+  DIDBAN_ASSIGN_OR_RETURN(cam.r, Rotation(rvec, extrinsic_path));
   cam.t = cv::Vec3d(tvec[0], tvec[1], tvec[2]) * units_to_m;
   return cam;
 }
@@ -161,6 +175,10 @@ absl::StatusOr<PinholeCamera> LoadTsaiCalibration(const std::string& path) {
   const double focal = f[4].value, kappa1 = f[5].value, cx = f[6].value, cy = f[7].value, sx = f[8].value;
   if (!(focal > 0) || !(dpx > 0) || !(dpy > 0) || !(sx > 0)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": focal, dpx, dpy and sx must be > 0"));
+  }
+  if (!(width >= 0 && width <= kMaxImageSide && height >= 0 && height <= kMaxImageSide)) {  // checked before the cast
+    return absl::OutOfRangeError(absl::StrCat(path, ": Geometry width/height ", width, "x", height,
+                                              " is beyond the limit of ", kMaxImageSide, " px"));
   }
   if (!(width >= 0 && width <= 100'000) || !(height >= 0 && height <= 100'000)) {  // found by fuzzing
     return absl::InvalidArgumentError(absl::StrCat(path, ": Geometry width and height must be in [0, 100000] pixels"));

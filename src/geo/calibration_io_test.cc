@@ -98,6 +98,20 @@ TEST(TsaiCalibrationTest, ErrorsNameFileAndField) {
   EXPECT_EQ(none.status().message(), dir + "/none.xml: cannot open calibration file");
 }
 
+TEST(TsaiCalibrationTest, LimitsOfSizeAndImageSide) {
+  std::string dir = didban::testing::MakeTempDir("tsai_limits");
+  std::string path = dir + "/huge.xml";
+  std::ofstream(path) << R"(<Camera><Geometry width="1e300" height="576" ncx="1" dpx="0.005" dpy="0.005"/>)"
+                      << R"(<Intrinsic focal="5" kappa1="0" cx="300" cy="200" sx="1"/>)"
+                      << R"(<Extrinsic tx="0" ty="0" tz="0" rx="0" ry="0" rz="0"/></Camera>)";
+  EXPECT_EQ(LoadTsaiCalibration(path).status().message(),
+            path + ": Geometry width/height 1e+300x576 is beyond the limit of 100000 px");
+  std::string big = dir + "/big.xml";
+  std::ofstream(big) << std::string((1 << 20) + 1, ' ');
+  EXPECT_EQ(LoadTsaiCalibration(big).status().message(),
+            big + ": 1048577 bytes is above the limit of 1048576 bytes for a text input");
+}
+
 TEST(OpenCvXmlCalibrationTest, LoadsWildtrackCameraInMetres) {
   DIDBAN_REQUIRE_DATA(root, "multicam/WILDTRACK/calibrations");
   auto cam =

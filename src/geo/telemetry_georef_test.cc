@@ -63,5 +63,42 @@ TEST(GeorefTest, SyntheticTrackOverAMovingDrone) {
             "frame 60: synthetic: frame 60 is outside the telemetry's frames 1..51");
 }
 
+// Footprints follow the video's frames (the tracks' last frame, or video_frames), not the telemetry's clock, and a
+// request for too many is refused before any is made.
+TEST(GeorefTest, FootprintsFollowTheVideoNotTheTelemetryClock) {
+  Telemetry t;
+  t.source = "tel.csv";
+  for (double time_s : {0.0, 80000.0}) {  // 22 h of clock, two samples
+    TelemetrySample s;
+    s.time_us = SecondsToUs(time_s);
+    s.lat = 47.0;
+    s.lon = 8.0;
+    s.rel_alt_m = 100;
+    s.gimbal_pitch_deg = -90;
+    s.gimbal_yaw_deg = 0;
+    t.samples.push_back(s);
+  }
+  std::vector<MotRow> rows(1);
+  rows[0].frame = 100;
+  rows[0].id = 1;
+  rows[0].box = {1950, 1450, 100, 100};
+  GeorefOptions o;
+  o.camera = *ParseCameraSpec("hfov=90,width=4000,height=3000");
+  o.fps = 25;
+  auto res = GeorefTracks(t, rows, o);
+  ASSERT_TRUE(res.ok()) << res.status();
+  EXPECT_EQ(res->footprints.size(), 4u);  // frames 1, 31, 61, 91 of the 100-frame video
+  o.video_frames = 2'000'000;
+  o.footprint_step = 10;
+  EXPECT_EQ(GeorefTracks(t, rows, o).status().message(),
+            "tel.csv: 200000 footprints (2000000 frames, one every 10) is above the limit of 100000; raise "
+            "--footprint-step");
+  o.footprint_step = 30;
+  o.max_footprints = 10;
+  o.video_frames = 1000;
+  EXPECT_EQ(GeorefTracks(t, rows, o).status().message(),
+            "tel.csv: 34 footprints (1000 frames, one every 30) is above the limit of 10; raise --footprint-step");
+}
+
 }  // namespace
 }  // namespace didban::geo

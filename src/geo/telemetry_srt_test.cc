@@ -235,5 +235,14 @@ TEST(DjiSrtTest, ExactErrorMessages) {
   EXPECT_EQ(ParseDjiSrt("\n\n", "e.srt").status().message(), "e.srt: no subtitle cues");
 }
 
+TEST(DjiSrtTest, TimesAndFrameNumbersBeyondTheLimitsAreRefused) {
+  auto msg = [](const std::string& text) { return std::string(ParseDjiSrt(text, "a.srt").status().message()); };
+  EXPECT_EQ(msg("1\n25:00:00,000 --> 25:00:01,000\n[latitude: 47.0] [longitude: 8.0]\n"),
+            "a.srt:1: time 90000 s is beyond the limit of 86400 s (24 h) from the start");
+  EXPECT_EQ(msg("1\n00:00:00,000 --> 00:00:01,000\nFrameCnt: 99999999999999999999999, DiffTime: 33ms\n"
+                "[latitude: 47.0] [longitude: 8.0]\n"),
+            "a.srt:1: frame 9223372036854775807 is above the limit of 100000000");
+}
+
 }  // namespace
 }  // namespace didban::geo

@@ -122,5 +122,28 @@ TEST(TelemetryCsvTest, ExactErrors) {
             "a.csv:1: no data rows after the header");
 }
 
+// Times and frame numbers are checked against TelemetryLimits before they are cast or used to size any work.
+TEST(TelemetryCsvTest, LimitsOfTimeAndFrameNumbers) {
+  auto msg = [](const std::string& text) { return std::string(ParseTelemetryCsv(text, "a.csv").status().message()); };
+  EXPECT_EQ(msg("time_s,lat,lon\n0,1,2\n100000,1,2\n"),
+            "a.csv:3: time 100000 s is beyond the limit of 86400 s (24 h) from the start");
+  EXPECT_EQ(msg("time_s,lat,lon\n1e300,1,2\n"),
+            "a.csv:2: time 1e+300 s is beyond the limit of 86400 s (24 h) from the start");
+  EXPECT_EQ(msg("time_s,frame,lat,lon\n0,9e18,1,2\n"),
+            "a.csv:2: column 'frame': frame 9e18 is above the limit of 100000000");
+  EXPECT_TRUE(ParseTelemetryCsv("time_s,lat,lon\n0,1,2\n86400,1,2\n", "a.csv").ok());
+  Telemetry t;
+  t.source = "log.ulg";
+  t.samples.resize(3);
+  t.samples[2].time_us = -86'400'000'001;
+  EXPECT_EQ(CheckTelemetryLimits(t).message(),
+            "log.ulg: sample 3: time -86400 s is beyond the limit of 86400 s (24 h) from the start");
+  t.samples[2].time_us = 0;
+  t.samples[1].frame = 100'000'001;
+  t.samples[1].line = 7;
+  EXPECT_EQ(CheckTelemetryLimits(t).message(), "log.ulg:7: frame 100000001 is above the limit of 100000000");
+  EXPECT_EQ(CheckTelemetryLimits(t, {.max_samples = 2}).message(), "log.ulg: 3 samples is above the limit of 2");
+}
+
 }  // namespace
 }  // namespace didban::geo

@@ -125,5 +125,54 @@ TEST(ULogTest, CorruptedInputsAreErrors) {
   EXPECT_EQ(ReadULogTelemetry("/nonexistent.ulg").status().message(), "/nonexistent.ulg: cannot open");
 }
 
+// A ULog message: uint16 size, type byte, body.
+std::string Message(char type, const std::string& body) {
+  std::string m(3, '\0');
+  m[0] = static_cast<char>(body.size() & 0xFF);
+  m[1] = static_cast<char>(body.size() >> 8);
+  m[2] = type;
+  return m + body;
+}
+
+std::string Header() { return std::string("ULog\x01\x12\x35\x01", 8) + std::string(8, '\0'); }
+
+std::string Attitude(uint64_t timestamp) {
+  std::string body("\x00\x00", 2);  // msg_id 0
+  body.append(reinterpret_cast<const char*>(&timestamp), 8);
+  const float q[4] = {1, 0, 0, 0};
+  body.append(reinterpret_cast<const char*>(q), sizeof(q));
+  return Message('D', body);
+}
+
+TEST(ULogTest, FormatsAndTimestampsBeyondTheLimitsAreRefused) {
+  const std::string att = Message('F', "vehicle_attitude:uint64_t timestamp;float[4] q;") +
+                          Message('A', std::string("\x00\x00\x00", 3) + "vehicle_attitude");
+  // A format larger than a message can carry (sizes would overflow int otherwise).
+  EXPECT_EQ(ParseULog(Header() + Message('F', "big:float[65535] a;float[65535] b;") +
+                          Message('A', std::string("\x00\x00\x00", 3) + "big"),
+                      "f.ulg")
+                .status()
+                .message(),
+            "f.ulg: byte 53: format big is larger than a ULog message (65535 bytes) at field a");
+  EXPECT_EQ(ParseULog(Header() + Message('F', "big:float[70000] a;"), "f.ulg").status().message(),
+            "f.ulg: byte 16: bad array type 'float[70000]' in big");
+  // A timestamp beyond 2^53 µs is refused, naming the topic and the message.
+  auto log = ParseULog(Header() + att + Attitude(1'000'000) + Attitude(3'689'066'265'185'965'139ULL), "t.ulg");
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(ULogToTelemetry(*log, "t.ulg").status().message(),
+            "t.ulg: vehicle_attitude message 2: timestamp 3.68907e+18 us is beyond the limit of 2^53 us (the log's "
+            "clock counts microseconds since boot)");
+  // One within 2^53 but more than 24 h after the first sample is refused by the telemetry limits.
+  log = ParseULog(Header() + att + Attitude(1'000'000) + Attitude(100'000'000'000ULL), "t.ulg");
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(ULogToTelemetry(*log, "t.ulg").status().message(),
+            "t.ulg: sample 2: time 99999 s is beyond the limit of 86400 s (24 h) from the start");
+  log = ParseULog(Header() + att + Attitude(1'000'000) + Attitude(2'000'000), "t.ulg");
+  ASSERT_TRUE(log.ok()) << log.status();
+  auto t = ULogToTelemetry(*log, "t.ulg");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->samples.back().time_us, 1'000'000);
+}
+
 }  // namespace
 }  // namespace didban::geo

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "geo/footprint.h"
 
 namespace didban::plan {
@@ -172,6 +173,33 @@ TEST(AreaGeoJsonTest, ExactErrors) {
   o = Options(0.5, 0.5);
   o.altitude_m = 0;
   EXPECT_EQ(o.Validate().message(), "altitude must be positive, got 0");
+}
+
+TEST(AreaGeoJsonTest, LimitsOfSizeVerticesAndExtent) {
+  auto msg = [](const std::string& text, const PlanLimits& limits = {}) {
+    return std::string(ParseAreaGeoJson(text, "a.geojson", limits).status().message());
+  };
+  EXPECT_EQ(msg("{\"type\": \"Polygon\", \"coordinates\": [[[51.4, 35.7], [51.405, 35.7], [51.405, 35.704], "
+                "[51.4, 75.704], [51.4, 35.7]]]}"),
+            "a.geojson: the outer ring spans 0.5 km east-west and 4099.6 km north-south, above the limit of 100 km");
+  const std::string square = PolygonGeoJson({{0, 0}, {100, 0}, {100, 100}, {0, 100}});
+  EXPECT_EQ(msg(square, {.max_vertices = 4}), "a.geojson: the outer ring has 5 positions, above the limit of 4");
+  EXPECT_EQ(msg(square, {.max_bytes = 10}),
+            absl::StrCat("a.geojson: ", square.size(), " bytes is above the limit of 10 bytes for an area file"));
+  EXPECT_EQ(msg("{\"type\": \"Polygon\", \"name\": \"la\xB4\"}").rfind("a.geojson: not valid JSON: ", 0), 0u);
+}
+
+TEST(SurveyTest, TooManyPhotosIsRefusedBeforePlanning) {
+  auto area = ParseAreaGeoJson(PolygonGeoJson({{0, 0}, {50000, 0}, {50000, 50000}, {0, 50000}}), "a.geojson");
+  ASSERT_TRUE(area.ok()) << area.status();
+  SurveyOptions o = Options(0.9, 0.9);
+  o.altitude_m = 1;
+  EXPECT_EQ(PlanSurvey(*area, o).status().message(),
+            "the survey needs more than 100000 photos (lines 0.2 m apart, a photo every 0.1 m), above the limit; fly "
+            "higher, lower the overlap or raise --max-photos");
+  o = Options(0.5, 0.5);
+  o.max_photos = 10;
+  EXPECT_EQ(PlanSurvey(*area, o).status().code(), absl::StatusCode::kOutOfRange);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ namespace {
 constexpr char kPart[] = ".part";
 // Event mode keeps at least this much video in memory besides the pre-roll, for events reported late.
 constexpr TimeUs kEventLatencyUs = 2'000'000;
+constexpr size_t kMaxHolds = 64;
 
 }  // namespace
 
@@ -146,13 +147,19 @@ void SegmentRecorder::OnStreamEnd() {
 void SegmentRecorder::Hold(TimeUs from_us, TimeUs to_us) {
   std::lock_guard<std::mutex> lock(mu_);
   from_us -= options_.pre_roll_us;
-  if (hold_to_us_ == source::kNoPacketTime || from_us > hold_to_us_) {
-    hold_from_us_ = from_us;
-    hold_to_us_ = to_us;
-  } else {
-    hold_from_us_ = std::min(hold_from_us_, from_us);
-    hold_to_us_ = std::max(hold_to_us_, to_us);
+  if (to_us < from_us) return;
+  holds_.emplace_back(from_us, to_us);
+  std::sort(holds_.begin(), holds_.end());
+  std::vector<std::pair<TimeUs, TimeUs>> merged;
+  for (const auto& h : holds_) {
+    if (!merged.empty() && h.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, h.second);
+    } else {
+      merged.push_back(h);
+    }
   }
+  if (merged.size() > kMaxHolds) merged.erase(merged.begin(), merged.end() - kMaxHolds);
+  holds_ = std::move(merged);
 }
 
 RecorderCounters SegmentRecorder::Counters() const {
@@ -212,8 +219,13 @@ void SegmentRecorder::Run() {
   };
   // A write failed: keep the complete fragments, stop recording.
   auto fail = [&](TimeUs t, const absl::Status& error) {
-    count([](RecorderCounters& c) { ++c.write_errors; });
     SegmentInfo s = info_now(true);
+    count([&](RecorderCounters& c) {
+      ++c.write_errors;
+      const int64_t lost = w.muxer->Packets() - w.muxer->CompletePackets();
+      c.packets_written -= lost;
+      c.packets_lost += lost;
+    });
     s.open = false;
     std::string part = w.segment.path + kPart;
     absl::Status kept = s.frames > 0 ? w.file->Truncate(s.bytes) : absl::CancelledError("no complete fragment");
@@ -307,14 +319,17 @@ void SegmentRecorder::Run() {
         return;
       }
     }
-    if (absl::Status s = w.muxer->Write(*item.packet, item.pts_us, item.dts_us); !s.ok()) return fail(t, s);
+    if (absl::Status s = w.muxer->Write(*item.packet, item.pts_us, item.dts_us); !s.ok()) {
+      count([](RecorderCounters& c) { ++c.packets_lost; });
+      return fail(t, s);
+    }
     count([](RecorderCounters& c) { ++c.packets_written; });
   };
 
   for (;;) {
     std::unique_ptr<Item> item;
+    bool in_hold = false;
     TimeUs hold_from = 0;
-    TimeUs hold_to = source::kNoPacketTime;
     {
       std::unique_lock<std::mutex> lock(mu_);
       busy_ = false;
@@ -324,17 +339,25 @@ void SegmentRecorder::Run() {
       item = std::move(queue_.front());
       queue_.pop_front();
       busy_ = true;
-      hold_from = hold_from_us_;
-      hold_to = hold_to_us_;
+      if (item->kind == Item::Kind::kPacket && options_.mode == RecordMode::kEvents) {
+        const TimeUs t = item->Time();
+        while (!holds_.empty() && holds_.front().second < t) holds_.erase(holds_.begin());
+        if (!holds_.empty() && holds_.front().first <= t) {
+          in_hold = true;
+          hold_from = holds_.front().first;
+        }
+      }
     }
     switch (item->kind) {
       case Item::Kind::kStart:
         close_segment(w.last_time_us);
+        count([&](RecorderCounters& c) { c.packets_skipped += static_cast<int64_t>(w.preroll.size()); });
         w.preroll.clear();
         w.stream = std::move(item);
         break;
       case Item::Kind::kEnd:
         close_segment(w.last_time_us);
+        count([&](RecorderCounters& c) { c.packets_skipped += static_cast<int64_t>(w.preroll.size()); });
         w.preroll.clear();
         w.stream.reset();
         break;
@@ -349,7 +372,6 @@ void SegmentRecorder::Run() {
           record(*item);
           break;
         }
-        const bool in_hold = hold_to != source::kNoPacketTime && t <= hold_to;
         if (!in_hold) {
           if (w.muxer != nullptr) close_segment(t);
           // Keep the pre-roll: from the newest keyframe at or before t - (pre-roll + latency).
@@ -370,7 +392,8 @@ void SegmentRecorder::Run() {
           break;
         }
         if (w.muxer == nullptr && !w.preroll.empty()) {
-          // An event began: write the buffered packets from the newest keyframe at or before hold_from.
+          // An event began: write the buffered packets and this one from the newest keyframe at or before hold_from.
+          w.preroll.push_back(std::move(item));
           size_t first = 0;
           for (size_t i = 0; i < w.preroll.size(); ++i) {
             if (w.preroll[i]->Key() && w.preroll[i]->Time() <= hold_from) first = i;
@@ -378,6 +401,7 @@ void SegmentRecorder::Run() {
           count([&](RecorderCounters& c) { c.packets_skipped += static_cast<int64_t>(first); });
           for (size_t i = first; i < w.preroll.size(); ++i) record(*w.preroll[i]);
           w.preroll.clear();
+          break;
         }
         record(*item);
         break;

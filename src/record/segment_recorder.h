@@ -14,6 +14,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "didban/status.h"
@@ -58,6 +60,7 @@ struct RecorderCounters {
   int64_t packets = 0;          // packets received from the source
   int64_t packets_written = 0;  // packets muxed into segments
   int64_t packets_dropped = 0;  // packets dropped because the writer's queue was full (then up to a keyframe)
+  int64_t packets_lost = 0;     // packets of fragments that a write error cut off (not in any file)
   int64_t packets_skipped = 0;  // packets not recorded while stopped (disk full, write error) or outside events
   int64_t segments = 0;         // segments closed
   int64_t write_errors = 0;     // segments cut short by a write error (disk full included)
@@ -79,8 +82,9 @@ class SegmentRecorder final : public source::PacketSink {
   void OnPacket(const AVPacket& packet, TimeUs pts_us, TimeUs dts_us) override;
   void OnStreamEnd() override;
 
-  // Event mode: record [from_us - pre-roll, to_us] (stream times); overlapping holds merge. No effect in continuous
-  // mode (the store keeps event clips from retention instead).
+  // Event mode: record [from_us - pre-roll, to_us] (stream times); overlapping holds merge, past ones are forgotten,
+  // at most 64 are pending (the earliest are dropped). No effect in continuous mode (the store keeps event clips from
+  // retention instead).
   void Hold(TimeUs from_us, TimeUs to_us);
   // Writes what is queued, closes the open segment and stops the writer thread. Idempotent.
   void Close();
@@ -104,8 +108,7 @@ class SegmentRecorder final : public source::PacketSink {
   bool busy_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool resync_ ABSL_GUARDED_BY(mu_) = false;  // a packet was dropped: drop up to the next keyframe
-  TimeUs hold_from_us_ ABSL_GUARDED_BY(mu_) = 0;
-  TimeUs hold_to_us_ ABSL_GUARDED_BY(mu_) = source::kNoPacketTime;
+  std::vector<std::pair<TimeUs, TimeUs>> holds_ ABSL_GUARDED_BY(mu_);  // event mode: [from, to], sorted, disjoint
   RecorderCounters counters_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };

@@ -30,6 +30,8 @@ CREATE TABLE events (
 CREATE INDEX events_time ON events (time_us, id);
 CREATE INDEX events_camera_time ON events (camera, time_us, id);
 CREATE INDEX events_type_time ON events (type, time_us, id);
+CREATE INDEX events_camera_type_time ON events (camera, type, time_us, id);
+CREATE INDEX events_class_time ON events (object_class, time_us, id);
 CREATE INDEX events_unacked_time ON events (time_us, id) WHERE acked_at_us IS NULL;
 
 CREATE TABLE track_points (

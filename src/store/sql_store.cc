@@ -657,6 +657,9 @@ void SqlStore::WriterLoop() {
     auto closing = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return closed_; };
     mu_.AwaitWithTimeout(absl::Condition(&closing), absl::Microseconds(backoff));
   }
+  if (dialect_ == Dialect::kSqlite && writer_ != nullptr) {
+    (void)writer_->ExecScript("PRAGMA optimize");  // keeps the planner's statistics current, cheaply
+  }
   absl::MutexLock l(&mu_);
   writer_done_ = true;
 }

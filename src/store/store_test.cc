@@ -24,17 +24,20 @@
 namespace didban::store {
 namespace {
 
-// Runs `cmd`, returns its stdout (or nullopt when it fails).
-std::optional<std::string> RunCommand(const std::string& cmd) {
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return std::nullopt;
+// Runs `cmd`; its exit status and stdout.
+struct CommandResult {
+  int rc = -1;
   std::string out;
+};
+CommandResult RunCommand(const std::string& cmd) {
+  CommandResult r;
+  FILE* f = popen(cmd.c_str(), "r");
+  if (f == nullptr) return r;
   std::array<char, 4096> buf;
   size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
-  const int rc = pclose(f);
-  if (rc != 0) return std::nullopt;
-  return out;
+  while ((n = fread(buf.data(), 1, buf.size(), f)) > 0) r.out.append(buf.data(), n);
+  r.rc = pclose(f);
+  return r;
 }
 
 // One PostgreSQL server per test process, started on first use, stopped at exit.
@@ -49,9 +52,9 @@ class PgServer {
   // A fresh database; returns its URI.
   std::optional<std::string> NewDatabase() {
     const std::string name = absl::StrCat("t", getpid(), "_", ++databases_);
-    auto out = RunCommand(absl::StrCat(Script(), " createdb ", dir_, " ", name));
-    if (!out) return std::nullopt;
-    return std::string(absl::StripAsciiWhitespace(*out));
+    CommandResult r = RunCommand(absl::StrCat(Script(), " createdb ", dir_, " ", name));
+    if (r.rc != 0) return std::nullopt;
+    return std::string(absl::StripAsciiWhitespace(r.out));
   }
   ~PgServer() {
     if (!dir_.empty()) (void)RunCommand(absl::StrCat(Script(), " stop ", dir_));
@@ -59,14 +62,10 @@ class PgServer {
 
  private:
   PgServer() {
-    auto out = RunCommand(absl::StrCat(Script(), " start 2>&1"));
-    if (!out) {
-      error_ = absl::StrCat(Script(), " start failed");
-      return;
-    }
-    std::vector<std::string> lines = absl::StrSplit(absl::StripAsciiWhitespace(*out), '\n');
-    if (lines.size() != 2) {
-      error_ = absl::StrCat("unexpected output of ", Script(), ": ", *out);
+    CommandResult r = RunCommand(absl::StrCat(Script(), " start 2>&1"));
+    std::vector<std::string> lines = absl::StrSplit(absl::StripAsciiWhitespace(r.out), '\n');
+    if (r.rc != 0 || lines.size() != 2) {
+      error_ = absl::StrCat(Script(), " start failed (status ", r.rc, "): ", r.out);
       return;
     }
     dir_ = lines[0];

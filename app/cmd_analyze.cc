@@ -229,7 +229,8 @@ absl::Status RunAnalyze(const AnalyzeFlags& f) {
   if (!f.no_video) {
     record::VideoWriterOptions wo;
     wo.fps = fps;
-    wo.fragmented = info.live;  // a live run may end by a kill: keep the video playable up to its last key frame
+    wo.fragmented = info.live;   // a live run may end by a kill: keep the video playable up to its last key frame
+    wo.low_latency = info.live;  // frames reach the file soon, and a stop has little to flush
     record::AnnotatorOptions ao;
     ao.on_full = true;
     // Text readable on small and large frames alike.

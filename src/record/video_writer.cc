@@ -115,6 +115,7 @@ absl::Status VideoWriter::StartEncoder(int width, int height) {
   if (codec->id == AV_CODEC_ID_H264 && std::string(codec->name) == "libx264") {
     av_dict_set(&opts, "preset", options_.preset.c_str(), 0);
     av_dict_set_int(&opts, "crf", options_.crf, 0);
+    if (options_.low_latency) av_dict_set(&opts, "tune", "zerolatency", 0);
   } else {
     m.enc->bit_rate = static_cast<int64_t>(options_.mpeg4_bitrate_kbps) * 1000;
   }

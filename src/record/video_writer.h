@@ -26,6 +26,9 @@ struct VideoWriterOptions {
   // as it is complete), which stays playable up to its last complete fragment if the process dies without Close().
   // false = a plain MP4 whose index (moov) is written by Close().
   bool fragmented = false;
+  // libx264: tune for zero latency (no lookahead, no B-frames), so a frame is in the file soon after Write() and
+  // Close() has few frames left to flush (live runs); false = the better compression of lookahead.
+  bool low_latency = false;
 
   absl::Status Validate() const;
 };

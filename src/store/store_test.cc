@@ -205,6 +205,7 @@ TEST_P(StoreTest, EventFiltersAndKeysetPaging) {
 
   auto ids_of = [](const std::vector<StoredEvent>& v) {
     std::vector<std::string> ids;
+    ids.reserve(v.size());
     for (const auto& e : v) ids.push_back(e.id);
     return ids;
   };
@@ -541,6 +542,7 @@ TEST_P(StoreTest, ConcurrentWritersAndReadersLoseNothing) {
     while (!stop.load()) EXPECT_TRUE(s->QueryEvents(q).ok());
   });
   std::vector<std::thread> writers;
+  writers.reserve(4);
   for (int w = 0; w < 4; ++w) {
     writers.emplace_back([&, w] {
       for (int i = 0; i < 500; ++i) {

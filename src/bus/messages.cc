@@ -106,6 +106,7 @@ nlohmann::json CameraStateToJson(const CameraState& s) {
           {"starts", s.starts},
           {"last_error", s.last_error},
           {"frames_total", s.frames_total},
+          {"frames_per_second", s.frames_per_second},
           {"source_state", SourceStateName(g.source_state)},
           {"frames_decoded", g.frames_decoded},
           {"frames_analysed", g.frames_analysed},

@@ -67,12 +67,13 @@ const char* CameraHealthName(CameraHealth h);
 struct CameraState {
   std::string camera;
   CameraHealth health = CameraHealth::kStarting;
-  TimeUs since_us = 0;       // wall time of the last health change, µs since the epoch
-  TimeUs last_frame_us = 0;  // wall time when the last frame was analysed, µs since the epoch; 0 = none yet
-  int64_t starts = 0;        // times the camera's graph was (re)started
-  std::string last_error;    // the error that ended the last graph (or its start), empty if none
-  CameraStatus graph;        // counters of the current graph (reset on restart)
-  int64_t frames_total = 0;  // analysed frames over every graph of this camera
+  TimeUs since_us = 0;           // wall time of the last health change, µs since the epoch
+  TimeUs last_frame_us = 0;      // wall time when the last frame was analysed, µs since the epoch; 0 = none yet
+  int64_t starts = 0;            // times the camera's graph was (re)started
+  std::string last_error;        // the error that ended the last graph (or its start), empty if none
+  CameraStatus graph;            // counters of the current graph (reset on restart)
+  int64_t frames_total = 0;      // analysed frames over every graph of this camera
+  double frames_per_second = 0;  // analysed frames per second over the last second or more (supervision ticks)
 };
 
 // The global ground tracks of one group of overlapping cameras after one fused step.

@@ -93,6 +93,8 @@ struct SiteRuntime::Slot {
   TimeUs state_published_us ABSL_GUARDED_BY(mu) = 0;  // steady time of the last camera_state message
   int64_t frames_before ABSL_GUARDED_BY(mu) = 0;      // frames analysed by earlier graphs
   int64_t frames_at_change ABSL_GUARDED_BY(mu) = 0;   // frames_seen when the health last changed
+  int64_t rate_frames ABSL_GUARDED_BY(mu) = 0;        // frames_seen at rate_since_us
+  TimeUs rate_since_us ABSL_GUARDED_BY(mu) = -1;      // steady time the frame rate is measured from (-1: not yet)
   bool ended ABSL_GUARDED_BY(mu) = false;             // a file ended normally: not restarted
   std::shared_ptr<const bus::CameraTracks> latest_tracks ABSL_GUARDED_BY(mu);
   FramePtr latest_frame ABSL_GUARDED_BY(mu);
@@ -515,6 +517,14 @@ void SiteRuntime::Tick() {
     if (slot->graph != nullptr) {
       st.graph = slot->graph->Status();
       st.frames_total = slot->frames_before + st.graph.frames_analysed;
+    }
+    if (slot->rate_since_us < 0) {
+      slot->rate_since_us = now;
+      slot->rate_frames = seen;
+    } else if (now - slot->rate_since_us >= kUsPerSecond) {
+      st.frames_per_second = static_cast<double>(seen - slot->rate_frames) / UsToSeconds(now - slot->rate_since_us);
+      slot->rate_since_us = now;
+      slot->rate_frames = seen;
     }
     const bus::CameraHealth before = st.health;
     auto change = [&](bus::CameraHealth to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(slot->mu) {

@@ -1,0 +1,364 @@
+// `didban serve --site S`: runs a site live. The site runtime (center/) runs every camera's graph, the fusers and the
+// offline/online supervision; the store keeps events, tracks and segments; the segment recorder records each camera
+// by stream copy; the HTTP server (server/) serves the API and the live WebSocket over a SiteBackend adapter defined
+// here. SIGTERM or SIGINT stops it cleanly: server first, then the cameras (segments closed), then the store flushed.
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "app/command.h"
+#include "bus/hub.h"
+#include "center/site_runtime.h"
+#include "config/site_config.h"
+#include "record/segment_recorder.h"
+#include "server/http_server.h"
+#include "server/metrics.h"
+#include "server/site_backend.h"
+#include "store/store.h"
+
+namespace didban::app {
+namespace {
+
+struct ServeFlags {
+  std::string site;
+  std::string listen = "127.0.0.1:8080";
+  std::string data;
+  std::string store;
+  double offline_after_s = 10;
+  double speed = 1;
+  bool no_loop = false;
+  bool no_record = false;
+  std::vector<std::string> groups;
+  double status_every_s = 0;
+};
+
+server::CameraStatus ToServerStatus(const bus::CameraState& s) {
+  server::CameraStatus out;
+  out.state = bus::CameraHealthName(s.health);
+  if (s.health != bus::CameraHealth::kOnline) out.last_error = s.last_error;
+  out.last_frame_us = s.last_frame_us;
+  out.frames_total = static_cast<uint64_t>(s.frames_total);
+  out.frames_per_second = s.frames_per_second;
+  out.frames_dropped_total = static_cast<uint64_t>(s.graph.frames_dropped);
+  out.reconnects_total = static_cast<uint64_t>(s.graph.source.reconnects + std::max<int64_t>(0, s.starts - 1));
+  out.queue_depth = static_cast<int64_t>(s.graph.queue_depth);
+  const CameraStatus& g = s.graph;
+  if (g.frames_decoded > 0) out.stage_seconds["decode"] = g.decode_us * 1e-6 / static_cast<double>(g.frames_decoded);
+  if (g.frames_analysed > 0) {
+    const double n = static_cast<double>(g.frames_analysed);
+    out.stage_seconds["detect"] = g.detect_us * 1e-6 / n;
+    out.stage_seconds["track"] = g.track_us * 1e-6 / n;
+    out.stage_seconds["sinks"] = g.sinks_us * 1e-6 / n;
+  }
+  return out;
+}
+
+server::CameraInfo ToServerInfo(const center::CameraEntry& e) {
+  server::CameraInfo out;
+  out.name = e.name;
+  out.definition = e.definition;
+  out.status = ToServerStatus(e.state);
+  return out;
+}
+
+// The server's view of the site: the runtime's snapshots, the store and the hub; nothing else.
+class RuntimeBackend final : public server::SiteBackend {
+ public:
+  RuntimeBackend(center::SiteRuntime* runtime, store::Store* store, bus::Hub* hub)
+      : runtime_(runtime), store_(store), hub_(hub) {}
+
+  server::SiteInfo Site() const override {
+    server::SiteInfo s;
+    s.name = runtime_->Site().name;
+    if (runtime_->Site().origin) {
+      s.origin_lat = runtime_->Site().origin->lat;
+      s.origin_lon = runtime_->Site().origin->lon;
+    }
+    s.started_us = runtime_->StartedUs();
+    return s;
+  }
+  bool Ready() const override { return runtime_->Running() && store_ != nullptr; }
+  std::vector<server::CameraInfo> Cameras() const override {
+    std::vector<server::CameraInfo> out;
+    for (const center::CameraEntry& e : runtime_->Cameras()) out.push_back(ToServerInfo(e));
+    return out;
+  }
+  absl::StatusOr<server::CameraInfo> Camera(const std::string& name) const override {
+    DIDBAN_ASSIGN_OR_RETURN(center::CameraEntry e, runtime_->Camera(name));
+    return ToServerInfo(e);
+  }
+  absl::StatusOr<server::CameraInfo> AddCamera(const nlohmann::json& definition) override {
+    DIDBAN_ASSIGN_OR_RETURN(center::CameraEntry e, runtime_->AddCamera(definition));
+    return ToServerInfo(e);
+  }
+  absl::StatusOr<server::CameraInfo> UpdateCamera(const std::string& name, const nlohmann::json& definition) override {
+    DIDBAN_ASSIGN_OR_RETURN(center::CameraEntry e, runtime_->UpdateCamera(name, definition));
+    return ToServerInfo(e);
+  }
+  absl::Status RemoveCamera(const std::string& name) override { return runtime_->RemoveCamera(name); }
+  absl::StatusOr<std::string> SnapshotJpeg(const std::string& camera) const override {
+    return runtime_->SnapshotJpeg(camera);
+  }
+  store::Store* EventStore() override { return store_; }
+  absl::StatusOr<store::Clip> ExportClip(const server::ClipRequest& /*request*/) override {
+    // TODO(issue 19): clip export through the recorder once record/ has an exporter for segments.
+    return absl::UnimplementedError("clip export is not available yet");
+  }
+  absl::StatusOr<std::unique_ptr<bus::Subscription>> Subscribe(bus::SubscriberOptions options) override {
+    return hub_->Subscribe(std::move(options));
+  }
+
+ private:
+  center::SiteRuntime* runtime_;
+  store::Store* store_;
+  bus::Hub* hub_;
+};
+
+// Tells the store about the recorder's segments.
+class StoreSegmentIndex final : public record::SegmentIndex {
+ public:
+  explicit StoreSegmentIndex(store::Store* store) : store_(store) {}
+  void OnSegmentOpened(const record::SegmentInfo& s) override { store_->PutSegment(ToStore(s)); }
+  void OnSegmentClosed(const record::SegmentInfo& s) override { store_->PutSegment(ToStore(s)); }
+
+ private:
+  static store::Segment ToStore(const record::SegmentInfo& s) {
+    store::Segment out;
+    out.path = s.path;
+    out.camera = s.camera;
+    out.start_us = s.start_us;
+    out.end_us = s.end_us;
+    out.bytes = s.bytes;
+    out.first_keyframe_us = s.start_us;
+    out.keyframes = s.frames > 0 ? 1 : 0;
+    out.open = s.open;
+    out.evidence = s.event;
+    return out;
+  }
+  store::Store* store_;
+};
+
+// One recorder per camera, made on the first start of the camera's graph and kept until shutdown.
+class Recorders {
+ public:
+  Recorders(std::string dir, record::SegmentIndex* index) : dir_(std::move(dir)), index_(index) {}
+  source::PacketSink* For(const std::string& camera) {
+    absl::MutexLock lock(&mu_);
+    auto it = recorders_.find(camera);
+    if (it != recorders_.end()) return it->second.get();
+    record::SegmentRecorderOptions o;
+    o.camera = camera;
+    o.dir = (std::filesystem::path(dir_) / camera).string();
+    o.index = index_;
+    o.on_alert = [](const record::RecorderAlert& a) {
+      spdlog::warn("camera {}: recording {}: {}", a.camera, a.recording ? "resumed" : "stopped", a.message);
+    };
+    std::error_code ec;
+    std::filesystem::create_directories(o.dir, ec);
+    absl::StatusOr<std::unique_ptr<record::SegmentRecorder>> r = record::SegmentRecorder::Create(o);
+    if (!r.ok()) {
+      spdlog::error("camera {}: not recording: {}", camera, std::string(r.status().message()));
+      recorders_[camera] = nullptr;
+      return nullptr;
+    }
+    source::PacketSink* sink = r->get();
+    recorders_[camera] = std::move(*r);
+    return sink;
+  }
+  void CloseAll() {
+    absl::MutexLock lock(&mu_);
+    for (auto& [name, r] : recorders_) {
+      if (r) r->Close();
+    }
+  }
+
+ private:
+  const std::string dir_;
+  record::SegmentIndex* index_;
+  absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<record::SegmentRecorder>> recorders_ ABSL_GUARDED_BY(mu_);
+};
+
+absl::Status ParseListen(const std::string& listen, server::ServerOptions* o) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return absl::InvalidArgumentError("--listen: expected ADDRESS:PORT, got " + listen);
+  uint32_t port = 0;
+  if (!absl::SimpleAtoi(listen.substr(colon + 1), &port) || port > 65535) {
+    return absl::InvalidArgumentError("--listen: bad port in " + listen);
+  }
+  std::string address = listen.substr(0, colon);
+  if (address.size() >= 2 && address.front() == '[' && address.back() == ']')
+    address = address.substr(1, address.size() - 2);
+  o->address = address.empty() ? "127.0.0.1" : address;
+  o->port = static_cast<uint16_t>(port);
+  return absl::OkStatus();
+}
+
+absl::Status RunServe(const ServeFlags& f) {
+  // SIGINT/SIGTERM are blocked in every thread (threads inherit the mask) and awaited below with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  DIDBAN_ASSIGN_OR_RETURN(config::SiteConfig site, config::LoadSiteConfig(f.site));
+  server::ServerOptions so;
+  DIDBAN_RETURN_IF_ERROR(ParseListen(f.listen, &so));
+  DIDBAN_RETURN_IF_ERROR(so.Validate());
+
+  const std::filesystem::path site_dir = std::filesystem::path(f.site).parent_path();
+  const std::string data =
+      f.data.empty() ? (site_dir / (std::filesystem::path(f.site).stem().string() + "-data")).string() : f.data;
+  std::error_code ec;
+  std::filesystem::create_directories(data, ec);
+  if (ec) return absl::PermissionDeniedError(data + ": cannot create the data folder: " + ec.message());
+
+  center::RuntimeOptions ro;
+  ro.offline_after_s = f.offline_after_s;
+  ro.replay_speed = f.speed;
+  ro.loop_files = !f.no_loop;
+  if (site.sections.is_object() && site.sections.contains("fusion")) {
+    DIDBAN_ASSIGN_OR_RETURN(ro.fuser, fuse::FuserOptions::FromJson(site.sections["fusion"], f.site + ": fusion"));
+  }
+  for (const std::string& g : f.groups) {
+    std::vector<std::string> kv = absl::StrSplit(g, absl::MaxSplits('=', 1));
+    if (kv.size() != 2 || kv[0].empty()) return absl::InvalidArgumentError("--group: expected NAME=CAM1,CAM2: " + g);
+    ro.fusion_groups[kv[0]] = absl::StrSplit(kv[1], ',', absl::SkipEmpty());
+  }
+
+  const std::string store_url = f.store.empty() ? (std::filesystem::path(data) / "site.db").string() : f.store;
+  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenStore(store_url));
+  store::Store* st = store.get();
+  StoreSegmentIndex index(st);
+  Recorders recorders((std::filesystem::path(data) / "recordings").string(), &index);
+  if (!f.no_record) ro.packet_sink = [&recorders](const std::string& camera) { return recorders.For(camera); };
+
+  center::RuntimeHooks hooks;
+  hooks.on_event = [st](const Event& e) {
+    store::StoredEvent se;
+    se.event = e;
+    st->AddEvent(std::move(se));
+  };
+  hooks.on_tracks = [st](const bus::CameraTracks& t) {
+    std::vector<store::TrackPoint> points;
+    for (const bus::TrackView& v : t.tracks) {
+      if (v.state != TrackState::kConfirmed && v.state != TrackState::kRemoved) continue;
+      store::TrackPoint p;
+      p.camera = t.camera;
+      p.track_id = v.id;
+      p.time_us = t.pts_us;
+      p.object_class = v.object_class;
+      p.box = v.box;
+      p.ground = v.ground;
+      p.last = v.state == TrackState::kRemoved;
+      points.push_back(std::move(p));
+    }
+    if (!points.empty()) st->AddTrackPoints(std::move(points));
+  };
+  hooks.on_fused = [st](const bus::GroupTracks& g) {
+    std::vector<store::TrackPoint> points;
+    for (const fuse::FusedTrack& t : g.step.tracks) {
+      store::TrackPoint p;
+      p.track_id = t.id;
+      p.global_id = t.id;
+      p.time_us = g.step.time;
+      p.ground = t.position;
+      p.speed_kmh = std::hypot(t.velocity.x, t.velocity.y) * 3.6;
+      points.push_back(std::move(p));
+    }
+    if (!points.empty()) st->AddTrackPoints(std::move(points));
+  };
+
+  bus::Hub hub;
+  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<center::SiteRuntime> runtime,
+                          center::SiteRuntime::Create(std::move(site), ro, &hub, hooks));
+  DIDBAN_RETURN_IF_ERROR(runtime->Start());
+  RuntimeBackend backend(runtime.get(), st, &hub);
+  server::MetricsRegistry metrics;
+  absl::StatusOr<std::unique_ptr<server::HttpServer>> http = server::HttpServer::Start(so, backend, metrics);
+  if (!http.ok()) {
+    runtime->Stop();
+    recorders.CloseAll();
+    (void)store->Close();
+    return http.status();
+  }
+  std::printf("didban serve: site %s, %zu cameras, listening on http://%s:%u (data %s)\n", runtime->Site().name.c_str(),
+              runtime->Cameras().size(), (*http)->address().c_str(), static_cast<unsigned>((*http)->port()),
+              data.c_str());
+  std::fflush(stdout);
+
+  // Wait for SIGINT/SIGTERM, printing a status line now and then when asked to.
+  int sig = 0;
+  while (true) {
+    if (f.status_every_s > 0) {
+      timespec ts{};
+      ts.tv_sec = static_cast<time_t>(f.status_every_s);
+      ts.tv_nsec = static_cast<long>((f.status_every_s - static_cast<double>(ts.tv_sec)) * 1e9);
+      sig = sigtimedwait(&signals, nullptr, &ts);
+      if (sig < 0) {
+        for (const center::CameraEntry& e : runtime->Cameras()) {
+          std::printf("%s: %s, %lld frames, %lld dropped%s%s\n", e.name.c_str(), bus::CameraHealthName(e.state.health),
+                      static_cast<long long>(e.state.frames_total),
+                      static_cast<long long>(e.state.graph.frames_dropped), e.state.last_error.empty() ? "" : ", ",
+                      e.state.last_error.c_str());
+        }
+        std::fflush(stdout);
+        continue;
+      }
+    } else if (sigwait(&signals, &sig) != 0) {
+      continue;
+    }
+    break;
+  }
+  std::printf("didban serve: %s, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  std::fflush(stdout);
+  // A second signal during shutdown exits at once.
+  pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+  (*http)->Stop();
+  runtime->Stop();
+  recorders.CloseAll();
+  absl::Status flushed = store->Close();
+  hub.Close();
+  if (!flushed.ok()) return flushed;
+  std::printf("didban serve: stopped (store flushed)\n");
+  return absl::OkStatus();
+}
+
+void Setup(CLI::App& root, int* exit_code) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = root.add_subcommand("serve", "Run a site live: analyse its cameras, record them, serve the API");
+  cmd->add_option("--site", flags->site, "Site configuration (YAML)")->required();
+  cmd->add_option("--listen", flags->listen, "HTTP listen ADDRESS:PORT (port 0: a free one)")->capture_default_str();
+  cmd->add_option("--data", flags->data, "Data folder (store, recordings); default: <site>-data beside the site");
+  cmd->add_option("--store", flags->store, "Store URL (sqlite path or postgresql://...); default: DATA/site.db");
+  cmd->add_option("--offline-after", flags->offline_after_s, "Seconds without a frame before camera_offline")
+      ->capture_default_str();
+  cmd->add_option("--speed", flags->speed, "Playback rate of cameras that are files")->capture_default_str();
+  cmd->add_flag("--no-loop", flags->no_loop, "Files play once instead of looping");
+  cmd->add_flag("--no-record", flags->no_record, "Do not record segments");
+  cmd->add_option("--group", flags->groups, "Fusion group NAME=CAM1,CAM2 (repeat); default: all calibrated cameras");
+  cmd->add_option("--status-every", flags->status_every_s, "Print each camera's state every this many seconds");
+  cmd->callback([flags, exit_code] {
+    absl::Status s = RunServe(*flags);
+    if (!s.ok()) {
+      std::fprintf(stderr, "didban serve: %s\n", std::string(s.message()).c_str());
+      *exit_code = 1;
+    }
+  });
+}
+
+DIDBAN_REGISTER_COMMAND(serve, Setup);
+
+}  // namespace
+}  // namespace didban::app

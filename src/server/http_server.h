@@ -1,8 +1,9 @@
 // The center's HTTP server (Boost.Beast): REST routes, the OpenAPI document, /metrics, /healthz, /readyz and the
 // live WebSocket, over a SiteBackend. It listens on 127.0.0.1 unless told otherwise; port 0 picks a free port
 // (port() reports it). Every request passes the parser's limits (header and body size, read timeout), then the
-// router, then the guard chain (guards.h), then its handler. Each WebSocket has its own strand and a small bounded
-// send queue: a client whose queue is full is disconnected and counted, so a slow client never slows the site.
+// router, then the guard chain (guards.h), then its handler. Each WebSocket has its own strand and its own hub
+// subscription, a small bounded queue with the cut-off policy: a client whose queue is full is disconnected and
+// counted, so a slow client never slows the site.
 // Thread-safe; Stop() (or the destructor) ends it.
 #ifndef DIDBAN_SERVER_HTTP_SERVER_H_
 #define DIDBAN_SERVER_HTTP_SERVER_H_
@@ -34,9 +35,9 @@ struct ServerOptions {
 
 class HttpServer {
  public:
-  // Binds, starts the I/O threads and subscribes to the backend's live messages. `backend` and `metrics` must
-  // outlive the server. The server adds its own metrics (HTTP requests, WebSocket clients) and the site's figures
-  // (AddSiteMetrics) to `metrics`.
+  // Binds and starts the I/O threads (WebSocket clients subscribe to the backend's hub as they connect). `backend`
+  // and `metrics` must outlive the server. The server adds its own metrics (HTTP requests, WebSocket clients) and the
+  // site's figures (AddSiteMetrics) to `metrics`.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const ServerOptions& options, SiteBackend& backend,
                                                            MetricsRegistry& metrics);
   ~HttpServer();

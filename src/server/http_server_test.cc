@@ -1,6 +1,8 @@
 #include "server/http_server.h"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <thread>
@@ -488,6 +490,35 @@ TEST_F(HttpServerTest, SlowWebSocketClientIsCutOffWhileAFastOneKeepsReceiving) {
   EXPECT_EQ(refused.body,
             R"x({"error":{"code":"invalid_argument","field":"topics","message":"topics: unknown topic 'gossip' )x"
             R"x((event, tracks, camera_state, fused_tracks)"}})x");
+}
+
+}  // namespace
+}  // namespace didban::server
+
+namespace didban::server {
+namespace {
+
+// Not a test: serves a site with one camera and 1,000 stored events for a load generator, then exits.
+//   DIDBAN_SERVE_SECONDS=30 build/src/server/server_test --gtest_also_run_disabled_tests
+//       --gtest_filter='*ServeForLoadTest*'
+// prints "serving on 127.0.0.1:PORT" (see docs/performance.md for the wrk command).
+TEST_F(HttpServerTest, DISABLED_ServeForLoadTest) {
+  AddNorth();
+  for (int i = 0; i < 1000; ++i) {
+    store::StoredEvent e;
+    e.event.time_us = 1'700'000'000'000'000 + i * 100'000;
+    e.event.camera = "north";
+    e.event.type = "line_cross";
+    e.event.rule = "gate";
+    e.event.track_id = i;
+    e.event.object_class = ObjectClass::kCar;
+    ASSERT_TRUE(site_.store().AddEvent(e));
+  }
+  ASSERT_TRUE(site_.store().Flush().ok());
+  const char* seconds = std::getenv("DIDBAN_SERVE_SECONDS");
+  std::printf("serving on 127.0.0.1:%u\n", port_);
+  std::fflush(stdout);
+  std::this_thread::sleep_for(std::chrono::seconds(seconds ? std::atoi(seconds) : 10));
 }
 
 }  // namespace

@@ -171,21 +171,27 @@ std::string MetricsRegistry::Render() {
   // Families in name order across the three kinds.
   std::map<std::string, std::string> blocks;
   absl::MutexLock lock(&mu_);
-  for (const auto& [name, fam] : counters_) {
+  for (const auto& entry : counters_) {
+    const std::string& name = entry.first;
+    const auto* fam = entry.second.get();
     std::string& out = blocks[name];
     absl::StrAppend(&out, "# HELP ", name, " ", EscapeHelp(fam->help()), "\n# TYPE ", name, " counter\n");
     fam->ForEach([&](const std::vector<std::string>& values, const Counter& c) {
       absl::StrAppend(&out, name, LabelText(fam->label_names(), values), " ", FormatValue(c.Value()), "\n");
     });
   }
-  for (const auto& [name, fam] : gauges_) {
+  for (const auto& entry : gauges_) {
+    const std::string& name = entry.first;
+    const auto* fam = entry.second.get();
     std::string& out = blocks[name];
     absl::StrAppend(&out, "# HELP ", name, " ", EscapeHelp(fam->help()), "\n# TYPE ", name, " gauge\n");
     fam->ForEach([&](const std::vector<std::string>& values, const Gauge& g) {
       absl::StrAppend(&out, name, LabelText(fam->label_names(), values), " ", FormatValue(g.Value()), "\n");
     });
   }
-  for (const auto& [name, fam] : histograms_) {
+  for (const auto& entry : histograms_) {
+    const std::string& name = entry.first;
+    const auto* fam = entry.second.get();
     std::string& out = blocks[name];
     absl::StrAppend(&out, "# HELP ", name, " ", EscapeHelp(fam->help()), "\n# TYPE ", name, " histogram\n");
     fam->ForEach([&](const std::vector<std::string>& values, const Histogram& h) {

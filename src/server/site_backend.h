@@ -1,6 +1,7 @@
-// What the HTTP layer needs from a running site, and nothing more: the server reads snapshots and subscribes to live
-// messages through this interface; it never reaches into camera graphs, stores or recorders. The site runtime
-// (center/) implements it over its graphs, store, recorders and hub; tests implement it over small real parts.
+// What the HTTP layer needs from a running site, and nothing more: the server reads snapshots, reads the store and
+// subscribes to the hub through this interface; it never reaches into camera graphs or recorders. The site runtime
+// (center/) implements it over its graphs, store, recorders and hub; tests implement it over small real parts (a
+// SQLite store in a temporary folder and a hub, server/test_site.h).
 // Every method may be called concurrently from the server's I/O threads, so implementations are thread-safe. A
 // method the site cannot serve yet returns Unimplemented (the server answers 501 with a JSON error). Errors about one
 // field carry it with FieldError() (api_error.h) so the reply names it.

@@ -89,6 +89,8 @@ absl::StatusOr<nlohmann::json> ParseJsonObject(absl::string_view body) {
     value = nlohmann::json::parse(body.begin(), body.end());
   } catch (const nlohmann::json::parse_error& e) {
     return InvalidField("body", absl::StrCat("body: malformed JSON at byte ", e.byte));
+  } catch (const nlohmann::json::out_of_range&) {  // a number beyond a double, e.g. 1e309 (found by fuzzing)
+    return InvalidField("body", "body: a number is out of range");
   }
   if (!value.is_object()) {
     return InvalidField("body", absl::StrCat("body: expected a JSON object, got ", TypeName(value)));

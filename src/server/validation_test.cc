@@ -34,6 +34,9 @@ TEST(ValidationTest, JsonBodyMustBeOneObject) {
   auto deep = ParseJsonObject(std::string(100000, '['));
   ASSERT_FALSE(deep.ok());
   EXPECT_EQ(deep.status().message(), "body: JSON nested deeper than 32 at byte 32");
+  auto huge = ParseJsonObject(R"({"fps": 1e309})");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(StatusField(huge.status()), "body");
   // Brackets inside strings do not count.
   auto ok = ParseJsonObject("{\"s\": \"" + std::string(100, '[') + "\"}");
   ASSERT_TRUE(ok.ok()) << ok.status();

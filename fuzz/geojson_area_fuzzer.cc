@@ -1,4 +1,5 @@
-// Fuzz target: GeoJSON survey areas (plan::ParseAreaGeoJson), then a perimeter route around the area read.
+// Fuzz target: GeoJSON survey areas (plan::ParseAreaGeoJson), then a perimeter route around the area read and
+// a survey route over it (with the photo limit lowered, so that one input stays fast).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -12,5 +13,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   perimeter.altitude_m = 50;
   perimeter.offset_m = 10;
   (void)didban::plan::PlanPerimeter(*area, perimeter);
+  didban::plan::SurveyOptions survey;
+  survey.altitude_m = 100;
+  survey.camera.width = 4000;
+  survey.camera.height = 3000;
+  survey.camera.hfov_deg = 80;
+  survey.max_photos = 5000;
+  (void)didban::plan::PlanSurvey(*area, survey);
   return 0;
 }

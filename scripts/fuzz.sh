@@ -7,7 +7,7 @@
 # input is left in build-fuzz/fuzz-artifacts/<target>/ (keep it under fuzz/regressions/<target>/ once fixed).
 #
 # Usage: scripts/fuzz.sh [--no-build] [target...]   (targets: the names of fuzz/*_fuzzer.cc without _fuzzer.cc)
-# Environment: FUZZ_RUNS inputs per target (default 20000; CI), FUZZ_SEED (default 1: the same inputs every run; 0 =
+# Environment: FUZZ_RUNS inputs per target (default 50000, as CI runs it), FUZZ_SEED (default 1: the same inputs every run; 0 =
 # random), FUZZ_TIMEOUT_S per input (default 10), FUZZ_RSS_MB (default 2048), JOBS targets at once (default nproc),
 # BUILD_DIR (default build-fuzz), DIDBAN_DATA_DIR (default ../shared/data).
 set -euo pipefail
@@ -28,7 +28,7 @@ fi
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR=$root/$BUILD_DIR ;; esac
 DATA_DIR=${DIDBAN_DATA_DIR:-$root/../shared/data}
-export FUZZ_RUNS=${FUZZ_RUNS:-20000} FUZZ_SEED=${FUZZ_SEED:-1} FUZZ_TIMEOUT_S=${FUZZ_TIMEOUT_S:-10}
+export FUZZ_RUNS=${FUZZ_RUNS:-50000} FUZZ_SEED=${FUZZ_SEED:-1} FUZZ_TIMEOUT_S=${FUZZ_TIMEOUT_S:-10}
 export FUZZ_RSS_MB=${FUZZ_RSS_MB:-2048} BUILD_DIR DATA_DIR root
 
 if [ "$build" = 1 ]; then

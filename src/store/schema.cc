@@ -105,7 +105,15 @@ std::string ForDialect(const std::string& sql, Dialect d) {
   return absl::StrReplaceAll(sql, {{"{TEXT}", d == Dialect::kPostgres ? "TEXT COLLATE \"C\"" : "TEXT"}});
 }
 
-absl::StatusOr<int> Migrate(Connection& c, Dialect d, int64_t now_us) {
+namespace {
+
+// The body of Migrate, inside its transaction.
+absl::StatusOr<int> MigrateLocked(Connection& c, Dialect d, int64_t now_us) {
+  if (d == Dialect::kPostgres) {
+    // Two servers opening one database at once: the second waits here, then finds the schema done.
+    // (SQLite: BEGIN IMMEDIATE already holds the database's write lock.)
+    DIDBAN_RETURN_IF_ERROR(c.Query("SELECT pg_advisory_xact_lock(7316283946101)", {}).status());
+  }
   DIDBAN_RETURN_IF_ERROR(c.ExecScript(
       ForDialect("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name {TEXT} NOT NULL, "
                  "applied_at_us BIGINT NOT NULL)",
@@ -120,7 +128,6 @@ absl::StatusOr<int> Migrate(Connection& c, Dialect d, int64_t now_us) {
   }
   for (const Migration& m : all) {
     if (m.version <= version) continue;
-    DIDBAN_RETURN_IF_ERROR(c.Begin());
     absl::Status s = c.ExecScript(ForDialect(m.sql, d));
     if (s.ok()) {
       SqlBuilder b(d);
@@ -128,12 +135,24 @@ absl::StatusOr<int> Migrate(Connection& c, Dialect d, int64_t now_us) {
           .ParamList({int64_t{m.version}, std::string(m.name), now_us});
       s = c.Exec(b.text(), b.params()).status();
     }
-    if (s.ok()) s = c.Commit();
     if (!s.ok()) {
-      (void)c.Rollback();
       return absl::Status(s.code(), absl::StrCat("store: migration ", m.version, " (", m.name, "): ", s.message()));
     }
     version = m.version;
+  }
+  return version;
+}
+
+}  // namespace
+
+absl::StatusOr<int> Migrate(Connection& c, Dialect d, int64_t now_us) {
+  DIDBAN_RETURN_IF_ERROR(c.Begin());
+  absl::StatusOr<int> version = MigrateLocked(c, d, now_us);
+  absl::Status s = version.status();
+  if (s.ok()) s = c.Commit();
+  if (!s.ok()) {
+    (void)c.Rollback();
+    return s;
   }
   return version;
 }

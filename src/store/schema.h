@@ -23,8 +23,9 @@ const std::vector<Migration>& Migrations();
 // `sql` with the dialect's substitutions made.
 std::string ForDialect(const std::string& sql, Dialect d);
 
-// Creates schema_migrations if needed and applies the migrations above the stored version, each in its own
-// transaction. Returns the resulting version. An unknown newer version (a newer didban wrote the file) is an error.
+// Creates schema_migrations if needed and applies the migrations above the stored version, all in one transaction
+// (both backends have transactional DDL) that concurrent openers wait for. Returns the resulting version. An unknown
+// newer version (a newer didban wrote the file) is an error.
 absl::StatusOr<int> Migrate(Connection& c, Dialect d, int64_t now_us);
 
 }  // namespace didban::store

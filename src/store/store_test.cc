@@ -18,7 +18,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "store/pg_connection.h"
 #include "store/sql.h"
+#include "store/sqlite_connection.h"
 #include "testing/data.h"
 
 namespace didban::store {
@@ -134,6 +136,27 @@ TEST_P(StoreTest, CreatesTheSchemaAndReopens) {
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(*s->SchemaVersion(), 1);
   EXPECT_EQ(*s->CountEvents({}), 1);
+}
+
+TEST_P(StoreTest, ConcurrentOpensMigrateOnceAndNewerSchemasAreRefused) {
+  std::vector<std::thread> openers;
+  std::atomic<int> ok{0};
+  openers.reserve(3);
+  for (int i = 0; i < 3; ++i) {
+    openers.emplace_back([&] {
+      auto s = OpenStore(url_);
+      if (s.ok() && *(*s)->SchemaVersion() == 1) ++ok;
+    });
+  }
+  for (auto& t : openers) t.join();
+  EXPECT_EQ(ok.load(), 3);
+  auto raw = GetParam() == "sqlite" ? OpenSqliteConnection(dir_ + "/site.db", true, 5'000'000) : OpenPgConnection(url_);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  auto n = (*raw)->Query("SELECT COUNT(*) FROM schema_migrations", {});
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ((*n)[0].Int(0), 1);
+  ASSERT_TRUE((*raw)->ExecScript("INSERT INTO schema_migrations VALUES (99, 'future', 0)").ok());
+  EXPECT_EQ(OpenStore(url_).status().message(), "store: schema version 99 is newer than this didban knows (1)");
 }
 
 TEST_P(StoreTest, EventsRoundTripAndRepeatsAreDropped) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -162,8 +163,9 @@ nlohmann::json ToJson(const YAML::Node& node) {
       if (s == "false" || s == "False") return false;
       if (s == "null" || s == "~") return nullptr;
       char* end = nullptr;
+      errno = 0;
       int64_t i = std::strtoll(s.c_str(), &end, 10);
-      if (!s.empty() && *end == '\0') return static_cast<int64_t>(i);
+      if (!s.empty() && *end == '\0' && errno != ERANGE) return static_cast<int64_t>(i);  // else a double
       double d = std::strtod(s.c_str(), &end);
       if (!s.empty() && *end == '\0') return d;
       return s;

@@ -3,7 +3,10 @@
 #ifndef DIDBAN_CORE_PARAMS_H_
 #define DIDBAN_CORE_PARAMS_H_
 
+#include <cmath>
+#include <limits>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +25,21 @@ absl::Status ReadParam(const nlohmann::json& params, const std::string& key, T* 
   }
   auto it = params.find(key);
   if (it == params.end() || it->is_null()) return absl::OkStatus();
+  if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+    // nlohmann's get<T>() casts without a range check (undefined behaviour for 1e300 into an int): check first.
+    if (it->is_number()) {
+      const double v = it->get<double>();
+      const double max = static_cast<double>(std::numeric_limits<T>::max());
+      const bool fits = std::is_integral_v<T>
+                            ? v >= static_cast<double>(std::numeric_limits<T>::lowest()) && v < max + 1.0
+                            : !(std::abs(v) > max);
+      if (!fits) {
+        return absl::OutOfRangeError(absl::StrCat(where.empty() ? "" : where + ".", key, ": ", it->dump(),
+                                                  " is out of range [", std::numeric_limits<T>::lowest(), ", ",
+                                                  std::numeric_limits<T>::max(), "]"));
+      }
+    }
+  }
   try {
     *out = it->get<T>();
   } catch (const nlohmann::json::exception& e) {

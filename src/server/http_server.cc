@@ -167,6 +167,12 @@ class HttpServer::Impl {
   Router router;
   std::unique_ptr<GuardChain> chain;
   std::atomic<int> live{0};  // WebSocket clients now
+  // Closed by Stop() before the I/O threads end, so a publisher's on_ready never posts to a stopped io_context.
+  struct PostGate {
+    std::mutex mu;
+    bool open = true;
+  };
+  std::shared_ptr<PostGate> gate = std::make_shared<PostGate>();
   std::mutex stop_mu;
   bool stopped = false;
   net::io_context ioc;
@@ -209,7 +215,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     if (ec) return;
     std::weak_ptr<WsSession> weak = weak_from_this();
     auto executor = ws_.get_executor();
-    options_.on_ready = [weak, executor] {
+    options_.on_ready = [weak, executor, gate = server_.gate] {
+      std::lock_guard<std::mutex> lock(gate->mu);
+      if (!gate->open) return;
       if (auto self = weak.lock()) net::post(executor, [self] { self->Pump(); });
     };
     auto sub = server_.backend.Subscribe(options_);
@@ -541,6 +549,10 @@ void HttpServer::Stop() {
   std::lock_guard<std::mutex> lock(impl_->stop_mu);
   if (impl_->stopped) return;
   impl_->stopped = true;
+  {
+    std::lock_guard<std::mutex> gate_lock(impl_->gate->mu);
+    impl_->gate->open = false;
+  }
   net::post(impl_->acceptor.get_executor(), [raw = impl_.get()] {
     beast::error_code ec;
     raw->acceptor.close(ec);

@@ -498,6 +498,31 @@ TEST_F(HttpServerTest, SlowWebSocketClientIsCutOffWhileAFastOneKeepsReceiving) {
 namespace didban::server {
 namespace {
 
+// Stopping the server while a live client is connected and the site keeps publishing is safe, and destroying it
+// ends the client's hub subscription.
+TEST_F(HttpServerTest, StopsWhileLiveClientsAreConnected) {
+  net::io_context ioc;
+  websocket::stream<tcp::socket> ws(ioc);
+  ws.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+  ws.handshake("127.0.0.1", "/api/v1/live");
+  for (int i = 0; i < 500 && site_.hub().Stats().subscribers < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(site_.hub().Stats().subscribers, 1);
+  std::thread publisher([&] {
+    for (int i = 0; i < 2000; ++i) {
+      Event e;
+      e.camera = "north";
+      e.time_us = i;
+      site_.hub().Publish(e);
+    }
+  });
+  server_->Stop();
+  server_.reset();
+  publisher.join();
+  EXPECT_EQ(site_.hub().Stats().subscribers, 0);
+}
+
 // Not a test: serves a site with one camera and 1,000 stored events for a load generator, then exits.
 //   DIDBAN_SERVE_SECONDS=30 build/src/server/server_test --gtest_also_run_disabled_tests
 //       --gtest_filter='*ServeForLoadTest*'

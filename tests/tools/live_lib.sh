@@ -14,14 +14,21 @@ seconds_since() { python3 -c "import sys, time; print(f'{time.time() - float(sys
 # json FILE EXPR: a value of a JSON file (EXPR in Python, `j` is the document).
 json() { python3 -c "import json, sys; j = json.load(open(sys.argv[1])); print($2)" "$1"; }
 
+# listening PORT: true when a TCP socket listens on 127.0.0.1:PORT (read from /proc/net/tcp: a probing connection
+# would be the one client `ffmpeg -listen 1` serves).
+listening() {
+  python3 -c "import sys; p = '%04X' % int(sys.argv[1]); sys.exit(0 if any(
+    l.split()[1].endswith(':' + p) and l.split()[3] == '0A' for l in list(open('/proc/net/tcp'))[1:]) else 1)" "$1"
+}
+
 # start_http PORT: serves the clip looped in real time as MPEG-TS over HTTP; sets HTTP_PID. Returns once the port
-# listens (seen with `ss`: a probing connection would be the one client `-listen 1` serves).
+# listens.
 start_http() {
   ffmpeg -nostdin -loglevel quiet -re -stream_loop -1 -i "$CLIP" -an -c:v copy -f mpegts -listen 1 \
     "http://127.0.0.1:$1/live.ts" &
   HTTP_PID=$!
   for _ in $(seq 100); do
-    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+    listening "$1" && return 0
     sleep 0.05
   done
   fail "ffmpeg does not listen on port $1 after 5 s"

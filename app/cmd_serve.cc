@@ -21,6 +21,7 @@
 #include "center/site_runtime.h"
 #include "config/site_config.h"
 #include "record/segment_recorder.h"
+#include "server/api_error.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/site_backend.h"
@@ -71,6 +72,15 @@ server::CameraInfo ToServerInfo(const center::CameraEntry& e) {
   return out;
 }
 
+// The runtime names a definition's bad field as "camera.<field>: ..."; the server's reply carries it as `field`.
+absl::Status WithField(absl::Status s) {
+  const std::string message(s.message());
+  const std::string prefix = "camera.";
+  const size_t end = message.find(": ");
+  if (s.ok() || message.rfind(prefix, 0) != 0 || end == std::string::npos) return s;
+  return server::FieldError(s.code(), message.substr(prefix.size(), end - prefix.size()), message);
+}
+
 // The server's view of the site: the runtime's snapshots, the store and the hub; nothing else.
 class RuntimeBackend final : public server::SiteBackend {
  public:
@@ -98,12 +108,14 @@ class RuntimeBackend final : public server::SiteBackend {
     return ToServerInfo(e);
   }
   absl::StatusOr<server::CameraInfo> AddCamera(const nlohmann::json& definition) override {
-    DIDBAN_ASSIGN_OR_RETURN(center::CameraEntry e, runtime_->AddCamera(definition));
-    return ToServerInfo(e);
+    absl::StatusOr<center::CameraEntry> e = runtime_->AddCamera(definition);
+    if (!e.ok()) return WithField(e.status());
+    return ToServerInfo(*e);
   }
   absl::StatusOr<server::CameraInfo> UpdateCamera(const std::string& name, const nlohmann::json& definition) override {
-    DIDBAN_ASSIGN_OR_RETURN(center::CameraEntry e, runtime_->UpdateCamera(name, definition));
-    return ToServerInfo(e);
+    absl::StatusOr<center::CameraEntry> e = runtime_->UpdateCamera(name, definition);
+    if (!e.ok()) return WithField(e.status());
+    return ToServerInfo(*e);
   }
   absl::Status RemoveCamera(const std::string& name) override { return runtime_->RemoveCamera(name); }
   absl::StatusOr<std::string> SnapshotJpeg(const std::string& camera) const override {

@@ -78,6 +78,23 @@ absl::Status CheckThreshold(double threshold_m) {
   return absl::OkStatus();
 }
 
+// The metrics hold one similarity per (ground truth, result) pair of a frame: that product is checked before the
+// matrices are built (two files of a few megabytes could otherwise ask for gigabytes).
+template <typename Row>
+absl::Status CheckPairsPerFrame(const std::vector<Row>& gt, const std::vector<Row>& res, const std::string& res_path) {
+  std::map<int, std::pair<int64_t, int64_t>> counts;
+  for (const Row& r : gt) ++counts[r.frame].first;
+  for (const Row& r : res) ++counts[r.frame].second;
+  for (const auto& [frame, n] : counts) {
+    if (n.first * n.second > kMaxPairsPerFrame) {
+      return absl::OutOfRangeError(absl::StrCat(res_path, ": frame ", frame, " pairs ", n.first,
+                                                " ground-truth rows with ", n.second, " results (", n.first * n.second,
+                                                " similarities), above the limit of ", kMaxPairsPerFrame));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 double BoxIou(const Box& a, const Box& b) {
@@ -185,6 +202,7 @@ absl::StatusOr<MotMetrics> EvaluateMotFiles(const std::string& gt_path, const st
   DIDBAN_RETURN_IF_ERROR(options.Validate());
   DIDBAN_ASSIGN_OR_RETURN(std::vector<MotRow> gt, ReadMotChecked(gt_path, options.limits));
   DIDBAN_ASSIGN_OR_RETURN(std::vector<MotRow> res, ReadMotChecked(res_path, options.limits));
+  DIDBAN_RETURN_IF_ERROR(CheckPairsPerFrame(gt, res, res_path));
   return EvaluateBoxes(std::move(gt), std::move(res), options);
 }
 
@@ -284,6 +302,7 @@ absl::StatusOr<MotMetrics> EvaluateGroundFiles(const std::string& gt_path, const
   DIDBAN_RETURN_IF_ERROR(CheckThreshold(threshold_m));
   DIDBAN_ASSIGN_OR_RETURN(std::vector<GroundRow> gt, ReadGroundCsv(gt_path));
   DIDBAN_ASSIGN_OR_RETURN(std::vector<GroundRow> res, ReadGroundCsv(res_path));
+  DIDBAN_RETURN_IF_ERROR(CheckPairsPerFrame(gt, res, res_path));
   return EvaluateGround(gt, res, threshold_m);
 }
 

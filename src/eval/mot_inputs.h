@@ -38,6 +38,10 @@ std::vector<EvalFrame> BuildFrames(const std::vector<Row>& gt, const std::vector
   return frames;
 }
 
+// Largest number of (ground truth, result) pairs in one frame that the file evaluations accept: each pair holds a
+// similarity (docs/security.md). 10^7 pairs is 80 MB; MOT20's densest frames have about 250 x 250.
+inline constexpr int64_t kMaxPairsPerFrame = 10'000'000;
+
 // ---- Image boxes (MOTChallenge) ----
 
 // Intersection over union of two (x, y, w, h) boxes computed in double the way TrackEval does (corners first;
@@ -80,7 +84,8 @@ absl::StatusOr<MotMetrics> EvaluateBoxes(const std::vector<MotRow>& gt, const st
                                          double iou_threshold = 0.5);
 
 // Reads both MOTChallenge files and evaluates them. Errors name the file and line: parse errors, and an ID that
-// appears twice in one frame ("res.txt:12: ID 3 appears twice in frame 4 (first on line 9)").
+// appears twice in one frame ("res.txt:12: ID 3 appears twice in frame 4 (first on line 9)"), a frame with more
+// than kMaxPairsPerFrame pairs.
 absl::StatusOr<MotMetrics> EvaluateMotFiles(const std::string& gt_path, const std::string& res_path,
                                             const BoxEvalOptions& options);
 absl::StatusOr<MotMetrics> EvaluateMotFiles(const std::string& gt_path, const std::string& res_path,

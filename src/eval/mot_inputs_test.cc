@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "core/mot_format.h"
 #include "testing/data.h"
 
@@ -253,6 +254,19 @@ TEST(ParseGroundCsvTest, ErrorsNameFileAndLine) {
   EXPECT_EQ(ParseGroundCsv("\n", "a.csv").status().message(), "a.csv: empty file (expected a header line)");
   std::vector<GroundRow> none;
   EXPECT_EQ(EvaluateGround(none, none, 0).status().message(), "distance threshold must be > 0 metres, got 0");
+}
+
+// Two small files whose one frame would need 4000 x 4000 = 16 million similarities are refused before any is made.
+TEST(EvaluateMotFilesTest, FramesWithTooManyPairsAreRefused) {
+  std::string dir = testing::MakeTempDir("eval_pairs");
+  std::string rows;
+  for (int id = 1; id <= 4000; ++id) rows += absl::StrCat("1,", id, ",10,10,5,5,1,-1,-1,-1\n");
+  ASSERT_TRUE(WriteTextFile(dir + "/gt.txt", rows).ok());
+  ASSERT_TRUE(WriteTextFile(dir + "/res.txt", rows).ok());
+  EXPECT_EQ(EvaluateMotFiles(dir + "/gt.txt", dir + "/res.txt").status().message(),
+            dir +
+                "/res.txt: frame 1 pairs 4000 ground-truth rows with 4000 results (16000000 similarities), above "
+                "the limit of 10000000");
 }
 
 }  // namespace

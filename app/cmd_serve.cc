@@ -316,7 +316,7 @@ absl::Status RunServe(const ServeFlags& f) {
     if (f.status_every_s > 0) {
       timespec ts{};
       ts.tv_sec = static_cast<time_t>(f.status_every_s);
-      ts.tv_nsec = static_cast<long>((f.status_every_s - static_cast<double>(ts.tv_sec)) * 1e9);
+      ts.tv_nsec = static_cast<decltype(ts.tv_nsec)>((f.status_every_s - static_cast<double>(ts.tv_sec)) * 1e9);
       sig = sigtimedwait(&signals, nullptr, &ts);
       if (sig < 0) {
         for (const center::CameraEntry& e : runtime->Cameras()) {

@@ -187,6 +187,7 @@ TEST(HubTest, ConcurrentPublishersNeverBlockOnAStalledSubscriber) {
   ASSERT_TRUE(stalled.ok() && reader.ok());
   constexpr int kThreads = 4, kEach = 2000;
   std::vector<std::thread> pubs;
+  pubs.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     pubs.emplace_back([&hub, t] {
       for (int i = 0; i < kEach; ++i) hub.Publish(MakeEvent("cam" + std::to_string(t), i));

@@ -6,7 +6,7 @@
 #   bash tests/serve_cli.sh <didban> <data-dir>
 set -euo pipefail
 DIDBAN=$1
-DATA=$2
+DATA=$(cd "$2" 2>/dev/null && pwd || echo "$2")  # absolute: the API refuses paths with ..
 VIDEO="$DATA/video_fixed/bgslibrary_video02.avi"
 if [ ! -f "$VIDEO" ]; then
   if [ -n "${CI:-}" ] && [ "${CI}" != "false" ] && [ "${CI}" != "0" ]; then echo "FAIL: missing $VIDEO" >&2; exit 1; fi

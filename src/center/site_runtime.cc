@@ -6,8 +6,6 @@
 #include <utility>
 
 #include <spdlog/spdlog.h>
-#include <opencv2/imgcodecs.hpp>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -17,6 +15,7 @@
 #include "core/camera_graph.h"
 #include "detect/detectors.h"
 #include "geo/ground_projection.h"
+#include "record/jpeg.h"
 #include "rules/rule_engine.h"
 #include "source/backoff.h"
 #include "source/source.h"
@@ -637,12 +636,10 @@ absl::StatusOr<std::string> SiteRuntime::SnapshotJpeg(const std::string& camera,
     frame = it->second->latest_frame;
   }
   if (frame == nullptr) return absl::UnavailableError(absl::StrCat("camera ", camera, ": no frame analysed yet"));
-  std::vector<uchar> jpeg;
   const cv::Mat& image = frame->full.empty() ? frame->image : frame->full;
-  if (!cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, std::clamp(quality, 1, 100)})) {
-    return absl::InternalError(absl::StrCat("camera ", camera, ": JPEG encoding failed"));
-  }
-  return std::string(jpeg.begin(), jpeg.end());
+  absl::StatusOr<std::string> jpeg = record::EncodeJpeg(image, quality);
+  if (!jpeg.ok()) return absl::InternalError(absl::StrCat("camera ", camera, ": ", jpeg.status().message()));
+  return jpeg;
 }
 
 std::vector<bus::GroupTracks> SiteRuntime::FusedTracks() const {

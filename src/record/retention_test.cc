@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 namespace didban::record {
 namespace {
 
@@ -27,7 +29,8 @@ SegmentInfo Seg(const std::string& camera, int start_s, int64_t bytes, bool open
 
 std::vector<std::string> Paths(const std::vector<PlannedDeletion>& plan) {
   std::vector<std::string> out;
-  for (const PlannedDeletion& d : plan) out.push_back(d.segment.path + ":" + DeleteReasonName(d.reason));
+  out.reserve(plan.size());
+  for (const PlannedDeletion& d : plan) out.push_back(absl::StrCat(d.segment.path, ":", DeleteReasonName(d.reason)));
   return out;
 }
 

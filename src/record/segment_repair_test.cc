@@ -11,6 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "record/record_test_util.h"
 #include "record/segment_recorder.h"
 #include "testing/data.h"
@@ -94,7 +95,7 @@ TEST(SegmentRepairTest, KillNineWhileRecordingThenRepairAtStart) {
                                       "cam-19700101T000008.000000Z.mp4"));
   std::vector<int64_t> decoded;
   for (const std::string& f : Files(dir)) {
-    testing::FileContents c = testing::ReadFile(dir + "/" + f);
+    testing::FileContents c = testing::ReadFile(absl::StrCat(dir, "/", f));
     EXPECT_EQ(c.decode_errors, 0) << f;
     decoded.push_back(c.decoded);
   }

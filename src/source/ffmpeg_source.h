@@ -87,8 +87,8 @@ class FfmpegSource final : public FrameSource {
   int consecutive_failures_ = 0;
   absl::Status lost_ = absl::UnavailableError("not connected");  // why the live input was last lost
   absl::Status failure_;                                         // why the source failed (kFailed)
-  bool seen_streaming_ = false;  // a session has been open (the input was alive once)
-  TimeUs lost_at_us_ = 0;        // steady time of the last loss of a session
+  bool seen_streaming_ = false;                                  // a session has been open (the input was alive once)
+  TimeUs lost_at_us_ = 0;                                        // steady time of the last loss of a session
   std::atomic<int64_t> frames_{0}, decode_errors_{0}, read_errors_{0}, reconnect_attempts_{0}, reconnects_{0},
       timestamp_fixes_{0};
   // Steady time the current online/offline spell began (-1: not in one) and the totals of the finished spells.

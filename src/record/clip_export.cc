@@ -12,17 +12,12 @@ extern "C" {
 }
 
 #include "absl/strings/str_cat.h"
+#include "source/av_util.h"
 
 namespace didban::record {
 namespace {
 
-constexpr AVRational kMicroseconds = {1, 1'000'000};
-
-std::string AvError(int code) {
-  std::array<char, AV_ERROR_MAX_STRING_SIZE> buf{};
-  av_strerror(code, buf.data(), buf.size());
-  return std::string(buf.data());
-}
+using source::AvError;
 
 struct PacketDeleter {
   void operator()(AVPacket* p) const { av_packet_free(&p); }
@@ -53,7 +48,7 @@ class Output {
     if (st == nullptr) return absl::ResourceExhaustedError("cannot allocate a stream");
     if ((r = avcodec_parameters_copy(st->codecpar, &par)) < 0) return Error("cannot copy codec parameters", r);
     st->codecpar->codec_tag = 0;
-    st->time_base = kMicroseconds;
+    st->time_base = source::kAvMicroseconds;
     if ((r = avio_open(&ctx_->pb, path_.c_str(), AVIO_FLAG_WRITE)) < 0) return Error("cannot create the file", r);
     AVDictionary* opts = nullptr;
     av_dict_set(&opts, "movflags", "faststart", 0);
@@ -138,7 +133,7 @@ absl::StatusOr<ExportedClip> ExportClip(const std::vector<SegmentInfo>& segments
       if (av_read_frame(in.get(), p.get()) < 0) break;
       if (p->stream_index != v) continue;
       // To the segments' timeline in microseconds.
-      av_packet_rescale_ts(p.get(), st->time_base, kMicroseconds);
+      av_packet_rescale_ts(p.get(), st->time_base, source::kAvMicroseconds);
       if (p->dts == AV_NOPTS_VALUE) p->dts = p->pts;
       p->pts += s->origin_us;
       p->dts += s->origin_us;

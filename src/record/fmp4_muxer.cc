@@ -11,18 +11,14 @@ extern "C" {
 }
 
 #include "absl/strings/str_cat.h"
+#include "source/av_util.h"
 
 namespace didban::record {
 namespace {
 
-constexpr int kIoBufferBytes = 64 * 1024;
-constexpr AVRational kMicroseconds = {1, 1'000'000};
+using source::AvError;
 
-std::string AvError(int code) {
-  std::array<char, AV_ERROR_MAX_STRING_SIZE> buf{};
-  av_strerror(code, buf.data(), buf.size());
-  return std::string(buf.data());
-}
+constexpr int kIoBufferBytes = 64 * 1024;
 
 }  // namespace
 
@@ -83,9 +79,9 @@ absl::StatusOr<std::unique_ptr<Fmp4Muxer>> Fmp4Muxer::Create(const AVCodecParame
   if (out == nullptr) return absl::InvalidArgumentError(absl::StrCat(name, ": no output"));
   std::unique_ptr<Fmp4Muxer> m(new Fmp4Muxer(std::move(name), options, out));
   Impl& im = *m->impl_;
-  im.in_time_base = time_base.num > 0 && time_base.den > 0 ? time_base : kMicroseconds;
+  im.in_time_base = time_base.num > 0 && time_base.den > 0 ? time_base : source::kAvMicroseconds;
   if (frame_rate.num > 0 && frame_rate.den > 0) {
-    m->frame_us_ = std::max<TimeUs>(1, av_rescale_q(1, av_inv_q(frame_rate), kMicroseconds));
+    m->frame_us_ = std::max<TimeUs>(1, av_rescale_q(1, av_inv_q(frame_rate), source::kAvMicroseconds));
   }
   int r = avformat_alloc_output_context2(&im.ctx, nullptr, "mp4", nullptr);
   if (r < 0 || im.ctx == nullptr) return m->Error("cannot create the mp4 muxer", r);
@@ -94,7 +90,7 @@ absl::StatusOr<std::unique_ptr<Fmp4Muxer>> Fmp4Muxer::Create(const AVCodecParame
   r = avcodec_parameters_copy(st->codecpar, &codecpar);
   if (r < 0) return m->Error("cannot copy the codec parameters", r);
   st->codecpar->codec_tag = 0;
-  st->time_base = kMicroseconds;
+  st->time_base = source::kAvMicroseconds;
   auto* buffer = static_cast<uint8_t*>(av_malloc(kIoBufferBytes));
   if (buffer == nullptr) return absl::ResourceExhaustedError(absl::StrCat(m->name_, ": cannot allocate a buffer"));
   im.pb = avio_alloc_context(buffer, kIoBufferBytes, 1, m.get(), nullptr, &Fmp4Muxer::WriteCallback, nullptr);
@@ -136,7 +132,8 @@ absl::Status Fmp4Muxer::Write(const AVPacket& packet, TimeUs pts_us, TimeUs dts_
     ++timestamp_fixes_;
   }
   pts_us = std::max(pts_us, dts_us);
-  TimeUs duration_us = packet.duration > 0 ? av_rescale_q(packet.duration, im.in_time_base, kMicroseconds) : frame_us_;
+  TimeUs duration_us =
+      packet.duration > 0 ? av_rescale_q(packet.duration, im.in_time_base, source::kAvMicroseconds) : frame_us_;
 
   if (origin_us_ == source::kNoPacketTime) {
     origin_us_ = options_.time_origin_us != source::kNoPacketTime ? options_.time_origin_us : dts_us;
@@ -156,7 +153,7 @@ absl::Status Fmp4Muxer::Write(const AVPacket& packet, TimeUs pts_us, TimeUs dts_
   im.packet->dts = dts_us - origin_us_;
   im.packet->duration = duration_us;
   im.packet->pos = -1;
-  im.packet->time_base = kMicroseconds;
+  im.packet->time_base = source::kAvMicroseconds;
   r = av_write_frame(im.ctx, im.packet);  // takes the packet's reference
   av_packet_unref(im.packet);
   DIDBAN_RETURN_IF_ERROR(CheckSink(r, "cannot write a packet"));

@@ -12,17 +12,12 @@ extern "C" {
 }
 
 #include "absl/strings/str_cat.h"
+#include "source/av_util.h"
 
 namespace didban::record {
 namespace {
 
-constexpr AVRational kMicroseconds = {1, 1'000'000};
-
-std::string AvError(int code) {
-  std::array<char, AV_ERROR_MAX_STRING_SIZE> buf{};
-  av_strerror(code, buf.data(), buf.size());
-  return std::string(buf.data());
-}
+using source::AvError;
 
 uint64_t BigEndian(const unsigned char* p, int n) {
   uint64_t v = 0;
@@ -95,8 +90,8 @@ absl::StatusOr<SegmentInfo> ProbeSegment(const std::string& path, const std::str
   bool first = true;
   while (av_read_frame(fmt, pkt) >= 0) {
     if (pkt->stream_index == v) {
-      TimeUs pts = av_rescale_q(pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts, tb, kMicroseconds);
-      TimeUs end = pts + av_rescale_q(pkt->duration, tb, kMicroseconds);
+      TimeUs pts = av_rescale_q(pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts, tb, source::kAvMicroseconds);
+      TimeUs end = pts + av_rescale_q(pkt->duration, tb, source::kAvMicroseconds);
       if (first) s.start_us = s.origin_us + pts;
       s.end_us = first ? s.origin_us + end : std::max(s.end_us, s.origin_us + end);
       first = false;

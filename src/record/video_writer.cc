@@ -14,18 +14,13 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include "source/av_util.h"
 #include "source/ffmpeg_log.h"
 
 namespace didban::record {
 namespace {
 
-constexpr AVRational kMicroseconds = {1, 1'000'000};
-
-std::string AvError(int code) {
-  std::array<char, AV_ERROR_MAX_STRING_SIZE> buf{};
-  av_strerror(code, buf.data(), buf.size());
-  return std::string(buf.data());
-}
+using source::AvError;
 
 }  // namespace
 
@@ -189,7 +184,7 @@ absl::Status VideoWriter::Write(const cv::Mat& bgr, TimeUs pts_us) {
   const uint8_t* src[4] = {bgr.data, nullptr, nullptr, nullptr};
   const int src_stride[4] = {static_cast<int>(bgr.step[0]), 0, 0, 0};
   sws_scale(m.sws, src, src_stride, 0, bgr.rows, m.frame->data, m.frame->linesize);
-  int64_t pts = av_rescale_q(pts_us - first_pts_us_, kMicroseconds, m.enc->time_base);
+  int64_t pts = av_rescale_q(pts_us - first_pts_us_, source::kAvMicroseconds, m.enc->time_base);
   if (m.last_pts != AV_NOPTS_VALUE && pts <= m.last_pts) pts = m.last_pts + 1;
   m.frame->pts = pts;
   m.last_pts = pts;

@@ -19,6 +19,7 @@ extern "C" {
 }
 
 #include "absl/strings/str_format.h"
+#include "source/av_util.h"
 #include "source/ffmpeg_log.h"
 #include "source/packet.h"
 
@@ -29,13 +30,6 @@ namespace {
 constexpr int kMaxConsecutiveDecodeErrors = 100;
 // Longest single sleep while waiting to reconnect, so Interrupt() is honoured promptly.
 constexpr TimeUs kSleepSliceUs = 50'000;
-constexpr AVRational kMicroseconds = {1, 1'000'000};
-
-std::string AvError(int code) {
-  std::array<char, AV_ERROR_MAX_STRING_SIZE> buf{};
-  av_strerror(code, buf.data(), buf.size());
-  return std::string(buf.data());
-}
 
 std::string LowerScheme(const std::string& uri) {
   size_t p = uri.find("://");
@@ -349,7 +343,7 @@ FfmpegSource::Step FfmpegSource::DecodeNext(absl::Status* error) {
       if (s.start_ts == AV_NOPTS_VALUE) s.start_ts = p.pts != AV_NOPTS_VALUE ? p.pts : p.dts;
       auto to_us = [&s](int64_t ts) {
         if (ts == AV_NOPTS_VALUE || s.start_ts == AV_NOPTS_VALUE || s.time_base.num <= 0) return kNoPacketTime;
-        return av_rescale_q(ts - s.start_ts, s.time_base, kMicroseconds);
+        return av_rescale_q(ts - s.start_ts, s.time_base, kAvMicroseconds);
       };
       TimeUs pts = to_us(p.pts);
       TimeUs dts = to_us(p.dts);
@@ -381,7 +375,7 @@ TimeUs FfmpegSource::FrameTimeUs() {
   TimeUs rel = 0;
   if (ts != AV_NOPTS_VALUE && s.time_base.num > 0) {
     if (s.start_ts == AV_NOPTS_VALUE) s.start_ts = ts;
-    rel = av_rescale_q(ts - s.start_ts, s.time_base, kMicroseconds);
+    rel = av_rescale_q(ts - s.start_ts, s.time_base, kAvMicroseconds);
   } else {
     // No timestamp (e.g. the last frame out of a flushed decoder): one nominal frame after the previous one.
     double fps = info_.fps > 0 ? info_.fps : options_.sequence_fps;

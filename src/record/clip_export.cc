@@ -63,6 +63,12 @@ class Output {
     if (origin_us_ == AV_NOPTS_VALUE) origin_us_ = p->dts;
     p->pts -= origin_us_;
     p->dts -= origin_us_;
+    // Sources with repeated decode times (AVI's packed B-frames) are nudged forward, as the muxer requires.
+    if (last_dts_ != AV_NOPTS_VALUE && p->dts <= last_dts_) {
+      p->dts = last_dts_ + 1;
+      if (p->pts < p->dts) p->pts = p->dts;
+    }
+    last_dts_ = p->dts;
     p->stream_index = 0;
     p->pos = -1;
     int r = av_interleaved_write_frame(ctx_, p);
@@ -87,6 +93,7 @@ class Output {
   const std::string path_;
   AVFormatContext* ctx_ = nullptr;
   int64_t origin_us_ = AV_NOPTS_VALUE;
+  int64_t last_dts_ = AV_NOPTS_VALUE;
 };
 
 }  // namespace
@@ -117,6 +124,9 @@ absl::StatusOr<ExportedClip> ExportClip(const std::vector<SegmentInfo>& segments
     int v = av_find_best_stream(in.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
     if (v < 0) return absl::DataLossError(absl::StrCat("segment '", s->path, "' has no video stream"));
     const AVStream* st = in->streams[v];
+    if (st->codecpar->width <= 0 && (r = avformat_find_stream_info(in.get(), nullptr)) < 0) {
+      return absl::DataLossError(absl::StrCat("segment '", s->path, "': no frame size: ", AvError(r)));
+    }
     ++clip.segments;
     auto write = [&](AVPacket* p) -> absl::Status {
       if (!out.IsOpen()) {

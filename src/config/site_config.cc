@@ -153,12 +153,12 @@ nlohmann::json ToJson(const YAML::Node& node) {
     }
     case YAML::NodeType::Map: {
       nlohmann::json o = nlohmann::json::object();
-      for (const auto& kv : node) o[kv.first.as<std::string>()] = ToJson(kv.second);
+      for (const auto& kv : node) o[ToValidUtf8(kv.first.as<std::string>())] = ToJson(kv.second);
       return o;
     }
     case YAML::NodeType::Scalar: {
       const std::string& s = node.Scalar();
-      if (node.Tag() == "!") return s;  // quoted: always a string
+      if (node.Tag() == "!") return ToValidUtf8(s);  // quoted: always a string
       if (s == "true" || s == "True") return true;
       if (s == "false" || s == "False") return false;
       if (s == "null" || s == "~") return nullptr;
@@ -168,7 +168,7 @@ nlohmann::json ToJson(const YAML::Node& node) {
       if (!s.empty() && *end == '\0' && errno != ERANGE) return static_cast<int64_t>(i);  // else a double
       double d = std::strtod(s.c_str(), &end);
       if (!s.empty() && *end == '\0') return d;
-      return s;
+      return ToValidUtf8(s);  // the file was checked for UTF-8, but yaml-cpp may cut a scalar at a NUL byte
     }
   }
   return nullptr;

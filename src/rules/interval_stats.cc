@@ -74,21 +74,22 @@ double IntervalStats::Percentile(std::vector<double> v, double p) {
   return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
 
-namespace {
-
-std::string Num(double v) {
+std::string IntervalStats::CsvNumber(double v) {
   if (std::abs(v - std::round(v)) < 1e-9) return std::to_string(static_cast<int64_t>(std::llround(v)));
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.3f", v);
   return buf;
 }
 
-double Mean(const std::vector<double>& v) {
+double IntervalStats::MeanOf(const std::vector<double>& v) {
   double s = 0;
   for (double x : v) s += x;
   return v.empty() ? 0 : s / static_cast<double>(v.size());
 }
 
+namespace {
+const auto& Num = IntervalStats::CsvNumber;
+const auto& Mean = IntervalStats::MeanOf;
 }  // namespace
 
 std::string IntervalStats::ToCsv(const std::string& camera) const {

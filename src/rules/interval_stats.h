@@ -56,6 +56,10 @@ class IntervalStats {
   const std::deque<StatsBin>& Bins() const { return bins_; }
   // Speed percentile (0..100) of a list (linear interpolation between order statistics); 0 when empty.
   static double Percentile(std::vector<double> values, double p);
+  // Mean of `values` (0 when empty).
+  static double MeanOf(const std::vector<double>& values);
+  // A number as the CSV writes it: integers without a decimal point, others with three decimals.
+  static std::string CsvNumber(double v);
 
   // One row per (bin, rule, metric, class, direction): header
   // "interval_start_s,interval_end_s,camera,rule,metric,class,direction,value". Metrics: count, speed_mean_kmh,

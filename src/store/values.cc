@@ -20,18 +20,8 @@ void Fnv(uint64_t& h, std::string_view bytes) {
   h *= kFnvPrime;
 }
 
-std::string Num(double v) {
-  if (std::abs(v - std::round(v)) < 1e-9) return std::to_string(static_cast<int64_t>(std::llround(v)));
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.3f", v);
-  return buf;
-}
-
-double Mean(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return v.empty() ? 0 : s / static_cast<double>(v.size());
-}
+const auto& Num = rules::IntervalStats::CsvNumber;
+const auto& Mean = rules::IntervalStats::MeanOf;
 
 absl::Status CheckLimit(const char* what, int limit, int max) {
   if (limit < 1 || limit > max) {

@@ -3,6 +3,9 @@ find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libavutil libswscale)
 pkg_check_modules(TURBOJPEG REQUIRED IMPORTED_TARGET libturbojpeg)  # JPEG snapshots without OpenCV imgcodecs
+if(NOT TARGET PkgConfig::SODIUM)  # audit hash chain, evidence signatures, password hashes (libsodium)
+  pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+endif()
 find_package(OpenCV 4.6 REQUIRED COMPONENTS core imgproc imgcodecs videoio video dnn features2d calib3d)
 # The OpenCV modules didban's own code uses. imgcodecs and videoio (which pull in GStreamer, GDAL and some hundred
 # shared libraries) are for tests and benchmarks only: stages link DIDBAN_OPENCV_LIBS, tests and benches OpenCV_LIBS.

@@ -1,0 +1,302 @@
+// Browser tests of the didban web UI against a running `didban serve`, in Debian's Chromium driven by
+// playwright-core (no browser download). Takes a screenshot of every view into SCREENS and prints the figures it
+// measures as "measure: name value" lines. Exits non-zero on the first failed check.
+//   node e2e/run.mjs BASE_URL SCREENS_DIR
+// Environment: DIDBAN_E2E_USER / DIDBAN_E2E_PASSWORD (an admin; used when the server has /api/v1/auth/me),
+// DIDBAN_E2E_VIEWER / DIDBAN_E2E_VIEWER_PASSWORD (a viewer limited to DIDBAN_E2E_VIEWER_CAMERA, optional),
+// DIDBAN_E2E_CAMERA (the camera with traffic; default the first), DIDBAN_E2E_MEASURE_ONLY=1 (only the wall's rate).
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+
+const [base, screens] = process.argv.slice(2);
+if (!base || !screens) {
+  console.error('usage: node e2e/run.mjs BASE_URL SCREENS_DIR');
+  process.exit(2);
+}
+fs.mkdirSync(screens, { recursive: true });
+const results = [];
+const warnings = [];
+const measure = (name, value) => {
+  results.push([name, value]);
+  console.log(`measure: ${name} ${value}`);
+};
+const ok = (msg) => console.log(`ok: ${msg}`);
+function check(cond, msg) {
+  if (!cond) throw new Error(`FAIL: ${msg}`);
+  ok(msg);
+}
+async function waitFor(page, fn, arg, timeout, what) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout, polling: 200 });
+  } catch (e) {
+    throw new Error(`FAIL: ${what} (within ${timeout} ms)`);
+  }
+  ok(what);
+}
+
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'didban-chromium-'));
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    `--user-data-dir=${profile}`,
+    '--autoplay-policy=no-user-gesture-required',
+  ],
+});
+const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+const page = await ctx.newPage();
+const consoleErrors = [];
+page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+page.on('pageerror', (e) => consoleErrors.push(String(e)));
+const shot = async (name) => {
+  await page.screenshot({ path: path.join(screens, `${name}.png`) });
+  console.log(`screenshot: ${name}.png`);
+};
+const api = async (p, init) => {
+  const r = await page.request.fetch(base + p, init);
+  return r;
+};
+
+let exitCode = 0;
+try {
+  // --- load, log in when the server has access control ---
+  const me = await api('/api/v1/auth/me');
+  const hasAuth = me.status() !== 404;
+  console.log(`auth routes: ${hasAuth ? 'present' : 'absent (open server, login tests skipped)'}`);
+  const t0 = Date.now();
+  await page.goto(base + '/');
+  if (hasAuth && me.status() === 401) {
+    await page.waitForSelector('form.login');
+    await shot('login');
+    const user = process.env.DIDBAN_E2E_USER;
+    const pass = process.env.DIDBAN_E2E_PASSWORD;
+    check(user && pass, 'credentials given for a server with access control');
+    await page.fill('input[name=password]', 'wrong-password');
+    await page.fill('input[name=username]', user);
+    await page.click('form.login button[type=submit]');
+    await page.waitForSelector('form.login .error:not(:empty)');
+    ok('a wrong password is refused with a message');
+    await page.fill('input[name=password]', pass);
+    const tl = Date.now();
+    await page.click('form.login button[type=submit]');
+    await page.waitForSelector('#wall .tile');
+    measure('login_to_wall_tiles_ms', Date.now() - tl);
+  }
+  await page.waitForSelector('#wall .tile', { timeout: 15000 });
+  measure('load_to_wall_tiles_ms', Date.now() - t0);
+  // First usable screen: a tile shows a picture (video frame or image) with its state.
+  await waitFor(
+    page,
+    () => [...document.querySelectorAll('.tile')].some((t) => t.querySelector('video').readyState >= 2 || t.querySelector('img').naturalWidth > 0),
+    null,
+    15000,
+    'a tile shows a picture',
+  );
+  measure('load_to_first_picture_ms', Date.now() - t0);
+  const cameras = await page.evaluate(() => window.__didbanWall.tiles.map((t) => t.camera));
+  const cam = process.env.DIDBAN_E2E_CAMERA ?? cameras[0];
+  check(cameras.includes(cam), `the wall shows camera ${cam} (tiles: ${cameras.join(', ')})`);
+
+  // --- the tile plays and its boxes are drawn, in sync ---
+  const mode = await page.evaluate((c) => window.__didbanWall.tiles.find((t) => t.camera === c).mode, cam);
+  console.log(`tile mode: ${mode}`);
+  if (mode === 'mse') {
+    const a = await page.evaluate((c) => window.__didbanWall.tiles.find((t) => t.camera === c).currentTime, cam);
+    await page.waitForTimeout(2000);
+    const b = await page.evaluate((c) => window.__didbanWall.tiles.find((t) => t.camera === c).currentTime, cam);
+    check(b - a > 1.0, `live video plays: currentTime ${a.toFixed(2)} -> ${b.toFixed(2)} s in 2 s`);
+  } else {
+    warnings.push(`the tile fell back to ${mode} (no fMP4 live route on this server)`);
+    check(mode === 'mjpeg' || mode === 'snapshot', `the tile falls back to ${mode}`);
+  }
+  await waitFor(page, (c) => window.__didbanWall.tiles.find((t) => t.camera === c).boxesDrawn > 0, cam, 30000, 'boxes are drawn over the tile');
+  if (mode === 'mse') {
+    // Box-to-picture offset: the pts of the drawn track message against the pts of the frame on screen.
+    const offsets = [];
+    for (let i = 0; i < 30; i++) {
+      const s = await page.evaluate((c) => {
+        const t = window.__didbanWall.tiles.find((x) => x.camera === c);
+        return { scr: t.screenPtsUs, drawn: t.lastPtsUs };
+      }, cam);
+      if (s.scr && s.drawn) offsets.push(Math.abs(s.scr - s.drawn));
+      await page.waitForTimeout(100);
+    }
+    offsets.sort((x, y) => x - y);
+    if (offsets.length) {
+      measure('box_offset_median_ms', (offsets[offsets.length >> 1] / 1000).toFixed(1));
+      measure('box_offset_max_ms', (offsets[offsets.length - 1] / 1000).toFixed(1));
+    }
+  }
+  await shot('wall');
+  await page.click(`.tile[data-camera="${cam}"]`);
+  await page.waitForSelector('#wall.single .tile');
+  await page.waitForTimeout(1500);
+  check((await page.locator('#wall .tile').count()) === 1, 'clicking a tile enlarges it');
+  await shot('wall-enlarged');
+
+  if (process.env.DIDBAN_E2E_MEASURE_ONLY) {
+    await page.goto(base + '/#/wall');
+    await page.waitForTimeout(5000);
+    const fps = [];
+    for (let i = 0; i < 5; i++) {
+      await page.waitForTimeout(1000);
+      fps.push(await page.evaluate(() => window.__didbanWall.fps));
+    }
+    const st = await page.evaluate(() => window.__didbanWall.tiles);
+    measure('wall_tiles', st.length);
+    measure('wall_tiles_playing', st.filter((t) => t.readyState >= 2).length);
+    measure('wall_draw_fps_mean', (fps.reduce((a, b) => a + b, 0) / fps.length).toFixed(1));
+    await shot('wall-3x3');
+  } else {
+    // --- map ---
+    await page.click('#nav-map');
+    await page.waitForSelector('#map .leaflet-pane');
+    await page.waitForTimeout(2000);
+    await shot('map');
+    ok('the map view opens');
+
+    // --- events: one arrives, is acknowledged, its clip plays ---
+    await page.click('#nav-events');
+    await waitFor(page, () => document.querySelectorAll('#ev-rows tr.ev').length > 0, null, 60000, 'an event is listed');
+    const row = page.locator('#ev-rows tr.ev:not(.is-acked)').first();
+    const id = await row.getAttribute('data-id');
+    await row.locator('button.ack').click();
+    await page.waitForSelector(`#ev-rows tr.ev.is-acked[data-id="${id}"]`);
+    const ev = await (await api(`/api/v1/events/${encodeURIComponent(id)}`)).json();
+    check(ev.acknowledged === true, `event ${id} is acknowledged in the store`);
+    await page.locator(`#ev-rows tr.ev[data-id="${id}"]`).click();
+    await page.waitForSelector('#ev-side img.snap');
+    await page.click('#ev-clip');
+    try {
+      await page.waitForFunction(() => {
+        const v = document.querySelector('#ev-clip-video');
+        return v && v.readyState >= 2;
+      }, null, { timeout: 20000 });
+      ok('the event clip plays');
+    } catch {
+      const msg = await page.locator('#ev-side .clip').textContent();
+      warnings.push(`event clip did not play: ${msg}`);
+      console.log(`warning: event clip did not play: ${msg}`);
+    }
+    await shot('events');
+
+    // --- editor: a line drawn and saved, and it counts ---
+    await page.click('#nav-editor');
+    await page.selectOption('#ed-camera', cam);
+    await page.waitForFunction(() => document.querySelector('#ed-image').naturalWidth > 0, null, { timeout: 10000 });
+    const geo = await page.evaluate((c) => {
+      const cv = document.querySelector('#ed-canvas').getBoundingClientRect();
+      const tr = window.__didbanWall ? null : null;
+      const img = document.querySelector('#ed-image');
+      return { x: cv.left, y: cv.top, w: cv.width, h: cv.height, iw: img.naturalWidth, ih: img.naturalHeight, c };
+    }, cam);
+    const s = Math.min(geo.w / geo.iw, geo.h / geo.ih);
+    const ox = geo.x + (geo.w - geo.iw * s) / 2;
+    const oy = geo.y + (geo.h - geo.ih * s) / 2;
+    const before = (await (await api(`/api/v1/cameras/${cam}`)).json()).definition.rules ?? [];
+    await page.click('#ed-tool-line');
+    await page.mouse.click(ox + geo.iw * 0.05 * s, oy + geo.ih * 0.7 * s);
+    await page.mouse.click(ox + geo.iw * 0.98 * s, oy + geo.ih * 0.7 * s);
+    await page.waitForSelector('#ed-rules .rule-row');
+    await shot('editor');
+    const saveStart = Date.now();
+    await page.click('#ed-save');
+    await page.waitForSelector('#ed-status.ok, #ed-status.error');
+    const status = await page.locator('#ed-status').textContent();
+    check((await page.locator('#ed-status.ok').count()) === 1, `the editor saves (${status})`);
+    const after = (await (await api(`/api/v1/cameras/${cam}`)).json()).definition.rules ?? [];
+    const added = after.filter((r) => !before.some((b) => b.name === r.name));
+    check(added.length === 1 && added[0].type === 'line', `the camera has the new line ${added[0]?.name}`);
+    // The new line counts: a line_cross event of that rule arrives.
+    let counted = false;
+    for (let i = 0; i < 150 && !counted; i++) {
+      const j = await (await api(`/api/v1/events?camera=${cam}&rule=${added[0].name}&limit=1`)).json();
+      counted = j.events.length > 0;
+      if (!counted) await page.waitForTimeout(200);
+    }
+    check(counted, `the drawn line ${added[0].name} counts (event within ${((Date.now() - saveStart) / 1000).toFixed(1)} s)`);
+
+    // --- dashboard, recordings, administration ---
+    await page.click('#nav-dashboard');
+    await page.waitForSelector('#dash-class h3');
+    await page.waitForTimeout(1000);
+    await shot('dashboard');
+    ok('the traffic dashboard opens');
+    await page.click('#nav-recordings');
+    await page.waitForSelector('#rec-list .tl-count');
+    await page.waitForTimeout(500);
+    await shot('recordings');
+    ok('the recordings view opens');
+    if (await page.locator('#nav-admin').count()) {
+      await page.click('#nav-admin');
+      await page.waitForSelector('#admin-users h3');
+      await page.waitForTimeout(500);
+      await shot('admin');
+    }
+
+    // --- Persian: right to left ---
+    await page.click('#nav-wall');
+    await page.waitForSelector('#wall .tile');
+    await page.click('#lang');
+    await page.waitForFunction(() => document.documentElement.dir === 'rtl');
+    check((await page.evaluate(() => document.documentElement.lang)) === 'fa', 'the language switch sets lang=fa and dir=rtl');
+    const navText = await page.locator('#nav-events').textContent();
+    check(navText === 'رویدادها', 'the navigation speaks Persian');
+    await page.waitForTimeout(1500);
+    await shot('wall-fa');
+    await page.click('#nav-events');
+    await page.waitForSelector('#ev-rows tr.ev');
+    const firstTime = await page.locator('#ev-rows tr.ev td').first().textContent();
+    check(/^[۰-۹]{4}\/[۰-۹]{2}\/[۰-۹]{2}/.test(firstTime), `event times in the Solar Hijri calendar (${firstTime})`);
+    await shot('events-fa');
+    await page.click('#lang');
+    await page.waitForFunction(() => document.documentElement.dir === 'ltr');
+
+    // --- access control (only when the server has it) ---
+    if (hasAuth && process.env.DIDBAN_E2E_VIEWER) {
+      await page.click('#logout');
+      await page.waitForSelector('form.login');
+      await page.fill('input[name=username]', process.env.DIDBAN_E2E_VIEWER);
+      await page.fill('input[name=password]', process.env.DIDBAN_E2E_VIEWER_PASSWORD);
+      await page.click('form.login button[type=submit]');
+      await page.waitForSelector('#wall .tile');
+      const seen = await page.evaluate(() => window.__didbanWall.tiles.map((t) => t.camera));
+      const allowed = process.env.DIDBAN_E2E_VIEWER_CAMERA;
+      check(seen.length === 1 && seen[0] === allowed, `the viewer's wall shows only ${allowed} (${seen.join(', ')})`);
+      const hidden = cameras.filter((c) => c !== allowed);
+      for (const c of hidden) {
+        for (const p of [`/api/v1/cameras/${c}`, `/api/v1/cameras/${c}/snapshot.jpg`, `/api/v1/events?camera=${c}`]) {
+          const r = await api(p);
+          check(r.status() === 404 || r.status() === 403, `viewer: ${p} answers ${r.status()}`);
+        }
+        await page.goto(`${base}/#/wall/${c}`);
+        await page.waitForSelector('#wall');
+        await page.waitForTimeout(500);
+        check((await page.locator(`#wall .tile[data-camera="${c}"]`).count()) === 0, `viewer: #/wall/${c} shows no tile`);
+      }
+      check((await page.locator('#nav-admin').count()) === 0, 'viewer: no administration view');
+      await shot('viewer');
+    }
+  }
+  if (consoleErrors.length) console.log(`browser console errors (${consoleErrors.length}):\n  ${consoleErrors.slice(0, 10).join('\n  ')}`);
+} catch (e) {
+  console.error(String(e.message ?? e));
+  await shot('failure').catch(() => {});
+  if (consoleErrors.length) console.error(`browser console errors:\n  ${consoleErrors.slice(0, 10).join('\n  ')}`);
+  exitCode = 1;
+} finally {
+  for (const w of warnings) console.log(`warning: ${w}`);
+  await browser.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+}
+process.exit(exitCode);

@@ -1,0 +1,278 @@
+// A live camera tile: video from the fMP4 WebSocket through Media Source Extensions, or the MJPEG stream where MSE
+// (or the route) is not available, or snapshots as the last resort; a canvas over it draws the rules and the
+// tracks of the frame on screen (MSE: the track message whose pts_us is the video's media time mapped through
+// origin_us; otherwise the latest one).
+import { h } from './dom';
+import { containRect, type Rect } from './geometry';
+import { drawRules, drawTracks, fitCanvas } from './draw';
+import { TrackBuffer, mediaToPtsUs, type TrackMessage } from './timemap';
+import { wsUrl } from './live';
+import type { RuleDef } from './api';
+
+export type TileMode = 'connecting' | 'mse' | 'mjpeg' | 'snapshot';
+
+export class Tile {
+  readonly el: HTMLDivElement;
+  readonly video: HTMLVideoElement;
+  readonly img: HTMLImageElement;
+  readonly canvas: HTMLCanvasElement;
+  readonly label: HTMLSpanElement;
+  readonly badge: HTMLSpanElement;
+  readonly tracks = new TrackBuffer();
+  mode: TileMode = 'connecting';
+  originUs = 0;
+  width = 0;
+  height = 0;
+  boxesDrawn = 0;
+  lastPtsUs = 0; // pts of the track message drawn last
+  private ws: WebSocket | null = null;
+  private ms: MediaSource | null = null;
+  private sb: SourceBuffer | null = null;
+  private queue: ArrayBuffer[] = [];
+  private snapTimer = 0;
+  private closed = false;
+  private objectUrl = '';
+
+  constructor(
+    readonly camera: string,
+    public rules: RuleDef[],
+  ) {
+    this.video = h('video', { muted: true, autoplay: true, playsInline: true });
+    this.video.muted = true;
+    this.img = h('img', { alt: '' });
+    this.canvas = h('canvas', { class: 'overlay' });
+    this.label = h('span', { class: 'name' }, camera);
+    this.badge = h('span', { class: 'badge' });
+    this.el = h(
+      'div',
+      { class: 'tile', 'data-camera': camera },
+      this.video,
+      this.img,
+      this.canvas,
+      h('div', { class: 'caption' }, this.label, this.badge),
+    );
+  }
+
+  start(): void {
+    const MS = (window as any).MediaSource as typeof MediaSource | undefined;
+    if (MS && !new URLSearchParams(location.search).has('mjpeg')) this.startMse();
+    else this.startMjpeg();
+  }
+
+  private startMse(): void {
+    let gotInit = false;
+    const ws = new WebSocket(wsUrl(`/api/v1/cameras/${encodeURIComponent(this.camera)}/live.mp4`));
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onmessage = (e) => {
+      if (typeof e.data === 'string') {
+        let init: any;
+        try {
+          init = JSON.parse(e.data);
+        } catch {
+          return;
+        }
+        if (init.type !== 'init') return;
+        if (!MediaSource.isTypeSupported(init.mime)) {
+          ws.close();
+          this.startMjpeg();
+          return;
+        }
+        gotInit = true;
+        this.originUs = Number(init.origin_us) || 0;
+        this.width = init.width || this.width;
+        this.height = init.height || this.height;
+        this.openMediaSource(init.mime);
+        return;
+      }
+      if (!gotInit) return;
+      this.queue.push(e.data as ArrayBuffer);
+      this.pump();
+    };
+    ws.onclose = () => {
+      this.ws = null;
+      if (this.closed) return;
+      if (!gotInit) this.startMjpeg();
+      else window.setTimeout(() => !this.closed && this.restartMse(), 1000);
+    };
+  }
+
+  private restartMse(): void {
+    this.teardownMedia();
+    this.startMse();
+  }
+
+  private openMediaSource(mime: string): void {
+    this.mode = 'mse';
+    this.el.dataset.mode = 'mse';
+    const ms = new MediaSource();
+    this.ms = ms;
+    this.objectUrl = URL.createObjectURL(ms);
+    this.video.src = this.objectUrl;
+    ms.addEventListener('sourceopen', () => {
+      try {
+        this.sb = ms.addSourceBuffer(mime);
+      } catch {
+        this.ws?.close();
+        return;
+      }
+      this.sb.addEventListener('updateend', () => this.pump());
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const sb = this.sb;
+    if (!sb || sb.updating || this.queue.length === 0) return;
+    // Append everything queued as one buffer (fragments of one frame each come fast).
+    const parts = this.queue.splice(0);
+    let n = 0;
+    for (const p of parts) n += p.byteLength;
+    const buf = new Uint8Array(n);
+    let o = 0;
+    for (const p of parts) {
+      buf.set(new Uint8Array(p), o);
+      o += p.byteLength;
+    }
+    try {
+      sb.appendBuffer(buf);
+    } catch {
+      // QuotaExceeded: drop what is far behind and try again later.
+      this.trim(true);
+      return;
+    }
+    this.keepLive();
+  }
+
+  // Stays near the live edge: plays when data arrives, jumps when more than 1.5 s behind, trims old data.
+  private keepLive(): void {
+    const v = this.video;
+    const b = v.buffered;
+    if (b.length === 0) return;
+    const end = b.end(b.length - 1);
+    if (v.currentTime < b.start(0) || end - v.currentTime > 1.5) v.currentTime = Math.max(b.start(b.length - 1), end - 0.2);
+    if (v.paused) v.play().catch(() => {});
+    this.trim(false);
+  }
+
+  private trim(force: boolean): void {
+    const sb = this.sb;
+    const v = this.video;
+    if (!sb || sb.updating || sb.buffered.length === 0) return;
+    const start = sb.buffered.start(0);
+    if (force || v.currentTime - start > 30) {
+      const to = v.currentTime - 5;
+      if (to > start) {
+        try {
+          sb.remove(start, to);
+        } catch {
+          /* busy */
+        }
+      }
+    }
+  }
+
+  private startMjpeg(): void {
+    if (this.closed) return;
+    this.teardownMedia();
+    this.mode = 'mjpeg';
+    this.el.dataset.mode = 'mjpeg';
+    this.img.onerror = () => this.startSnapshots();
+    this.img.src = `/api/v1/cameras/${encodeURIComponent(this.camera)}/live.mjpeg`;
+  }
+
+  private startSnapshots(): void {
+    if (this.closed || this.mode === 'snapshot') return;
+    this.mode = 'snapshot';
+    this.el.dataset.mode = 'snapshot';
+    let busy = false;
+    const next = new Image();
+    this.img.onerror = null;
+    const tick = () => {
+      if (busy || this.closed) return;
+      busy = true;
+      next.onload = () => {
+        busy = false;
+        this.img.src = next.src;
+      };
+      next.onerror = () => (busy = false);
+      next.src = `/api/v1/cameras/${encodeURIComponent(this.camera)}/snapshot.jpg?t=${Date.now()}`;
+    };
+    tick();
+    this.snapTimer = window.setInterval(tick, 500);
+  }
+
+  private teardownMedia(): void {
+    this.sb = null;
+    this.queue = [];
+    if (this.ms && this.ms.readyState === 'open') {
+      try {
+        this.ms.endOfStream();
+      } catch {
+        /* closed */
+      }
+    }
+    this.ms = null;
+    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
+    this.objectUrl = '';
+    this.video.removeAttribute('src');
+  }
+
+  onTracks(m: TrackMessage): void {
+    this.tracks.push(m);
+    if (!this.width && m.width) {
+      this.width = m.width;
+      this.height = m.height;
+    }
+  }
+
+  setStatus(text: string, state: string): void {
+    this.badge.textContent = text;
+    this.el.dataset.state = state;
+  }
+
+  // The capture time of the picture on screen (MSE), or undefined for MJPEG/snapshots.
+  screenPtsUs(): number | undefined {
+    if (this.mode !== 'mse' || this.video.readyState < 2) return undefined;
+    return mediaToPtsUs(this.originUs, this.video.currentTime);
+  }
+
+  draw(): void {
+    const ctx = fitCanvas(this.canvas);
+    let w = this.width;
+    let hh = this.height;
+    if (this.mode === 'mse' && this.video.videoWidth) {
+      w = w || this.video.videoWidth;
+      hh = hh || this.video.videoHeight;
+    } else if (this.img.naturalWidth) {
+      w = w || this.img.naturalWidth;
+      hh = hh || this.img.naturalHeight;
+    }
+    if (!w || !hh) return;
+    const r: Rect = containRect(w, hh, this.canvas.clientWidth, this.canvas.clientHeight);
+    drawRules(ctx, this.rules, w, hh, r);
+    const pts = this.screenPtsUs();
+    let m: TrackMessage | undefined;
+    if (pts !== undefined) {
+      m = this.tracks.at(pts);
+      this.tracks.trimBefore(pts - 2_000_000);
+    } else if (this.mode !== 'mse') {
+      m = this.tracks.latest();
+    }
+    if (m) {
+      this.boxesDrawn += drawTracks(ctx, m.tracks, m.width || w, m.height || hh, r);
+      this.lastPtsUs = m.pts_us;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    window.clearInterval(this.snapTimer);
+    if (this.ws) {
+      this.ws.onclose = null;
+      this.ws.close();
+    }
+    this.teardownMedia();
+    this.img.removeAttribute('src');
+  }
+}

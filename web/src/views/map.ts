@@ -1,0 +1,138 @@
+// The site map (Leaflet, no internet tiles): the site's local ground frame in metres (east, north) with a 10-m grid;
+// cameras' calibrated ground areas, rules' lines and zones on the ground (given in metres or projected through the
+// camera's homography), per-camera track points and the fused global tracks with trails, live. For a site with an
+// origin the cursor's latitude/longitude is shown.
+import L from 'leaflet';
+import 'leaflet/dist/leaflet.css';
+import { get, cameras, type Camera } from '../api';
+import { h } from '../dom';
+import { t, formatNumber } from '../i18n';
+import { live } from '../live';
+import { trackColour } from '../draw';
+import { applyH, fitHomography, localToLatLon, type Pt } from '../geometry';
+import type { Ctx } from '../main';
+
+const ll = (p: Pt) => L.latLng(p[1], p[0]);
+
+export function cameraHomography(c: Camera): number[] | null {
+  const hg = c.definition?.calibration?.homography;
+  if (!hg || !hg.image || !hg.ground) return null;
+  return fitHomography(hg.image as Pt[], hg.ground as Pt[]);
+}
+
+export function mapView(root: HTMLElement, _ctx: Ctx): () => void {
+  const cursor = h('span', { id: 'map-cursor' });
+  const info = h('span', { id: 'map-info' });
+  const el = h('div', { class: 'map', id: 'map' });
+  root.append(h('div', { class: 'toolbar' }, h('span', null, t('map.grid')), info, cursor), el);
+  const map = L.map(el, { crs: L.CRS.Simple, minZoom: -3, maxZoom: 6, zoomSnap: 0.25, attributionControl: false });
+  map.setView([0, 0], 1);
+  const gridLayer = L.layerGroup().addTo(map);
+  const staticLayer = L.layerGroup().addTo(map);
+  const liveLayer = L.layerGroup().addTo(map);
+  const trails = new Map<string, { pts: L.LatLng[]; line: L.Polyline; dot: L.CircleMarker; seen: number }>();
+  const camDots = new Map<string, L.LayerGroup>();
+  const homographies = new Map<string, number[]>();
+  let origin: { lat: number; lon: number } | null = null;
+
+  function drawGrid(b: L.LatLngBounds): void {
+    gridLayer.clearLayers();
+    const step = 10;
+    const x0 = Math.floor(b.getWest() / step) * step - step * 5;
+    const x1 = Math.ceil(b.getEast() / step) * step + step * 5;
+    const y0 = Math.floor(b.getSouth() / step) * step - step * 5;
+    const y1 = Math.ceil(b.getNorth() / step) * step + step * 5;
+    for (let x = x0; x <= x1; x += step)
+      L.polyline([ll([x, y0]), ll([x, y1])], { color: x === 0 ? '#667' : '#334', weight: x % 50 === 0 ? 1.2 : 0.6, interactive: false }).addTo(gridLayer);
+    for (let y = y0; y <= y1; y += step)
+      L.polyline([ll([x0, y]), ll([x1, y])], { color: y === 0 ? '#667' : '#334', weight: y % 50 === 0 ? 1.2 : 0.6, interactive: false }).addTo(gridLayer);
+  }
+
+  map.on('mousemove', (e: L.LeafletMouseEvent) => {
+    const x = e.latlng.lng;
+    const y = e.latlng.lat;
+    let s = `${t('map.cursor')}: ${formatNumber(x, 1)} m E, ${formatNumber(y, 1)} m N`;
+    if (origin) {
+      const [lat, lon] = localToLatLon(x, y, origin.lat, origin.lon);
+      s += ` · ${lat.toFixed(6)}, ${lon.toFixed(6)}`;
+    }
+    cursor.textContent = s;
+  });
+
+  Promise.all([get('/api/v1/site').catch(() => ({})), cameras()]).then(([site, list]) => {
+    origin = (site as any).origin ?? null;
+    info.textContent = origin ? `${(site as any).name ?? ''} · ${origin.lat.toFixed(5)}, ${origin.lon.toFixed(5)}` : t('map.notgeo');
+    const bounds = L.latLngBounds([ll([-50, -50]), ll([50, 50])]);
+    for (const c of list) {
+      const H = cameraHomography(c);
+      if (H) homographies.set(c.name, H);
+      const hg = c.definition?.calibration?.homography;
+      if (hg?.ground && hg.ground.length >= 3) {
+        const poly = L.polygon((hg.ground as Pt[]).map(ll), { color: '#4a90d9', weight: 1, fillOpacity: 0.08 }).addTo(staticLayer);
+        poly.bindTooltip(c.name, { permanent: true, direction: 'center', className: 'cam-label' });
+        bounds.extend(poly.getBounds());
+      }
+      for (const r of c.definition?.rules ?? []) {
+        let g = r.ground as Pt[] | undefined;
+        if (!g && r.points && H) g = (r.points as Pt[]).map((p) => applyH(H, p));
+        if (!g || g.length < 2) continue;
+        const style = { color: r.type === 'line' ? '#ffd400' : '#00d0ff', weight: 2, fillOpacity: 0.1 };
+        const shape = g.length === 2 || r.type === 'line' ? L.polyline(g.map(ll), style) : L.polygon(g.map(ll), style);
+        shape.bindTooltip(`${c.name}: ${r.name ?? r.type}`).addTo(staticLayer);
+        bounds.extend(shape.getBounds());
+      }
+    }
+    map.fitBounds(bounds, { padding: [20, 20] });
+    drawGrid(bounds);
+  });
+
+  const off = live.on((m) => {
+    if (m.topic === 'fused_tracks') {
+      const now = performance.now();
+      for (const tr of m.data.tracks ?? []) {
+        const key = `${m.data.group}/${tr.id}`;
+        const p = ll(tr.position);
+        let e = trails.get(key);
+        if (!e) {
+          const c = trackColour(tr.id);
+          e = {
+            pts: [],
+            line: L.polyline([], { color: c, weight: 2, opacity: 0.8 }).addTo(liveLayer),
+            dot: L.circleMarker(p, { radius: 5, color: c, fillOpacity: 0.9 }).bindTooltip(`G${tr.id}`).addTo(liveLayer),
+            seen: now,
+          };
+          trails.set(key, e);
+        }
+        e.pts.push(p);
+        if (e.pts.length > 60) e.pts.shift();
+        e.line.setLatLngs(e.pts);
+        e.dot.setLatLng(p);
+        e.seen = now;
+      }
+      for (const [k, e] of trails)
+        if (now - e.seen > 5000) {
+          e.line.remove();
+          e.dot.remove();
+          trails.delete(k);
+        }
+    } else if (m.topic === 'tracks') {
+      let g = camDots.get(m.camera);
+      if (!g) {
+        g = L.layerGroup().addTo(liveLayer);
+        camDots.set(m.camera, g);
+      }
+      g.clearLayers();
+      const H = homographies.get(m.camera);
+      for (const tr of m.data.tracks ?? []) {
+        let p: Pt | undefined = tr.ground;
+        if (!p && H) p = applyH(H, [tr.box[0] + tr.box[2] / 2, tr.box[1] + tr.box[3]]);
+        if (p) L.circleMarker(ll(p), { radius: 3, color: trackColour(tr.id), weight: 1, fillOpacity: 0.6 }).addTo(g);
+      }
+    }
+  });
+
+  return () => {
+    off();
+    map.remove();
+  };
+}

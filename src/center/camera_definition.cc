@@ -70,6 +70,7 @@ nlohmann::json CameraDefinitionJson(const config::CameraConfig& camera) {
     for (const config::Spec& r : camera.rules) rules.push_back(r.params);
     j["rules"] = std::move(rules);
   }
+  if (!camera.privacy_masks.is_null()) j["privacy_masks"] = camera.privacy_masks;
   return j;
 }
 

@@ -363,13 +363,44 @@ absl::StatusOr<Spec> ParseSpec(const std::string& path, const YAML::Node& node, 
   return spec;
 }
 
+// `privacy_masks:`: a list of polygons, each a list of at least 3 [x, y] points in full-resolution pixels (the
+// shape only; record::ParsePrivacyMask reads the values again where the masks are applied).
+absl::StatusOr<nlohmann::json> ParsePrivacyMasks(const std::string& path, const YAML::Node& node,
+                                                 const std::string& field) {
+  if (!node.IsSequence()) return Bad(path, node, field, "expected a list of polygons, each a list of [x, y] points");
+  if (node.size() > 64) return Bad(path, node, field, "more than 64 polygons");
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node poly = node[i];
+    const std::string pf = absl::StrCat(field, "[", i, "]");
+    if (!poly.IsSequence() || poly.size() < 3 || poly.size() > 1000) {
+      return Bad(path, poly, pf, "a polygon is a list of 3 to 1000 [x, y] points (pixels)");
+    }
+    nlohmann::json points = nlohmann::json::array();
+    for (size_t k = 0; k < poly.size(); ++k) {
+      const YAML::Node p = poly[k];
+      const std::string kf = absl::StrCat(pf, "[", k, "]");
+      if (!p.IsSequence() || p.size() != 2) return Bad(path, p, kf, "expected [x, y] in pixels");
+      DIDBAN_ASSIGN_OR_RETURN(double x, GetDouble(path, p[0], kf + "[0]"));
+      DIDBAN_ASSIGN_OR_RETURN(double y, GetDouble(path, p[1], kf + "[1]"));
+      if (!std::isfinite(x) || !std::isfinite(y) || std::abs(x) > 1e5 || std::abs(y) > 1e5) {
+        return Bad(path, p, kf, "coordinates beyond 100000 px");
+      }
+      points.push_back({x, y});
+    }
+    out.push_back(std::move(points));
+  }
+  return out;
+}
+
 absl::StatusOr<CameraConfig> ParseCamera(const std::string& path, const YAML::Node& node, const std::string& field,
                                          const std::optional<geo::LatLon>& origin) {
   CameraConfig cam;
   cam.where = At(path, node, field);
   if (!node.IsMap()) return Bad(path, node, field, "expected a mapping");
-  DIDBAN_RETURN_IF_ERROR(CheckKeys(
-      path, node, field, {"name", "uri", "fps", "analysis_width", "detector", "tracker", "calibration", "rules"}));
+  DIDBAN_RETURN_IF_ERROR(CheckKeys(path, node, field,
+                                   {"name", "uri", "fps", "analysis_width", "detector", "tracker", "calibration",
+                                    "rules", "privacy_masks", "masked_recording"}));
   if (!node["name"]) return Bad(path, node, field, "missing name");
   DIDBAN_ASSIGN_OR_RETURN(cam.name, GetString(path, node["name"], field + ".name"));
   auto name_char = [](char c) {
@@ -411,6 +442,20 @@ absl::StatusOr<CameraConfig> ParseCamera(const std::string& path, const YAML::No
     for (size_t i = 0; i < rules.size(); ++i) {
       DIDBAN_ASSIGN_OR_RETURN(Spec r, ParseSpec(path, rules[i], absl::StrCat(field, ".rules[", i, "]"), ""));
       cam.rules.push_back(std::move(r));
+    }
+  }
+  if (const YAML::Node masks = node["privacy_masks"]) {
+    DIDBAN_ASSIGN_OR_RETURN(cam.privacy_masks, ParsePrivacyMasks(path, masks, field + ".privacy_masks"));
+  }
+  if (const YAML::Node m = node["masked_recording"]) {
+    if (!m.IsScalar() || (m.Scalar() != "true" && m.Scalar() != "false")) {
+      return Bad(path, m, field + ".masked_recording", "expected true or false");
+    }
+    // Recording re-encoded with the masks is not built yet; a site that needs it must not record unmasked video.
+    if (m.Scalar() == "true") {
+      return Bad(path, m, field + ".masked_recording",
+                 "masked (re-encoded) recording is not available yet; set `recording: {mode: off}` for this camera "
+                 "where nothing unmasked may be stored");
     }
   }
   return cam;

@@ -34,6 +34,9 @@ struct CameraConfig {
   nlohmann::json tracker;              // tracker parameters (mapping), may be null
   geo::CameraCalibration calibration;  // uncalibrated when absent
   std::vector<Spec> rules;
+  // `privacy_masks:` polygons filled black wherever a pixel leaves the server, [[[x, y], ...], ...] in pixels of the
+  // full-resolution frame (record::ParsePrivacyMask); null = none. `masked_recording: true` is refused (not built).
+  nlohmann::json privacy_masks;
   std::string where;  // file:line of the camera's entry
 };
 

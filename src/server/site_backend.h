@@ -24,6 +24,10 @@
 #include "didban/time.h"
 #include "store/store.h"
 
+namespace didban::audit {
+class AuditLog;  // audit/audit_log.h
+}  // namespace didban::audit
+
 namespace didban::server {
 
 // A camera's live state, as the runtime last published it.
@@ -56,7 +60,13 @@ struct SiteInfo {
 struct ClipRequest {
   std::string camera;
   TimeUs from_us = 0, to_us = 0;
-  bool blur_people = false;
+  bool blur_people = false;               // blur every tracked person (same as blur_classes ["person"])
+  std::vector<std::string> blur_classes;  // blur the tracked objects of these classes ("person", "car", ...)
+  bool evidence = false;                  // keep the clip until released (retention never deletes it)
+  std::string reason;                     // why it is exported (in the signed manifest and the audit log)
+  bool unmask = false;                    // the caller may see the camera unmasked (privacy masks not applied)
+  std::string actor = "local";            // who asks (auth::Principal::Actor(); "local" without access control)
+  std::string source;                     // from where (the client's address)
 };
 
 class SiteBackend {
@@ -81,6 +91,9 @@ class SiteBackend {
   virtual store::Store* EventStore() = 0;
   // Exports a clip of a camera's recording (the runtime's recorder writes it and records it in the store).
   virtual absl::StatusOr<store::Clip> ExportClip(const ClipRequest& request) = 0;
+  // The site's audit log (GET /api/v1/audit reads it, clip and evidence routes record in it); nullptr when the site
+  // keeps none (the audit routes answer 503).
+  virtual audit::AuditLog* Audit() { return nullptr; }
 
   // Subscribes to the site's hub: the server makes one subscription per live WebSocket (its bounded send queue,
   // policy kCutOff, with on_ready set to wake the connection).

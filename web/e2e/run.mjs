@@ -37,9 +37,11 @@ async function waitFor(page, fn, arg, timeout, what) {
 }
 
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'didban-chromium-'));
-const browser = await chromium.launch({
+// A fresh profile folder (playwright passes it as --user-data-dir).
+const ctx = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   headless: true,
+  viewport: { width: 1280, height: 800 },
   args: [
     '--headless',
     '--no-sandbox',
@@ -49,12 +51,10 @@ const browser = await chromium.launch({
     '--disable-background-networking',
     '--disable-component-update',
     '--disable-sync',
-    `--user-data-dir=${profile}`,
     '--autoplay-policy=no-user-gesture-required',
   ],
 });
-const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-const page = await ctx.newPage();
+const page = ctx.pages()[0] ?? (await ctx.newPage());
 const consoleErrors = [];
 page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
 page.on('pageerror', (e) => consoleErrors.push(String(e)));
@@ -94,6 +94,7 @@ try {
   }
   await page.waitForSelector('#wall .tile', { timeout: 15000 });
   measure('load_to_wall_tiles_ms', Date.now() - t0);
+  measure('navigation_to_wall_tiles_ms', Math.round(await page.evaluate(() => performance.now())));
   // First usable screen: a tile shows a picture (video frame or image) with its state.
   await waitFor(
     page,
@@ -103,11 +104,13 @@ try {
     'a tile shows a picture',
   );
   measure('load_to_first_picture_ms', Date.now() - t0);
+  measure('navigation_to_first_picture_ms', Math.round(await page.evaluate(() => performance.now())));
   const cameras = await page.evaluate(() => window.__didbanWall.tiles.map((t) => t.camera));
   const cam = process.env.DIDBAN_E2E_CAMERA ?? cameras[0];
   check(cameras.includes(cam), `the wall shows camera ${cam} (tiles: ${cameras.join(', ')})`);
 
   // --- the tile plays and its boxes are drawn, in sync ---
+  await waitFor(page, (c) => window.__didbanWall.tiles.find((t) => t.camera === c).mode !== 'connecting', cam, 15000, 'the tile connects');
   const mode = await page.evaluate((c) => window.__didbanWall.tiles.find((t) => t.camera === c).mode, cam);
   console.log(`tile mode: ${mode}`);
   if (mode === 'mse') {
@@ -160,7 +163,7 @@ try {
   } else {
     // --- map ---
     await page.click('#nav-map');
-    await page.waitForSelector('#map .leaflet-pane');
+    await page.waitForSelector('#map.leaflet-container', { state: 'attached' });
     await page.waitForTimeout(2000);
     await shot('map');
     ok('the map view opens');
@@ -296,7 +299,7 @@ try {
   exitCode = 1;
 } finally {
   for (const w of warnings) console.log(`warning: ${w}`);
-  await browser.close();
+  await ctx.close();
   fs.rmSync(profile, { recursive: true, force: true });
 }
 process.exit(exitCode);

@@ -181,22 +181,31 @@ export class Tile {
     this.img.src = `/api/v1/cameras/${encodeURIComponent(this.camera)}/live.mjpeg`;
   }
 
+  // Polls the snapshot (the server refuses unknown query parameters, so no cache-busting query: fetch with
+  // cache 'no-store' and show the blob).
   private startSnapshots(): void {
     if (this.closed || this.mode === 'snapshot') return;
     this.mode = 'snapshot';
     this.el.dataset.mode = 'snapshot';
-    let busy = false;
-    const next = new Image();
     this.img.onerror = null;
-    const tick = () => {
+    let busy = false;
+    let url = '';
+    const tick = async () => {
       if (busy || this.closed) return;
       busy = true;
-      next.onload = () => {
+      try {
+        const r = await fetch(`/api/v1/cameras/${encodeURIComponent(this.camera)}/snapshot.jpg`, { cache: 'no-store' });
+        if (r.ok && !this.closed) {
+          const next = URL.createObjectURL(await r.blob());
+          this.img.src = next;
+          if (url) URL.revokeObjectURL(url);
+          url = next;
+        }
+      } catch {
+        /* try again */
+      } finally {
         busy = false;
-        this.img.src = next.src;
-      };
-      next.onerror = () => (busy = false);
-      next.src = `/api/v1/cameras/${encodeURIComponent(this.camera)}/snapshot.jpg?t=${Date.now()}`;
+      }
     };
     tick();
     this.snapTimer = window.setInterval(tick, 500);

@@ -208,7 +208,7 @@ export function editorView(root: HTMLElement, ctx: Ctx): () => void {
     pairs = hg?.image && hg.ground ? hg.image.map((p, i) => ({ image: p as Pt, ground: [hg.ground![i][0], hg.ground![i][1]] })) : [];
     srcW = srcH = 0;
     img.onload = () => redraw();
-    img.src = `/api/v1/cameras/${encodeURIComponent(name)}/snapshot.jpg?t=${Date.now()}`;
+    img.src = `/api/v1/cameras/${encodeURIComponent(name)}/snapshot.jpg`;
     renderRules();
     renderCalib();
     redraw();

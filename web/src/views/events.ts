@@ -104,7 +104,7 @@ export function eventsView(root: HTMLElement, ctx: Ctx): () => void {
       h('p', null, formatTime(e.time_us)),
       h('p', null, e.detail ?? ''),
       h('h4', null, t('events.snapshot')),
-      h('img', { class: 'snap', alt: '', src: `/api/v1/cameras/${encodeURIComponent(e.camera)}/snapshot.jpg?t=${Date.now()}` }),
+      h('img', { class: 'snap', alt: '', src: `/api/v1/cameras/${encodeURIComponent(e.camera)}/snapshot.jpg` }),
       h('button', { id: 'ev-clip', hidden: ctx.user.role === 'viewer', onclick: () => exportClip(e, clipBox) }, t('events.clip')),
       clipBox,
     );

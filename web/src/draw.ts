@@ -11,6 +11,7 @@ export function trackColour(id: number): string {
 
 export function drawRules(ctx: CanvasRenderingContext2D, rules: RuleDef[], w: number, h: number, r: Rect): void {
   ctx.save();
+  ctx.direction = 'ltr'; // image coordinates: labels start at their point in either language
   ctx.lineWidth = 2;
   ctx.font = '12px sans-serif';
   for (const rule of rules) {
@@ -38,6 +39,7 @@ export function drawRules(ctx: CanvasRenderingContext2D, rules: RuleDef[], w: nu
 
 export function drawTracks(ctx: CanvasRenderingContext2D, tracks: TrackView[], w: number, h: number, r: Rect): number {
   ctx.save();
+  ctx.direction = 'ltr';
   ctx.lineWidth = 2;
   ctx.font = 'bold 11px sans-serif';
   let n = 0;
@@ -72,6 +74,7 @@ export function fitCanvas(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
   }
   const ctx = canvas.getContext('2d')!;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.direction = 'ltr';
   ctx.clearRect(0, 0, canvas.clientWidth, canvas.clientHeight);
   return ctx;
 }

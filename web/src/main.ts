@@ -82,6 +82,7 @@ function renderLogin(message = ''): void {
       onsubmit: async (e: Event) => {
         e.preventDefault();
         try {
+          (window as any).__didbanTimes = { login: Math.round(performance.now()) };
           const u = await login(user.value, pass.value);
           session = { user: u, open: false };
           if (isLang(u.language)) setLang(u.language);

@@ -24,6 +24,11 @@ export class Tile {
   width = 0;
   height = 0;
   boxesDrawn = 0;
+  tracksOnScreen = 0; // boxes drawn in the last frame
+  errors = 0; // media errors (each one rejoins the stream)
+  framesShown = 0; // draws that found a new picture on screen (video time moved)
+  private lastMediaTime = -1;
+  private frameMediaTime = -1; // media time of the frame on screen (requestVideoFrameCallback), -1 when unknown
   lastPtsUs = 0; // pts of the track message drawn last
   private ws: WebSocket | null = null;
   private ms: MediaSource | null = null;
@@ -41,6 +46,22 @@ export class Tile {
     this.video.muted = true;
     this.img = h('img', { alt: '' });
     this.canvas = h('canvas', { class: 'overlay' });
+    // The exact media time of each presented frame, where the browser tells it.
+    const v = this.video as HTMLVideoElement & { requestVideoFrameCallback?: (cb: (now: number, m: { mediaTime: number }) => void) => number };
+    if (v.requestVideoFrameCallback) {
+      const onFrame = (_now: number, m: { mediaTime: number }) => {
+        this.frameMediaTime = m.mediaTime;
+        if (!this.closed) v.requestVideoFrameCallback!(onFrame);
+      };
+      v.requestVideoFrameCallback(onFrame);
+    }
+    // A decode error closes the MediaSource: join the stream again at its next keyframe.
+    this.video.addEventListener('error', () => {
+      if (this.mode === 'mse' && !this.closed) {
+        this.errors++;
+        this.ws?.close();
+      }
+    });
     this.label = h('span', { class: 'name' }, camera);
     this.badge = h('span', { class: 'badge' });
     this.el = h(
@@ -102,7 +123,10 @@ export class Tile {
     this.startMse();
   }
 
+  // A new stream (first init, or the source restarted: new codec parameters and origin): a fresh MediaSource; what
+  // was queued belonged to the old one.
   private openMediaSource(mime: string): void {
+    this.teardownMedia();
     this.mode = 'mse';
     this.el.dataset.mode = 'mse';
     const ms = new MediaSource();
@@ -110,20 +134,22 @@ export class Tile {
     this.objectUrl = URL.createObjectURL(ms);
     this.video.src = this.objectUrl;
     ms.addEventListener('sourceopen', () => {
+      if (this.ms !== ms) return;
       try {
         this.sb = ms.addSourceBuffer(mime);
       } catch {
         this.ws?.close();
         return;
       }
-      this.sb.addEventListener('updateend', () => this.pump());
+      const sb = this.sb;
+      sb.addEventListener('updateend', () => this.sb === sb && this.pump());
       this.pump();
     });
   }
 
   private pump(): void {
     const sb = this.sb;
-    if (!sb || sb.updating || this.queue.length === 0) return;
+    if (!sb || sb.updating || this.queue.length === 0 || this.ms?.readyState !== 'open') return;
     // Append everything queued as one buffer (fragments of one frame each come fast).
     const parts = this.queue.splice(0);
     let n = 0;
@@ -136,12 +162,11 @@ export class Tile {
     }
     try {
       sb.appendBuffer(buf);
+      this.keepLive();
     } catch {
       // QuotaExceeded: drop what is far behind and try again later.
       this.trim(true);
-      return;
     }
-    this.keepLive();
   }
 
   // Stays near the live edge: plays when data arrives, jumps when more than 1.5 s behind, trims old data.
@@ -158,7 +183,7 @@ export class Tile {
   private trim(force: boolean): void {
     const sb = this.sb;
     const v = this.video;
-    if (!sb || sb.updating || sb.buffered.length === 0) return;
+    if (!sb || sb.updating || this.ms?.readyState !== 'open' || sb.buffered.length === 0) return;
     const start = sb.buffered.start(0);
     if (force || v.currentTime - start > 30) {
       const to = v.currentTime - 5;
@@ -212,6 +237,7 @@ export class Tile {
   }
 
   private teardownMedia(): void {
+    this.frameMediaTime = -1;
     this.sb = null;
     this.queue = [];
     if (this.ms && this.ms.readyState === 'open') {
@@ -240,10 +266,12 @@ export class Tile {
     this.el.dataset.state = state;
   }
 
-  // The capture time of the picture on screen (MSE), or undefined for MJPEG/snapshots.
+  // The capture time of the picture on screen (MSE): the presented frame's media time where known, else the
+  // video's clock; undefined for MJPEG/snapshots.
   screenPtsUs(): number | undefined {
     if (this.mode !== 'mse' || this.video.readyState < 2) return undefined;
-    return mediaToPtsUs(this.originUs, this.video.currentTime);
+    const t = this.frameMediaTime >= 0 && Math.abs(this.frameMediaTime - this.video.currentTime) < 0.5 ? this.frameMediaTime : this.video.currentTime;
+    return mediaToPtsUs(this.originUs, t);
   }
 
   draw(): void {
@@ -261,6 +289,10 @@ export class Tile {
     const r: Rect = containRect(w, hh, this.canvas.clientWidth, this.canvas.clientHeight);
     drawRules(ctx, this.rules, w, hh, r);
     const pts = this.screenPtsUs();
+    if (pts !== undefined && this.video.currentTime !== this.lastMediaTime) {
+      this.lastMediaTime = this.video.currentTime;
+      this.framesShown++;
+    }
     let m: TrackMessage | undefined;
     if (pts !== undefined) {
       m = this.tracks.at(pts);
@@ -268,8 +300,10 @@ export class Tile {
     } else if (this.mode !== 'mse') {
       m = this.tracks.latest();
     }
+    this.tracksOnScreen = 0;
     if (m) {
-      this.boxesDrawn += drawTracks(ctx, m.tracks, m.width || w, m.height || hh, r);
+      this.tracksOnScreen = drawTracks(ctx, m.tracks, m.width || w, m.height || hh, r);
+      this.boxesDrawn += this.tracksOnScreen;
       this.lastPtsUs = m.pts_us;
     }
   }

@@ -8,6 +8,12 @@ import { live } from '../live';
 import { Tile } from '../tile';
 import type { Ctx } from '../main';
 
+// First times (performance.now(), ms since navigation) the wall showed its tiles and a picture: window.__didbanTimes.
+function mark(what: string): void {
+  const times = ((window as any).__didbanTimes ??= {});
+  times[what] ??= Math.round(performance.now());
+}
+
 export function wallView(root: HTMLElement, ctx: Ctx): () => void {
   let tiles: Tile[] = [];
   let raf = 0;
@@ -24,6 +30,9 @@ export function wallView(root: HTMLElement, ctx: Ctx): () => void {
     get fps() {
       return fps;
     },
+    get tracksOnScreen() {
+      return tiles.reduce((n, x) => n + x.tracksOnScreen, 0);
+    },
     get tiles() {
       return tiles.map((x) => ({
         camera: x.camera,
@@ -34,6 +43,8 @@ export function wallView(root: HTMLElement, ctx: Ctx): () => void {
         lastPtsUs: x.lastPtsUs,
         screenPtsUs: x.screenPtsUs(),
         tracksBuffered: x.tracks.size,
+        errors: x.errors,
+        framesShown: x.framesShown,
       }));
     },
   };
@@ -97,6 +108,11 @@ export function wallView(root: HTMLElement, ctx: Ctx): () => void {
         updateStatus(c.name, c);
         return tile;
       });
+      mark('tiles');
+      for (const x of tiles) {
+        x.video.addEventListener('loadeddata', () => mark('picture'), { once: true });
+        x.img.addEventListener('load', () => mark('picture'), { once: true });
+      }
       raf = requestAnimationFrame(loop);
     })
     .catch((e) => {

@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "app/command.h"
+#include "app/serve.h"
 #include "bus/hub.h"
 #include "center/site_runtime.h"
 #include "config/site_config.h"
@@ -35,19 +36,6 @@
 
 namespace didban::app {
 namespace {
-
-struct ServeFlags {
-  std::string site;
-  std::string listen = "127.0.0.1:8080";
-  std::string data;
-  std::string store;
-  double offline_after_s = 10;
-  double speed = 1;
-  bool no_loop = false;
-  bool no_record = false;
-  std::vector<std::string> groups;
-  double status_every_s = 0;
-};
 
 server::CameraStatus ToServerStatus(const bus::CameraState& s) {
   server::CameraStatus out;
@@ -258,6 +246,8 @@ absl::Status ParseListen(const std::string& listen, server::ServerOptions* o) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
 absl::Status RunServe(const ServeFlags& f) {
   // SIGINT/SIGTERM are blocked in every thread (threads inherit the mask) and awaited below with sigwait.
   sigset_t signals;
@@ -351,6 +341,9 @@ absl::Status RunServe(const ServeFlags& f) {
               runtime->Cameras().size(), (*http)->address().c_str(), static_cast<unsigned>((*http)->port()),
               data.c_str());
   std::fflush(stdout);
+  if (f.on_listening) {
+    f.on_listening(absl::StrCat("http://", (*http)->address(), ":", (*http)->port()));
+  }
 
   // Wait for SIGINT/SIGTERM, printing a status line now and then when asked to.
   int sig = 0;
@@ -388,6 +381,8 @@ absl::Status RunServe(const ServeFlags& f) {
   std::printf("didban serve: stopped (store flushed)\n");
   return absl::OkStatus();
 }
+
+namespace {
 
 void Setup(CLI::App& root, int* exit_code) {
   auto flags = std::make_shared<ServeFlags>();

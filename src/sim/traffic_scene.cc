@@ -29,7 +29,25 @@ cv::Vec3b GroundColour(const TrafficScenario& s, double east, double north) {
   auto grain = [&](double cell) {
     return Hash(static_cast<int64_t>(std::floor(east / cell)), static_cast<int64_t>(std::floor(north / cell)), s.seed);
   };
-  if (east < road_left - 0.5 || east > road_right + 0.5) {
+  const bool on_main = east >= road_left - 0.5 && east <= road_right + 0.5;
+  const double cross_half = 0.5 * s.lane_width_m * static_cast<double>(s.cross_lane_centres_m.size());
+  const bool on_cross = !s.cross_lane_centres_m.empty() && std::abs(north - s.cross_north_m) <= cross_half + 0.5;
+  if (on_cross) {  // the cross road, and the junction box (plain asphalt) where it meets the main road
+    bool marking = false;
+    if (!on_main) {
+      const double d = north - s.cross_north_m;
+      const bool dash = std::fmod(std::abs(east) + 1000.0, 6.0) < 3.0;
+      marking = std::abs(std::abs(d) - cross_half) < 0.1 || (std::abs(d) < 0.08 && dash);
+      // Stop lines across each half, 1 m out from the main road.
+      marking =
+          marking || (std::abs(std::abs(east - s.median_east_m) - (half + 1.5)) < 0.2 && std::abs(d) < cross_half);
+    }
+    if (marking) return cv::Vec3b(215, 215, 215);
+    double g = 0.6 * grain(0.08) + 0.4 * grain(0.8);
+    auto v = static_cast<uchar>(72 + 30 * g);
+    return cv::Vec3b(v, v, static_cast<uchar>(v + 3));
+  }
+  if (!on_main) {
     double g = grain(0.25);
     return cv::Vec3b(static_cast<uchar>(45 + 20 * g), static_cast<uchar>(95 + 35 * g), static_cast<uchar>(55 + 20 * g));
   }
@@ -51,10 +69,12 @@ cv::Vec3b GroundColour(const TrafficScenario& s, double east, double north) {
 
 cv::Mat RenderBackground(const TrafficScenario& s, const geo::PinholeCamera& cam) {
   cv::Mat bg(s.camera.height, s.camera.width, CV_8UC3);
+  const double fwd_east = std::sin(s.camera.yaw_deg * kDegToRad), fwd_north = std::cos(s.camera.yaw_deg * kDegToRad);
   for (int y = 0; y < bg.rows; ++y) {
     for (int x = 0; x < bg.cols; ++x) {
       std::optional<cv::Vec3d> g = cam.PixelToGround({x + 0.5, y + 0.5}, 0);
-      if (!g || (*g)[1] - s.camera.north_m > 600) {
+      // Beyond 600 m ahead (along the camera's compass direction) is sky.
+      if (!g || ((*g)[0] - s.camera.east_m) * fwd_east + ((*g)[1] - s.camera.north_m) * fwd_north > 600) {
         double f = static_cast<double>(y) / bg.rows;
         bg.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uchar>(235 - 40 * f), static_cast<uchar>(205 - 30 * f),
                                            static_cast<uchar>(170 - 20 * f));
@@ -138,8 +158,12 @@ geo::PinholeCamera MakeTrafficCamera(const TrafficCamera& c) {
   geo::PinholeCamera cam;
   cam.k = cv::Matx33d(c.focal_px, 0, c.width / 2.0, 0, c.focal_px, c.height / 2.0, 0, 0, 1);
   double p = c.pitch_deg * kDegToRad;
-  // Rows: camera x (east), y (down in the image), z (forward: north, pitched down) in world coordinates.
-  cam.r = cv::Matx33d(1, 0, 0, 0, -std::sin(p), -std::cos(p), 0, std::cos(p), -std::sin(p));
+  double yaw = c.yaw_deg * kDegToRad;
+  // Rows: camera x (right: east at yaw 0), y (down in the image), z (forward: the compass direction yaw, pitched
+  // down) in world coordinates.
+  const double fe = std::sin(yaw), fn = std::cos(yaw);
+  cam.r = cv::Matx33d(fn, -fe, 0, -std::sin(p) * fe, -std::sin(p) * fn, -std::cos(p), std::cos(p) * fe,
+                      std::cos(p) * fn, -std::sin(p));
   cv::Vec3d centre(c.east_m, c.north_m, c.height_m);
   cam.t = -(cam.r * centre);
   cam.width = c.width;

@@ -18,7 +18,8 @@
 
 namespace didban::sim {
 
-// The camera: looks north along the road (+y), pitched down. Ground frame: x east, y north, z up, metres.
+// The camera: looks north along the road (+y) by default (or towards `yaw_deg`), pitched down. Ground frame: x east,
+// y north, z up, metres.
 struct TrafficCamera {
   int width = 640;        // pixels
   int height = 360;       // pixels
@@ -27,6 +28,7 @@ struct TrafficCamera {
   double north_m = -12;   // metres
   double height_m = 9;    // above the road, metres
   double pitch_deg = 16;  // below the horizon, degrees
+  double yaw_deg = 0;     // compass direction the camera looks at, clockwise from north (+y), degrees
 };
 
 // A point of a vehicle's path: at time t_s its centre is at (east_m, north_m). Between keyframes the vehicle moves
@@ -57,6 +59,10 @@ struct TrafficScenario {
   std::vector<double> lane_centres_m{-5.25, -1.75, 1.75, 5.25};  // east offsets; west half southbound
   double lane_width_m = 3.5;
   double median_east_m = 0;  // solid line between the two directions
+  // An optional east-west cross road (a junction), centred on north = cross_north_m; its lanes are offsets north of
+  // that line (eastbound on the south half, as on the main road traffic keeps right). Empty: no cross road.
+  std::vector<double> cross_lane_centres_m;
+  double cross_north_m = 0;
   std::vector<TrafficVehicle> vehicles;
   double noise_sigma = 2.0;  // sensor noise, grey levels
   double flicker = 0.03;     // relative brightness flicker amplitude

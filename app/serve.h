@@ -1,0 +1,36 @@
+// `didban serve`'s flags and its whole run (app/cmd_serve.cc), shared with the commands that run a site the same way
+// (`didban demo`): load the site, open the store, start the runtime, the recorders and the HTTP server, wait for
+// SIGINT/SIGTERM, stop cleanly.
+#ifndef DIDBAN_APP_SERVE_H_
+#define DIDBAN_APP_SERVE_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "didban/status.h"
+
+namespace didban::app {
+
+struct ServeFlags {
+  std::string site;
+  std::string listen = "127.0.0.1:8080";
+  std::string data;
+  std::string store;
+  double offline_after_s = 10;
+  double speed = 1;
+  bool no_loop = false;
+  bool no_record = false;
+  std::vector<std::string> groups;
+  double status_every_s = 0;
+  // Called once the server listens, with its base URL ("http://127.0.0.1:8080"); may be empty.
+  std::function<void(const std::string& url)> on_listening;
+};
+
+// Runs the site until SIGINT or SIGTERM (blocked in every thread and awaited; call it from the main thread before
+// starting other threads). Errors name the file, flag or field.
+absl::Status RunServe(const ServeFlags& flags);
+
+}  // namespace didban::app
+
+#endif  // DIDBAN_APP_SERVE_H_

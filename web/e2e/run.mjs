@@ -225,6 +225,14 @@ try {
       console.log(`warning: event clip did not play: ${msg}`);
     }
     await shot('events');
+    if (await page.locator('#ev-follow').count()) {
+      await page.click('#ev-follow');
+      await page.waitForSelector('#follow h3', { timeout: 15000 });
+      await page.waitForTimeout(1500);
+      const rows = await page.locator('#follow .rule-row').count();
+      check(rows >= 1, `"follow this object" shows the object's path and ${rows} camera(s) that saw it`);
+      await shot('follow');
+    }
 
     // --- editor: a line drawn and saved, and it counts ---
     await page.click('#nav-editor');

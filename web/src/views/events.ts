@@ -105,6 +105,8 @@ export function eventsView(root: HTMLElement, ctx: Ctx): () => void {
       h('p', null, e.detail ?? ''),
       h('h4', null, t('events.snapshot')),
       h('img', { class: 'snap', alt: '', src: `/api/v1/cameras/${encodeURIComponent(e.camera)}/snapshot.jpg` }),
+      e.track_id ? h('a', { class: 'button', id: 'ev-follow', href: `#/map/follow/${encodeURIComponent(e.camera)}/${e.track_id}/${e.time_us}` }, t('events.follow')) : '',
+      ' ',
       h('button', { id: 'ev-clip', hidden: ctx.user.role === 'viewer', onclick: () => exportClip(e, clipBox) }, t('events.clip')),
       clipBox,
     );

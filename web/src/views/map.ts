@@ -4,9 +4,9 @@
 // origin the cursor's latitude/longitude is shown.
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
-import { get, cameras, type Camera } from '../api';
+import { api, get, qs, cameras, type Camera } from '../api';
 import { h } from '../dom';
-import { t, formatNumber } from '../i18n';
+import { t, formatNumber, formatTime, formatClock } from '../i18n';
 import { live } from '../live';
 import { trackColour } from '../draw';
 import { applyH, fitHomography, localToLatLon, type Pt } from '../geometry';
@@ -20,11 +20,21 @@ export function cameraHomography(c: Camera): number[] | null {
   return fitHomography(hg.image as Pt[], hg.ground as Pt[]);
 }
 
-export function mapView(root: HTMLElement, _ctx: Ctx): () => void {
+interface TrackPoint {
+  time_us: number;
+  track_id: number;
+  camera?: string;
+  global_id?: number;
+  ground?: Pt;
+}
+
+export function mapView(root: HTMLElement, ctx: Ctx): () => void {
   const cursor = h('span', { id: 'map-cursor' });
   const info = h('span', { id: 'map-info' });
   const el = h('div', { class: 'map', id: 'map' });
-  root.append(h('div', { class: 'toolbar' }, h('span', null, t('map.grid')), info, cursor), el);
+  const side = h('aside', { class: 'ev-side', id: 'follow' });
+  root.append(h('div', { class: 'toolbar' }, h('span', null, t('map.grid')), info, cursor), h('div', { class: 'split' }, el, side));
+  side.hidden = !ctx.param.startsWith('follow/');
   const map = L.map(el, { crs: L.CRS.Simple, minZoom: -3, maxZoom: 6, zoomSnap: 0.25, attributionControl: false });
   map.setView([0, 0], 1);
   const gridLayer = L.layerGroup().addTo(map);
@@ -84,7 +94,65 @@ export function mapView(root: HTMLElement, _ctx: Ctx): () => void {
     }
     map.fitBounds(bounds, { padding: [20, 20] });
     drawGrid(bounds);
+    if (ctx.param.startsWith('follow/')) {
+      const [, camera, id, at] = ctx.param.split('/');
+      follow(list, camera, Number(id), Number(at)).catch((e) => side.append(h('p', { class: 'error' }, (e as Error).message)));
+    }
   });
+
+  // "Follow this object": the event's track on the ground (its global track when fused), and per camera the time it
+  // was seen there, with a clip of that stretch.
+  async function follow(list: Camera[], camera: string, id: number, atUs: number): Promise<void> {
+    const range = { from_us: Math.max(0, atUs - 120e6), to_us: atUs + 120e6 };
+    const own = (await get<{ points: TrackPoint[] }>(`/api/v1/cameras/${encodeURIComponent(camera)}/tracks${qs({ ...range, track_id: id })}`)).points;
+    const gid = own.find((p) => p.global_id)?.global_id;
+    let path: TrackPoint[] = own.filter((p) => p.ground);
+    const seen = new Map<string, TrackPoint[]>([[camera, own]]);
+    if (gid) {
+      const glob = (await get<{ points: TrackPoint[] }>(`/api/v1/tracks${qs({ ...range, track_id: gid })}`)).points;
+      if (glob.length) path = glob.filter((p) => p.ground);
+      for (const c of list) {
+        if (c.name === camera) continue;
+        const pts = (await get<{ points: TrackPoint[] }>(`/api/v1/cameras/${encodeURIComponent(c.name)}/tracks${qs({ ...range, track_id: gid })}`).catch(() => ({ points: [] }))).points;
+        if (pts.length) seen.set(c.name, pts);
+      }
+    }
+    side.append(h('h3', null, `${t('map.follow')}: ${camera} #${id}${gid ? ` · G${gid}` : ''}`), h('p', null, formatTime(atUs)));
+    if (path.length >= 2) {
+      const line = L.polyline(path.map((p) => ll(p.ground!)), { color: '#ff4d4d', weight: 4 }).addTo(staticLayer);
+      L.circleMarker(ll(path[0].ground!), { radius: 6, color: '#fff' }).bindTooltip(formatClock(path[0].time_us)).addTo(staticLayer);
+      L.circleMarker(ll(path[path.length - 1].ground!), { radius: 6, color: '#ff4d4d', fillOpacity: 1 }).bindTooltip(formatClock(path[path.length - 1].time_us)).addTo(staticLayer);
+      map.fitBounds(line.getBounds(), { padding: [40, 40], maxZoom: 4 });
+    } else {
+      side.append(h('p', null, t('map.noground')));
+    }
+    const clipBox = h('div', { class: 'clip' });
+    for (const [cam, pts] of seen) {
+      if (!pts.length) continue;
+      const from = pts[0].time_us;
+      const to = pts[pts.length - 1].time_us;
+      side.append(
+        h('div', { class: 'rule-row' }, h('strong', null, cam), `${formatClock(from)} – ${formatClock(to)}`,
+          h('button', { class: 'link', onclick: () => playClip(cam, from - 2e6, to + 2e6, clipBox) }, t('events.clip'))),
+      );
+    }
+    side.append(clipBox);
+  }
+
+  async function playClip(camera: string, from: number, to: number, box: HTMLElement): Promise<void> {
+    box.replaceChildren(h('p', null, t('events.clip.pending')));
+    try {
+      let clip = await api<any>('POST', '/api/v1/clips', { camera, from_us: Math.round(from), to_us: Math.round(to) });
+      for (let i = 0; i < 40 && clip.state === 'pending'; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        clip = await get(`/api/v1/clips/${encodeURIComponent(clip.id)}`);
+      }
+      if (clip.state !== 'ready') throw new Error(clip.detail ?? clip.state);
+      box.replaceChildren(h('video', { controls: true, autoplay: true, muted: true, src: `/api/v1/clips/${encodeURIComponent(clip.id)}/video.mp4` }));
+    } catch (e) {
+      box.replaceChildren(h('p', { class: 'error' }, `${t('events.clip.failed')}: ${(e as Error).message}`));
+    }
+  }
 
   const off = live.on((m) => {
     if (m.topic === 'fused_tracks') {

@@ -308,6 +308,7 @@ try {
 
     // --- access control (only when the server has it) ---
     if (hasAuth && process.env.DIDBAN_E2E_VIEWER) {
+      await page.click('#nav-wall');
       await page.click('#logout');
       await page.waitForSelector('form.login');
       await page.fill('input[name=username]', process.env.DIDBAN_E2E_VIEWER);
@@ -319,10 +320,24 @@ try {
       check(seen.length === 1 && seen[0] === allowed, `the viewer's wall shows only ${allowed} (${seen.join(', ')})`);
       const hidden = cameras.filter((c) => c !== allowed);
       for (const c of hidden) {
-        for (const p of [`/api/v1/cameras/${c}`, `/api/v1/cameras/${c}/snapshot.jpg`, `/api/v1/events?camera=${c}`]) {
+        for (const p of [`/api/v1/cameras/${c}`, `/api/v1/cameras/${c}/snapshot.jpg`, `/api/v1/cameras/${c}/segments?from_us=0&to_us=${Date.now() * 1000}`]) {
           const r = await api(p);
           check(r.status() === 404 || r.status() === 403, `viewer: ${p} answers ${r.status()}`);
         }
+        const evs = await api(`/api/v1/events?camera=${c}`);
+        const n = evs.status() === 200 ? (await evs.json()).events.length : 0;
+        check(n === 0, `viewer: /api/v1/events?camera=${c} lists nothing (HTTP ${evs.status()}, ${n} events)`);
+        const wsOpened = await page.evaluate(
+          (cam) =>
+            new Promise((resolve) => {
+              const ws = new WebSocket(`${location.origin.replace('http', 'ws')}/api/v1/cameras/${cam}/live.mp4`);
+              ws.onmessage = () => resolve(true);
+              ws.onerror = ws.onclose = () => resolve(false);
+              setTimeout(() => resolve(false), 3000);
+            }),
+          c,
+        );
+        check(!wsOpened, `viewer: the live video of ${c} is refused`);
         await page.goto(`${base}/#/wall/${c}`);
         await page.waitForSelector('#wall');
         await page.waitForTimeout(500);

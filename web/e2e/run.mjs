@@ -303,6 +303,13 @@ try {
     const firstTime = await page.locator('#ev-rows tr.ev td').first().textContent();
     check(/^[۰-۹]{4}\/[۰-۹]{2}\/[۰-۹]{2}/.test(firstTime), `event times in the Solar Hijri calendar (${firstTime})`);
     await shot('events-fa');
+    await page.reload();
+    await page.waitForSelector('#ev-rows');
+    check((await page.evaluate(() => document.documentElement.dir)) === 'rtl', 'the language survives a reload');
+    if (hasAuth) {
+      const meNow = await (await api('/api/v1/auth/me')).json();
+      check(meNow.user.language === 'fa', `the user's language is kept by the server (${meNow.user.language})`);
+    }
     await page.click('#lang');
     await page.waitForFunction(() => document.documentElement.dir === 'ltr');
 

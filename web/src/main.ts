@@ -172,7 +172,7 @@ async function boot(): Promise<void> {
       return;
     }
     session = { user: s.user, open: s.kind === 'open' };
-    if (s.kind === 'user' && isLang(s.user.language) && !localStorage.getItem('didban.lang')) setLang(s.user.language);
+    if (s.kind === 'user' && isLang(s.user.language)) setLang(s.user.language); // the user's choice, kept by the server
     start();
   } catch (e) {
     clear(app);

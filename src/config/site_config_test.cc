@@ -47,8 +47,8 @@ TEST(SiteConfigTest, ErrorsNameFileLineAndField) {
   EXPECT_EQ(ParseSiteConfig("cameras:\n  - name: a\n    fps: fast\n", "s.yaml").status().message(),
             "s.yaml:3:10: cameras[0].fps: expected a number, got 'fast'");
   EXPECT_EQ(ParseSiteConfig("cameras:\n  - name: a\n    colour: red\n", "s.yaml").status().message(),
-            "s.yaml:3:5: cameras[0].colour: unknown key (known: analysis_width, calibration, detector, fps, name, "
-            "rules, tracker, uri)");
+            "s.yaml:3:5: cameras[0].colour: unknown key (known: analysis_width, calibration, detector, fps, "
+            "masked_recording, name, privacy_masks, rules, tracker, uri)");
   EXPECT_EQ(ParseSiteConfig("cameras: [\n", "s.yaml").status().message().substr(0, 24), "s.yaml:2:1: YAML syntax ");
   EXPECT_EQ(ParseSiteConfig("cameras:\n  - name: a\n  - name: a\n", "s.yaml").status().message(),
             "s.yaml:3:5: cameras[1]: duplicate camera name 'a'");
@@ -100,8 +100,8 @@ TEST(SiteConfigTest, RefusesUnknownKeysAtEveryLevel) {
   EXPECT_EQ(Err(ParseSiteConfig("site: {origin: {lat: 1, lon: 2, altitude: 3}}\n", "s.yaml")),
             "s.yaml:1:33: site.origin.altitude: unknown key (known: alt, lat, lon)");
   EXPECT_EQ(Err(ParseSiteConfig("cameras:\n  - {name: c, url: x}\n", "s.yaml")),
-            "s.yaml:2:15: cameras[0].url: unknown key (known: analysis_width, calibration, detector, fps, name, rules, "
-            "tracker, uri)");
+            "s.yaml:2:15: cameras[0].url: unknown key (known: analysis_width, calibration, detector, fps, "
+            "masked_recording, name, privacy_masks, rules, tracker, uri)");
 }
 
 }  // namespace

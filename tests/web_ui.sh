@@ -22,7 +22,12 @@ SCREENS=${WEB_SCREENS:-$ROOT/build/web-screens}
 work=$(mktemp -d)
 pid=""
 fail() { echo "FAIL: $*" >&2; [ -f "$work/out.txt" ] && tail -30 "$work/out.txt" >&2; exit 1; }
-cleanup() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && sleep 1; [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  local rc=$?
+  if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; sleep 1; kill -9 "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+  exit "$rc"
+}
 trap cleanup EXIT
 
 cat > "$work/site.yaml" <<YAML
@@ -34,19 +39,32 @@ cameras:
   - name: street
     uri: $STREET
     detector: {type: motion, model: mog2, warmup_s: 1.0}
+    calibration:
+      homography: {image: [[0, 352], [640, 352], [430, 110], [215, 110]], ground: [[0, 0], [14, 0], [14, 60], [0, 60]]}
     rules:
       - {type: line, name: kerb, points: [[180, 250], [620, 250]]}
   - name: road
     uri: $ROAD
     detector: {type: motion, model: mog2, warmup_s: 1.0}
 YAML
-# The recording section's keys come with the serve-operations work; without them the site still loads.
 "$DIDBAN" serve --help 2>&1 | grep -q -- '--web' || fail "didban serve has no --web flag"
 
 export DIDBAN_E2E_USER="" DIDBAN_E2E_PASSWORD="" DIDBAN_E2E_CAMERA=street
 if "$DIDBAN" --help 2>&1 | grep -qE '^ +user( |$)'; then
   export DIDBAN_E2E_USER=admin DIDBAN_E2E_PASSWORD=web-ui-admin-pass DIDBAN_E2E_VIEWER=watcher
   export DIDBAN_E2E_VIEWER_PASSWORD=web-ui-viewer-pass DIDBAN_E2E_VIEWER_CAMERA=road
+fi
+
+if [ -n "$DIDBAN_E2E_USER" ]; then
+  # Users for the login and permission tests (`didban user`; serve's --auth auto turns access control on once the
+  # data folder has users): an admin, and a viewer granted only the camera road.
+  mkdir -p "$work/data"
+  printf '%s\n' "$DIDBAN_E2E_PASSWORD" > "$work/admin.pw"
+  printf '%s\n' "$DIDBAN_E2E_VIEWER_PASSWORD" > "$work/viewer.pw"
+  "$DIDBAN" user add admin --role admin --data "$work/data" --password-file "$work/admin.pw" > /dev/null ||
+    fail "didban user add admin"
+  "$DIDBAN" user add watcher --role viewer --grant camera:road --data "$work/data" --password-file "$work/viewer.pw" \
+    > /dev/null || fail "didban user add watcher"
 fi
 
 start() {
@@ -81,14 +99,9 @@ c=$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/nope")
 curl -s "$base/api/v1/nope" | grep -q '"error"' || fail "/api/v1/nope is not a JSON error"
 echo "ok: static route (index, asset type and caching, traversal refused)"
 
-if [ -n "$DIDBAN_E2E_USER" ]; then
-  # Users for the login and permission tests (the access-control work's `didban user`).
-  printf '%s\n' "$DIDBAN_E2E_PASSWORD" | "$DIDBAN" user add admin --role admin --data "$work/data" > /dev/null 2>&1 ||
-    printf '%s\n' "$DIDBAN_E2E_PASSWORD" | "$DIDBAN" user add admin --role admin > /dev/null 2>&1 || true
-  printf '%s\n' "$DIDBAN_E2E_VIEWER_PASSWORD" |
-    "$DIDBAN" user add watcher --role viewer --cameras road --data "$work/data" > /dev/null 2>&1 || true
-fi
-
 cd "$ROOT/web"
 node e2e/run.mjs "$base" "$SCREENS" || fail "browser tests failed (screenshots in $SCREENS)"
+kill -TERM "$pid"
+wait "$pid" || fail "serve exited with $? after SIGTERM"
+pid=""
 echo "PASS: web UI in Chromium (screenshots in $SCREENS)"

@@ -75,6 +75,8 @@ export class Tile {
   }
 
   start(): void {
+    // The latest analysed frame until the video's first keyframe arrives.
+    this.video.poster = `/api/v1/cameras/${encodeURIComponent(this.camera)}/snapshot.jpg`;
     const MS = (window as any).MediaSource as typeof MediaSource | undefined;
     if (MS && !new URLSearchParams(location.search).has('mjpeg')) this.startMse();
     else this.startMjpeg();

@@ -3,6 +3,7 @@
 import { imageToScreen, type Pt, type Rect } from './geometry';
 import type { RuleDef } from './api';
 import type { TrackView } from './timemap';
+import { className } from './i18n';
 
 export function trackColour(id: number): string {
   const hue = (id * 137.508) % 360;
@@ -51,7 +52,7 @@ export function drawTracks(ctx: CanvasRenderingContext2D, tracks: TrackView[], w
     ctx.strokeStyle = c;
     ctx.setLineDash(tr.state === 0 ? [4, 3] : []);
     ctx.strokeRect(a[0], a[1], b[0] - a[0], b[1] - a[1]);
-    const label = `${tr.id} ${tr.class}`;
+    const label = `${tr.id} ${className(tr.class)}`;
     const tw = ctx.measureText(label).width + 6;
     ctx.fillStyle = c;
     ctx.fillRect(a[0], a[1] - 14, tw, 14);

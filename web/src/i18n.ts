@@ -100,6 +100,28 @@ const en = {
   'admin.audit': 'Audit log',
   'admin.unavailable': 'This server has no user administration routes yet.',
   'admin.me': 'Signed in as',
+  'class.unknown': 'unknown',
+  'class.person': 'person',
+  'class.bicycle': 'bicycle',
+  'class.car': 'car',
+  'class.motorcycle': 'motorcycle',
+  'class.bus': 'bus',
+  'class.truck': 'truck',
+  'class.animal': 'animal',
+  'class.other': 'other',
+  'type.line_cross': 'line crossing',
+  'type.zone_enter': 'zone entry',
+  'type.zone_exit': 'zone exit',
+  'type.dwell': 'dwell',
+  'type.overspeed': 'overspeed',
+  'type.wrong_way': 'wrong way',
+  'type.stopped': 'stopped vehicle',
+  'type.congestion': 'congestion',
+  'type.near_miss': 'near miss',
+  'type.camera_offline': 'camera offline',
+  'type.camera_online': 'camera online',
+  'dir.in': 'in',
+  'dir.out': 'out',
   forbidden: 'Not allowed',
   notfound: 'Not found',
 } as const;
@@ -204,6 +226,28 @@ const fa: Record<Key, string> = {
   'admin.audit': 'گزارش ممیزی',
   'admin.unavailable': 'این سرور هنوز مسیرهای مدیریت کاربران را ندارد.',
   'admin.me': 'وارد شده با نام',
+  'class.unknown': 'نامشخص',
+  'class.person': 'عابر',
+  'class.bicycle': 'دوچرخه',
+  'class.car': 'خودرو',
+  'class.motorcycle': 'موتورسیکلت',
+  'class.bus': 'اتوبوس',
+  'class.truck': 'کامیون',
+  'class.animal': 'حیوان',
+  'class.other': 'دیگر',
+  'type.line_cross': 'عبور از خط',
+  'type.zone_enter': 'ورود به ناحیه',
+  'type.zone_exit': 'خروج از ناحیه',
+  'type.dwell': 'توقف طولانی',
+  'type.overspeed': 'سرعت غیرمجاز',
+  'type.wrong_way': 'حرکت خلاف جهت',
+  'type.stopped': 'خودروی متوقف',
+  'type.congestion': 'ترافیک سنگین',
+  'type.near_miss': 'شبه‌تصادف',
+  'type.camera_offline': 'قطع دوربین',
+  'type.camera_online': 'وصل دوربین',
+  'dir.in': 'ورودی',
+  'dir.out': 'خروجی',
   forbidden: 'مجاز نیست',
   notfound: 'یافت نشد',
 };
@@ -280,8 +324,13 @@ export function formatNumber(v: number, digits = 0, l: Lang = current): string {
   }).format(v);
 }
 
-// Names of the server's enumerations (camera states) through the table, the raw value otherwise.
-export function stateName(s: string): string {
-  const k = `state.${s}` as Key;
+// Names of the server's enumerations (camera states, object classes, event types, directions) through the table,
+// the raw value otherwise (a new type still shows).
+function named(prefix: string, s: string): string {
+  const k = `${prefix}.${s}` as Key;
   return k in en ? t(k) : s;
 }
+export const stateName = (s: string) => named('state', s);
+export const className = (s: string) => named('class', s);
+export const typeName = (s: string) => named('type', s);
+export const directionName = (s: string) => named('dir', s);

@@ -4,7 +4,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { get, qs, cameras } from '../api';
 import { h, clear, option } from '../dom';
-import { t, formatNumber, formatClock } from '../i18n';
+import { t, formatNumber, formatClock, className, directionName } from '../i18n';
 import { trackColour } from '../draw';
 import { totalsBy, seriesByClass, meanOf, metricsIn, type StatRow } from '../stats';
 import type { Ctx } from '../main';
@@ -29,14 +29,14 @@ export function dashboardView(root: HTMLElement, _ctx: Ctx): () => void {
     .catch(() => {});
   camSel.onchange = range.onchange = () => load();
 
-  function bars(el: HTMLElement, title: string, m: Map<string, number>): void {
+  function bars(el: HTMLElement, title: string, m: Map<string, number>, name: (k: string) => string): void {
     clear(el);
     el.append(h('h3', null, title));
     const max = Math.max(1, ...m.values());
     let total = 0;
     for (const [k, v] of m) {
       total += v;
-      el.append(h('div', { class: 'bar' }, h('span', { class: 'k' }, k), h('span', { class: 'b', style: { width: `${(v / max) * 100}%` } }), h('span', { class: 'v' }, formatNumber(v))));
+      el.append(h('div', { class: 'bar' }, h('span', { class: 'k' }, name(k)), h('span', { class: 'b', style: { width: `${(v / max) * 100}%` } }), h('span', { class: 'v' }, formatNumber(v))));
     }
     if (m.size === 0) el.append(h('p', null, t('none')));
     else el.append(h('p', { class: 'total' }, `${t('dash.total')}: ${formatNumber(total)}`));
@@ -56,8 +56,8 @@ export function dashboardView(root: HTMLElement, _ctx: Ctx): () => void {
       return;
     }
     if (disposed) return;
-    bars(byClass, t('dash.byclass'), totalsBy(rows, 'class'));
-    bars(byDir, t('dash.bydirection'), totalsBy(rows, 'direction'));
+    bars(byClass, t('dash.byclass'), totalsBy(rows, 'class'), className);
+    bars(byDir, t('dash.bydirection'), totalsBy(rows, 'direction'), directionName);
     clear(others);
     others.append(h('h3', null, t('dash.metric')));
     const tbl = h('table', { class: 'grid' });
@@ -82,7 +82,7 @@ export function dashboardView(root: HTMLElement, _ctx: Ctx): () => void {
     const opts: uPlot.Options = {
       width: Math.max(300, chart.clientWidth - 20),
       height: 260,
-      series: [{ value: (_u, v) => (v == null ? '' : formatClock(v * 1e6)) }, ...names.map((n, i) => ({ label: n, stroke: trackColour(i + 1), width: 2 }))],
+      series: [{ value: (_u, v) => (v == null ? '' : formatClock(v * 1e6)) }, ...names.map((n, i) => ({ label: className(n), stroke: trackColour(i + 1), width: 2 }))],
       axes: [
         { stroke: '#c9d4df', grid: { stroke: '#2a333d' }, values: (_u, vals) => vals.map((v) => formatClock(v * 1e6)) },
         { stroke: '#c9d4df', grid: { stroke: '#2a333d' } },

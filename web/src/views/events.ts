@@ -3,7 +3,7 @@
 // POST /api/v1/clips and played when ready.
 import { api, get, qs, cameras, ApiError } from '../api';
 import { h, clear, option } from '../dom';
-import { t, formatTime, formatNumber } from '../i18n';
+import { t, formatTime, formatNumber, typeName, className } from '../i18n';
 import { live } from '../live';
 import type { Ctx } from '../main';
 
@@ -29,7 +29,7 @@ export function eventsView(root: HTMLElement, ctx: Ctx): () => void {
   let timer = 0;
   let cursor = '';
   const camSel = h('select', { id: 'ev-camera' }, option('', t('all')));
-  const typeSel = h('select', { id: 'ev-type' }, TYPES.map((x) => option(x, x || t('all'))));
+  const typeSel = h('select', { id: 'ev-type' }, TYPES.map((x) => option(x, x ? typeName(x) : t('all'))));
   const unacked = h('input', { type: 'checkbox', id: 'ev-unacked' });
   const liveDot = h('span', { class: 'live-dot', title: t('events.live') });
   const tbody = h('tbody', { id: 'ev-rows' });
@@ -87,9 +87,9 @@ export function eventsView(root: HTMLElement, ctx: Ctx): () => void {
       { class: `ev ${e.acknowledged ? 'is-acked' : ''} type-${e.type}`, 'data-id': e.id, onclick: () => showDetail(e) },
       h('td', null, formatTime(e.time_us)),
       h('td', null, e.camera),
-      h('td', null, e.type),
+      h('td', null, typeName(e.type)),
       h('td', null, e.rule ?? ''),
-      h('td', null, e.class ?? ''),
+      h('td', null, e.class ? className(e.class) : ''),
       h('td', null, value),
       ackCell,
     );
@@ -100,7 +100,7 @@ export function eventsView(root: HTMLElement, ctx: Ctx): () => void {
     clear(side);
     const clipBox = h('div', { class: 'clip' });
     side.append(
-      h('h3', null, `${e.type} · ${e.camera}`),
+      h('h3', null, `${typeName(e.type)} · ${e.camera}`),
       h('p', null, formatTime(e.time_us)),
       h('p', null, e.detail ?? ''),
       h('h4', null, t('events.snapshot')),

@@ -288,6 +288,21 @@ try {
       await shot('admin');
     }
 
+    // --- the MJPEG fallback (forced with ?mjpeg, as where MSE is missing) ---
+    await page.goto(`${base}/?mjpeg#/wall/${cam}`);
+    await waitFor(
+      page,
+      (c) => {
+        const t = window.__didbanWall?.tiles.find((x) => x.camera === c);
+        return t && t.mode === 'mjpeg' && document.querySelector('.tile img').naturalWidth > 0 && t.boxesDrawn > 0;
+      },
+      cam,
+      20000,
+      'the MJPEG fallback shows the camera with its boxes',
+    );
+    await shot('wall-mjpeg');
+    await page.goto(`${base}/#/wall`);
+
     // --- Persian: right to left ---
     await page.click('#nav-wall');
     await page.waitForSelector('#wall .tile');

@@ -105,9 +105,9 @@ export function wallView(root: HTMLElement, ctx: Ctx): () => void {
         if (latest) tile.onTracks(latest);
         grid.append(tile.el);
         tile.start();
-        updateStatus(c.name, c);
         return tile;
       });
+      for (const c of single) updateStatus(c.name, c);
       mark('tiles');
       for (const x of tiles) {
         x.video.addEventListener('loadeddata', () => mark('picture'), { once: true });

@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "app/command.h"
 #include "app/serve.h"
+#include "app/serve_relay.h"
 #include "bus/hub.h"
 #include "center/site_runtime.h"
 #include "config/site_config.h"
@@ -256,6 +257,7 @@ absl::Status RunServe(const ServeFlags& f) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  DIDBAN_RETURN_IF_ERROR(ValidateRelayFlags(f.relay));
   DIDBAN_ASSIGN_OR_RETURN(config::SiteConfig site, config::LoadSiteConfig(f.site));
   server::ServerOptions so;
   DIDBAN_RETURN_IF_ERROR(ParseListen(f.listen, &so));
@@ -328,8 +330,12 @@ absl::Status RunServe(const ServeFlags& f) {
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<center::SiteRuntime> runtime,
                           center::SiteRuntime::Create(std::move(site), ro, &hub, hooks));
   DIDBAN_RETURN_IF_ERROR(runtime->Start());
+  // --role edge|center: the JetStream relay (docs/scale-out.md); nothing for the default single-node role.
+  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<ServeRelay> relay,
+                          ServeRelay::Start(f.relay, runtime->Site().name, &hub, st));
   RuntimeBackend backend(runtime.get(), st, &hub, (std::filesystem::path(data) / "clips").string());
   server::MetricsRegistry metrics;
+  metrics.AddCollector([&relay](server::MetricsRegistry& m) { relay->Collect(m); });
   absl::StatusOr<std::unique_ptr<server::HttpServer>> http = server::HttpServer::Start(so, backend, metrics);
   if (!http.ok()) {
     runtime->Stop();
@@ -360,6 +366,7 @@ absl::Status RunServe(const ServeFlags& f) {
                       static_cast<long long>(e.state.graph.frames_dropped), e.state.last_error.empty() ? "" : ", ",
                       e.state.last_error.c_str());
         }
+        if (const std::string line = relay->StatusLine(); !line.empty()) std::printf("%s\n", line.c_str());
         std::fflush(stdout);
         continue;
       }
@@ -374,6 +381,7 @@ absl::Status RunServe(const ServeFlags& f) {
   pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
   (*http)->Stop();
   runtime->Stop();
+  relay->Stop();  // after the cameras: the last events are published
   recorders.CloseAll();
   absl::Status flushed = store->Close();
   hub.Close();
@@ -398,6 +406,7 @@ void Setup(CLI::App& root, int* exit_code) {
   cmd->add_flag("--no-record", flags->no_record, "Do not record segments");
   cmd->add_option("--group", flags->groups, "Fusion group NAME=CAM1,CAM2 (repeat); default: all calibrated cameras");
   cmd->add_option("--status-every", flags->status_every_s, "Print each camera's state every this many seconds");
+  AddRelayFlags(cmd, &flags->relay);
   cmd->callback([flags, exit_code] {
     absl::Status s = RunServe(*flags);
     if (!s.ok()) {

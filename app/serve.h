@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app/serve_relay.h"
 #include "didban/status.h"
 
 namespace didban::app {
@@ -25,6 +26,8 @@ struct ServeFlags {
   double status_every_s = 0;
   // Called once the server listens, with its base URL ("http://127.0.0.1:8080"); may be empty.
   std::function<void(const std::string& url)> on_listening;
+  // --role edge|center and the NATS flags (app/serve_relay.h); default: single node, no broker.
+  RelayFlags relay;
 };
 
 // Runs the site until SIGINT or SIGTERM (blocked in every thread and awaited; call it from the main thread before

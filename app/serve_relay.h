@@ -1,0 +1,60 @@
+// `didban serve --role edge|center`: the scale-out roles (docs/scale-out.md). An edge publishes its hub's events,
+// downsampled tracks and camera states to JetStream (relay::EdgePublisher, normally into the station's leaf node);
+// a center consumes every station's stream into its store (relay::CenterConsumer, normally PostgreSQL). The default
+// role "single" runs no broker at all. This file keeps the flags and the wiring out of cmd_serve.cc, which calls
+// AddRelayFlags, ServeRelay::Start/Stop and ServeRelay::Collect.
+#ifndef DIDBAN_APP_SERVE_RELAY_H_
+#define DIDBAN_APP_SERVE_RELAY_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "bus/hub.h"
+#include "didban/status.h"
+#include "relay/center_consumer.h"
+#include "relay/edge_publisher.h"
+#include "server/metrics.h"
+#include "store/store.h"
+
+namespace didban::app {
+
+struct RelayFlags {
+  std::string role = "single";     // single, edge or center
+  std::string nats;                // NATS URL(s): the station's leaf node (edge) or the hub (center)
+  std::vector<std::string> sites;  // center: the stations' streams to source, SITE or SITE@DOMAIN; none: didban.>
+  bool edge_no_stream = false;     // edge: publish without a stream of its own (the hub's center stream captures)
+  double max_age_h = 168;          // stream limit by age, hours
+  double max_gb = 8;               // stream limit by size, GiB
+  double ack_wait_s = 10;          // center: redelivery after this many seconds without an acknowledgement
+  double resync_h = 24;            // edge: republish the store's events of the last this many hours at start
+  double site_offline_s = 30;      // center: a station not heard from for this long shows offline
+};
+
+void AddRelayFlags(CLI::App* cmd, RelayFlags* flags);
+// Checks the flags against each other and the store URL (a center wants --nats; an edge wants --nats).
+absl::Status ValidateRelayFlags(const RelayFlags& flags);
+
+// The running relay of one serve process (nothing for role single).
+class ServeRelay {
+ public:
+  static absl::StatusOr<std::unique_ptr<ServeRelay>> Start(const RelayFlags& flags, const std::string& site,
+                                                           bus::Hub* hub, store::Store* store);
+  ~ServeRelay() { Stop(); }
+  // Edge: publishes what is buffered (up to 2 s) and stops; center: stops after the batch in hand. Idempotent.
+  void Stop();
+  // didban_relay_* metrics.
+  void Collect(server::MetricsRegistry& m) const;
+  // One status line ("" for role single).
+  std::string StatusLine() const;
+
+ private:
+  std::unique_ptr<relay::EdgePublisher> edge_;
+  std::unique_ptr<relay::CenterConsumer> center_;
+};
+
+}  // namespace didban::app
+
+#endif  // DIDBAN_APP_SERVE_RELAY_H_

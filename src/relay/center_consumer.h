@@ -1,0 +1,107 @@
+// The center's relay: a durable JetStream pull consumer on the center's stream (which sources every station's
+// stream) that writes events and track points into the center's store and acknowledges a batch only after the store
+// committed it. Events are inserted keyed by their stable id (ON CONFLICT DO NOTHING), so a redelivery after a crash
+// between commit and acknowledgement is stored once; track points are at-least-once. Camera states are kept in memory
+// (the latest per site and camera) with the time each site was last heard from. Thread-safe.
+#ifndef DIDBAN_RELAY_CENTER_CONSUMER_H_
+#define DIDBAN_RELAY_CENTER_CONSUMER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "didban/status.h"
+#include "relay/jetstream.h"
+#include "relay/wire.h"
+#include "store/store.h"
+
+namespace didban::relay {
+
+struct CenterConsumerOptions {
+  std::string nats_url;                       // the hub, e.g. nats://127.0.0.1:4222
+  std::string stream = "DIDBAN_CENTER";       // the center's stream
+  std::string durable = "didban-center";      // the durable consumer's name
+  std::vector<SiteSource> sites;              // sources of the stream; empty: the stream captures didban.> itself
+  bool create_stream = true;                  // create or update the stream (false: it exists)
+  StreamLimits limits;                        // of the center's stream
+  int batch = 1000;                           // messages per fetch at most
+  TimeUs fetch_wait_us = 500'000;             // a fetch waits this long for the first message
+  TimeUs ack_wait_us = 10'000'000;            // an unacknowledged message is redelivered after this
+  TimeUs flush_timeout_us = 10'000'000;       // a batch's commit waits at most this long (then it is redelivered)
+  TimeUs site_offline_after_us = 30'000'000;  // a site not heard from for this long is offline
+  // Called after a batch was committed and acknowledged, with the decoded messages (benchmarks measure delays).
+  std::function<void(const std::vector<Decoded>&)> on_committed;
+
+  absl::Status Validate() const;
+};
+
+struct CenterConsumerStats {
+  int64_t received_total = 0;     // messages fetched (redeliveries included)
+  int64_t redelivered_total = 0;  // of which redeliveries
+  int64_t events_total = 0;       // event messages committed (repeats included; the store counts duplicates)
+  int64_t track_points_total = 0;
+  int64_t states_total = 0;
+  int64_t bad_total = 0;              // messages that did not decode (acknowledged and dropped)
+  int64_t batches_total = 0;          // batches committed and acknowledged
+  int64_t commit_failures_total = 0;  // batches whose commit failed (left to be redelivered)
+  int64_t fetch_errors_total = 0;     // fetches that failed (broker away)
+  int64_t pending = 0;                // messages the consumer has not delivered yet (from the last message's metadata)
+  bool connected = false;
+  TimeUs last_commit_us = 0;  // wall time of the last committed batch
+};
+
+// A site as the center sees it.
+struct SiteView {
+  std::string site;
+  TimeUs last_heard_us = 0;  // wall time of its last message, µs since the epoch
+  bool online = false;       // heard from within site_offline_after_us
+  std::vector<RemoteCameraState> cameras;
+};
+
+class CenterConsumer {
+ public:
+  // Connects (or keeps trying), sets up the stream and the consumer when the hub answers, and starts consuming into
+  // `store` (not owned; it must outlive the consumer).
+  static absl::StatusOr<std::unique_ptr<CenterConsumer>> Start(CenterConsumerOptions options, store::Store* store);
+  ~CenterConsumer();  // Stop()
+  CenterConsumer(const CenterConsumer&) = delete;
+  CenterConsumer& operator=(const CenterConsumer&) = delete;
+
+  // Stops after the batch in hand (committed and acknowledged, or left for redelivery). Idempotent.
+  void Stop();
+
+  CenterConsumerStats Stats() const;
+  std::vector<SiteView> Sites() const;
+
+ private:
+  explicit CenterConsumer(CenterConsumerOptions o, store::Store* store) : o_(std::move(o)), store_(store) {}
+  void Loop();
+  absl::Status Setup();
+  void Teardown();
+  // Fetches and handles one batch; false when nothing came (timeout or error).
+  bool Step();
+
+  const CenterConsumerOptions o_;
+  store::Store* store_;
+  std::unique_ptr<NatsLink> link_;
+  natsSubscription* sub_ = nullptr;  // the loop thread's own
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+
+  mutable absl::Mutex mu_;
+  CenterConsumerStats stats_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::map<std::string, RemoteCameraState>> cameras_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, TimeUs> heard_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace didban::relay
+
+#endif  // DIDBAN_RELAY_CENTER_CONSUMER_H_

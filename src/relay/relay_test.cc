@@ -1,0 +1,345 @@
+// Tests of the relay: the wire format, the generated nats-server configurations, and the publisher and consumer
+// against real nats-server processes on loopback (a hub alone, and a hub with a station's leaf node whose
+// JetStream domain keeps the station's events while the hub is away). Skipped when nats-server is not installed.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "relay/center_consumer.h"
+#include "relay/edge_publisher.h"
+#include "relay/nats_config.h"
+#include "relay/wire.h"
+#include "testing/data.h"
+
+namespace didban::relay {
+namespace {
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool PortOpen(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  close(fd);
+  return ok;
+}
+
+const char* NatsServerBinary() {
+  for (const char* p : {"/usr/bin/nats-server", "/usr/sbin/nats-server", "/usr/local/bin/nats-server"}) {
+    if (access(p, X_OK) == 0) return p;
+  }
+  return nullptr;
+}
+
+// A nats-server child process running `conf` (written to a file), killed with SIGKILL on Kill() or destruction.
+class NatsServer {
+ public:
+  NatsServer(std::string dir, std::string conf, int port) : dir_(std::move(dir)), conf_(std::move(conf)), port_(port) {}
+  ~NatsServer() { Kill(); }
+  bool Start() {
+    const std::string path = dir_ + "/nats-" + std::to_string(port_) + ".conf";
+    std::ofstream(path) << conf_;
+    const std::string log = dir_ + "/nats-" + std::to_string(port_) + ".log";
+    pid_ = fork();
+    if (pid_ == 0) {
+      execl(NatsServerBinary(), "nats-server", "-c", path.c_str(), "-l", log.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 200; ++i) {
+      if (PortOpen(port_)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return false;
+  }
+  void Kill() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  std::string Url() const { return absl::StrCat("nats://127.0.0.1:", port_); }
+
+ private:
+  std::string dir_, conf_;
+  int port_;
+  pid_t pid_ = -1;
+};
+
+store::StoredEvent MakeEvent(int i, const std::string& camera) {
+  store::StoredEvent e;
+  e.event.time_us = 1'700'000'000'000'000 + int64_t{i} * 1000;
+  e.event.camera = camera;
+  e.event.type = "line_cross";
+  e.event.rule = "stop line";
+  e.event.track_id = i;
+  e.event.object_class = ObjectClass::kCar;
+  e.event.value = 42.5;
+  e.event.unit = "km/h";
+  e.event.detail = "direction=in";
+  e.id = store::MakeEventId(e.event);
+  return e;
+}
+
+bool WaitFor(const std::function<bool()>& done, double seconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+int64_t CountEvents(store::Store* s) {
+  absl::StatusOr<int64_t> n = s->CountEvents(store::EventQuery{});
+  return n.ok() ? *n : -1;
+}
+
+TEST(WireTest, SubjectsUseSafeTokens) {
+  EXPECT_EQ(Subject("north", "cam 1.a", Kind::kEvent), "didban.north.cam_1_a.event");
+  EXPECT_EQ(Subject("", "x>*", Kind::kTracks), "didban._.x__.tracks");
+  EXPECT_EQ(SiteSubjects("north-2"), "didban.north-2.>");
+  EXPECT_EQ(SiteStreamName("north-2"), "DIDBAN_NORTH-2");
+  EXPECT_EQ(std::string(KindName(Kind::kCameraState)), "camera_state");
+}
+
+TEST(WireTest, EventRoundTripKeepsIdAndFields) {
+  store::StoredEvent e = MakeEvent(7, "gate");
+  e.event.ground = Point2{12.5, -3.25};
+  absl::StatusOr<Decoded> d = Decode(EncodeEvent("north", e));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->kind, Kind::kEvent);
+  EXPECT_EQ(d->site, "north");
+  EXPECT_EQ(d->camera, "gate");
+  EXPECT_EQ(d->event.id, e.id);
+  EXPECT_EQ(d->event.event.time_us, e.event.time_us);
+  EXPECT_EQ(d->event.event.track_id, 7);
+  EXPECT_EQ(d->event.event.object_class, ObjectClass::kCar);
+  EXPECT_EQ(d->event.event.rule, "stop line");
+  EXPECT_DOUBLE_EQ(d->event.event.value, 42.5);
+  ASSERT_TRUE(d->event.event.ground.has_value());
+  EXPECT_DOUBLE_EQ(d->event.event.ground->y, -3.25);
+  EXPECT_EQ(store::MakeEventId(d->event.event), e.id);  // the id survives the trip
+}
+
+TEST(WireTest, TrackPointsAndStateRoundTrip) {
+  store::TrackPoint p;
+  p.camera = "gate";
+  p.track_id = 3;
+  p.time_us = 5'000'000;
+  p.object_class = ObjectClass::kPerson;
+  p.box = Box{1, 2, 30, 40};
+  p.last = true;
+  absl::StatusOr<Decoded> d = Decode(EncodeTrackPoints("north", "gate", {p, p}));
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ(d->points.size(), 2u);
+  EXPECT_EQ(d->points[1].camera, "gate");
+  EXPECT_EQ(d->points[1].track_id, 3);
+  EXPECT_FLOAT_EQ(d->points[1].box.h, 40);
+  EXPECT_TRUE(d->points[1].last);
+  EXPECT_FALSE(d->points[1].ground.has_value());
+
+  bus::CameraState s;
+  s.camera = "gate";
+  s.health = bus::CameraHealth::kOffline;
+  s.frames_total = 99;
+  s.last_error = "no frame";
+  d = Decode(EncodeCameraState("north", s));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->kind, Kind::kCameraState);
+  EXPECT_EQ(d->state.health, "offline");
+  EXPECT_EQ(d->state.frames_total, 99);
+  EXPECT_EQ(d->state.last_error, "no frame");
+}
+
+TEST(WireTest, BadBodiesNameTheField) {
+  EXPECT_FALSE(Decode("not json").ok());
+  absl::StatusOr<Decoded> d = Decode(R"({"kind":"event","site":"a","camera":"c","event":{"camera":"c"},"id":"x"})");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(std::string(d.status().message()).find("field event"), std::string::npos) << d.status();
+  EXPECT_FALSE(Decode(R"({"kind":"video","site":"a","camera":"c"})").ok());
+}
+
+TEST(NatsConfigTest, HubAndLeafCarryDomainsAndStationUsers) {
+  HubConfig h;
+  h.store_dir = "/var/lib/didban/js";
+  h.stations = {{"north", "", "secret1"}, {"south", "s-user", "secret2"}};
+  ASSERT_TRUE(h.Validate().ok());
+  const std::string hub = HubConf(h);
+  EXPECT_NE(hub.find("domain: hub"), std::string::npos) << hub;
+  EXPECT_NE(hub.find("port: 7422"), std::string::npos);
+  EXPECT_NE(hub.find("{user: \"leaf-north\", password: \"secret1\"}"), std::string::npos) << hub;
+  EXPECT_NE(hub.find("{user: \"s-user\""), std::string::npos);
+  h.stations.push_back({"hub", "", "x"});
+  EXPECT_FALSE(h.Validate().ok());  // a station's domain cannot be the hub's
+
+  LeafConfig l;
+  l.site = "north";
+  l.store_dir = "/var/lib/didban/js";
+  l.hub_url = "nats-leaf://center.example:7422";
+  l.user = "leaf-north";
+  l.password = "secret1";
+  ASSERT_TRUE(l.Validate().ok());
+  const std::string leaf = LeafConf(l);
+  EXPECT_NE(leaf.find("domain: north"), std::string::npos) << leaf;
+  EXPECT_NE(leaf.find("nats-leaf://leaf-north:secret1@center.example:7422"), std::string::npos) << leaf;
+  l.hub_url.clear();
+  EXPECT_FALSE(l.Validate().ok());
+}
+
+TEST(SiteSourceTest, Parses) {
+  absl::StatusOr<SiteSource> s = ParseSiteSource("north@north");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->site, "north");
+  EXPECT_EQ(s->domain, "north");
+  s = ParseSiteSource("south");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->domain, "");
+  EXPECT_FALSE(ParseSiteSource("@x").ok());
+  EXPECT_FALSE(ParseSiteSource("a@b.c").ok());
+}
+
+class RelayServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (NatsServerBinary() == nullptr) {
+      if (didban::testing::InCi()) FAIL() << "nats-server is not installed";
+      GTEST_SKIP() << "nats-server is not installed";
+    }
+    dir_ = didban::testing::MakeTempDir("relay_test");
+  }
+  std::unique_ptr<store::Store> OpenCenterStore() {
+    store::StoreOptions so;
+    so.track_min_interval_us = 0;
+    so.flush_interval_us = 20'000;
+    absl::StatusOr<std::unique_ptr<store::Store>> s = store::OpenStore(dir_ + "/center.db", so);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  std::string dir_;
+};
+
+TEST_F(RelayServerTest, DirectToHubEveryEventOnceDespiteRepeats) {
+  const int port = FreePort();
+  NatsServer hub(dir_, absl::StrCat("port: ", port, "\nhost: 127.0.0.1\njetstream { store_dir: \"", dir_, "/hub\" }\n"),
+                 port);
+  ASSERT_TRUE(hub.Start());
+  std::unique_ptr<store::Store> center_store = OpenCenterStore();
+  ASSERT_NE(center_store, nullptr);
+  CenterConsumerOptions co;
+  co.nats_url = hub.Url();
+  co.fetch_wait_us = 100'000;
+  absl::StatusOr<std::unique_ptr<CenterConsumer>> center = CenterConsumer::Start(co, center_store.get());
+  ASSERT_TRUE(center.ok()) << center.status();
+  // The center's stream must exist before an edge without its own stream publishes.
+  ASSERT_TRUE(WaitFor([&] { return (*center)->Stats().connected; }, 5));
+
+  EdgePublisherOptions eo;
+  eo.site = "north";
+  eo.nats_url = hub.Url();
+  eo.create_stream = false;
+  absl::StatusOr<std::unique_ptr<EdgePublisher>> edge = EdgePublisher::Start(eo, nullptr);
+  ASSERT_TRUE(edge.ok()) << edge.status();
+  for (int i = 0; i < 300; ++i) (*edge)->EnqueueEvent(MakeEvent(i, i % 2 ? "gate" : "road"));
+  for (int i = 0; i < 100; ++i) (*edge)->EnqueueEvent(MakeEvent(i, i % 2 ? "gate" : "road"));  // retries
+  ASSERT_TRUE((*edge)->WaitIdle(20'000'000));
+  ASSERT_TRUE(WaitFor([&] { return CountEvents(center_store.get()) == 300; }, 20)) << CountEvents(center_store.get());
+  const EdgePublisherStats es = (*edge)->Stats();
+  EXPECT_EQ(es.published_events_total, 400);
+  EXPECT_EQ(es.duplicates_total, 100);  // the broker dropped the repeats (Nats-Msg-Id)
+  EXPECT_EQ(es.dropped_total, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(CountEvents(center_store.get()), 300);
+  EXPECT_EQ((*center)->Stats().events_total, 300);
+  const std::vector<SiteView> sites = (*center)->Sites();
+  ASSERT_EQ(sites.size(), 1u);
+  EXPECT_EQ(sites[0].site, "north");
+  EXPECT_TRUE(sites[0].online);
+  absl::StatusOr<store::StoredEvent> got = center_store->GetEvent(MakeEvent(5, "gate").id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->event.rule, "stop line");
+}
+
+TEST_F(RelayServerTest, LeafNodeKeepsEventsWhileTheHubIsAwayAndTheCenterCatchesUpInOrder) {
+  const int hub_port = FreePort(), leaf_port = FreePort(), station_port = FreePort();
+  HubConfig hc;
+  hc.client_port = hub_port;
+  hc.leaf_port = leaf_port;
+  hc.monitor_port = 0;
+  hc.store_dir = dir_ + "/hub";
+  hc.stations = {{"north", "", "pw-north"}};
+  LeafConfig lc;
+  lc.site = "north";
+  lc.client_port = station_port;
+  lc.store_dir = dir_ + "/north";
+  lc.hub_url = absl::StrCat("nats-leaf://127.0.0.1:", leaf_port);
+  lc.user = "leaf-north";
+  lc.password = "pw-north";
+  NatsServer leaf(dir_, LeafConf(lc), station_port);
+  ASSERT_TRUE(leaf.Start());
+
+  // The hub is away: the station's own JetStream takes everything.
+  EdgePublisherOptions eo;
+  eo.site = "north";
+  eo.nats_url = leaf.Url();
+  absl::StatusOr<std::unique_ptr<EdgePublisher>> edge = EdgePublisher::Start(eo, nullptr);
+  ASSERT_TRUE(edge.ok()) << edge.status();
+  for (int i = 0; i < 200; ++i) (*edge)->EnqueueEvent(MakeEvent(i, "gate"));
+  ASSERT_TRUE((*edge)->WaitIdle(20'000'000)) << (*edge)->Stats().retries_total;
+  EXPECT_EQ((*edge)->Stats().published_events_total, 200);
+
+  NatsServer hub(dir_, HubConf(hc), hub_port);
+  ASSERT_TRUE(hub.Start());
+  std::unique_ptr<store::Store> center_store = OpenCenterStore();
+  ASSERT_NE(center_store, nullptr);
+  std::vector<int64_t> order;
+  absl::Mutex order_mu;
+  CenterConsumerOptions co;
+  co.nats_url = absl::StrCat("nats://127.0.0.1:", hub_port);
+  co.sites = {{"north", "north"}};
+  co.fetch_wait_us = 100'000;
+  co.on_committed = [&](const std::vector<Decoded>& batch) {
+    absl::MutexLock l(&order_mu);
+    for (const Decoded& d : batch) {
+      if (d.kind == Kind::kEvent) order.push_back(d.event.event.track_id);
+    }
+  };
+  absl::StatusOr<std::unique_ptr<CenterConsumer>> center = CenterConsumer::Start(co, center_store.get());
+  ASSERT_TRUE(center.ok()) << center.status();
+  ASSERT_TRUE(WaitFor([&] { return CountEvents(center_store.get()) == 200; }, 30)) << CountEvents(center_store.get());
+  for (int i = 200; i < 250; ++i) (*edge)->EnqueueEvent(MakeEvent(i, "gate"));
+  ASSERT_TRUE(WaitFor([&] { return CountEvents(center_store.get()) == 250; }, 30)) << CountEvents(center_store.get());
+  absl::MutexLock l(&order_mu);
+  ASSERT_EQ(order.size(), 250u);
+  for (size_t i = 0; i < order.size(); ++i) EXPECT_EQ(order[i], static_cast<int64_t>(i)) << "at " << i;
+}
+
+}  // namespace
+}  // namespace didban::relay

@@ -1,0 +1,200 @@
+// The relay's subjects and JSON bodies (see wire.h).
+#include "relay/wire.h"
+
+#include <cctype>
+#include <exception>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "core/json_io.h"
+#include "didban/object_class.h"
+
+namespace didban::relay {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kVersion = 1;
+
+json GroundJson(const std::optional<Point2>& p) {
+  if (!p) return nullptr;
+  return json::array({p->x, p->y});
+}
+
+std::optional<Point2> GroundFrom(const json& j) {
+  if (!j.is_array() || j.size() != 2) return std::nullopt;
+  return Point2{j[0].get<double>(), j[1].get<double>()};
+}
+
+json EventJson(const Event& e) {
+  return json{{"time_us", e.time_us},
+              {"camera", ToValidUtf8(e.camera)},
+              {"type", ToValidUtf8(e.type)},
+              {"rule", ToValidUtf8(e.rule)},
+              {"track_id", e.track_id},
+              {"other_track_id", e.other_track_id},
+              {"class", std::string(ObjectClassName(e.object_class))},
+              {"ground", GroundJson(e.ground)},
+              {"value", e.value},
+              {"unit", ToValidUtf8(e.unit)},
+              {"detail", ToValidUtf8(e.detail)},
+              {"snapshot_path", ToValidUtf8(e.snapshot_path)}};
+}
+
+Event EventFrom(const json& j) {
+  Event e;
+  e.time_us = j.at("time_us").get<int64_t>();
+  e.camera = j.at("camera").get<std::string>();
+  e.type = j.at("type").get<std::string>();
+  e.rule = j.value("rule", "");
+  e.track_id = j.value("track_id", int64_t{0});
+  e.other_track_id = j.value("other_track_id", int64_t{0});
+  e.object_class = ObjectClassFromName(j.value("class", "unknown"));
+  if (j.contains("ground")) e.ground = GroundFrom(j["ground"]);
+  e.value = j.value("value", 0.0);
+  e.unit = j.value("unit", "");
+  e.detail = j.value("detail", "");
+  e.snapshot_path = j.value("snapshot_path", "");
+  return e;
+}
+
+}  // namespace
+
+const char* KindName(Kind k) {
+  switch (k) {
+    case Kind::kEvent:
+      return "event";
+    case Kind::kTracks:
+      return "tracks";
+    case Kind::kCameraState:
+      return "camera_state";
+  }
+  return "event";
+}
+
+std::string SubjectToken(std::string_view name) {
+  if (name.empty()) return "_";
+  std::string out(name);
+  for (char& c : out) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+    if (!ok) c = '_';
+  }
+  return out;
+}
+
+std::string Subject(std::string_view site, std::string_view camera, Kind kind) {
+  return absl::StrCat("didban.", SubjectToken(site), ".", SubjectToken(camera), ".", KindName(kind));
+}
+
+std::string SiteSubjects(std::string_view site) { return absl::StrCat("didban.", SubjectToken(site), ".>"); }
+
+std::string SiteStreamName(std::string_view site) {
+  std::string token = SubjectToken(site);
+  for (char& c : token) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return "DIDBAN_" + token;
+}
+
+std::string EncodeEvent(std::string_view site, const store::StoredEvent& e) {
+  json j{{"v", kVersion},
+         {"kind", KindName(Kind::kEvent)},
+         {"site", ToValidUtf8(site)},
+         {"camera", ToValidUtf8(e.event.camera)},
+         {"id", e.id.empty() ? store::MakeEventId(e.event) : e.id},
+         {"event", EventJson(e.event)}};
+  return DumpJson(j);
+}
+
+std::string EncodeTrackPoints(std::string_view site, std::string_view camera,
+                              const std::vector<store::TrackPoint>& points) {
+  json arr = json::array();
+  for (const store::TrackPoint& p : points) {
+    arr.push_back(json{{"track_id", p.track_id},
+                       {"global_id", p.global_id},
+                       {"time_us", p.time_us},
+                       {"class", std::string(ObjectClassName(p.object_class))},
+                       {"box", json::array({p.box.x, p.box.y, p.box.w, p.box.h})},
+                       {"ground", GroundJson(p.ground)},
+                       {"speed_kmh", p.speed_kmh},
+                       {"last", p.last}});
+  }
+  json j{{"v", kVersion},
+         {"kind", KindName(Kind::kTracks)},
+         {"site", ToValidUtf8(site)},
+         {"camera", ToValidUtf8(camera)},
+         {"points", std::move(arr)}};
+  return DumpJson(j);
+}
+
+std::string EncodeCameraState(std::string_view site, const bus::CameraState& s) {
+  json j{{"v", kVersion},
+         {"kind", KindName(Kind::kCameraState)},
+         {"site", ToValidUtf8(site)},
+         {"camera", ToValidUtf8(s.camera)},
+         {"health", bus::CameraHealthName(s.health)},
+         {"since_us", s.since_us},
+         {"last_frame_us", s.last_frame_us},
+         {"frames_total", s.frames_total},
+         {"frames_per_second", s.frames_per_second},
+         {"last_error", ToValidUtf8(s.last_error)}};
+  return DumpJson(j);
+}
+
+absl::StatusOr<Decoded> Decode(std::string_view body) {
+  json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return absl::InvalidArgumentError("relay message: not a JSON object");
+  Decoded d;
+  std::string field = "kind";
+  try {
+    const std::string kind = j.at("kind").get<std::string>();
+    field = "site";
+    d.site = j.at("site").get<std::string>();
+    field = "camera";
+    d.camera = j.at("camera").get<std::string>();
+    if (kind == KindName(Kind::kEvent)) {
+      d.kind = Kind::kEvent;
+      field = "event";
+      d.event.event = EventFrom(j.at("event"));
+      field = "id";
+      d.event.id = j.at("id").get<std::string>();
+      if (d.event.id.empty()) return absl::InvalidArgumentError("relay message: empty event id");
+    } else if (kind == KindName(Kind::kTracks)) {
+      d.kind = Kind::kTracks;
+      field = "points";
+      for (const json& p : j.at("points")) {
+        store::TrackPoint t;
+        t.camera = d.camera;
+        t.track_id = p.at("track_id").get<int64_t>();
+        t.global_id = p.value("global_id", int64_t{0});
+        t.time_us = p.at("time_us").get<int64_t>();
+        t.object_class = ObjectClassFromName(p.value("class", "unknown"));
+        const json& b = p.at("box");
+        if (!b.is_array() || b.size() != 4) return absl::InvalidArgumentError("relay message: points[].box");
+        t.box = Box{b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>()};
+        if (p.contains("ground")) t.ground = GroundFrom(p["ground"]);
+        t.speed_kmh = p.value("speed_kmh", 0.0);
+        t.last = p.value("last", false);
+        d.points.push_back(std::move(t));
+      }
+    } else if (kind == KindName(Kind::kCameraState)) {
+      d.kind = Kind::kCameraState;
+      field = "health";
+      RemoteCameraState& s = d.state;
+      s.site = d.site;
+      s.camera = d.camera;
+      s.health = j.at("health").get<std::string>();
+      s.since_us = j.value("since_us", int64_t{0});
+      s.last_frame_us = j.value("last_frame_us", int64_t{0});
+      s.frames_total = j.value("frames_total", int64_t{0});
+      s.frames_per_second = j.value("frames_per_second", 0.0);
+      s.last_error = j.value("last_error", "");
+    } else {
+      return absl::InvalidArgumentError("relay message: unknown kind \"" + ToValidUtf8(kind) + "\"");
+    }
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("relay message: field ", field, ": ", std::string(e.what())));
+  }
+  return d;
+}
+
+}  // namespace didban::relay

@@ -193,6 +193,22 @@ try {
     measure('wall_draw_fps_mean', (fps.reduce((x, y) => x + y, 0) / fps.length).toFixed(1));
     measure('wall_draw_fps_min', Math.min(...fps).toFixed(1));
     await shot('wall-3x3');
+    // The same wall with 300 tracks on screen: the real ones plus synthetic moving boxes.
+    const real = await page.evaluate(() => window.__didbanWall.tracksOnScreen);
+    const per = Math.max(0, Math.ceil((300 - real) / st.length));
+    await page.evaluate((n) => window.__didbanWall.addSyntheticTracksForTest(n), per);
+    await page.waitForTimeout(2000);
+    const fps300 = [];
+    const onScreen = [];
+    for (let i = 0; i < 10; i++) {
+      await page.waitForTimeout(1000);
+      fps300.push(await page.evaluate(() => window.__didbanWall.fps));
+      onScreen.push(await page.evaluate(() => window.__didbanWall.tracksOnScreen));
+    }
+    measure('wall_300_tracks_on_screen_mean', (onScreen.reduce((x, y) => x + y, 0) / onScreen.length).toFixed(0));
+    measure('wall_300_draw_fps_mean', (fps300.reduce((x, y) => x + y, 0) / fps300.length).toFixed(1));
+    measure('wall_300_draw_fps_min', Math.min(...fps300).toFixed(1));
+    await shot('wall-3x3-300');
   } else {
     // --- map ---
     await page.click('#nav-map');

@@ -5,7 +5,7 @@
 import { h } from './dom';
 import { containRect, type Rect } from './geometry';
 import { drawRules, drawTracks, fitCanvas } from './draw';
-import { TrackBuffer, mediaToPtsUs, type TrackMessage } from './timemap';
+import { TrackBuffer, mediaToPtsUs, type TrackMessage, type TrackView } from './timemap';
 import { wsUrl } from './live';
 import type { RuleDef } from './api';
 
@@ -27,6 +27,7 @@ export class Tile {
   tracksOnScreen = 0; // boxes drawn in the last frame
   errors = 0; // media errors (each one rejoins the stream)
   framesShown = 0; // draws that found a new picture on screen (video time moved)
+  syntheticForTest: TrackView[] = []; // extra boxes drawn every frame (the wall's drawing-rate measurement)
   private lastMediaTime = -1;
   private frameMediaTime = -1; // media time of the frame on screen (requestVideoFrameCallback), -1 when unknown
   lastPtsUs = 0; // pts of the track message drawn last
@@ -303,9 +304,16 @@ export class Tile {
       m = this.tracks.latest();
     }
     this.tracksOnScreen = 0;
+    if (this.syntheticForTest.length) {
+      // Moving boxes, so every frame redraws different pixels.
+      const k = performance.now() / 1000;
+      const moved = this.syntheticForTest.map((tr, i) => ({ ...tr, box: [((tr.box[0] + k * 40 * (1 + (i % 3))) % (w - tr.box[2])), tr.box[1], tr.box[2], tr.box[3]] as [number, number, number, number] }));
+      this.tracksOnScreen += drawTracks(ctx, moved, w, hh, r);
+    }
     if (m) {
-      this.tracksOnScreen = drawTracks(ctx, m.tracks, m.width || w, m.height || hh, r);
-      this.boxesDrawn += this.tracksOnScreen;
+      const n = drawTracks(ctx, m.tracks, m.width || w, m.height || hh, r);
+      this.tracksOnScreen += n;
+      this.boxesDrawn += n;
       this.lastPtsUs = m.pts_us;
     }
   }

@@ -30,6 +30,20 @@ export function wallView(root: HTMLElement, ctx: Ctx): () => void {
     get fps() {
       return fps;
     },
+    // Adds `perTile` synthetic moving boxes to every tile (measurement only).
+    addSyntheticTracksForTest(perTile: number) {
+      for (const x of tiles) {
+        const w = x.width || 640;
+        const hh = x.height || 360;
+        x.syntheticForTest = Array.from({ length: perTile }, (_, i) => ({
+          id: 1000 + i,
+          class: 'car',
+          state: 1,
+          score: 1,
+          box: [(i * 37) % (w * 0.8), ((i * 53) % (hh * 0.8)) + 10, w * 0.06, hh * 0.06] as [number, number, number, number],
+        }));
+      }
+    },
     get tracksOnScreen() {
       return tiles.reduce((n, x) => n + x.tracksOnScreen, 0);
     },

@@ -131,14 +131,23 @@ try {
   await waitFor(page, (c) => window.__didbanWall.tiles.find((t) => t.camera === c).boxesDrawn > 0, cam, 30000, 'boxes are drawn over the tile');
   if (mode === 'mse') {
     // Box-to-picture offset: the pts of the drawn track message against the pts of the frame on screen.
+    // Capture-to-screen latency: the browser's clock now against the capture time of the frame on screen (the
+    // server stamps live and replayed frames with the same machine's wall clock).
     const offsets = [];
+    const latencies = [];
     for (let i = 0; i < 30; i++) {
       const s = await page.evaluate((c) => {
         const t = window.__didbanWall.tiles.find((x) => x.camera === c);
-        return { scr: t.screenPtsUs, drawn: t.lastPtsUs };
+        return { scr: t.screenPtsUs, drawn: t.lastPtsUs, now: Date.now() * 1000 };
       }, cam);
       if (s.scr && s.drawn) offsets.push(Math.abs(s.scr - s.drawn));
+      if (s.scr) latencies.push(s.now - s.scr);
       await page.waitForTimeout(100);
+    }
+    latencies.sort((x, y) => x - y);
+    if (latencies.length) {
+      measure('capture_to_screen_median_ms', (latencies[latencies.length >> 1] / 1000).toFixed(0));
+      measure('capture_to_screen_max_ms', (latencies[latencies.length - 1] / 1000).toFixed(0));
     }
     offsets.sort((x, y) => x - y);
     if (offsets.length) {

@@ -4,6 +4,7 @@
 // here. SIGTERM or SIGINT stops it cleanly: server first, then the cameras (segments closed), then the store flushed.
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -31,6 +32,7 @@
 #include "record/segment_repair.h"
 #include "server/api_error.h"
 #include "server/http_server.h"
+#include "server/live_video.h"
 #include "server/metrics.h"
 #include "server/site_backend.h"
 #include "store/store.h"
@@ -159,12 +161,15 @@ class RuntimeBackend final : public server::SiteBackend {
   absl::StatusOr<std::unique_ptr<bus::Subscription>> Subscribe(bus::SubscriberOptions options) override {
     return hub_->Subscribe(std::move(options));
   }
+  void SetVideo(server::LiveVideo* video) { video_ = video; }
+  server::LiveVideo* Video() override { return video_; }
 
  private:
   center::SiteRuntime* runtime_;
   store::Store* store_;
   bus::Hub* hub_;
   const std::string clips_dir_;
+  server::LiveVideo* video_ = nullptr;
 };
 
 // Tells the store about the recorder's segments.
@@ -232,6 +237,62 @@ class Recorders {
   std::map<std::string, std::unique_ptr<record::SegmentRecorder>> recorders_ ABSL_GUARDED_BY(mu_);
 };
 
+// Each camera's packet tee: its one connection's packets go to the recorder (when it records) and to the live video.
+// One tee per camera, kept until shutdown; its targets are set again at each graph start (before the source runs).
+class PacketTees {
+ public:
+  source::PacketSink* For(const std::string& camera, source::PacketSink* recorder, source::PacketSink* live) {
+    absl::MutexLock lock(&mu_);
+    std::unique_ptr<Tee>& t = tees_[camera];
+    if (t == nullptr) t = std::make_unique<Tee>();
+    t->recorder.store(recorder);
+    t->live.store(live);
+    return t.get();
+  }
+
+ private:
+  struct Tee final : source::PacketSink {
+    std::atomic<source::PacketSink*> recorder{nullptr};
+    std::atomic<source::PacketSink*> live{nullptr};
+    void OnStreamStart(const source::PacketStreamInfo& info) override {
+      for (source::PacketSink* s : {recorder.load(), live.load()}) {
+        if (s != nullptr) s->OnStreamStart(info);
+      }
+    }
+    void OnPacket(const AVPacket& packet, TimeUs pts_us, TimeUs dts_us) override {
+      for (source::PacketSink* s : {recorder.load(), live.load()}) {
+        if (s != nullptr) s->OnPacket(packet, pts_us, dts_us);
+      }
+    }
+    void OnStreamEnd() override {
+      for (source::PacketSink* s : {recorder.load(), live.load()}) {
+        if (s != nullptr) s->OnStreamEnd();
+      }
+    }
+  };
+  absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<Tee>> tees_ ABSL_GUARDED_BY(mu_);
+};
+
+// The web UI folder: the flag's, else the first of <bin>/../share/didban/web, <bin>/web and web/dist in a folder
+// above the binary (build/app/didban in a checkout) that holds an index.html; "" when none (or --web none).
+std::string FindWebRoot(const std::string& flag) {
+  if (flag == "none") return "";
+  if (!flag.empty()) return flag;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::canonical("/proc/self/exe", ec);
+  if (ec) return "";
+  std::vector<std::filesystem::path> candidates = {exe.parent_path() / ".." / "share" / "didban" / "web",
+                                                   exe.parent_path() / "web"};
+  for (std::filesystem::path d = exe.parent_path(); d.has_relative_path(); d = d.parent_path()) {
+    candidates.push_back(d / "web" / "dist");
+  }
+  for (const auto& c : candidates) {
+    if (std::filesystem::is_regular_file(c / "index.html", ec)) return c.lexically_normal().string();
+  }
+  return "";
+}
+
 absl::Status ParseListen(const std::string& listen, server::ServerOptions* o) {
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return absl::InvalidArgumentError("--listen: expected ADDRESS:PORT, got " + listen);
@@ -288,7 +349,22 @@ absl::Status RunServe(const ServeFlags& f) {
   store::Store* st = store.get();
   StoreSegmentIndex index(st);
   Recorders recorders((std::filesystem::path(data) / "recordings").string(), &index);
-  if (!f.no_record) ro.packet_sink = [&recorders](const std::string& camera) { return recorders.For(camera); };
+  std::atomic<center::SiteRuntime*> runtime_ptr{nullptr};
+  // Live video (fMP4 by stream copy from the packet tee; MJPEG from the latest analysed frames), muxed and encoded
+  // only while someone watches.
+  server::LiveVideoOptions lvo;
+  lvo.latest_frame = [&runtime_ptr](const std::string& camera) -> FramePtr {
+    center::SiteRuntime* rt = runtime_ptr.load();
+    if (rt == nullptr) return nullptr;
+    absl::StatusOr<FramePtr> frame = rt->LatestFrame(camera);
+    return frame.ok() ? *frame : nullptr;
+  };
+  // lvo.mask_pixels: the camera's privacy masks (record/privacy_mask.h) go here, applied before the MJPEG encode.
+  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<server::LiveVideo> live_video, server::LiveVideo::Create(std::move(lvo)));
+  PacketTees tees;
+  ro.packet_sink = [&recorders, &tees, &live_video, record_on = !f.no_record](const std::string& camera) {
+    return tees.For(camera, record_on ? recorders.For(camera) : nullptr, live_video->PacketSink(camera));
+  };
 
   center::RuntimeHooks hooks;
   hooks.on_event = [st](const Event& e) {
@@ -329,11 +405,13 @@ absl::Status RunServe(const ServeFlags& f) {
   bus::Hub hub;
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<center::SiteRuntime> runtime,
                           center::SiteRuntime::Create(std::move(site), ro, &hub, hooks));
+  runtime_ptr.store(runtime.get());
   DIDBAN_RETURN_IF_ERROR(runtime->Start());
   // --role edge|center: the JetStream relay (docs/scale-out.md); nothing for the default single-node role.
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<ServeRelay> relay,
                           ServeRelay::Start(f.relay, runtime->Site().name, &hub, st));
   RuntimeBackend backend(runtime.get(), st, &hub, (std::filesystem::path(data) / "clips").string());
+  backend.SetVideo(live_video.get());
   server::MetricsRegistry metrics;
   metrics.AddCollector([&relay](server::MetricsRegistry& m) { relay->Collect(m); });
   absl::StatusOr<std::unique_ptr<server::HttpServer>> http = server::HttpServer::Start(so, backend, metrics);

@@ -626,6 +626,14 @@ absl::StatusOr<std::shared_ptr<const bus::CameraTracks>> SiteRuntime::LatestTrac
   return slot->latest_tracks;
 }
 
+absl::StatusOr<FramePtr> SiteRuntime::LatestFrame(const std::string& camera) const {
+  absl::MutexLock lock(&mu_);
+  auto it = cameras_.find(camera);
+  if (it == cameras_.end()) return absl::NotFoundError(absl::StrCat("no camera named '", camera, "'"));
+  absl::MutexLock slot_lock(&it->second->mu);
+  return it->second->latest_frame;
+}
+
 absl::StatusOr<std::string> SiteRuntime::SnapshotJpeg(const std::string& camera, int quality) const {
   FramePtr frame;
   {

@@ -118,6 +118,8 @@ class SiteRuntime {
 
   // The camera's tracks after its last analysed frame (nullptr before the first). NotFound for an unknown camera.
   absl::StatusOr<std::shared_ptr<const bus::CameraTracks>> LatestTracks(const std::string& camera) const;
+  // The camera's last analysed frame (shared and immutable; nullptr before the first), for live MJPEG. NotFound.
+  absl::StatusOr<FramePtr> LatestFrame(const std::string& camera) const;
   // The camera's last analysed frame as JPEG (full resolution). NotFound, Unavailable before the first frame.
   absl::StatusOr<std::string> SnapshotJpeg(const std::string& camera, int quality = 85) const;
   // The latest fused step of every group (groups without a step yet are left out).

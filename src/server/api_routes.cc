@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "core/json_io.h"
 #include "server/api_error.h"
+#include "server/live_video.h"
 #include "server/validation.h"
 
 namespace didban::server {
@@ -492,6 +493,50 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                       ApiResponse resp;
                       resp.content_type = "image/jpeg";
                       resp.body = std::move(*jpeg);
+                      resp.headers.emplace_back("Cache-Control", "no-store");
+                      return resp;
+                    }});
+
+  // Live video (server/live_video.h). The MP4 WebSocket is upgraded by the server; the MJPEG handler only checks the
+  // camera and the site's video, and the server then streams the multipart body itself (http_server.cc).
+  routes.push_back({Method::kGet,
+                    kLiveMp4Path,
+                    "liveVideoMp4",
+                    "WebSocket of the camera's live video by stream copy, for Media Source Extensions: a text message "
+                    "{type: init, mime, width, height, origin_us}, then binary messages: the fMP4 init segment and "
+                    "fragments from the latest keyframe. Media time t s is origin_us + t*1e6 on the pts_us time base "
+                    "of the live tracks messages. A viewer that does not keep up skips to the next keyframe, and is "
+                    "disconnected after skipping too often.",
+                    "live",
+                    Access::kView,
+                    {camera_param},
+                    nullptr,
+                    nullptr,
+                    101,
+                    "application/json",
+                    true,
+                    nullptr});
+  routes.push_back({Method::kGet,
+                    kLiveMjpegPath,
+                    "liveVideoMjpeg",
+                    "The camera's live analysed frames as MJPEG (multipart/x-mixed-replace of JPEG parts, each with "
+                    "X-Timestamp-Us), encoded once per camera at a capped rate while anyone watches",
+                    "live",
+                    Access::kView,
+                    {camera_param},
+                    nullptr,
+                    nullptr,
+                    200,
+                    absl::StrCat("multipart/x-mixed-replace; boundary=", LiveVideo::kBoundary),
+                    false,
+                    [b](const ApiRequest& r) {
+                      auto c = b->Camera(r.path_params.at("camera"));
+                      if (!c.ok()) return ErrorResponse(c.status());
+                      if (b->Video() == nullptr || !b->Video()->HasMjpeg()) {
+                        return ErrorResponse(absl::UnimplementedError("live MJPEG: not available on this site"));
+                      }
+                      ApiResponse resp;  // 200: the server streams the parts (http_server.cc)
+                      resp.content_type = absl::StrCat("multipart/x-mixed-replace; boundary=", LiveVideo::kBoundary);
                       resp.headers.emplace_back("Cache-Control", "no-store");
                       return resp;
                     }});

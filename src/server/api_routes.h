@@ -17,6 +17,8 @@ namespace didban::server {
 
 inline constexpr char kLivePath[] = "/api/v1/live";
 inline constexpr char kOpenApiPath[] = "/api/v1/openapi.json";
+inline constexpr char kLiveMp4Path[] = "/api/v1/cameras/{camera}/live.mp4";      // WebSocket, fMP4
+inline constexpr char kLiveMjpegPath[] = "/api/v1/cameras/{camera}/live.mjpeg";  // streamed multipart
 
 // Adds every route to `router`. `backend`, `metrics` and `router` must outlive the router's use.
 absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router& router);

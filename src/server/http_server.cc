@@ -1,5 +1,6 @@
 #include "server/http_server.h"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -23,6 +24,7 @@
 #include "server/api_error.h"
 #include "server/api_routes.h"
 #include "server/guards.h"
+#include "server/live_video.h"
 #include "server/router.h"
 #include "server/validation.h"
 #include "spdlog/spdlog.h"
@@ -294,6 +296,202 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   bool done_ = false;     // strand only
 };
 
+// A viewer of one camera's live fMP4 (route kLiveMp4Path): a WebSocket fed by a LiveViewer's bounded queue (text
+// init messages, binary init segments and fragments). The producer's on_ready only posts Pump() to this strand. A
+// viewer that LiveVideo cuts off (it skipped to the next keyframe too often) is disconnected and counted there.
+class LiveMp4Session : public std::enable_shared_from_this<LiveMp4Session> {
+ public:
+  LiveMp4Session(tcp::socket&& socket, HttpServer::Impl& server, LiveVideo* video, std::string camera)
+      : ws_(std::move(socket)), server_(server), video_(video), camera_(std::move(camera)) {}
+  ~LiveMp4Session() {
+    if (viewer_) viewer_->Close();
+  }
+
+  void Run(http::request<http::string_body> req) {
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "didban"); }));
+    if (server_.options.ws_send_buffer_bytes > 0) {
+      beast::error_code ec;
+      beast::get_lowest_layer(ws_).socket().set_option(
+          net::socket_base::send_buffer_size(server_.options.ws_send_buffer_bytes), ec);
+    }
+    ws_.async_accept(req, beast::bind_front_handler(&LiveMp4Session::OnAccept, shared_from_this()));
+  }
+
+ private:
+  void OnAccept(beast::error_code ec) {
+    if (ec) return;
+    std::weak_ptr<LiveMp4Session> weak = weak_from_this();
+    auto on_ready = [weak, executor = ws_.get_executor(), gate = server_.gate] {
+      std::lock_guard<std::mutex> lock(gate->mu);
+      if (!gate->open) return;
+      if (auto self = weak.lock()) net::post(executor, [self] { self->Pump(); });
+    };
+    auto viewer = video_->WatchMp4(camera_, std::move(on_ready));
+    if (!viewer.ok()) {
+      spdlog::warn("live video of {}: {}", camera_, std::string(viewer.status().message()));
+      ws_.async_close(websocket::close_code::try_again_later, [self = shared_from_this()](beast::error_code) {});
+      return;
+    }
+    viewer_ = std::move(*viewer);
+    Read();
+    Pump();
+  }
+
+  void Read() { ws_.async_read(in_, beast::bind_front_handler(&LiveMp4Session::OnRead, shared_from_this())); }
+  void OnRead(beast::error_code ec, size_t /*bytes*/) {
+    if (ec) {
+      Finish();
+      return;
+    }
+    in_.consume(in_.size());
+    Read();
+  }
+
+  void Pump() {
+    if (done_ || !viewer_) return;
+    if (viewer_->CutOff()) {
+      spdlog::info("live video viewer of {} cut off: too slow", camera_);
+      beast::error_code ec;
+      beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+      beast::get_lowest_layer(ws_).socket().close(ec);
+      Finish();
+      return;
+    }
+    if (writing_) return;
+    std::optional<LiveMessage> m = viewer_->TryPop();
+    if (!m) return;
+    writing_ = true;
+    ws_.text(m->text);
+    ws_.async_write(net::buffer(*m->bytes),
+                    [self = shared_from_this(), bytes = m->bytes](beast::error_code ec, size_t) {
+                      self->writing_ = false;
+                      if (ec) {
+                        self->Finish();
+                        return;
+                      }
+                      self->Pump();
+                    });
+  }
+
+  void Finish() {
+    done_ = true;
+    if (viewer_) viewer_->Close();
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  HttpServer::Impl& server_;
+  LiveVideo* const video_;
+  const std::string camera_;
+  std::shared_ptr<LiveViewer> viewer_;
+  beast::flat_buffer in_;
+  bool writing_ = false;  // strand only
+  bool done_ = false;     // strand only
+};
+
+// A viewer of one camera's MJPEG (route kLiveMjpegPath, after its handler said 200): the reply's header, then one
+// multipart part per JPEG frame from a LiveViewer's bounded queue (the oldest frame is dropped when it is full), until
+// the client goes away.
+class MjpegSession : public std::enable_shared_from_this<MjpegSession> {
+ public:
+  MjpegSession(tcp::socket&& socket, HttpServer::Impl& server, LiveVideo* video, std::string camera)
+      : stream_(std::move(socket)), server_(server), video_(video), camera_(std::move(camera)) {}
+  ~MjpegSession() {
+    if (viewer_) viewer_->Close();
+  }
+
+  void Run(const ApiResponse& resp) {
+    stream_.expires_never();
+    if (server_.options.ws_send_buffer_bytes > 0) {
+      beast::error_code ec;
+      stream_.socket().set_option(net::socket_base::send_buffer_size(server_.options.ws_send_buffer_bytes), ec);
+    }
+    auto header = std::make_shared<std::string>(
+        absl::StrCat("HTTP/1.1 200 OK\r\nServer: didban\r\nContent-Type: ", resp.content_type,
+                     "\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n"));
+    for (const auto& [k, v] : resp.headers) absl::StrAppend(header.get(), k, ": ", v, "\r\n");
+    header->append("\r\n");
+    std::weak_ptr<MjpegSession> weak = weak_from_this();
+    auto on_ready = [weak, executor = stream_.get_executor(), gate = server_.gate] {
+      std::lock_guard<std::mutex> lock(gate->mu);
+      if (!gate->open) return;
+      if (auto self = weak.lock()) net::post(executor, [self] { self->Pump(); });
+    };
+    auto viewer = video_->WatchMjpeg(camera_, std::move(on_ready));
+    if (!viewer.ok()) {
+      spdlog::warn("MJPEG of {}: {}", camera_, std::string(viewer.status().message()));
+      Close();
+      return;
+    }
+    net::dispatch(stream_.get_executor(), [self = shared_from_this(), viewer = std::move(*viewer), header] {
+      self->viewer_ = viewer;
+      self->writing_ = true;
+      net::async_write(self->stream_, net::buffer(*header), [self, header](beast::error_code ec, size_t) {
+        self->writing_ = false;
+        if (ec) {
+          self->Close();
+          return;
+        }
+        self->Read();
+        self->Pump();
+      });
+    });
+  }
+
+ private:
+  // Whatever the client sends is dropped; its end (or an error) ends the stream.
+  void Read() {
+    stream_.async_read_some(net::buffer(in_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) {
+        self->Close();
+        return;
+      }
+      self->Read();
+    });
+  }
+
+  void Pump() {
+    if (done_ || !viewer_) return;
+    if (viewer_->CutOff()) {
+      spdlog::info("MJPEG viewer of {} cut off: not reading", camera_);
+      Close();
+      return;
+    }
+    if (writing_) return;
+    std::optional<LiveMessage> m = viewer_->TryPop();
+    if (!m) return;
+    writing_ = true;
+    net::async_write(stream_, net::buffer(*m->bytes),
+                     [self = shared_from_this(), bytes = m->bytes](beast::error_code ec, size_t) {
+                       self->writing_ = false;
+                       if (ec) {
+                         self->Close();
+                         return;
+                       }
+                       self->Pump();
+                     });
+  }
+
+  void Close() {
+    done_ = true;
+    if (viewer_) viewer_->Close();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  LiveVideo* const video_;
+  const std::string camera_;
+  std::shared_ptr<LiveViewer> viewer_;
+  std::array<char, 512> in_{};
+  bool writing_ = false;  // strand only
+  bool done_ = false;     // strand only
+};
+
 namespace {
 
 // One HTTP connection: reads requests with the size limits and timeouts, answers them in order (keep-alive), hands
@@ -349,6 +547,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const Route* route = nullptr;
     ApiRequest api;
     ApiResponse resp = server_.Handle(req, remote_, &route, &api);
+    if (route != nullptr && route->path == kLiveMjpegPath && resp.status == 200 && server_.backend.Video() != nullptr) {
+      std::make_shared<MjpegSession>(stream_.release_socket(), server_, server_.backend.Video(),
+                                     api.path_params.at("camera"))
+          ->Run(resp);
+      return;
+    }
     Send(std::move(resp), req.version(), req.keep_alive());
   }
 
@@ -371,6 +575,20 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       }
     }
     if (st.ok()) st = server_.chain->Admit(api, *route);
+    if (st.ok() && route->path == kLiveMp4Path) {
+      const std::string camera = api.path_params.at("camera");
+      st = server_.backend.Camera(camera).status();
+      if (st.ok() && server_.backend.Video() == nullptr) {
+        st = absl::UnimplementedError("live video: not available on this site");
+      }
+      if (st.ok()) {
+        resp.status = 101;
+        server_.chain->Finish(api, route, resp, SecondsSince(t0));
+        std::make_shared<LiveMp4Session>(stream_.release_socket(), server_, server_.backend.Video(), camera)
+            ->Run(std::move(req));
+        return;
+      }
+    }
     bus::SubscriberOptions sub;
     sub.name = absl::StrCat("ws ", remote_);
     sub.capacity = server_.options.ws_queue_messages;
@@ -516,6 +734,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOption
   auto impl = std::make_unique<Impl>(options, backend, metrics);
   DIDBAN_RETURN_IF_ERROR(AddApiRoutes(backend, metrics, impl->router));
   AddSiteMetrics(backend, metrics);
+  if (backend.Video() != nullptr) AddLiveVideoMetrics(*backend.Video(), metrics);
   impl->chain = DefaultGuardChain(metrics);
   beast::error_code ec;
   const tcp::endpoint ep(net::ip::make_address(options.address), options.port);

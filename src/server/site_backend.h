@@ -30,6 +30,8 @@ class AuditLog;  // audit/audit_log.h
 
 namespace didban::server {
 
+class LiveVideo;  // server/live_video.h
+
 // A camera's live state, as the runtime last published it.
 struct CameraStatus {
   std::string state = "starting";     // "starting", "online", "reconnecting", "offline", "stopped"
@@ -98,6 +100,10 @@ class SiteBackend {
   // Subscribes to the site's hub: the server makes one subscription per live WebSocket (its bounded send queue,
   // policy kCutOff, with on_ready set to wake the connection).
   virtual absl::StatusOr<std::unique_ptr<bus::Subscription>> Subscribe(bus::SubscriberOptions options) = 0;
+
+  // The site's live video (each camera's fMP4 by stream copy and its MJPEG fallback), fed by the cameras' packet tee
+  // and latest frames; nullptr when the site has none (the live video routes answer 501).
+  virtual LiveVideo* Video() { return nullptr; }
 };
 
 }  // namespace didban::server

@@ -109,6 +109,9 @@ class TestSite final : public SiteBackend {
   absl::StatusOr<std::unique_ptr<bus::Subscription>> Subscribe(bus::SubscriberOptions options) override {
     return hub_.Subscribe(std::move(options));
   }
+  // Live video: none unless a test sets one (before the server starts).
+  LiveVideo* Video() override { return video_; }
+  void SetVideoForTest(LiveVideo* video) { video_ = video; }
 
  private:
   static absl::Status NotFound(const std::string& name) {
@@ -133,6 +136,7 @@ class TestSite final : public SiteBackend {
   }
 
   bus::Hub hub_;
+  LiveVideo* video_ = nullptr;
   mutable absl::Mutex mu_;
   bool ready_ ABSL_GUARDED_BY(mu_) = true;
   std::map<std::string, CameraInfo> cameras_ ABSL_GUARDED_BY(mu_);

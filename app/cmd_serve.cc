@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "app/serve.h"
 #include "app/serve_relay.h"
 #include "bus/hub.h"
+#include "center/recording.h"
 #include "center/site_runtime.h"
 #include "config/site_config.h"
 #include "record/clip_export.h"
@@ -97,13 +99,14 @@ class RuntimeBackend final : public server::SiteBackend {
   bool Ready() const override { return runtime_->Running() && store_ != nullptr; }
   std::vector<server::CameraInfo> Cameras() const override {
     std::vector<server::CameraInfo> out;
-    for (const center::CameraEntry& e : runtime_->Cameras()) out.push_back(ToServerInfo(e));
+    for (const center::CameraEntry& e : runtime_->Cameras()) out.push_back(WithRecording(ToServerInfo(e)));
     return out;
   }
   absl::StatusOr<server::CameraInfo> Camera(const std::string& name) const override {
     DIDBAN_ASSIGN_OR_RETURN(center::CameraEntry e, runtime_->Camera(name));
-    return ToServerInfo(e);
+    return WithRecording(ToServerInfo(e));
   }
+  void SetRecording(center::SiteRecording* recording) { recording_ = recording; }
   absl::StatusOr<server::CameraInfo> AddCamera(const nlohmann::json& definition) override {
     absl::StatusOr<center::CameraEntry> e = runtime_->AddCamera(definition);
     if (!e.ok()) return WithField(e.status());
@@ -165,76 +168,21 @@ class RuntimeBackend final : public server::SiteBackend {
   server::LiveVideo* Video() override { return video_; }
 
  private:
+  // The recorder's byte count in the camera's status (didban_recording_bytes_total).
+  server::CameraInfo WithRecording(server::CameraInfo info) const {
+    if (recording_ == nullptr) return info;
+    if (std::optional<record::RecorderCounters> c = recording_->Counters(info.name)) {
+      info.status.recording_bytes_total = static_cast<uint64_t>(c->bytes);
+    }
+    return info;
+  }
+
   center::SiteRuntime* runtime_;
+  center::SiteRecording* recording_ = nullptr;
   store::Store* store_;
   bus::Hub* hub_;
   const std::string clips_dir_;
   server::LiveVideo* video_ = nullptr;
-};
-
-// Tells the store about the recorder's segments.
-class StoreSegmentIndex final : public record::SegmentIndex {
- public:
-  explicit StoreSegmentIndex(store::Store* store) : store_(store) {}
-  void OnSegmentOpened(const record::SegmentInfo& s) override { store_->PutSegment(ToStore(s)); }
-  void OnSegmentClosed(const record::SegmentInfo& s) override { store_->PutSegment(ToStore(s)); }
-
- private:
-  static store::Segment ToStore(const record::SegmentInfo& s) {
-    store::Segment out;
-    out.path = s.path;
-    out.camera = s.camera;
-    out.start_us = s.start_us;
-    out.end_us = s.end_us;
-    out.bytes = s.bytes;
-    out.first_keyframe_us = s.start_us;
-    out.keyframes = s.frames > 0 ? 1 : 0;
-    out.open = s.open;
-    out.evidence = s.event;
-    return out;
-  }
-  store::Store* store_;
-};
-
-// One recorder per camera, made on the first start of the camera's graph and kept until shutdown.
-class Recorders {
- public:
-  Recorders(std::string dir, record::SegmentIndex* index) : dir_(std::move(dir)), index_(index) {}
-  source::PacketSink* For(const std::string& camera) {
-    absl::MutexLock lock(&mu_);
-    auto it = recorders_.find(camera);
-    if (it != recorders_.end()) return it->second.get();
-    record::SegmentRecorderOptions o;
-    o.camera = camera;
-    o.dir = (std::filesystem::path(dir_) / camera).string();
-    o.index = index_;
-    o.on_alert = [](const record::RecorderAlert& a) {
-      spdlog::warn("camera {}: recording {}: {}", a.camera, a.recording ? "resumed" : "stopped", a.message);
-    };
-    std::error_code ec;
-    std::filesystem::create_directories(o.dir, ec);
-    absl::StatusOr<std::unique_ptr<record::SegmentRecorder>> r = record::SegmentRecorder::Create(o);
-    if (!r.ok()) {
-      spdlog::error("camera {}: not recording: {}", camera, std::string(r.status().message()));
-      recorders_[camera] = nullptr;
-      return nullptr;
-    }
-    source::PacketSink* sink = r->get();
-    recorders_[camera] = std::move(*r);
-    return sink;
-  }
-  void CloseAll() {
-    absl::MutexLock lock(&mu_);
-    for (auto& [name, r] : recorders_) {
-      if (r) r->Close();
-    }
-  }
-
- private:
-  const std::string dir_;
-  record::SegmentIndex* index_;
-  absl::Mutex mu_;
-  std::map<std::string, std::unique_ptr<record::SegmentRecorder>> recorders_ ABSL_GUARDED_BY(mu_);
 };
 
 // Each camera's packet tee: its one connection's packets go to the recorder (when it records) and to the live video.
@@ -320,6 +268,7 @@ absl::Status RunServe(const ServeFlags& f) {
 
   DIDBAN_RETURN_IF_ERROR(ValidateRelayFlags(f.relay));
   DIDBAN_ASSIGN_OR_RETURN(config::SiteConfig site, config::LoadSiteConfig(f.site));
+  const config::SiteRecordingConfig site_recording = site.recording;
   server::ServerOptions so;
   DIDBAN_RETURN_IF_ERROR(ParseListen(f.listen, &so));
   DIDBAN_RETURN_IF_ERROR(so.Validate());
@@ -347,9 +296,19 @@ absl::Status RunServe(const ServeFlags& f) {
   const std::string store_url = f.store.empty() ? (std::filesystem::path(data) / "site.db").string() : f.store;
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenStore(store_url));
   store::Store* st = store.get();
-  StoreSegmentIndex index(st);
-  Recorders recorders((std::filesystem::path(data) / "recordings").string(), &index);
   std::atomic<center::SiteRuntime*> runtime_ptr{nullptr};
+  // Recording: the index repaired first (segments left open by a kill -9), recorders per camera from their
+  // `recording:` settings, retention every check_every_s; recording_failed / recording_resumed go out as events.
+  center::SiteRecordingOptions rec;
+  rec.dir = (std::filesystem::path(data) / "recordings").string();
+  rec.site = site_recording;
+  rec.store = st;
+  rec.on_event = [&runtime_ptr](const Event& e) {
+    if (center::SiteRuntime* rt = runtime_ptr.load()) rt->PublishEvent(e);
+  };
+  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<center::SiteRecording> recording, center::SiteRecording::Create(rec));
+  DIDBAN_ASSIGN_OR_RETURN(int64_t repaired, recording->RepairIndex());
+  if (repaired > 0) spdlog::info("recordings: {} index rows repaired", repaired);
   // Live video (fMP4 by stream copy from the packet tee; MJPEG from the latest analysed frames), muxed and encoded
   // only while someone watches.
   server::LiveVideoOptions lvo;
@@ -362,12 +321,20 @@ absl::Status RunServe(const ServeFlags& f) {
   // lvo.mask_pixels: the camera's privacy masks (record/privacy_mask.h) go here, applied before the MJPEG encode.
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<server::LiveVideo> live_video, server::LiveVideo::Create(std::move(lvo)));
   PacketTees tees;
-  ro.packet_sink = [&recorders, &tees, &live_video, record_on = !f.no_record](const std::string& camera) {
-    return tees.For(camera, record_on ? recorders.For(camera) : nullptr, live_video->PacketSink(camera));
+  ro.packet_sink = [&runtime_ptr, &recording, &tees, &live_video,
+                    record_on = !f.no_record](const std::string& camera) -> source::PacketSink* {
+    source::PacketSink* recorder = nullptr;
+    center::SiteRuntime* rt = runtime_ptr.load();
+    if (record_on && rt != nullptr) {
+      absl::StatusOr<config::CameraConfig> c = rt->CameraConfigOf(camera);
+      if (c.ok()) recorder = recording->SinkFor(*c);
+    }
+    return tees.For(camera, recorder, live_video->PacketSink(camera));
   };
 
   center::RuntimeHooks hooks;
-  hooks.on_event = [st](const Event& e) {
+  hooks.on_event = [st, &recording](const Event& e) {
+    recording->OnEvent(e);
     store::StoredEvent se;
     se.event = e;
     st->AddEvent(std::move(se));
@@ -407,17 +374,35 @@ absl::Status RunServe(const ServeFlags& f) {
                           center::SiteRuntime::Create(std::move(site), ro, &hub, hooks));
   runtime_ptr.store(runtime.get());
   DIDBAN_RETURN_IF_ERROR(runtime->Start());
+  recording->StartRetention();
   // --role edge|center: the JetStream relay (docs/scale-out.md); nothing for the default single-node role.
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<ServeRelay> relay,
                           ServeRelay::Start(f.relay, runtime->Site().name, &hub, st));
   RuntimeBackend backend(runtime.get(), st, &hub, (std::filesystem::path(data) / "clips").string());
   backend.SetVideo(live_video.get());
+  backend.SetRecording(recording.get());
   server::MetricsRegistry metrics;
+  metrics.AddCollector([&recording](server::MetricsRegistry& m) {
+    const center::RecordingTotals t = recording->Totals();
+    auto& deleted = m.AddCounter("didban_retention_segments_deleted_total",
+                                 "Recording segments deleted by retention, by reason", {"reason"});
+    for (const auto& [reason, n] : t.deleted_by_reason) deleted.WithLabels({reason}).SetTotal(static_cast<double>(n));
+    m.AddCounter("didban_retention_bytes_deleted_total", "Bytes of recording segments deleted by retention", {})
+        .WithLabels({})
+        .SetTotal(static_cast<double>(t.bytes_deleted));
+    m.AddCounter("didban_retention_runs_total", "Retention passes", {})
+        .WithLabels({})
+        .SetTotal(static_cast<double>(t.retention_runs));
+    m.AddCounter("didban_retention_delete_errors_total", "Segment files retention could not delete", {})
+        .WithLabels({})
+        .SetTotal(static_cast<double>(t.delete_errors));
+  });
   metrics.AddCollector([&relay](server::MetricsRegistry& m) { relay->Collect(m); });
   absl::StatusOr<std::unique_ptr<server::HttpServer>> http = server::HttpServer::Start(so, backend, metrics);
   if (!http.ok()) {
     runtime->Stop();
-    recorders.CloseAll();
+    recording->StopRetention();
+    recording->CloseAll();
     (void)store->Close();
     return http.status();
   }
@@ -460,7 +445,8 @@ absl::Status RunServe(const ServeFlags& f) {
   (*http)->Stop();
   runtime->Stop();
   relay->Stop();  // after the cameras: the last events are published
-  recorders.CloseAll();
+  recording->StopRetention();
+  recording->CloseAll();
   absl::Status flushed = store->Close();
   hub.Close();
   if (!flushed.ok()) return flushed;

@@ -71,6 +71,7 @@ nlohmann::json CameraDefinitionJson(const config::CameraConfig& camera) {
     j["rules"] = std::move(rules);
   }
   if (!camera.privacy_masks.is_null()) j["privacy_masks"] = camera.privacy_masks;
+  if (!camera.recording.json.is_null()) j["recording"] = camera.recording.json;
   return j;
 }
 

@@ -115,6 +115,11 @@ class SiteRuntime {
   // camera's current calibration. NotFound, InvalidArgument naming the field.
   absl::StatusOr<CameraEntry> UpdateCamera(const std::string& name, const nlohmann::json& definition);
   absl::Status RemoveCamera(const std::string& name);
+  // The camera's parsed configuration (a copy; the recording reads its `recording:` keys). NotFound naming it.
+  absl::StatusOr<config::CameraConfig> CameraConfigOf(const std::string& name) const;
+  // Publishes an event raised beside the graphs (the recorder's recording_failed / recording_resumed) as the
+  // runtime's own: on the hub and through RuntimeHooks::on_event.
+  void PublishEvent(const Event& e) { EmitEvent(e); }
 
   // The camera's tracks after its last analysed frame (nullptr before the first). NotFound for an unknown camera.
   absl::StatusOr<std::shared_ptr<const bus::CameraTracks>> LatestTracks(const std::string& camera) const;

@@ -14,6 +14,8 @@
 #include <yaml-cpp/yaml.h>
 #include <opencv2/calib3d.hpp>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "core/json_io.h"
 #include "core/mot_format.h"
 
@@ -363,6 +365,87 @@ absl::StatusOr<Spec> ParseSpec(const std::string& path, const YAML::Node& node, 
   return spec;
 }
 
+// A duration (seconds or "7d") or a size (bytes or "2GiB") from a scalar, in [lo, hi].
+absl::StatusOr<double> GetDuration(const std::string& path, const YAML::Node& node, const std::string& field, double lo,
+                                   double hi) {
+  if (!node.IsScalar())
+    return Bad(path, node, field, "expected a duration (seconds, or e.g. \"90s\", \"36h\", \"7d\")");
+  absl::StatusOr<double> v = ParseDurationSeconds(node.Scalar());
+  if (!v.ok()) return Bad(path, node, field, std::string(v.status().message()));
+  if (*v < lo || *v > hi) return Bad(path, node, field, absl::StrCat("must be in [", lo, ", ", hi, "] seconds"));
+  return *v;
+}
+
+absl::StatusOr<int64_t> GetByteSize(const std::string& path, const YAML::Node& node, const std::string& field) {
+  if (!node.IsScalar()) return Bad(path, node, field, "expected a size (bytes, or e.g. \"500MB\", \"2GiB\")");
+  absl::StatusOr<int64_t> v = ParseByteSize(node.Scalar());
+  if (!v.ok()) return Bad(path, node, field, std::string(v.status().message()));
+  return *v;
+}
+
+// The keys of a `recording:` mapping that a camera may give (the site section adds the node-wide ones).
+absl::StatusOr<RecordingOverrides> ParseRecording(const std::string& path, const YAML::Node& node,
+                                                  const std::string& field, bool site_wide) {
+  RecordingOverrides r;
+  if (!node.IsMap()) return Bad(path, node, field, "expected a mapping");
+  std::set<std::string> keys = {"mode", "segment_s", "max_age", "max_bytes", "pre_s", "post_s"};
+  if (site_wide) keys.insert({"min_free_bytes", "min_free_percent", "check_every_s"});
+  DIDBAN_RETURN_IF_ERROR(CheckKeys(path, node, field, keys));
+  if (const YAML::Node m = node["mode"]) {
+    DIDBAN_ASSIGN_OR_RETURN(std::string mode, GetString(path, m, field + ".mode"));
+    if (mode == "continuous") {
+      r.mode = RecordingMode::kContinuous;
+    } else if (mode == "events") {
+      r.mode = RecordingMode::kEvents;
+    } else if (mode == "off" || mode == "false") {  // YAML 1.1 reads a bare off as false
+      r.mode = RecordingMode::kOff;
+    } else {
+      return Bad(path, m, field + ".mode", absl::StrCat("expected continuous, events or off, got '", mode, "'"));
+    }
+  }
+  if (node["segment_s"]) {
+    DIDBAN_ASSIGN_OR_RETURN(r.segment_s, GetDuration(path, node["segment_s"], field + ".segment_s", 1, 3600));
+  }
+  if (node["max_age"]) {
+    DIDBAN_ASSIGN_OR_RETURN(r.max_age_s,
+                            GetDuration(path, node["max_age"], field + ".max_age", 0, 100 * 365 * 86400.0));
+  }
+  if (node["max_bytes"]) {
+    DIDBAN_ASSIGN_OR_RETURN(r.max_bytes, GetByteSize(path, node["max_bytes"], field + ".max_bytes"));
+  }
+  if (node["pre_s"]) {
+    DIDBAN_ASSIGN_OR_RETURN(r.pre_s, GetDuration(path, node["pre_s"], field + ".pre_s", 0, 600));
+  }
+  if (node["post_s"]) {
+    DIDBAN_ASSIGN_OR_RETURN(r.post_s, GetDuration(path, node["post_s"], field + ".post_s", 0, 600));
+  }
+  r.json = ToJson(node);
+  if (site_wide) {
+    for (const char* k : {"min_free_bytes", "min_free_percent", "check_every_s"}) r.json.erase(k);
+  }
+  return r;
+}
+
+absl::StatusOr<SiteRecordingConfig> ParseSiteRecording(const std::string& path, const YAML::Node& node) {
+  SiteRecordingConfig site;
+  site.where = At(path, node, "recording");
+  DIDBAN_ASSIGN_OR_RETURN(site.defaults, ParseRecording(path, node, "recording", /*site_wide=*/true));
+  if (node["min_free_bytes"]) {
+    DIDBAN_ASSIGN_OR_RETURN(site.min_free_bytes, GetByteSize(path, node["min_free_bytes"], "recording.min_free_bytes"));
+  }
+  if (const YAML::Node p = node["min_free_percent"]) {
+    DIDBAN_ASSIGN_OR_RETURN(site.min_free_percent, GetDouble(path, p, "recording.min_free_percent"));
+    if (site.min_free_percent < 0 || site.min_free_percent > 90) {
+      return Bad(path, p, "recording.min_free_percent", "must be in [0, 90]");
+    }
+  }
+  if (node["check_every_s"]) {
+    DIDBAN_ASSIGN_OR_RETURN(site.retention_every_s,
+                            GetDuration(path, node["check_every_s"], "recording.check_every_s", 1, 3600));
+  }
+  return site;
+}
+
 // `privacy_masks:`: a list of polygons, each a list of at least 3 [x, y] points in full-resolution pixels (the
 // shape only; record::ParsePrivacyMask reads the values again where the masks are applied).
 absl::StatusOr<nlohmann::json> ParsePrivacyMasks(const std::string& path, const YAML::Node& node,
@@ -400,7 +483,7 @@ absl::StatusOr<CameraConfig> ParseCamera(const std::string& path, const YAML::No
   if (!node.IsMap()) return Bad(path, node, field, "expected a mapping");
   DIDBAN_RETURN_IF_ERROR(CheckKeys(path, node, field,
                                    {"name", "uri", "fps", "analysis_width", "detector", "tracker", "calibration",
-                                    "rules", "privacy_masks", "masked_recording"}));
+                                    "rules", "recording", "privacy_masks", "masked_recording"}));
   if (!node["name"]) return Bad(path, node, field, "missing name");
   DIDBAN_ASSIGN_OR_RETURN(cam.name, GetString(path, node["name"], field + ".name"));
   auto name_char = [](char c) {
@@ -450,6 +533,10 @@ absl::StatusOr<CameraConfig> ParseCamera(const std::string& path, const YAML::No
   if (const YAML::Node m = node["masked_recording"]) {
     if (!m.IsScalar() || (m.Scalar() != "true" && m.Scalar() != "false")) {
       return Bad(path, m, field + ".masked_recording", "expected true or false");
+  if (node["recording"]) {
+    DIDBAN_ASSIGN_OR_RETURN(cam.recording,
+                            ParseRecording(path, node["recording"], field + ".recording", /*site_wide=*/false));
+  }
     }
     // Recording re-encoded with the masks is not built yet; a site that needs it must not record unmasked video.
     if (m.Scalar() == "true") {
@@ -527,11 +614,14 @@ absl::StatusOr<SiteConfig> ParseSiteConfig(const std::string& yaml_text, const s
         DIDBAN_ASSIGN_OR_RETURN(CameraConfig c,
                                 ParseCamera(path, cams[i], absl::StrCat("cameras[", i, "]"), site.origin));
         site.cameras.push_back(std::move(c));
+    if (const YAML::Node r = root["recording"]) {
+      DIDBAN_ASSIGN_OR_RETURN(site.recording, ParseSiteRecording(path, r));
+    }
       }
     }
     for (const auto& kv : root) {
       std::string key = kv.first.as<std::string>();
-      if (key != "site" && key != "cameras") site.sections[key] = ToJson(kv.second);
+      if (key != "site" && key != "cameras" && key != "recording") site.sections[key] = ToJson(kv.second);
     }
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
@@ -548,6 +638,88 @@ absl::StatusOr<SiteConfig> LoadSiteConfig(const std::string& path, const SiteLim
   if (!std::ifstream(path)) return absl::NotFoundError(absl::StrCat(path, ": cannot open site configuration"));
   DIDBAN_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, limits.max_bytes));
   return ParseSiteConfig(text, path, limits);
+}
+
+const char* RecordingModeName(RecordingMode mode) {
+  switch (mode) {
+    case RecordingMode::kContinuous:
+      return "continuous";
+    case RecordingMode::kEvents:
+      return "events";
+    case RecordingMode::kOff:
+      return "off";
+  }
+  return "unknown";
+}
+
+RecordingSettings ResolveRecording(const SiteRecordingConfig& site, const RecordingOverrides& camera) {
+  RecordingSettings out;
+  for (const RecordingOverrides* o : {&site.defaults, &camera}) {
+    if (o->mode) out.mode = *o->mode;
+    if (o->segment_s) out.segment_s = *o->segment_s;
+    if (o->max_age_s) out.max_age_s = *o->max_age_s;
+    if (o->max_bytes) out.max_bytes = *o->max_bytes;
+    if (o->pre_s) out.pre_s = *o->pre_s;
+    if (o->post_s) out.post_s = *o->post_s;
+  }
+  return out;
+}
+
+namespace {
+
+// Splits "36h" into 36 and "h"; false when the number part is not a finite number >= 0.
+bool SplitNumberUnit(const std::string& text, double* number, std::string* unit) {
+  const std::string t(absl::StripAsciiWhitespace(text));
+  size_t end = 0;
+  while (end < t.size() && (std::isdigit(static_cast<unsigned char>(t[end])) || t[end] == '.')) ++end;
+  if (end == 0) return false;
+  const std::string num = t.substr(0, end);
+  char* stop = nullptr;
+  errno = 0;
+  *number = std::strtod(num.c_str(), &stop);
+  if (*stop != '\0' || errno == ERANGE || !std::isfinite(*number) || *number < 0) return false;
+  *unit = std::string(absl::StripAsciiWhitespace(t.substr(end)));
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<double> ParseDurationSeconds(const std::string& text) {
+  double n = 0;
+  std::string unit;
+  if (!SplitNumberUnit(text, &n, &unit)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a duration (seconds, or e.g. 90s, 36h, 7d)"));
+  }
+  static const std::map<std::string, double> kUnits = {{"", 1},     {"s", 1},     {"m", 60},       {"min", 60},
+                                                       {"h", 3600}, {"d", 86400}, {"w", 7 * 86400}};
+  auto it = kUnits.find(unit);
+  if (it == kUnits.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "': unknown duration unit '", unit, "' (s, m, h, d, w)"));
+  }
+  return n * it->second;
+}
+
+absl::StatusOr<int64_t> ParseByteSize(const std::string& text) {
+  double n = 0;
+  std::string unit;
+  if (!SplitNumberUnit(text, &n, &unit)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a size (bytes, or e.g. 500MB, 2GiB)"));
+  }
+  std::string u;
+  for (char c : unit) u += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!u.empty() && u.back() == 'b') u.pop_back();  // "GB" = "G", "GiB" = "Gi", "B" = ""
+  static const std::map<std::string, double> kUnits = {
+      {"", 1},           {"k", 1e3},           {"m", 1e6},
+      {"g", 1e9},        {"t", 1e12},          {"ki", 1024},
+      {"mi", 1048576.0}, {"gi", 1073741824.0}, {"ti", 1099511627776.0}};
+  auto it = kUnits.find(u);
+  if (it == kUnits.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "': unknown size unit '", unit, "' (B, kB, MB, GB, TB, KiB, MiB, GiB, TiB)"));
+  }
+  const double bytes = n * it->second;
+  if (bytes > 9e18) return absl::InvalidArgumentError(absl::StrCat("'", text, "' is too large"));
+  return static_cast<int64_t>(std::llround(bytes));
 }
 
 }  // namespace didban::config

@@ -17,6 +17,49 @@
 
 namespace didban::config {
 
+// How a camera is recorded: `recording:` at the top of the site file gives every camera's defaults, and `recording:`
+// under a camera overrides them key by key. Durations are seconds or strings with a unit ("90s", "15m", "36h", "7d",
+// "2w"); sizes are bytes or strings with a unit ("500MB", "2GiB", "1.5T"; k/M/G/T are powers of 1000, Ki/Mi/Gi/Ti of
+// 1024).
+enum class RecordingMode {
+  kContinuous,  // every packet is recorded
+  kEvents,      // only around events: [t - pre_s, t + post_s]
+  kOff,         // not recorded
+};
+const char* RecordingModeName(RecordingMode mode);  // "continuous", "events", "off"
+
+// The keys given in one `recording:` mapping (unset: inherited).
+struct RecordingOverrides {
+  std::optional<RecordingMode> mode;
+  std::optional<double> segment_s;   // segments are cut at the first keyframe this long after their start, s, [1, 3600]
+  std::optional<double> max_age_s;   // `max_age`: segments older than this are deleted, s; 0 = no limit
+  std::optional<int64_t> max_bytes;  // the camera's recordings are kept under this many bytes; 0 = no limit
+  std::optional<double> pre_s;       // event clips and event-only recording: seconds before an event, [0, 600]
+  std::optional<double> post_s;      // ... and after it, [0, 600]
+  nlohmann::json json;               // the mapping as written (null when absent), to write a definition back
+};
+
+// A camera's recording with every key resolved (ResolveRecording).
+struct RecordingSettings {
+  RecordingMode mode = RecordingMode::kContinuous;
+  double segment_s = 60;  // seconds
+  double max_age_s = 0;   // seconds; 0 = no limit
+  int64_t max_bytes = 0;  // bytes; 0 = no limit
+  double pre_s = 5;       // seconds
+  double post_s = 5;      // seconds
+
+  bool operator==(const RecordingSettings&) const = default;
+};
+
+// The site-wide `recording:` section: the cameras' defaults and the node's free-disk floor.
+struct SiteRecordingConfig {
+  RecordingOverrides defaults;
+  int64_t min_free_bytes = 0;   // retention deletes the oldest segments of any camera to keep this much free; 0 = none
+  double min_free_percent = 0;  // ... or this share of the disk, percent [0, 90]; the larger floor applies
+  double retention_every_s = 60;  // `check_every_s`: retention runs at start and this often, seconds, [1, 3600]
+  std::string where;              // file:line of the section ("" when absent)
+};
+
 // A pluggable component chosen by name (detector, rule ...), with its parameters.
 struct Spec {
   std::string type;       // registry name, e.g. "motion", "line"
@@ -34,6 +77,7 @@ struct CameraConfig {
   nlohmann::json tracker;              // tracker parameters (mapping), may be null
   geo::CameraCalibration calibration;  // uncalibrated when absent
   std::vector<Spec> rules;
+  RecordingOverrides recording;  // the camera's own `recording:` keys
   // `privacy_masks:` polygons filled black wherever a pixel leaves the server, [[[x, y], ...], ...] in pixels of the
   // full-resolution frame (record::ParsePrivacyMask); null = none. `masked_recording: true` is refused (not built).
   nlohmann::json privacy_masks;
@@ -44,8 +88,9 @@ struct SiteConfig {
   std::string name;
   std::optional<geo::LatLon> origin;  // anchor of the local ENU frame; required for lat/lon calibration points
   std::vector<CameraConfig> cameras;
-  nlohmann::json sections;  // other top-level sections (fusion, drone, ...) as JSON, keyed by name
-  std::string path;         // the file it came from
+  SiteRecordingConfig recording;  // the `recording:` section
+  nlohmann::json sections;        // other top-level sections (fusion, drone, ...) as JSON, keyed by name
+  std::string path;               // the file it came from
 
   const CameraConfig* FindCamera(const std::string& name) const;
   absl::Status Validate() const;
@@ -54,7 +99,7 @@ struct SiteConfig {
 // The top-level keys a site file may have: `site`, `cameras` and the sections that commands read from
 // SiteConfig::sections (fusion, fusion_batch). Any other key is refused (a typo such as `camras:` would otherwise
 // drop every camera silently); a new section is added here.
-inline constexpr const char* kSiteTopLevelKeys[] = {"cameras", "fusion", "fusion_batch", "site"};
+inline constexpr const char* kSiteTopLevelKeys[] = {"cameras", "fusion", "fusion_batch", "recording", "site"};
 
 // Limits of the site YAML reader (docs/security.md), checked on the text and on the YAML event stream before any
 // node is built or converted to JSON.
@@ -73,5 +118,13 @@ absl::StatusOr<SiteConfig> ParseSiteConfig(const std::string& yaml_text, const s
 absl::StatusOr<SiteConfig> LoadSiteConfig(const std::string& path, const SiteLimits& limits = {});
 
 }  // namespace didban::config
+// The camera's recording: its own keys over the site's defaults over RecordingSettings' defaults.
+RecordingSettings ResolveRecording(const SiteRecordingConfig& site, const RecordingOverrides& camera);
+
+// "7d" -> 604800, "36h", "15m", "90s", "2w", or a plain number of seconds; error names what is wrong.
+absl::StatusOr<double> ParseDurationSeconds(const std::string& text);
+// "500MB" -> 500000000, "2GiB" -> 2147483648, "1.5T", or a plain number of bytes; error names what is wrong.
+absl::StatusOr<int64_t> ParseByteSize(const std::string& text);
+
 
 #endif  // DIDBAN_CONFIG_SITE_CONFIG_H_

@@ -48,7 +48,7 @@ TEST(SiteConfigTest, ErrorsNameFileLineAndField) {
             "s.yaml:3:10: cameras[0].fps: expected a number, got 'fast'");
   EXPECT_EQ(ParseSiteConfig("cameras:\n  - name: a\n    colour: red\n", "s.yaml").status().message(),
             "s.yaml:3:5: cameras[0].colour: unknown key (known: analysis_width, calibration, detector, fps, "
-            "masked_recording, name, privacy_masks, rules, tracker, uri)");
+            "masked_recording, name, privacy_masks, recording, rules, tracker, uri)");
   EXPECT_EQ(ParseSiteConfig("cameras: [\n", "s.yaml").status().message().substr(0, 24), "s.yaml:2:1: YAML syntax ");
   EXPECT_EQ(ParseSiteConfig("cameras:\n  - name: a\n  - name: a\n", "s.yaml").status().message(),
             "s.yaml:3:5: cameras[1]: duplicate camera name 'a'");
@@ -94,14 +94,97 @@ TEST(SiteConfigTest, LimitsAliasExpansionDepthAndSize) {
 
 TEST(SiteConfigTest, RefusesUnknownKeysAtEveryLevel) {
   EXPECT_EQ(Err(ParseSiteConfig("site: {name: t}\nfoo: 1\ncamras: []\n", "s.yaml")),
-            "s.yaml:2:1: foo: unknown key (known: cameras, fusion, fusion_batch, site)");
+            "s.yaml:2:1: foo: unknown key (known: cameras, fusion, fusion_batch, recording, site)");
   EXPECT_EQ(Err(ParseSiteConfig("site: {name: t, nmae: u}\n", "s.yaml")),
             "s.yaml:1:17: site.nmae: unknown key (known: name, origin)");
   EXPECT_EQ(Err(ParseSiteConfig("site: {origin: {lat: 1, lon: 2, altitude: 3}}\n", "s.yaml")),
             "s.yaml:1:33: site.origin.altitude: unknown key (known: alt, lat, lon)");
-  EXPECT_EQ(Err(ParseSiteConfig("cameras:\n  - {name: c, url: x}\n", "s.yaml")),
-            "s.yaml:2:15: cameras[0].url: unknown key (known: analysis_width, calibration, detector, fps, "
-            "masked_recording, name, privacy_masks, rules, tracker, uri)");
+  EXPECT_EQ(
+      Err(ParseSiteConfig("cameras:\n  - {name: c, url: x}\n", "s.yaml")),
+      "s.yaml:2:15: cameras[0].url: unknown key (known: analysis_width, calibration, detector, fps, masked_recording, "
+      "name, privacy_masks, recording, rules, tracker, uri)");
+}
+
+TEST(SiteConfigTest, RecordingSectionGivesDefaultsThatCamerasOverrideKeyByKey) {
+  constexpr char kYaml[] = R"(recording:
+  mode: continuous
+  segment_s: 30
+  max_age: 7d
+  max_bytes: 2GiB
+  min_free_bytes: 500MB
+  min_free_percent: 5
+  check_every_s: 45
+  pre_s: 4
+cameras:
+  - name: gate
+    uri: gate.mp4
+    recording: {mode: events, post_s: 8, max_age: 36h}
+  - name: yard
+    uri: yard.mp4
+    recording: {mode: off}
+  - name: road
+    uri: road.mp4
+)";
+  auto site = ParseSiteConfig(kYaml, "s.yaml");
+  ASSERT_TRUE(site.ok()) << site.status();
+  EXPECT_EQ(site->recording.min_free_bytes, 500'000'000);
+  EXPECT_EQ(site->recording.min_free_percent, 5);
+  EXPECT_EQ(site->recording.retention_every_s, 45);
+  EXPECT_EQ(site->recording.where, "s.yaml:2:3: recording");
+  EXPECT_FALSE(site->sections.contains("recording"));
+  const RecordingSettings gate = ResolveRecording(site->recording, site->cameras[0].recording);
+  EXPECT_EQ(gate.mode, RecordingMode::kEvents);
+  EXPECT_EQ(gate.segment_s, 30);
+  EXPECT_EQ(gate.max_age_s, 36 * 3600);
+  EXPECT_EQ(gate.max_bytes, int64_t{2} << 30);
+  EXPECT_EQ(gate.pre_s, 4);
+  EXPECT_EQ(gate.post_s, 8);
+  EXPECT_EQ(site->cameras[0].recording.json, nlohmann::json::parse(R"({"mode":"events","post_s":8,"max_age":"36h"})"));
+  EXPECT_EQ(ResolveRecording(site->recording, site->cameras[1].recording).mode, RecordingMode::kOff);
+  const RecordingSettings road = ResolveRecording(site->recording, site->cameras[2].recording);
+  EXPECT_EQ(road.mode, RecordingMode::kContinuous);
+  EXPECT_EQ(road.max_age_s, 7 * 86400);
+  EXPECT_EQ(road.post_s, 5);  // RecordingSettings' default
+  // No section at all: continuous, 60-s segments, nothing deleted.
+  auto bare = ParseSiteConfig("cameras:\n  - {name: a, uri: a.mp4}\n", "s.yaml");
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(ResolveRecording(bare->recording, bare->cameras[0].recording), RecordingSettings{});
+}
+
+TEST(SiteConfigTest, RecordingErrorsNameTheKeyAndLine) {
+  EXPECT_EQ(Err(ParseSiteConfig("recording:\n  mode: sometimes\n", "s.yaml")),
+            "s.yaml:2:9: recording.mode: expected continuous, events or off, got 'sometimes'");
+  EXPECT_EQ(Err(ParseSiteConfig("recording:\n  max_age: 7y\n", "s.yaml")),
+            "s.yaml:2:12: recording.max_age: '7y': unknown duration unit 'y' (s, m, h, d, w)");
+  EXPECT_EQ(Err(ParseSiteConfig("recording:\n  max_bytes: lots\n", "s.yaml")),
+            "s.yaml:2:14: recording.max_bytes: 'lots' is not a size (bytes, or e.g. 500MB, 2GiB)");
+  EXPECT_EQ(Err(ParseSiteConfig("recording:\n  segment_s: 0.5\n", "s.yaml")),
+            "s.yaml:2:14: recording.segment_s: must be in [1, 3600] seconds");
+  EXPECT_EQ(Err(ParseSiteConfig("recording:\n  min_free_percent: 95\n", "s.yaml")),
+            "s.yaml:2:21: recording.min_free_percent: must be in [0, 90]");
+  EXPECT_EQ(Err(ParseSiteConfig("recording: [1]\n", "s.yaml")), "s.yaml:1:12: recording: expected a mapping");
+  // The node-wide floor is not a camera's key.
+  EXPECT_EQ(Err(ParseSiteConfig("cameras:\n  - name: a\n    recording:\n      min_free_bytes: 1GB\n", "s.yaml")),
+            "s.yaml:4:7: cameras[0].recording.min_free_bytes: unknown key (known: max_age, max_bytes, mode, "
+            "post_s, pre_s, segment_s)");
+  EXPECT_EQ(Err(ParseSiteConfig("cameras:\n  - name: a\n    recording: {pre_s: -1}\n", "s.yaml")),
+            "s.yaml:3:24: cameras[0].recording.pre_s: '-1' is not a duration (seconds, or e.g. 90s, 36h, 7d)");
+}
+
+TEST(SiteConfigTest, DurationsAndSizesWithUnits) {
+  EXPECT_EQ(*ParseDurationSeconds("90"), 90);
+  EXPECT_EQ(*ParseDurationSeconds("90s"), 90);
+  EXPECT_EQ(*ParseDurationSeconds("15m"), 900);
+  EXPECT_EQ(*ParseDurationSeconds("1.5h"), 5400);
+  EXPECT_EQ(*ParseDurationSeconds("2w"), 14 * 86400);
+  EXPECT_FALSE(ParseDurationSeconds("h").ok());
+  EXPECT_EQ(*ParseByteSize("1024"), 1024);
+  EXPECT_EQ(*ParseByteSize("500MB"), 500'000'000);
+  EXPECT_EQ(*ParseByteSize("500M"), 500'000'000);
+  EXPECT_EQ(*ParseByteSize("2GiB"), int64_t{2} << 30);
+  EXPECT_EQ(*ParseByteSize("1.5 TB"), 1'500'000'000'000);
+  EXPECT_EQ(*ParseByteSize("64KiB"), 65536);
+  EXPECT_FALSE(ParseByteSize("5XB").ok());
 }
 
 }  // namespace

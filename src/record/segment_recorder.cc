@@ -116,6 +116,10 @@ void SegmentRecorder::OnStreamStart(const source::PacketStreamInfo& info) {
   }
   item->time_base = info.time_base;
   item->frame_rate = info.frame_rate;
+  last_packet_us_ = source::kNoPacketTime;
+  frame_us_ = info.frame_rate.num > 0 && info.frame_rate.den > 0
+                  ? std::clamp<TimeUs>(av_rescale(1'000'000, info.frame_rate.den, info.frame_rate.num), 1000, 1'000'000)
+                  : 40'000;
   {
     std::lock_guard<std::mutex> lock(mu_);
     resync_ = true;  // a connection starts at a keyframe for the recorder
@@ -124,6 +128,24 @@ void SegmentRecorder::OnStreamStart(const source::PacketStreamInfo& info) {
 }
 
 void SegmentRecorder::OnPacket(const AVPacket& packet, TimeUs pts_us, TimeUs dts_us) {
+  if (pts_us == source::kNoPacketTime && dts_us == source::kNoPacketTime) {
+    if (last_packet_us_ == source::kNoPacketTime) {
+      // No time to place it at (the first packet of an RTSP session often has none): recording starts at the next
+      // keyframe that has one.
+      std::lock_guard<std::mutex> lock(mu_);
+      ++counters_.packets;
+      ++counters_.packets_skipped;
+      return;
+    }
+    pts_us = dts_us = last_packet_us_ + frame_us_;  // one frame after the previous packet
+  }
+  if (last_packet_us_ == source::kNoPacketTime && (packet.flags & AV_PKT_FLAG_KEY) == 0) {
+    std::lock_guard<std::mutex> lock(mu_);  // the stream's first keyframe had no time: wait for the next one
+    ++counters_.packets;
+    ++counters_.packets_skipped;
+    return;
+  }
+  last_packet_us_ = std::max(pts_us, dts_us);
   auto item = std::make_unique<Item>();
   item->packet = av_packet_clone(&packet);
   if (item->packet == nullptr) {

@@ -101,6 +101,11 @@ class SegmentRecorder final : public source::PacketSink {
   void Run();
 
   const SegmentRecorderOptions options_;
+  // Touched only on the source's thread (OnStreamStart / OnPacket): the last packet time of the connection and the
+  // frame duration, to time a packet that comes without timestamps (RTSP's first packet often has none); recording
+  // of a connection starts at its first keyframe with a time.
+  TimeUs last_packet_us_ = source::kNoPacketTime;
+  TimeUs frame_us_ = 40'000;
   std::unique_ptr<Writer> writer_;  // state of the writer thread (touched only there)
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -3,6 +3,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <mutex>
@@ -153,6 +154,50 @@ struct Alerts {
 
 // The disk fills during the second segment: its complete fragments are kept, recording stops with an alert while
 // packets keep coming (and are counted as skipped), and resumes at the first keyframe of a retry once space returns.
+// Passes packets on with the times of some packets removed (as RTSP's first packet often comes).
+class StripTimes : public source::PacketSink {
+ public:
+  StripTimes(source::PacketSink* inner, std::vector<int> strip) : inner_(inner), strip_(std::move(strip)) {}
+  void OnStreamStart(const source::PacketStreamInfo& info) override { inner_->OnStreamStart(info); }
+  void OnPacket(const AVPacket& packet, TimeUs pts_us, TimeUs dts_us) override {
+    if (std::find(strip_.begin(), strip_.end(), n_++) != strip_.end()) pts_us = dts_us = source::kNoPacketTime;
+    inner_->OnPacket(packet, pts_us, dts_us);
+  }
+  void OnStreamEnd() override { inner_->OnStreamEnd(); }
+
+ private:
+  source::PacketSink* inner_;
+  std::vector<int> strip_;
+  int n_ = 0;
+};
+
+// A stream whose first keyframe has no time starts recording at the next keyframe (a second later); a packet without
+// time later on is placed one frame after the previous one.
+TEST(SegmentRecorderTest, PacketsWithoutTimesAreSkippedUntilAKeyframeWithATimeThenPlacedAfterThePrevious) {
+  DIDBAN_REQUIRE_DATA(clip, kClip);
+  std::string dir = didban::testing::MakeTempDir("rec_notime");
+  FakeIndex index;
+  auto rec = SegmentRecorder::Create(Options(dir + "/cam", &index));
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  StripTimes strip(rec->get(), {0, 60});  // the first keyframe; a frame at 2.4 s
+  ASSERT_EQ(testing::FeedFile(clip, &strip), 375);
+  (*rec)->Close();
+  RecorderCounters c = (*rec)->Counters();
+  EXPECT_EQ(c.packets, 375);
+  EXPECT_EQ(c.packets_skipped, 25);  // the first second: its keyframe had no time
+  EXPECT_EQ(c.packets_written, 350);
+  ASSERT_FALSE(index.closed.empty());
+  EXPECT_EQ(index.closed[0].start_us, 1'000'000);
+  EXPECT_EQ(index.closed[0].path, dir + "/cam/gate_1-19700101T000001.000000Z.mp4");
+  int64_t decoded = 0;
+  for (const SegmentInfo& s : index.closed) {
+    testing::FileContents f = testing::ReadFile(s.path);
+    EXPECT_EQ(f.decode_errors, 0) << s.path;
+    decoded += f.decoded;
+  }
+  EXPECT_EQ(decoded, 350);
+}
+
 TEST(SegmentRecorderTest, FullDiskStopsRecordingWithAnAlertAndResumesWhenSpaceReturns) {
   DIDBAN_REQUIRE_DATA(clip, kClip);
   std::string dir = didban::testing::MakeTempDir("rec_full");

@@ -152,7 +152,8 @@ json CameraDefinitionSchema() {
               {"tracker", OpenObj()},
               {"calibration", OpenObj()},
               {"rules", Arr(spec, 256)},
-              {"record", Bool()}},
+              {"record", Bool()},
+              {"recording", OpenObj()}},
              {"uri"});
 }
 

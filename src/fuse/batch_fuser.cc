@@ -214,12 +214,8 @@ std::vector<GroundHypothesis> ClusterStep(const std::vector<CameraFrame>& frames
 namespace {
 
 // What the box model saw in one step, kept for recovery: every camera's boxes and their local ids, and the boxes the
-// strong hypotheses took.
-struct BoxStep {
-  std::vector<std::vector<Box>> boxes;
-  std::vector<std::vector<int64_t>> local_ids;
-  std::vector<BoxRef> taken;
-};
+// strong hypotheses took (the hypotheses and time are not used here).
+using BoxStep = StepConsensus;
 
 absl::StatusOr<std::vector<const geo::CameraCalibration*>> PinholeCalibrations(
     const std::vector<BatchCamera>& cameras) {
@@ -304,16 +300,37 @@ absl::StatusOr<std::vector<GroundHypothesis>> BoxModelStep(const std::vector<Cam
   return BoxModelStepKeeping(frames, cameras, fuser, options, nullptr);
 }
 
+TimeUs StepBucket(TimeUs t, TimeUs step_us) {
+  if (step_us <= 0) return t;
+  return static_cast<TimeUs>(std::floor(static_cast<double>(t) / static_cast<double>(step_us) + 0.5)) * step_us;
+}
+
+absl::StatusOr<StepConsensus> ConsensusOfStep(TimeUs time, const std::vector<CameraFrame>& frames,
+                                              const std::vector<BatchCamera>& cameras, const FuserOptions& fuser,
+                                              const BatchFuserOptions& options) {
+  StepConsensus step;
+  if (options.consensus == "box_model") {
+    const bool keep = options.recover && options.linker == "junction";
+    DIDBAN_ASSIGN_OR_RETURN(std::vector<GroundHypothesis> h,
+                            BoxModelStepKeeping(frames, cameras, fuser, options, keep ? &step : nullptr));
+    step.hypotheses = std::move(h);
+  } else {
+    step.hypotheses = ClusterStep(frames, cameras, fuser, options);
+  }
+  step.time = time;
+  return step;
+}
+
 namespace {
 
 // Linker "junction": the strong hypotheses of a dense grid of steps through LinkJunctions.
-// With `box_steps` (one per entry of `times`), unmatched tracks are recovered from the boxes nobody took.
-absl::StatusOr<std::vector<FusedStep>> JunctionLink(const std::vector<TimeUs>& times,
-                                                    const std::vector<std::vector<GroundHypothesis>>& hyps,
-                                                    TimeUs step_us, const FuserOptions& fuser,
-                                                    const BatchFuserOptions& options,
-                                                    const std::vector<BatchCamera>& cameras,
-                                                    const std::vector<BoxStep>& box_steps) {
+// With `with_recovery` (box model), unmatched tracks are recovered from the boxes nobody took.
+absl::StatusOr<std::vector<FusedStep>> JunctionLink(const std::vector<StepConsensus>& steps, TimeUs step_us,
+                                                    const FuserOptions& fuser, const BatchFuserOptions& options,
+                                                    const std::vector<BatchCamera>& cameras, bool with_recovery) {
+  std::vector<TimeUs> times;
+  times.reserve(steps.size());
+  for (const StepConsensus& s : steps) times.push_back(s.time);
   if (times.empty()) return std::vector<FusedStep>{};
   const TimeUs t0 = times.front();
   auto index_of = [&](size_t k) {
@@ -332,7 +349,7 @@ absl::StatusOr<std::vector<FusedStep>> JunctionLink(const std::vector<TimeUs>& t
     const auto i = static_cast<size_t>(index_of(k));
     step_time[i] = times[k];
     input_of[i] = static_cast<int>(k);
-    for (const GroundHypothesis& h : hyps[k]) {
+    for (const GroundHypothesis& h : steps[k].hypotheses) {
       if (!h.strong) continue;
       points[i].push_back(h.ground.position);
       // The box model's covariance is its fit's; the ground-point consensus's carries its gating floor
@@ -349,12 +366,12 @@ absl::StatusOr<std::vector<FusedStep>> JunctionLink(const std::vector<TimeUs>& t
   absl::Status recover_status;
   std::vector<const geo::CameraCalibration*> calibrations;
   const MultiViewDetectionOptions mo = BoxModelOptions(fuser, options);
-  if (!box_steps.empty()) {
+  if (with_recovery) {
     DIDBAN_ASSIGN_OR_RETURN(calibrations, PinholeCalibrations(cameras));
     recover = [&](int step, std::vector<RecoveryRequest>* requests) {
       const int k = input_of[static_cast<size_t>(step)];
       if (k < 0 || !recover_status.ok()) return;
-      const BoxStep& bs = box_steps[static_cast<size_t>(k)];
+      const BoxStep& bs = steps[static_cast<size_t>(k)];
       std::vector<PersonPrior> priors;
       priors.reserve(requests->size());
       for (const RecoveryRequest& r : *requests) priors.push_back({r.predicted, r.covariance});
@@ -411,6 +428,17 @@ absl::StatusOr<std::vector<FusedStep>> JunctionLink(const std::vector<TimeUs>& t
   }
   return out;
 }
+
+}  // namespace
+
+absl::StatusOr<std::vector<FusedStep>> LinkConsensusSteps(const std::vector<StepConsensus>& steps,
+                                                          const FuserOptions& fuser, const BatchFuserOptions& options,
+                                                          const std::vector<BatchCamera>& cameras) {
+  const bool recover = options.recover && options.consensus == "box_model";
+  return JunctionLink(steps, SecondsToUs(fuser.step_s), fuser, options, cameras, recover);
+}
+
+namespace {
 
 struct Hit {
   int step = 0;
@@ -507,30 +535,29 @@ absl::StatusOr<std::vector<FusedStep>> FuseBatch(const FuserOptions& fuser, cons
   DIDBAN_RETURN_IF_ERROR(fuser.Validate());
   DIDBAN_RETURN_IF_ERROR(options.Validate());
   const TimeUs step_us = SecondsToUs(fuser.step_s);
-  auto bucket = [&](TimeUs t) {
-    if (step_us <= 0) return t;
-    return static_cast<TimeUs>(std::floor(static_cast<double>(t) / static_cast<double>(step_us) + 0.5)) * step_us;
-  };
   std::map<TimeUs, std::vector<CameraFrame>> by_step;
-  for (CameraFrame& f : frames) by_step[bucket(f.time)].push_back(std::move(f));
+  for (CameraFrame& f : frames) by_step[StepBucket(f.time, step_us)].push_back(std::move(f));
+  if (options.linker == "junction") {
+    std::vector<StepConsensus> steps;
+    steps.reserve(by_step.size());
+    for (const auto& [t, fs] : by_step) {
+      DIDBAN_ASSIGN_OR_RETURN(StepConsensus c, ConsensusOfStep(t, fs, cameras, fuser, options));
+      steps.push_back(std::move(c));
+    }
+    return LinkConsensusSteps(steps, fuser, options, cameras);
+  }
   std::vector<TimeUs> times;
   std::vector<std::vector<GroundHypothesis>> hyps;
-  const bool recover = options.recover && options.consensus == "box_model" && options.linker == "junction";
-  std::vector<BoxStep> box_steps;
   for (auto& [t, fs] : by_step) {
     times.push_back(t);
     if (options.consensus == "box_model") {
-      BoxStep step;
-      absl::StatusOr<std::vector<GroundHypothesis>> h =
-          BoxModelStepKeeping(fs, cameras, fuser, options, recover ? &step : nullptr);
+      absl::StatusOr<std::vector<GroundHypothesis>> h = BoxModelStepKeeping(fs, cameras, fuser, options, nullptr);
       if (!h.ok()) return h.status();
       hyps.push_back(*std::move(h));
-      if (recover) box_steps.push_back(std::move(step));
     } else {
       hyps.push_back(ClusterStep(fs, cameras, fuser, options));
     }
   }
-  if (options.linker == "junction") return JunctionLink(times, hyps, step_us, fuser, options, cameras, box_steps);
   if (options.linker == "fuser") {
     // One virtual camera carrying the strong hypotheses through the streaming fuser's Kalman association.
     // Each observation carries its hypothesis' index as local id (links off), to report the supporting cameras.

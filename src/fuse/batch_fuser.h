@@ -95,6 +95,32 @@ absl::StatusOr<std::vector<GroundHypothesis>> BoxModelStep(const std::vector<Cam
                                                            const std::vector<BatchCamera>& cameras,
                                                            const FuserOptions& fuser, const BatchFuserOptions& options);
 
+// The step a time belongs to: rounded to the nearest multiple of `step_us` (the time itself when step_us <= 0).
+TimeUs StepBucket(TimeUs t, TimeUs step_us);
+
+// One step's consensus and, for the box model with detector feedback (recover with linker junction), what the
+// junction linker's feedback needs: every camera's boxes (by index in `cameras`), their local ids, and the boxes the
+// strong hypotheses took.
+struct StepConsensus {
+  TimeUs time = 0;
+  std::vector<GroundHypothesis> hypotheses;
+  std::vector<std::vector<Box>> boxes;
+  std::vector<std::vector<int64_t>> local_ids;
+  std::vector<BoxRef> taken;
+};
+
+// The consensus of one step's frames (ClusterStep or the box model, per `options.consensus`) at `time`.
+absl::StatusOr<StepConsensus> ConsensusOfStep(TimeUs time, const std::vector<CameraFrame>& frames,
+                                              const std::vector<BatchCamera>& cameras, const FuserOptions& fuser,
+                                              const BatchFuserOptions& options);
+
+// The junction linker (linker: junction) over consecutive steps (time order, `fuser.step_s` apart, gaps allowed):
+// one FusedStep per grid step from the first to the last, ids from 1 by first appearance. FuseBatch with the junction
+// linker is ConsensusOfStep on every step, then this; the fixed-lag fuser runs it over its window.
+absl::StatusOr<std::vector<FusedStep>> LinkConsensusSteps(const std::vector<StepConsensus>& steps,
+                                                          const FuserOptions& fuser, const BatchFuserOptions& options,
+                                                          const std::vector<BatchCamera>& cameras);
+
 // The whole batch: frames of all cameras (any order) grouped into `fuser.step_s` steps, clustered and linked.
 // Returns one FusedStep per step with observations (ids from 1, by first appearance).
 absl::StatusOr<std::vector<FusedStep>> FuseBatch(const FuserOptions& fuser, const BatchFuserOptions& options,

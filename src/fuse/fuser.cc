@@ -10,6 +10,7 @@
 
 #include "core/hungarian.h"
 #include "core/params.h"
+#include "fuse/batch_fuser.h"
 
 namespace didban::fuse {
 
@@ -32,17 +33,49 @@ absl::Status FuserOptions::Validate() const {
   if (!(link_timeout_s > 0)) return absl::InvalidArgumentError("link_timeout_s must be > 0");
   if (max_tracks < 1) return absl::InvalidArgumentError("max_tracks must be >= 1");
   if (max_pending_steps < 1) return absl::InvalidArgumentError("max_pending_steps must be >= 1");
+  if (mode != "fixed_lag" && mode != "streaming") {
+    return absl::InvalidArgumentError(absl::StrCat("mode must be fixed_lag or streaming, not '", mode, "'"));
+  }
+  if (!(lag_s >= 0) || !std::isfinite(lag_s)) return absl::InvalidArgumentError("lag_s must be >= 0");
+  if (!(window_s >= lag_s) || !std::isfinite(window_s) || !(window_s > 0)) {
+    return absl::InvalidArgumentError("window_s must be > 0 and >= lag_s");
+  }
+  if (!(fixed_lag_step_s >= 0)) return absl::InvalidArgumentError("fixed_lag_step_s must be >= 0");
+  if (fixed_lag_birth_hits < 1) return absl::InvalidArgumentError("fixed_lag_birth_hits must be >= 1");
+  if (!fixed_lag.is_object()) return absl::InvalidArgumentError("fixed_lag must be a mapping");
+  absl::StatusOr<BatchFuserOptions> b = BatchFuserOptions::FromJson(fixed_lag, "fixed_lag");
+  if (!b.ok()) return b.status();
   return absl::OkStatus();
 }
 
 absl::StatusOr<FuserOptions> FuserOptions::FromJson(const nlohmann::json& params, const std::string& where) {
   FuserOptions o;
-  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(
-      params,
-      {"step_s", "accel_sigma", "init_speed_sigma", "gate_chi2", "linked_gate_chi2", "link_bonus", "merge_gate_chi2",
-       "min_cameras_to_confirm", "confirm_hits", "min_birth_separation_m", "retire_after_s", "report_coast_s",
-       "max_lag_s", "camera_timeout_s", "link_timeout_s", "use_links", "max_tracks", "max_pending_steps", "roi"},
-      where));
+  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(params,
+                                          {"step_s",
+                                           "accel_sigma",
+                                           "init_speed_sigma",
+                                           "gate_chi2",
+                                           "linked_gate_chi2",
+                                           "link_bonus",
+                                           "merge_gate_chi2",
+                                           "min_cameras_to_confirm",
+                                           "confirm_hits",
+                                           "min_birth_separation_m",
+                                           "retire_after_s",
+                                           "report_coast_s",
+                                           "max_lag_s",
+                                           "camera_timeout_s",
+                                           "link_timeout_s",
+                                           "use_links",
+                                           "max_tracks",
+                                           "max_pending_steps",
+                                           "roi",
+                                           "mode",
+                                           "lag_s",
+                                           "window_s",
+                                           "fixed_lag_step_s",
+                                           "fixed_lag"},
+                                          where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "step_s", &o.step_s, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "accel_sigma", &o.accel_sigma, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "init_speed_sigma", &o.init_speed_sigma, where));
@@ -61,6 +94,20 @@ absl::StatusOr<FuserOptions> FuserOptions::FromJson(const nlohmann::json& params
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "use_links", &o.use_links, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_tracks", &o.max_tracks, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_pending_steps", &o.max_pending_steps, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "mode", &o.mode, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "lag_s", &o.lag_s, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "window_s", &o.window_s, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "fixed_lag_step_s", &o.fixed_lag_step_s, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "fixed_lag_birth_hits", &o.fixed_lag_birth_hits, where));
+  if (params.contains("fixed_lag")) {
+    if (!params["fixed_lag"].is_object()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".fixed_lag: expected a mapping"));
+    }
+    absl::StatusOr<BatchFuserOptions> b =
+        BatchFuserOptions::FromJson(params["fixed_lag"], absl::StrCat(where, ".fixed_lag"));
+    if (!b.ok()) return b.status();
+    o.fixed_lag = params["fixed_lag"];
+  }
   std::vector<double> roi;
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "roi", &roi, where));
   if (!roi.empty()) {

@@ -55,6 +55,19 @@ struct FuserOptions {
   int max_pending_steps = 1000;         // bound on buffered steps; beyond it the oldest is processed at once
   // Ground region of interest (metres, local frame); observations outside are dropped. Empty when min >= max.
   double roi_min_x = 0, roi_min_y = 0, roi_max_x = 0, roi_max_y = 0;
+  // The live runtime's fuser (MakeLiveFuser, fixed_lag_fuser.h): "fixed_lag" (the batch consensus and junction
+  // linker over a sliding window, each step shown once it is lag_s old; people: the box model is a standing person
+  // and the linker's motion model a walker) or "streaming" (this Fuser, one step late; any object, e.g. vehicles).
+  std::string mode = "streaming";
+  double lag_s = 2.0;     // fixed_lag: a step is emitted once the newest complete step is this much later, seconds
+  double window_s = 8.0;  // fixed_lag: the linker's window (emitted history + lag), seconds; >= lag_s
+  double fixed_lag_step_s = 0.5;  // fixed_lag: its step (one frame per camera per step), seconds; 0 = step_s
+  // fixed_lag: a window track that continues no emitted id is shown once it has this many detections (at most the
+  // junction linker's min_hits; a track continuing an emitted id is kept whatever its count). Chosen on seeds 0-4.
+  int fixed_lag_birth_hits = 3;
+  // fixed_lag: the batch fuser's options (BatchFuserOptions keys: consensus, box_model, junction, image_size, ...)
+  // as given under `fixed_lag:`; the linker is always the junction linker. Validated by FromJson.
+  nlohmann::json fixed_lag = nlohmann::json::object();
 
   absl::Status Validate() const;
   // Reads keys of the same names from a JSON mapping (unknown keys are errors naming `where`).
@@ -90,9 +103,20 @@ struct FusedTrack {
   std::vector<Contribution> cameras;  // observations fused at this step (sorted by camera); empty when coasting
 };
 
+// A correction the fixed-lag fuser (fixed_lag_fuser.h) made after emission, at the step it is emitted with: the person
+// emitted as `from_id` at the previous step continues as `to_id`. kind "merge": from_id ends (its person was also
+// to_id's); "split": to_id is new (from_id's history belongs to two people, from_id stays with the other); "swap":
+// both ids continue, exchanged. Emitted steps are never rewritten: this is how the ground view shows a late fix.
+struct FusionNotice {
+  std::string kind;
+  int64_t from_id = 0;
+  int64_t to_id = 0;
+};
+
 struct FusedStep {
   TimeUs time = 0;
-  std::vector<FusedTrack> tracks;  // confirmed tracks, by id
+  std::vector<FusedTrack> tracks;     // confirmed tracks, by id
+  std::vector<FusionNotice> notices;  // fixed-lag corrections made at this step (empty from the streaming fuser)
 };
 
 struct FuserStats {
@@ -102,26 +126,47 @@ struct FuserStats {
   int64_t outside_roi = 0;     // observations outside the region of interest
   int64_t tracks_created = 0;  // confirmed global tracks
   int64_t cameras_lost = 0;    // times a camera was declared dead
+  // Fixed-lag fuser only: corrections after emission (FusionNotice kinds) and the linker runs over its window.
+  int64_t merges = 0;
+  int64_t splits = 0;
+  int64_t swaps = 0;
+  int64_t window_runs = 0;
+};
+
+// What the live runtime drives (one per group of overlapping cameras): the streaming Fuser or the FixedLagFuser
+// (fixed_lag_fuser.h; MakeLiveFuser there picks one from FuserOptions::mode). Thread-compatible, LatestStep()
+// thread-safe.
+class LiveFuser {
+ public:
+  virtual ~LiveFuser() = default;
+  // Buffers one camera frame (frames of one camera in time order; an older one is InvalidArgument).
+  virtual absl::Status PushFrame(const CameraFrame& frame) = 0;
+  // The steps that are ready to show, oldest first; each is returned once and never changes afterwards.
+  virtual std::vector<FusedStep> Poll() = 0;
+  // Everything still buffered (end of input).
+  virtual std::vector<FusedStep> Flush() = 0;
+  virtual std::shared_ptr<const FusedStep> LatestStep() const = 0;
+  virtual const FuserStats& Stats() const = 0;
 };
 
 // The streaming fuser. Thread-compatible (one owner calls Push/Poll/Flush); LatestStep() is thread-safe and returns
 // an immutable snapshot of the last processed step for readers on other threads.
-class Fuser {
+class Fuser final : public LiveFuser {
  public:
   explicit Fuser(FuserOptions options);
   Fuser(const Fuser&) = delete;
   Fuser& operator=(const Fuser&) = delete;
-  ~Fuser();
+  ~Fuser() override;
 
   // Buffers one camera frame. Frames of one camera must come in time order (an older frame is InvalidArgument).
-  absl::Status PushFrame(const CameraFrame& frame);
+  absl::Status PushFrame(const CameraFrame& frame) override;
   // Processes and returns every step that is complete (see the file comment).
-  std::vector<FusedStep> Poll();
+  std::vector<FusedStep> Poll() override;
   // Processes every buffered step (end of input).
-  std::vector<FusedStep> Flush();
+  std::vector<FusedStep> Flush() override;
 
-  std::shared_ptr<const FusedStep> LatestStep() const;
-  const FuserStats& Stats() const { return stats_; }
+  std::shared_ptr<const FusedStep> LatestStep() const override;
+  const FuserStats& Stats() const override { return stats_; }
   const FuserOptions& Options() const { return options_; }
   // Cameras currently live (reported within camera_timeout_s of the newest data).
   std::vector<std::string> LiveCameras() const;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -49,14 +50,13 @@ absl::Status RunDemo(const DemoFlags& f) {
   const auto t0 = std::chrono::steady_clock::now();
   std::printf("didban demo: demo site %s in %s\n", sim::DemoVersion(options).c_str(), video.c_str());
   std::fflush(stdout);
-  std::string last;
+  std::set<std::string> announced;
   DIDBAN_ASSIGN_OR_RETURN(
       bool rendered,
-      sim::RenderDemoSite(video, options, [&last](const std::string& camera, int64_t /*done*/, int64_t n) {
-        if (camera != last) {
+      sim::RenderDemoSite(video, options, [&announced](const std::string& camera, int64_t /*done*/, int64_t n) {
+        if (announced.insert(camera).second) {
           std::printf("didban demo: rendering %s (%lld frames)\n", camera.c_str(), static_cast<long long>(n));
           std::fflush(stdout);
-          last = camera;
         }
       }));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -33,9 +33,23 @@ stop() {
   pid=""
   grep -q "stopped (store flushed)" "$work/out.txt" || fail "no clean stop"
 }
-api() { curl -sf "$url/api/v1$1"; }
+# With user accounts the demo prints a login (user demo); without them (/auth/me is 404) the server is open on
+# loopback.
+login() {
+  rm -f "$work/cookies"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/api/v1/auth/me")" = 404 ] && return 0
+  password=$(grep -o 'log in as demo with password [^ ]*' "$work/out.txt" | head -1 | sed 's/.* //')
+  [ -n "$password" ] || fail "the demo printed no login"
+  c=$(curl -s -o /dev/null -w '%{http_code}' -c "$work/cookies" -H 'Content-Type: application/json' \
+    --data "{\"username\": \"demo\", \"password\": \"$password\"}" "$url/api/v1/auth/login")
+  [ "$c" = 200 ] || fail "demo login: HTTP $c"
+}
+api() {
+  if [ -f "$work/cookies" ]; then curl -sf -m 10 -b "$work/cookies" "$url/api/v1$1"; else curl -sf -m 10 "$url/api/v1$1"; fi
+}
 
 start
+login
 grep -q "rendering junction-1" "$work/out.txt" || fail "the first start did not render"
 for f in junction-1 junction-2 junction-3 highway drone; do
   [ -s "$work/demo/video/$f.mp4" ] || fail "no $f.mp4"
@@ -75,5 +89,7 @@ stop
 # A second start reuses the rendered files.
 start
 grep -q "rendered files are up to date" "$work/out.txt" || fail "the second start rendered again"
+login
+api /cameras > /dev/null || fail "the API after a restart (with the same login)"
 stop
 echo "demo: OK"

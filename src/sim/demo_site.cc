@@ -1,11 +1,15 @@
 #include "sim/demo_site.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <numbers>
 #include <sstream>
+#include <thread>
 
 #include <opencv2/calib3d.hpp>
 
@@ -20,6 +24,7 @@ namespace {
 constexpr int kRendererVersion = 1;
 constexpr const char* kStampFile = "demo.version";
 constexpr double kRadToDeg = 180.0 / std::numbers::pi;
+constexpr double kHighwayEastM = 400;  // the highway's road axis, metres east of the junction
 
 TrafficVehicle Straight(int id, Point2 from, Point2 to, double speed_mps, double t0_s, cv::Scalar colour,
                         ObjectClass cls = ObjectClass::kCar) {
@@ -237,8 +242,15 @@ std::vector<DemoCamera> DemoCameras(const DemoOptions& o) {
   h.scenario.camera.focal_px = 520.0 * o.width / 640.0;
   h.scenario.fps = o.highway_fps;
   h.scenario.duration_s = o.loop_s;
+  // 400 m east of the junction, in the site's one ground frame.
+  h.scenario.camera.east_m += kHighwayEastM;
+  h.scenario.median_east_m += kHighwayEastM;
+  for (double& c : h.scenario.lane_centres_m) c += kHighwayEastM;
   for (TrafficVehicle& v : h.scenario.vehicles) {
-    for (Keyframe& k : v.path) k.t_s += 3;
+    for (Keyframe& k : v.path) {
+      k.t_s += 3;
+      k.east_m += kHighwayEastM;
+    }
   }
   out.push_back(std::move(h));
   DemoCamera d;
@@ -299,10 +311,27 @@ absl::StatusOr<bool> RenderDemoSite(const std::string& dir, const DemoOptions& o
   std::filesystem::create_directories(root, ec);
   if (ec) return absl::PermissionDeniedError(absl::StrCat(dir, ": cannot create the demo folder: ", ec.message()));
   std::filesystem::remove(root / kStampFile, ec);
-  for (const DemoCamera& c : cameras) {
-    const std::filesystem::path path = root / c.file;
-    DIDBAN_RETURN_IF_ERROR(c.drone ? RenderDrone(c, o, path, progress) : RenderTraffic(c, path, progress));
-  }
+  // One camera per thread, as many threads as cores (the encoder itself runs on one thread).
+  std::mutex mu;
+  std::atomic<size_t> next{0};
+  std::vector<absl::Status> results(cameras.size());
+  const DemoProgress locked = [&mu, &progress](const std::string& camera, int64_t done, int64_t total) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (progress) progress(camera, done, total);
+  };
+  auto work = [&] {
+    for (size_t i = next++; i < cameras.size(); i = next++) {
+      const DemoCamera& c = cameras[i];
+      const std::filesystem::path path = root / c.file;
+      results[i] = c.drone ? RenderDrone(c, o, path, locked) : RenderTraffic(c, path, locked);
+    }
+  };
+  const size_t n_threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, cameras.size());
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < n_threads; ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& r : results) DIDBAN_RETURN_IF_ERROR(r);
   DIDBAN_RETURN_IF_ERROR(WriteText(root / kStampFile, version + "\n"));
   return true;
 }
@@ -311,9 +340,9 @@ std::string DemoSiteYaml(const std::string& dir, const DemoOptions& o) {
   const std::filesystem::path root = std::filesystem::absolute(dir);
   const DroneFlightOptions drone = DemoDroneOptions(o);
   std::string y = absl::StrCat(
-      "# The didban demo site, written by `didban demo` (renderer ", DemoVersion(o),
-      "). Ground frame: metres, x east, y north, the junction centre at the origin; the highway camera has its own\n"
-      "# ground frame (it is not in the fusion group). The three junction cameras are fused as group '",
+      "# The didban demo site, written by `didban demo` (files version ", DemoVersion(o),
+      ").\n# Ground frame: metres, x east, y north, the junction centre at the origin. The highway runs north along\n"
+      "# x = 400 m and is not fused; the three junction cameras are fusion group '",
       kDemoFusionGroup,
       "' (didban demo passes --group).\n"
       "site:\n  name: didban-demo\n  origin: {lat: ",
@@ -355,18 +384,20 @@ std::string DemoSiteYaml(const std::string& dir, const DemoOptions& o) {
            ", in: westbound, out: eastbound}");
       rule("{type: speed, name: west-arm-speed, ground: " + Points({{-40, -3.5}, {-8, -3.5}, {-8, 3.5}, {-40, 3.5}}) +
            ", limit_kmh: 45}");
-    } else {  // highway: the traffic tests' rules
-      rule("{type: line, name: count20, ground: " + Points({{-8, 20}, {8, 20}}) + ", in: southbound, out: northbound}");
-      rule("{type: speed, name: speed, ground: " + Points({{-8, 15}, {8, 15}, {8, 90}, {-8, 90}}) + ", limit_kmh: 94}");
-      rule("{type: wrong_way, name: nb, ground: " + Points({{0, 5}, {7.5, 5}, {7.5, 120}, {0, 120}}) +
+    } else {  // highway: the traffic tests' rules, moved to its axis at x = 400 m
+      rule("{type: line, name: count20, ground: " + Points({{392, 20}, {408, 20}}) +
+           ", in: southbound, out: northbound}");
+      rule("{type: speed, name: speed, ground: " + Points({{392, 15}, {408, 15}, {408, 90}, {392, 90}}) +
+           ", limit_kmh: 94}");
+      rule("{type: wrong_way, name: nb, ground: " + Points({{400, 5}, {407.5, 5}, {407.5, 120}, {400, 120}}) +
            ", heading_deg: 0}");
-      rule("{type: wrong_way, name: sb, ground: " + Points({{-7.5, 5}, {0, 5}, {0, 120}, {-7.5, 120}}) +
+      rule("{type: wrong_way, name: sb, ground: " + Points({{392.5, 5}, {400, 5}, {400, 120}, {392.5, 120}}) +
            ", heading_deg: 180}");
-      rule("{type: stopped, name: incident, ground: " + Points({{-7.5, 5}, {7.5, 5}, {7.5, 120}, {-7.5, 120}}) +
+      rule("{type: stopped, name: incident, ground: " + Points({{392.5, 5}, {407.5, 5}, {407.5, 120}, {392.5, 120}}) +
            ", after_s: 5}");
-      rule("{type: near_miss, name: nm, ground: " + Points({{-7.5, 5}, {7.5, 5}, {7.5, 100}, {-7.5, 100}}) +
+      rule("{type: near_miss, name: nm, ground: " + Points({{392.5, 5}, {407.5, 5}, {407.5, 100}, {392.5, 100}}) +
            ", ttc_s: 1.5}");
-      rule("{type: congestion, name: los, ground: " + Points({{-7.5, 5}, {7.5, 5}, {7.5, 105}, {-7.5, 105}}) +
+      rule("{type: congestion, name: los, ground: " + Points({{392.5, 5}, {407.5, 5}, {407.5, 105}, {392.5, 105}}) +
            ", length_m: 100, lanes: 4, window_s: 10}");
     }
   }

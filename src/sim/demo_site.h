@@ -47,12 +47,14 @@ DroneFlightOptions DemoDroneOptions(const DemoOptions& options);
 // A hex hash of every parameter that changes the rendered files (and of the renderer's version).
 std::string DemoVersion(const DemoOptions& options);
 
-// Progress of RenderDemoSite: (camera name, frames done, frames in all for that camera).
+// Progress of RenderDemoSite: (camera name, frames done, frames in all for that camera); called from the render
+// threads, one call at a time.
 using DemoProgress = std::function<void(const std::string& camera, int64_t done, int64_t total)>;
 
 // Renders every camera into `dir` (created if missing) unless `dir/demo.version` already holds DemoVersion() and
-// every file exists; returns true when it rendered, false when it reused the files. The stamp is removed before and
-// written after a complete render, so an interrupted render is redone. Errors name the file.
+// every file exists; returns true when it rendered, false when it reused the files. Renders the cameras in parallel,
+// one thread per core. The stamp is removed before and written after a complete render, so an interrupted render is
+// redone. Errors name the file.
 absl::StatusOr<bool> RenderDemoSite(const std::string& dir, const DemoOptions& options,
                                     const DemoProgress& progress = nullptr);
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,11 +25,15 @@
 #include "app/command.h"
 #include "app/serve.h"
 #include "app/serve_relay.h"
+#include "audit/audit_log.h"
 #include "bus/hub.h"
 #include "center/recording.h"
 #include "center/site_runtime.h"
 #include "config/site_config.h"
 #include "record/clip_export.h"
+#include "record/evidence_package.h"
+#include "record/jpeg.h"
+#include "record/privacy_mask.h"
 #include "record/segment.h"
 #include "record/segment_recorder.h"
 #include "record/segment_repair.h"
@@ -80,6 +85,12 @@ absl::Status WithField(absl::Status s) {
   return server::FieldError(s.code(), message.substr(prefix.size(), end - prefix.size()), message);
 }
 
+// A camera's privacy masks from its definition (`privacy_masks:`); empty when it has none.
+absl::StatusOr<record::PrivacyMask> MaskOf(const center::SiteRuntime* runtime, const std::string& camera) {
+  DIDBAN_ASSIGN_OR_RETURN(config::CameraConfig c, runtime->CameraConfigOf(camera));
+  return record::ParsePrivacyMask(c.privacy_masks, absl::StrCat("camera ", camera, ": privacy_masks"));
+}
+
 // The server's view of the site: the runtime's snapshots, the store and the hub; nothing else.
 class RuntimeBackend final : public server::SiteBackend {
  public:
@@ -118,18 +129,40 @@ class RuntimeBackend final : public server::SiteBackend {
     return ToServerInfo(*e);
   }
   absl::Status RemoveCamera(const std::string& name) override { return runtime_->RemoveCamera(name); }
+  // The latest analysed frame as JPEG, with the camera's privacy masks filled (record/privacy_mask.h).
   absl::StatusOr<std::string> SnapshotJpeg(const std::string& camera) const override {
-    return runtime_->SnapshotJpeg(camera);
+    DIDBAN_ASSIGN_OR_RETURN(record::PrivacyMask mask, MaskOf(runtime_, camera));
+    if (mask.empty()) return runtime_->SnapshotJpeg(camera);
+    DIDBAN_ASSIGN_OR_RETURN(FramePtr frame, runtime_->LatestFrame(camera));
+    if (frame == nullptr) return absl::UnavailableError(absl::StrCat("camera ", camera, ": no frame analysed yet"));
+    cv::Mat image = (frame->full.empty() ? frame->image : frame->full).clone();
+    record::ApplyPrivacyMask(mask, image, frame->full.empty() ? frame->scale : 1.0);
+    return record::EncodeJpeg(image);
   }
   store::Store* EventStore() override { return store_; }
-  // Exports by stream copy from the camera's closed segments into <data>/clips/<id>.mp4, synchronously (a stream copy
-  // of a few segments takes milliseconds), and records the clip in the store. Nothing is written on an error.
+  audit::AuditLog* Audit() override { return audit_; }
+  void SetEvidence(audit::AuditLog* audit, record::SigningKey key) {
+    audit_ = audit;
+    key_ = std::move(key);
+  }
+  // Exports an evidence package into <data>/clips/<id>/ (the MP4, manifest.json with the SHA-256 of every file,
+  // manifest.sig by the server's Ed25519 key), synchronously, and records the clip in the store and the export in the
+  // audit log. The MP4 is a stream copy of the camera's closed segments, or, for a camera with privacy masks (unless
+  // the caller may unmask) or when tracked objects are to be blurred, a re-encode with the masks filled and the boxes
+  // blurred. Nothing is left behind on an error.
   absl::StatusOr<store::Clip> ExportClip(const server::ClipRequest& request) override {
-    if (request.blur_people) {
-      return server::FieldError(absl::StatusCode::kUnimplemented, "blur_people",
-                                "blurred exports are not available yet");
-    }
     DIDBAN_RETURN_IF_ERROR(runtime_->Camera(request.camera).status());
+    DIDBAN_ASSIGN_OR_RETURN(record::PrivacyMask mask, MaskOf(runtime_, request.camera));
+    std::set<ObjectClass> blur;
+    if (request.blur_people) blur.insert(ObjectClass::kPerson);
+    for (const std::string& name : request.blur_classes) {
+      const ObjectClass c = ObjectClassFromName(name);
+      if (c == ObjectClass::kOther && name != "other") {
+        return server::InvalidField("blur_classes", absl::StrCat("blur_classes: unknown class '", name, "'"));
+      }
+      blur.insert(c);
+    }
+    const bool masked = !mask.empty() && !request.unmask;
     store::SegmentQuery q;
     q.cameras = {request.camera};
     q.from_us = request.from_us;
@@ -145,20 +178,109 @@ class RuntimeBackend final : public server::SiteBackend {
     store::Clip clip;
     clip.id = absl::StrCat(record::SafeCameraName(request.camera), "-", request.from_us, "-", request.to_us);
     clip.camera = request.camera;
+    const std::filesystem::path dir = std::filesystem::path(clips_dir_) / clip.id;
     std::error_code ec;
-    std::filesystem::create_directories(clips_dir_, ec);
-    const std::string path = (std::filesystem::path(clips_dir_) / (clip.id + ".mp4")).string();
-    DIDBAN_ASSIGN_OR_RETURN(record::ExportedClip exported,
-                            record::ExportClip(infos, request.from_us, request.to_us, path));
+    if (std::filesystem::exists(dir, ec)) {
+      return absl::AlreadyExistsError(absl::StrCat("clip ", clip.id, ": already exported"));
+    }
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return absl::PermissionDeniedError(absl::StrCat(dir.string(), ": cannot create: ", ec.message()));
+    auto cleanup = [&dir](absl::Status s) {
+      std::error_code rm;
+      std::filesystem::remove_all(dir, rm);
+      return s;
+    };
+    const std::string path = (dir / (clip.id + ".mp4")).string();
+    record::ExportedClip exported;
+    nlohmann::json processing = {{"masked", masked}, {"unmasked_by_permission", !mask.empty() && request.unmask}};
+    if (masked || !blur.empty()) {
+      record::MaskedExportOptions mo;
+      if (masked) mo.mask = mask;
+      int64_t blurred_boxes = 0;
+      if (!blur.empty()) {
+        // The camera's stored track boxes (full-resolution pixels) of the chosen classes, by frame time.
+        store::TrackQuery tq;
+        tq.cameras = {request.camera};
+        tq.from_us = request.from_us - 10'000'000;  // the clip starts at the keyframe before from_us
+        tq.to_us = request.to_us + 1'000'000;
+        tq.limit = 1'000'000;
+        absl::StatusOr<std::vector<store::TrackPoint>> points = store_->QueryTracks(tq);
+        if (!points.ok()) return cleanup(points.status());
+        auto boxes = std::make_shared<std::map<TimeUs, std::vector<Box>>>();
+        for (const store::TrackPoint& p : *points) {
+          if (blur.count(p.object_class)) (*boxes)[p.time_us].push_back(p.box);
+        }
+        // Tracks are stored downsampled: a frame blurs the boxes of the nearest stored times within 0.5 s.
+        mo.blur_boxes = [boxes](TimeUs t) {
+          std::vector<Box> out;
+          auto add = [&](std::map<TimeUs, std::vector<Box>>::const_iterator it) {
+            if (it != boxes->end() && std::llabs(it->first - t) <= 500'000) {
+              out.insert(out.end(), it->second.begin(), it->second.end());
+            }
+          };
+          auto after = boxes->lower_bound(t);
+          add(after);
+          if (after != boxes->begin()) add(std::prev(after));
+          return out;
+        };
+      }
+      absl::StatusOr<record::MaskedExport> m =
+          record::ExportMaskedClip(infos, request.from_us, request.to_us, path, mo);
+      if (!m.ok()) return cleanup(m.status());
+      exported = m->clip;
+      blurred_boxes = m->blurred_boxes;
+      std::vector<std::string> names;
+      for (ObjectClass c : blur) names.emplace_back(ObjectClassName(c));
+      processing["reencoded"] = m->encoder;
+      processing["blurred_classes"] = names;
+      processing["blurred_boxes"] = blurred_boxes;
+      processing["reencode_cpu_s"] = m->cpu_seconds;
+    } else {
+      absl::StatusOr<record::ExportedClip> e = record::ExportClip(infos, request.from_us, request.to_us, path);
+      if (!e.ok()) return cleanup(e.status());
+      exported = *e;
+      processing["reencoded"] = false;
+    }
+    record::EvidenceInfo info;
+    info.camera = request.camera;
+    info.from_us = request.from_us;
+    info.to_us = request.to_us;
+    info.start_us = exported.start_us;
+    info.end_us = exported.end_us;
+    info.who = request.actor;
+    info.why = request.reason;
+    info.created_us = absl::ToUnixMicros(absl::Now());
+    info.processing = processing;
+    absl::StatusOr<nlohmann::json> manifest = record::SealEvidencePackage(dir.string(), info, key_);
+    if (!manifest.ok()) return cleanup(manifest.status());
     clip.start_us = exported.start_us;
     clip.end_us = exported.end_us;
-    clip.path = exported.path;
-    clip.bytes = static_cast<int64_t>(std::filesystem::file_size(exported.path, ec));
+    clip.path = path;
+    clip.bytes = static_cast<int64_t>(std::filesystem::file_size(path, ec));
     clip.state = store::ClipState::kReady;
-    clip.detail = absl::StrCat(exported.frames, " frames from ", exported.segments, " segments");
-    clip.created_us = absl::ToUnixMicros(absl::Now());
-    if (!store_->PutClip(clip)) return absl::ResourceExhaustedError("the store's write queue is full; try again");
+    clip.detail = absl::StrCat(exported.frames, " frames from ", exported.segments, " segments",
+                               masked ? ", masked" : "", blur.empty() ? "" : ", blurred", "; package ", dir.string());
+    clip.evidence = request.evidence;
+    clip.created_us = info.created_us;
+    if (!store_->PutClip(clip)) {
+      return cleanup(absl::ResourceExhaustedError("the store's write queue is full; try again"));
+    }
     DIDBAN_RETURN_IF_ERROR(store_->Flush());  // GET /clips/{id} right after finds it
+    if (audit_ != nullptr) {
+      audit::AuditEntry e;
+      e.actor = request.actor;
+      e.action = !mask.empty() && request.unmask ? "clip_export_unmasked" : "clip_export";
+      e.target = absl::StrCat("clip:", clip.id);
+      e.source = request.source;
+      e.detail = {{"camera", request.camera},
+                  {"from_us", request.from_us},
+                  {"to_us", request.to_us},
+                  {"reason", request.reason},
+                  {"evidence", request.evidence},
+                  {"processing", processing},
+                  {"manifest_sha256", record::Sha256File((dir / record::kManifestFile).string()).value_or("")}};
+      audit_->Record(std::move(e));
+    }
     return clip;
   }
   absl::StatusOr<std::unique_ptr<bus::Subscription>> Subscribe(bus::SubscriberOptions options) override {
@@ -178,6 +300,8 @@ class RuntimeBackend final : public server::SiteBackend {
   }
 
   center::SiteRuntime* runtime_;
+  audit::AuditLog* audit_ = nullptr;
+  record::SigningKey key_;
   center::SiteRecording* recording_ = nullptr;
   store::Store* store_;
   bus::Hub* hub_;
@@ -279,6 +403,11 @@ absl::Status RunServe(const ServeFlags& f) {
   std::error_code ec;
   std::filesystem::create_directories(data, ec);
   if (ec) return absl::PermissionDeniedError(data + ": cannot create the data folder: " + ec.message());
+  // The audit log (hash-chained, <data>/audit.db) and the key that signs evidence packages (<data>/keys/).
+  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> audit_log,
+                          audit::AuditLog::Open((std::filesystem::path(data) / "audit.db").string()));
+  DIDBAN_ASSIGN_OR_RETURN(record::SigningKey signing_key,
+                          record::LoadOrCreateSigningKey((std::filesystem::path(data) / "keys").string()));
 
   center::RuntimeOptions ro;
   ro.offline_after_s = f.offline_after_s;
@@ -318,7 +447,23 @@ absl::Status RunServe(const ServeFlags& f) {
     absl::StatusOr<FramePtr> frame = rt->LatestFrame(camera);
     return frame.ok() ? *frame : nullptr;
   };
-  // lvo.mask_pixels: the camera's privacy masks (record/privacy_mask.h) go here, applied before the MJPEG encode.
+  lvo.mask_pixels = [&runtime_ptr](const std::string& camera, cv::Mat* image) {
+    center::SiteRuntime* rt = runtime_ptr.load();
+    if (rt == nullptr) return;
+    absl::StatusOr<record::PrivacyMask> mask = MaskOf(rt, camera);
+    if (!mask.ok()) {
+      image->setTo(cv::Scalar::all(0));  // a mask that cannot be read hides the whole picture
+      return;
+    }
+    absl::StatusOr<FramePtr> frame = rt->LatestFrame(camera);
+    double scale = 1.0;
+    if (frame.ok() && *frame != nullptr && !(*frame)->full.empty() && (*frame)->full.cols > 0) {
+      scale = static_cast<double>(image->cols) / (*frame)->full.cols;
+    } else if (frame.ok() && *frame != nullptr) {
+      scale = (*frame)->scale;
+    }
+    record::ApplyPrivacyMask(*mask, *image, scale);
+  };
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<server::LiveVideo> live_video, server::LiveVideo::Create(std::move(lvo)));
   PacketTees tees;
   ro.packet_sink = [&runtime_ptr, &recording, &tees, &live_video,
@@ -329,7 +474,11 @@ absl::Status RunServe(const ServeFlags& f) {
       absl::StatusOr<config::CameraConfig> c = rt->CameraConfigOf(camera);
       if (c.ok()) recorder = recording->SinkFor(*c);
     }
-    return tees.For(camera, recorder, live_video->PacketSink(camera));
+    // A camera with privacy masks never goes out by stream copy: its live view is the masked MJPEG only.
+    absl::StatusOr<record::PrivacyMask> mask =
+        rt == nullptr ? absl::UnavailableError("no runtime") : MaskOf(rt, camera);
+    const bool masked = !mask.ok() || !mask->empty();
+    return tees.For(camera, recorder, masked ? nullptr : live_video->PacketSink(camera));
   };
 
   center::RuntimeHooks hooks;
@@ -381,6 +530,7 @@ absl::Status RunServe(const ServeFlags& f) {
   RuntimeBackend backend(runtime.get(), st, &hub, (std::filesystem::path(data) / "clips").string());
   backend.SetVideo(live_video.get());
   backend.SetRecording(recording.get());
+  backend.SetEvidence(audit_log.get(), signing_key);
   server::MetricsRegistry metrics;
   metrics.AddCollector([&recording](server::MetricsRegistry& m) {
     const center::RecordingTotals t = recording->Totals();
@@ -449,6 +599,8 @@ absl::Status RunServe(const ServeFlags& f) {
   recording->CloseAll();
   absl::Status flushed = store->Close();
   hub.Close();
+  absl::Status audited = audit_log->Close();  // everything recorded is written
+  if (!audited.ok()) spdlog::error("audit log: {}", std::string(audited.message()));
   if (!flushed.ok()) return flushed;
   std::printf("didban serve: stopped (store flushed)\n");
   return absl::OkStatus();

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <deque>
 #include <filesystem>
 #include <set>
 #include <utility>
@@ -21,6 +22,7 @@ extern "C" {
 #include "absl/strings/str_format.h"
 #include "source/av_util.h"
 #include "source/ffmpeg_log.h"
+#include "source/live_anchor.h"
 #include "source/packet.h"
 
 namespace didban::source {
@@ -121,6 +123,9 @@ bool IsImageSequence(const std::string& uri) {
   return false;
 }
 
+// Packets whose anchor is remembered for their frames: more than any decoder holds back.
+constexpr size_t kPacketAnchorsKept = 64;
+
 struct FfmpegSource::Session {
   AVFormatContext* fmt = nullptr;
   AVCodecContext* dec = nullptr;
@@ -129,12 +134,14 @@ struct FfmpegSource::Session {
   int stream = -1;
   AVRational time_base = {0, 1};
   int64_t start_ts = AV_NOPTS_VALUE;  // subtracted from frame timestamps
-  TimeUs anchor_us = 0;               // live: wall time at the session's first frame (or packet, with a sink)
-  bool anchored = false;              // live: anchor_us is set
-  bool sink_started = false;          // options_.packet_sink got OnStreamStart for this session
-  int64_t frames = 0;                 // frames decoded in this session
-  TimeUs last_rel_us = 0;             // the previous frame's time relative to the stream start
-  bool draining = false;              // the demuxer is done; the decoder is being flushed
+  LiveAnchor anchor;                  // live: wall time of stream time 0, from the packets' arrivals
+  // live: (stream time, anchor) of the latest packets, so that a decoded frame is stamped with the anchor its packet
+  // went to the packet tee with (the anchor slews between a packet and its frame; live video and tracks must agree).
+  std::deque<std::pair<TimeUs, TimeUs>> packet_anchors;
+  bool sink_started = false;  // options_.packet_sink got OnStreamStart for this session
+  int64_t frames = 0;         // frames decoded in this session
+  TimeUs last_rel_us = 0;     // the previous frame's time relative to the stream start
+  bool draining = false;      // the demuxer is done; the decoder is being flushed
   int consecutive_errors = 0;
   Scaler full;
   Scaler small;
@@ -338,7 +345,7 @@ FfmpegSource::Step FfmpegSource::DecodeNext(absl::Status* error) {
       av_packet_unref(s.packet);
       continue;
     }
-    if (options_.packet_sink != nullptr) {  // the packet tee: same timeline as FrameTimeUs()
+    if (options_.packet_sink != nullptr || live_) {  // the packet tee and live anchoring: FrameTimeUs()'s timeline
       const AVPacket& p = *s.packet;
       if (s.start_ts == AV_NOPTS_VALUE) s.start_ts = p.pts != AV_NOPTS_VALUE ? p.pts : p.dts;
       auto to_us = [&s](int64_t ts) {
@@ -347,13 +354,19 @@ FfmpegSource::Step FfmpegSource::DecodeNext(absl::Status* error) {
       };
       TimeUs pts = to_us(p.pts);
       TimeUs dts = to_us(p.dts);
-      if (live_ && !s.anchored && (pts != kNoPacketTime || dts != kNoPacketTime)) {
-        s.anchor_us = clock_->NowUs() - (pts != kNoPacketTime ? pts : dts);
-        s.anchored = true;
+      // Arrival order is decode order: the decode time says when the packet was due.
+      if (live_ && (pts != kNoPacketTime || dts != kNoPacketTime)) {
+        s.anchor.OnArrival(clock_->NowUs(), dts != kNoPacketTime ? dts : pts);
+        if (pts != kNoPacketTime) {
+          if (s.packet_anchors.size() >= kPacketAnchorsKept) s.packet_anchors.pop_front();
+          s.packet_anchors.emplace_back(pts, s.anchor.anchor_us());
+        }
       }
-      TimeUs offset = live_ ? s.anchor_us : 0;
-      options_.packet_sink->OnPacket(p, pts == kNoPacketTime ? pts : pts + offset,
-                                     dts == kNoPacketTime ? dts : dts + offset);
+      if (options_.packet_sink != nullptr) {
+        TimeUs offset = live_ ? s.anchor.anchor_us() : 0;
+        options_.packet_sink->OnPacket(p, pts == kNoPacketTime ? pts : pts + offset,
+                                       dts == kNoPacketTime ? dts : dts + offset);
+      }
     }
     r = avcodec_send_packet(s.dec, s.packet);
     av_packet_unref(s.packet);
@@ -382,11 +395,15 @@ TimeUs FfmpegSource::FrameTimeUs() {
     rel = s.frames == 0 ? 0 : s.last_rel_us + SecondsToUs(1.0 / fps);
   }
   s.last_rel_us = rel;
-  if (live_ && !s.anchored) {
-    s.anchor_us = clock_->NowUs() - rel;
-    s.anchored = true;
+  if (live_ && !s.anchor.anchored()) s.anchor.OnArrival(clock_->NowUs(), rel);
+  TimeUs anchor = s.anchor.anchor_us();
+  for (auto it = s.packet_anchors.rbegin(); it != s.packet_anchors.rend(); ++it) {
+    if (it->first == rel) {
+      anchor = it->second;
+      break;
+    }
   }
-  TimeUs pts = live_ ? s.anchor_us + rel : rel;
+  TimeUs pts = live_ ? anchor + rel : rel;
   if (have_last_pts_ && pts <= last_pts_us_) {
     pts = last_pts_us_ + 1;
     ++timestamp_fixes_;

@@ -11,6 +11,7 @@
 #include "core/mot_format.h"
 #include "eval/mot_inputs.h"
 #include "fuse/batch_fuser.h"
+#include "fuse/fixed_lag_fuser.h"
 #include "fuse/fuse_io.h"
 #include "fuse/fuser.h"
 
@@ -26,6 +27,8 @@ struct FuseFlags {
   double threshold_m = 0.5;
   bool batch = false;
   bool streaming = false;
+  double live_lag_s = -1;     // >= 0: the fixed-lag live fuser at this lag
+  double live_window_s = -1;  // its window (default: the site's fusion.window_s, at least the lag)
 };
 
 int Fail(const std::string& message) {
@@ -90,7 +93,37 @@ int RunFuse(const FuseFlags& f) {
     frames.insert(frames.end(), cf.begin(), cf.end());
   }
   absl::StatusOr<std::vector<fuse::FusedStep>> steps;
-  if (batch) {
+  fuse::FuserStats live_stats;
+  if (f.live_lag_s >= 0) {
+    // The live runtime's fixed-lag fuser on the files: frames pushed in time order, polled after each.
+    fuse::FuserOptions lo = options;
+    lo.mode = "fixed_lag";
+    lo.lag_s = f.live_lag_s;
+    if (f.live_window_s > 0) lo.window_s = f.live_window_s;
+    lo.window_s = std::max(lo.window_s, lo.lag_s);
+    const bool own = site->sections.contains("fusion") && site->sections["fusion"].contains("fixed_lag");
+    if (!own && site->sections.contains("fusion_batch")) {
+      lo.fixed_lag = site->sections["fusion_batch"];
+    }
+    if (absl::Status st = lo.Validate(); !st.ok()) return Fail(absl::StrCat(f.site, ": fusion: ", st.message()));
+    std::vector<fuse::BatchCamera> cameras;
+    cameras.reserve(inputs.size());
+    for (const Input& in : inputs) cameras.push_back({in.camera->name, in.camera->calibration});
+    std::unique_ptr<fuse::LiveFuser> live = fuse::MakeLiveFuser(lo, std::move(cameras));
+    std::stable_sort(frames.begin(), frames.end(),
+                     [](const fuse::CameraFrame& a, const fuse::CameraFrame& b) { return a.time < b.time; });
+    std::vector<fuse::FusedStep> out;
+    for (const fuse::CameraFrame& cf : frames) {
+      if (absl::Status st = live->PushFrame(cf); !st.ok()) return Fail(std::string(st.message()));
+      for (fuse::FusedStep& s : live->Poll()) out.push_back(std::move(s));
+    }
+    for (fuse::FusedStep& s : live->Flush()) out.push_back(std::move(s));
+    if (const auto* fl = dynamic_cast<const fuse::FixedLagFuser*>(live.get()); fl != nullptr && !fl->LastError().ok()) {
+      return Fail(absl::StrCat(f.site, ": ", fl->LastError().message()));
+    }
+    live_stats = live->Stats();
+    steps = std::move(out);
+  } else if (batch) {
     std::vector<fuse::BatchCamera> cameras;
     cameras.reserve(inputs.size());
     for (const Input& in : inputs) cameras.push_back({in.camera->name, in.camera->calibration});
@@ -118,6 +151,12 @@ int RunFuse(const FuseFlags& f) {
               ids.size(), rows.size(), csv.c_str(),
               frame ? " (+ global_tracks.geojson)" : " (no site origin: no GeoJSON)");
   if (unprojected > 0) std::printf("%d boxes did not reach the ground and were skipped\n", unprojected);
+  if (f.live_lag_s >= 0) {
+    std::printf("fixed lag %.2f s: %lld corrections after emission (%lld merges, %lld splits, %lld swaps)\n",
+                f.live_lag_s, static_cast<long long>(live_stats.merges + live_stats.splits + live_stats.swaps),
+                static_cast<long long>(live_stats.merges), static_cast<long long>(live_stats.splits),
+                static_cast<long long>(live_stats.swaps));
+  }
   if (!f.gt.empty()) {
     absl::StatusOr<std::string> text = ReadTextFile(f.gt);
     if (!text.ok()) return Fail(std::string(text.status().message()));
@@ -156,6 +195,14 @@ void Setup(CLI::App& root, int* exit_code) {
   auto* streaming = cmd->add_flag("--streaming", flags->streaming,
                                   "Use the streaming (live) fuser even when the site has a `fusion_batch:` section");
   streaming->excludes("--batch");
+  auto* live = cmd->add_option("--live-lag", flags->live_lag_s,
+                               "Run the live runtime's fixed-lag fuser on the files: each step is emitted once it is\n"
+                               "S seconds old (batch consensus + junction linker over a sliding window; settings from\n"
+                               "`fusion:` (window_s, fixed_lag:) or else `fusion_batch:`)");
+  live->check(CLI::NonNegativeNumber)->excludes(streaming)->excludes("--batch");
+  cmd->add_option("--live-window", flags->live_window_s, "With --live-lag: the window, seconds (at least the lag)")
+      ->check(CLI::PositiveNumber)
+      ->needs(live);
   cmd->callback([flags, exit_code] { *exit_code = RunFuse(*flags); });
 }
 

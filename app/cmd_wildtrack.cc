@@ -12,6 +12,7 @@ struct WildtrackFlags {
   uint64_t seed = 0;
   std::string out;
   int frames = 200;
+  fuse::WildtrackNoiseOptions noise;  // the protocol's degradation (defaults: drop 0.2, jitter 0.03 h, 0.5 false)
 };
 
 int RunWildtrack(const WildtrackFlags& f) {
@@ -20,7 +21,11 @@ int RunWildtrack(const WildtrackFlags& f) {
     std::cerr << "didban wildtrack-detections: " << frames.status().message() << "\n";
     return 1;
   }
-  fuse::WildtrackSet set = fuse::MakeWildtrackDetections(*frames, f.seed);
+  if (absl::Status st = f.noise.Validate(); !st.ok()) {
+    std::cerr << "didban wildtrack-detections: " << st.message() << "\n";
+    return 2;
+  }
+  fuse::WildtrackSet set = fuse::MakeWildtrackDetections(*frames, f.seed, f.noise);
   absl::Status st = fuse::WriteWildtrackSet(set, f.data, f.out);
   if (!st.ok()) {
     std::cerr << "didban wildtrack-detections: " << st.message() << "\n";
@@ -48,6 +53,10 @@ void SetupWildtrack(CLI::App& root, int* exit_code) {
   cmd->add_option("--seed", flags->seed, "Random seed (default 0)");
   cmd->add_option("--out", flags->out, "Output directory")->required();
   cmd->add_option("--frames", flags->frames, "Annotated frames to use (default 200)")->check(CLI::Range(1, 400));
+  cmd->add_option("--drop", flags->noise.drop_probability, "Probability of dropping each annotated box (default 0.2)");
+  cmd->add_option("--jitter", flags->noise.edge_sigma_fraction,
+                  "Edge jitter, standard deviation as a fraction of the box height (default 0.03)");
+  cmd->add_option("--false-boxes", flags->noise.false_per_view, "False boxes per view and frame, mean (default 0.5)");
   cmd->callback([flags, exit_code] { *exit_code = RunWildtrack(*flags); });
 }
 

@@ -14,6 +14,7 @@
 #include "core/bounded_queue.h"
 #include "core/camera_graph.h"
 #include "detect/detectors.h"
+#include "fuse/fixed_lag_fuser.h"
 #include "geo/ground_projection.h"
 #include "record/jpeg.h"
 #include "rules/rule_engine.h"
@@ -50,11 +51,12 @@ absl::Status RuntimeOptions::Validate() const {
 // ---- internal state ----
 
 struct SiteRuntime::Group {
-  Group(std::string n, std::vector<std::string> c, bool all, const RuntimeOptions& o)
+  Group(std::string n, std::vector<std::string> c, bool all, const RuntimeOptions& o,
+        std::vector<fuse::BatchCamera> calibrations)
       : name(std::move(n)),
         cameras(std::move(c)),
         all_calibrated(all),
-        fuser(std::make_unique<fuse::Fuser>(o.fuser)),
+        fuser(fuse::MakeLiveFuser(o.fuser, std::move(calibrations))),
         queue(o.fuser_queue, OverflowPolicy::kDropOldest) {}
 
   bool Takes(const config::CameraConfig& cam) const {
@@ -65,7 +67,7 @@ struct SiteRuntime::Group {
   const std::string name;
   const std::vector<std::string> cameras;  // configured members (empty with all_calibrated)
   const bool all_calibrated;               // the automatic group: every calibrated camera
-  std::unique_ptr<fuse::Fuser> fuser;      // used by the group's thread only
+  std::unique_ptr<fuse::LiveFuser> fuser;  // used by the group's thread only (fusion.mode: fixed_lag or streaming)
   BoundedQueue<fuse::CameraFrame> queue;
   std::thread thread;
   mutable absl::Mutex mu;
@@ -163,15 +165,25 @@ absl::StatusOr<std::unique_ptr<SiteRuntime>> SiteRuntime::Create(config::SiteCon
   }
   for (const auto& [name, e] : cams) DIDBAN_RETURN_IF_ERROR(CheckCamera(e.config));
 
-  // Fusion groups.
+  // Fusion groups. The fixed-lag fuser gets the calibrations of the group's cameras known now (cameras added later
+  // through the API are fused by a restarted runtime).
+  auto calibrations = [&](const std::vector<std::string>& members) {
+    std::vector<fuse::BatchCamera> out;
+    for (const auto& [name, e] : cams) {
+      const bool member = members.empty() || std::find(members.begin(), members.end(), name) != members.end();
+      if (member && e.config.calibration.Calibrated()) out.push_back({name, e.config.calibration});
+    }
+    return out;
+  };
   if (rt->options_.fusion_groups.empty()) {
     int calibrated = 0;
     for (const auto& [name, e] : cams) calibrated += e.config.calibration.Calibrated() ? 1 : 0;
     if (calibrated >= 2)
-      rt->groups_.push_back(std::make_unique<Group>("site", std::vector<std::string>{}, true, rt->options_));
+      rt->groups_.push_back(
+          std::make_unique<Group>("site", std::vector<std::string>{}, true, rt->options_, calibrations({})));
   } else {
     for (const auto& [name, members] : rt->options_.fusion_groups) {
-      rt->groups_.push_back(std::make_unique<Group>(name, members, false, rt->options_));
+      rt->groups_.push_back(std::make_unique<Group>(name, members, false, rt->options_, calibrations(members)));
     }
   }
 

@@ -3,7 +3,11 @@
 // drone flight with its SRT telemetry) once into H.264 files under DIR/video (reused while their version stamp
 // matches), writes DIR/site.yaml, and runs it exactly as `didban serve --site DIR/site.yaml --data DIR/center
 // --group junction=...` would: the files play as live cameras paced in real time and looping, through the same
-// source, recorder, analysis, fusion, store and HTTP server. Prints the URL; SIGINT/SIGTERM stop it cleanly.
+// source, recorder, analysis, fusion, store and HTTP server. Creates the login `demo` (password printed, kept in
+// DIR/demo-password) and prints the URL; SIGINT/SIGTERM stop it cleanly.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "app/command.h"
 #include "app/serve.h"
+#include "auth/auth_store.h"
 #include "detect/aerial_motion_detector.h"
 #include "detect/detectors.h"
 #include "sim/demo_site.h"
@@ -41,6 +46,46 @@ absl::Status WriteSite(const std::string& path, const std::string& text) {
   std::filesystem::rename(tmp, path, ec);
   if (ec) return absl::PermissionDeniedError(path + ": cannot write the demo site file: " + ec.message());
   return absl::OkStatus();
+}
+
+// The demo login: user `demo` (admin) in the demo's auth database (<data>/auth.db of `serve`, which turns access
+// control on once it holds a user: `--auth auto`) with a random password kept in DIR/demo-password (owner-only), so
+// that every start prints the same one; a new one is made when the file is missing.
+absl::StatusOr<std::string> EnsureDemoLogin(const std::filesystem::path& data, const std::string& center) {
+  const std::filesystem::path file = data / "demo-password";
+  std::error_code ec;
+  std::filesystem::create_directories(center, ec);
+  if (ec) return absl::PermissionDeniedError(center + ": cannot create the data folder: " + ec.message());
+  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<auth::AuthStore> store,
+                          auth::AuthStore::Open((std::filesystem::path(center) / "auth.db").string()));
+  std::string password;
+  {
+    std::ifstream f(file);
+    std::getline(f, password);
+  }
+  const bool exists = store->GetUser("demo").ok();
+  if (exists && !password.empty()) return password;
+  // 16 characters of a 32-letter alphabet without look-alikes (80 bits), in groups of four.
+  static constexpr char kAlphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+  std::ifstream random("/dev/urandom", std::ios::binary);
+  unsigned char bytes[16];
+  if (!random.read(reinterpret_cast<char*>(bytes), sizeof(bytes))) {
+    return absl::InternalError("/dev/urandom: cannot read");
+  }
+  password.clear();
+  for (size_t i = 0; i < sizeof(bytes); ++i) {
+    if (i > 0 && i % 4 == 0) password += '-';
+    password += kAlphabet[bytes[i] % 32];
+  }
+  DIDBAN_RETURN_IF_ERROR(exists ? store->SetPassword("demo", password)
+                                : store->AddUser("demo", auth::Role::kAdmin, password));
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return absl::PermissionDeniedError(file.string() + ": cannot write the demo password");
+  const std::string line = password + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!written) return absl::PermissionDeniedError(file.string() + ": cannot write the demo password");
+  return password;
 }
 
 absl::Status RunDemo(const DemoFlags& f) {
@@ -71,11 +116,17 @@ absl::Status RunDemo(const DemoFlags& f) {
   std::fflush(stdout);
   if (f.render_only) return absl::OkStatus();
 
+  const std::string center = (data / "center").string();
+  DIDBAN_ASSIGN_OR_RETURN(const std::string password, EnsureDemoLogin(data, center));
+  std::printf("didban demo: log in as demo with password %s (kept in %s)\n", password.c_str(),
+              (data / "demo-password").c_str());
+  std::fflush(stdout);
+
   // The drone camera's detector (moving objects on stabilised aerial video); registered by the commands that use it.
   detect::RegisterAerialDetector(detect::DetectorRegistry());
   ServeFlags serve;
   serve.site = site;
-  serve.data = (data / "center").string();
+  serve.data = center;
   serve.listen = f.listen;
   serve.status_every_s = f.status_every_s;
   serve.groups = {absl::StrCat(sim::kDemoFusionGroup, "=junction-1,junction-2,junction-3")};

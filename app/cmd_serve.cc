@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "app/command.h"
 #include "app/serve.h"
+#include "app/serve_auth.h"
 #include "app/serve_relay.h"
 #include "audit/audit_log.h"
 #include "bus/hub.h"
@@ -403,6 +404,8 @@ absl::Status RunServe(const ServeFlags& f) {
   std::error_code ec;
   std::filesystem::create_directories(data, ec);
   if (ec) return absl::PermissionDeniedError(data + ": cannot create the data folder: " + ec.message());
+  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<auth::AuthStore> auth_store, OpenServeAuth(f.auth, data, so.address));
+  so.auth = auth_store.get();
   // The audit log (hash-chained, <data>/audit.db) and the key that signs evidence packages (<data>/keys/).
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> audit_log,
                           audit::AuditLog::Open((std::filesystem::path(data) / "audit.db").string()));
@@ -620,6 +623,9 @@ void Setup(CLI::App& root, int* exit_code) {
   cmd->add_option("--speed", flags->speed, "Playback rate of cameras that are files")->capture_default_str();
   cmd->add_flag("--no-loop", flags->no_loop, "Files play once instead of looping");
   cmd->add_flag("--no-record", flags->no_record, "Do not record segments");
+  cmd->add_option("--auth", flags->auth,
+                  "Access control: on, off (loopback only) or auto (on once DATA/auth.db has users; see `didban user`)")
+      ->capture_default_str();
   cmd->add_option("--group", flags->groups, "Fusion group NAME=CAM1,CAM2 (repeat); default: all calibrated cameras");
   cmd->add_option("--status-every", flags->status_every_s, "Print each camera's state every this many seconds");
   AddRelayFlags(cmd, &flags->relay);

@@ -22,6 +22,9 @@ struct ServeFlags {
   double speed = 1;
   bool no_loop = false;
   bool no_record = false;
+  // Access control (`--auth`): "on", "off" (loopback only) or "auto" (on once <data>/auth.db has users); see
+  // app/serve_auth.h.
+  std::string auth = "auto";
   std::vector<std::string> groups;
   double status_every_s = 0;
   // Called once the server listens, with its base URL ("http://127.0.0.1:8080"); may be empty.

@@ -61,6 +61,7 @@ nlohmann::json CameraDefinitionJson(const config::CameraConfig& camera) {
   nlohmann::json j = {{"name", camera.name}, {"uri", camera.uri}};
   if (camera.fps > 0) j["fps"] = camera.fps;
   if (camera.analysis_width > 0) j["analysis_width"] = camera.analysis_width;
+  if (!camera.owner.empty()) j["owner"] = camera.owner;
   nlohmann::json detector = camera.detector.params.is_object() ? camera.detector.params : nlohmann::json::object();
   detector["type"] = camera.detector.type;
   j["detector"] = std::move(detector);

@@ -483,7 +483,7 @@ absl::StatusOr<CameraConfig> ParseCamera(const std::string& path, const YAML::No
   if (!node.IsMap()) return Bad(path, node, field, "expected a mapping");
   DIDBAN_RETURN_IF_ERROR(CheckKeys(path, node, field,
                                    {"name", "uri", "fps", "analysis_width", "detector", "tracker", "calibration",
-                                    "rules", "recording", "privacy_masks", "masked_recording"}));
+                                    "rules", "recording", "privacy_masks", "masked_recording", "owner"}));
   if (!node["name"]) return Bad(path, node, field, "missing name");
   DIDBAN_ASSIGN_OR_RETURN(cam.name, GetString(path, node["name"], field + ".name"));
   auto name_char = [](char c) {
@@ -496,6 +496,12 @@ absl::StatusOr<CameraConfig> ParseCamera(const std::string& path, const YAML::No
   if (node["uri"]) {
     DIDBAN_ASSIGN_OR_RETURN(std::string uri, GetString(path, node["uri"], field + ".uri"));
     cam.uri = Resolve(path, uri);
+  }
+  if (node["owner"]) {
+    DIDBAN_ASSIGN_OR_RETURN(cam.owner, GetString(path, node["owner"], field + ".owner"));
+    if (cam.owner.empty() || cam.owner.size() > 128 || !std::all_of(cam.owner.begin(), cam.owner.end(), name_char)) {
+      return Bad(path, node["owner"], field + ".owner", "must be 1 to 128 letters, digits, '_', '.', '-'");
+    }
   }
   if (node["fps"]) {
     DIDBAN_ASSIGN_OR_RETURN(cam.fps, GetDouble(path, node["fps"], field + ".fps"));

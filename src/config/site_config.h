@@ -81,6 +81,7 @@ struct CameraConfig {
   // `privacy_masks:` polygons filled black wherever a pixel leaves the server, [[[x, y], ...], ...] in pixels of the
   // full-resolution frame (record::ParsePrivacyMask); null = none. `masked_recording: true` is refused (not built).
   nlohmann::json privacy_masks;
+  std::string owner;  // who the camera belongs to (`owner:`, a name); access grants by owner use it; "" = none
   std::string where;  // file:line of the camera's entry
 };
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/json_io.h"
+#include "server/access_policy.h"
 #include "server/api_error.h"
 #include "server/live_video.h"
 #include "server/validation.h"
@@ -121,6 +122,25 @@ absl::Status NamedNotFound(absl::Status st, const std::string& field) {
   return FieldError(absl::StatusCode::kNotFound, field, absl::StrCat(field, ": ", std::string(st.message())));
 }
 
+// Narrows a store query's camera list to the caller's visible cameras; false when nothing is left to show.
+bool Restrict(const ApiRequest& r, std::vector<std::string>* cameras) {
+  if (!r.visible_cameras) return true;
+  if (cameras->empty()) {
+    cameras->assign(r.visible_cameras->begin(), r.visible_cameras->end());
+  } else {
+    std::erase_if(*cameras, [&](const std::string& c) { return !r.CameraVisible(c); });
+  }
+  return !cameras->empty();
+}
+
+// What the store answers for an event or clip that does not exist: a hidden one answers the same.
+absl::Status HiddenEvent(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("store: no event \"", id, "\""));
+}
+absl::Status HiddenClip(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("store: no clip \"", id, "\""));
+}
+
 // Response schemas (documentation; the tests compare them with real replies).
 json CameraStatusSchema() {
   return Obj({{"state", Str()},
@@ -152,6 +172,7 @@ json CameraDefinitionSchema() {
               {"tracker", OpenObj()},
               {"calibration", OpenObj()},
               {"rules", Arr(spec, 256)},
+              {"owner", NameSchema()},
               {"record", Bool()},
               {"recording", OpenObj()}},
              {"uri"});
@@ -316,9 +337,10 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
   routes.push_back({Method::kGet,
                     "/metrics",
                     "metrics",
-                    "Prometheus metrics (text exposition format 0.0.4)",
+                    "Prometheus metrics (text exposition format 0.0.4); with access control, an admin or a metrics "
+                    "token",
                     "operations",
-                    Access::kPublic,
+                    Access::kAdmin,
                     {},
                     nullptr,
                     nullptr,
@@ -363,10 +385,11 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
        200,
        "application/json",
        false,
-       [b](const ApiRequest&) {
+       [b](const ApiRequest& r) {
          const SiteInfo s = b->Site();
-         json j = {
-             {"name", s.name}, {"started_us", s.started_us}, {"cameras", b->Cameras().size()}, {"ready", b->Ready()}};
+         size_t cameras = 0;
+         for (const auto& c : b->Cameras()) cameras += r.CameraVisible(c.name) ? 1 : 0;
+         json j = {{"name", s.name}, {"started_us", s.started_us}, {"cameras", cameras}, {"ready", b->Ready()}};
          if (s.origin_lat && s.origin_lon) j["origin"] = {{"lat", *s.origin_lat}, {"lon", *s.origin_lon}};
          return JsonResponse(j);
        }});
@@ -382,9 +405,11 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                     200,
                     "application/json",
                     false,
-                    [b](const ApiRequest&) {
+                    [b](const ApiRequest& r) {
                       json list = json::array();
-                      for (const auto& c : b->Cameras()) list.push_back(CameraToJson(c));
+                      for (const auto& c : b->Cameras()) {
+                        if (r.CameraVisible(c.name)) list.push_back(CameraToJson(c));
+                      }
                       return JsonResponse({{"cameras", list}});
                     }});
   routes.push_back({Method::kPost,
@@ -571,6 +596,8 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                       if (!st.ok()) return ErrorResponse(st.status());
                       store::EventQuery q;
                       if (auto v = Opt(r, "camera")) q.cameras = {*v};
+                      if (!Restrict(r, &q.cameras))
+                        return JsonResponse({{"events", json::array()}, {"next_cursor", ""}});
                       if (auto v = Opt(r, "type")) q.types = {*v};
                       if (auto v = Opt(r, "rule")) q.rules = {*v};
                       if (auto v = Opt(r, "class")) {
@@ -610,6 +637,7 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                       auto st = StoreOf(b);
                       if (!st.ok()) return ErrorResponse(st.status());
                       auto e = (*st)->GetEvent(r.path_params.at("id"));
+                      if (e.ok() && !r.CameraVisible(e->event.camera)) e = HiddenEvent(r.path_params.at("id"));
                       if (!e.ok()) return ErrorResponse(NamedNotFound(e.status(), "id"));
                       return JsonResponse(StoredEventToJson(*e));
                     }});
@@ -628,7 +656,14 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                     [b](const ApiRequest& r) {
                       auto st = StoreOf(b);
                       if (!st.ok()) return ErrorResponse(st.status());
-                      auto e = (*st)->Acknowledge(r.path_params.at("id"), r.json.value("by", std::string()));
+                      if (!r.visible_cameras) {
+                      } else if (auto seen = (*st)->GetEvent(r.path_params.at("id"));
+                                 seen.ok() && !r.CameraVisible(seen->event.camera)) {
+                        return ErrorResponse(NamedNotFound(HiddenEvent(r.path_params.at("id")), "id"));
+                      }
+                      // With access control the acknowledgement is the caller's, whatever `by` says.
+                      const std::string by = r.principal ? r.principal->name : r.json.value("by", std::string());
+                      auto e = (*st)->Acknowledge(r.path_params.at("id"), by);
                       if (!e.ok()) return ErrorResponse(NamedNotFound(e.status(), "id"));
                       return JsonResponse(StoredEventToJson(*e));
                     }});
@@ -644,6 +679,7 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
     DIDBAN_ASSIGN_OR_RETURN(store::Store * st, StoreOf(b));
     store::StatsQuery q;
     if (auto v = Opt(r, "camera")) q.cameras = {*v};
+    if (!Restrict(r, &q.cameras)) return std::vector<store::StatRow>{};
     if (auto v = Opt(r, "rule")) q.rules = {*v};
     if (auto v = Opt(r, "metric")) q.metrics = {*v};
     q.from_us = OptInt(r, "from_us");
@@ -701,6 +737,8 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
     if (camera) {
       q.cameras = {*camera};
     } else {
+      // Fused tracks mix cameras: only for callers who see every camera.
+      if (r.visible_cameras) return JsonResponse({{"points", json::array()}});
       q.global_only = true;
     }
     q.track_id = OptInt(r, "track_id");
@@ -791,6 +829,7 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                     [b](const ApiRequest& r) {
                       ClipRequest c;
                       c.camera = r.json["camera"].get<std::string>();
+                      if (!r.CameraVisible(c.camera)) return ErrorResponse(NoSuchCamera(c.camera));
                       c.from_us = r.json["from_us"].get<int64_t>();
                       c.to_us = r.json["to_us"].get<int64_t>();
                       c.blur_people = r.json.value("blur_people", false);
@@ -815,6 +854,7 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                       auto st = StoreOf(b);
                       if (!st.ok()) return ErrorResponse(st.status());
                       auto clip = (*st)->GetClip(r.path_params.at("clip"));
+                      if (clip.ok() && !r.CameraVisible(clip->camera)) clip = HiddenClip(r.path_params.at("clip"));
                       if (!clip.ok()) return ErrorResponse(NamedNotFound(clip.status(), "clip"));
                       return JsonResponse(ClipToJson(*clip));
                     }});

@@ -108,7 +108,23 @@ absl::Status InputGuard::Before(ApiRequest& request, const Route& route) {
 }
 
 absl::Status AccessGuard::Before(ApiRequest& request, const Route& route) {
-  return policy_ ? policy_(request, route.access) : absl::OkStatus();
+  return policy_ ? policy_(request, route) : absl::OkStatus();
+}
+
+void SecurityHeadersGuard::After(const ApiRequest& request, const Route* /*route*/, ApiResponse& response,
+                                 double /*seconds*/) {
+  bool has_cache_control = false;
+  for (const auto& [k, v] : response.headers) has_cache_control = has_cache_control || absl::EqualsIgnoreCase(k, "Cache-Control");
+  response.headers.emplace_back("Content-Security-Policy",
+                                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+                                "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+                                "form-action 'self'; frame-ancestors 'none'");
+  response.headers.emplace_back("X-Frame-Options", "DENY");
+  response.headers.emplace_back("Referrer-Policy", "no-referrer");
+  const bool api = request.path.empty() || absl::StartsWith(request.path, "/api/") || request.path == "/metrics" ||
+                   request.path == "/healthz" || request.path == "/readyz";
+  if (api && !has_cache_control) response.headers.emplace_back("Cache-Control", "no-store");
+  if (tls_) response.headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
 }
 
 MetricsGuard::MetricsGuard(MetricsRegistry& registry)
@@ -130,12 +146,13 @@ void LogGuard::After(const ApiRequest& request, const Route* /*route*/, ApiRespo
                 response.status, seconds * 1e3, request.request_id);
 }
 
-std::unique_ptr<GuardChain> DefaultGuardChain(MetricsRegistry& registry) {
+std::unique_ptr<GuardChain> DefaultGuardChain(MetricsRegistry& registry, AccessGuard::Policy policy, bool tls) {
   auto chain = std::make_unique<GuardChain>();
+  chain->Add(std::make_unique<SecurityHeadersGuard>(tls));
   chain->Add(std::make_unique<RequestIdGuard>());
   chain->Add(std::make_unique<MetricsGuard>(registry));
   chain->Add(std::make_unique<LogGuard>());
-  chain->Add(std::make_unique<AccessGuard>());
+  chain->Add(std::make_unique<AccessGuard>(std::move(policy)));
   chain->Add(std::make_unique<InputGuard>());
   return chain;
 }

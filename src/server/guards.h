@@ -67,10 +67,11 @@ class InputGuard final : public Guard {
   absl::Status Before(ApiRequest& request, const Route& route) override;
 };
 
-// Access control's place in the chain. `policy` decides; the default allows every request.
+// Access control's place in the chain. `policy` decides (and may set the request's principal and visible cameras,
+// server/access_policy.h); the default allows every request.
 class AccessGuard final : public Guard {
  public:
-  using Policy = std::function<absl::Status(const ApiRequest&, Access)>;
+  using Policy = std::function<absl::Status(ApiRequest&, const Route&)>;
   explicit AccessGuard(Policy policy = nullptr) : policy_(std::move(policy)) {}
   absl::string_view name() const override { return "access"; }
   absl::Status Before(ApiRequest& request, const Route& route) override;
@@ -101,8 +102,24 @@ class LogGuard final : public Guard {
   void After(const ApiRequest& request, const Route* route, ApiResponse& response, double seconds) override;
 };
 
-// The chain the server uses today, in order: request id, metrics, log, access, input.
-std::unique_ptr<GuardChain> DefaultGuardChain(MetricsRegistry& registry);
+// Security headers on every response: Content-Security-Policy (same-origin only, no inline script, no framing),
+// X-Content-Type-Options nosniff, X-Frame-Options DENY, Referrer-Policy no-referrer, Cache-Control no-store on
+// /api/, /metrics and health routes (unless the handler set one), Strict-Transport-Security under TLS.
+class SecurityHeadersGuard final : public Guard {
+ public:
+  explicit SecurityHeadersGuard(bool tls) : tls_(tls) {}
+  absl::string_view name() const override { return "security_headers"; }
+  absl::Status Before(ApiRequest& /*request*/, const Route& /*route*/) override { return absl::OkStatus(); }
+  void After(const ApiRequest& request, const Route* route, ApiResponse& response, double seconds) override;
+
+ private:
+  const bool tls_;
+};
+
+// The chain the server uses today, in order: request id, metrics, log, access, input (security headers around
+// them all). `policy` null: every request allowed (access control off).
+std::unique_ptr<GuardChain> DefaultGuardChain(MetricsRegistry& registry, AccessGuard::Policy policy = nullptr,
+                                              bool tls = false);
 
 }  // namespace didban::server
 

@@ -21,8 +21,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bus/messages.h"
+#include "server/access_policy.h"
 #include "server/api_error.h"
 #include "server/api_routes.h"
+#include "server/auth_routes.h"
 #include "server/guards.h"
 #include "server/live_video.h"
 #include "server/router.h"
@@ -123,6 +125,8 @@ std::optional<Method> ToMethod(http::verb v) {
       return Method::kPut;
     case http::verb::delete_:
       return Method::kDelete;
+    case http::verb::patch:
+      return Method::kPatch;
     default:
       return std::nullopt;
   }
@@ -167,6 +171,7 @@ class HttpServer::Impl {
   Counter& ws_sent;
   std::atomic<uint64_t> slow_count{0};
   Router router;
+  std::unique_ptr<AccessPolicy> access;  // when ServerOptions::auth is set
   std::unique_ptr<GuardChain> chain;
   std::atomic<int> live{0};  // WebSocket clients now
   // Closed by Stop() before the I/O threads end, so a publisher's on_ready never posts to a stopped io_context.
@@ -613,6 +618,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         }
       }
       if (auto it = api.query.find("camera"); it != api.query.end()) sub.cameras = {it->second};
+      // A caller who may not see every camera gets only their cameras' messages, and no fused (multi-camera) tracks.
+      if (api.visible_cameras) {
+        sub.topics &= ~bus::TopicBit(bus::Topic::kFusedTracks);
+        std::vector<std::string> visible;
+        for (const std::string& c :
+             sub.cameras.empty() ? std::vector<std::string>(api.visible_cameras->begin(), api.visible_cameras->end())
+                                 : sub.cameras) {
+          if (api.CameraVisible(c)) visible.push_back(c);
+        }
+        // No visible camera: a name no camera can have ('/' is refused in names), so nothing matches.
+        sub.cameras = visible.empty() ? std::vector<std::string>{"/"} : visible;
+        if (sub.topics == 0) sub.topics = bus::TopicBit(bus::Topic::kCameraState);
+      }
     }
     if (st.ok() && server_.live.load() >= server_.options.ws_max_clients) {
       st = absl::UnavailableError("live: too many clients");
@@ -735,7 +753,14 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOption
   DIDBAN_RETURN_IF_ERROR(AddApiRoutes(backend, metrics, impl->router));
   AddSiteMetrics(backend, metrics);
   if (backend.Video() != nullptr) AddLiveVideoMetrics(*backend.Video(), metrics);
-  impl->chain = DefaultGuardChain(metrics);
+  if (options.auth) {
+    DIDBAN_RETURN_IF_ERROR(AddAuthRoutes(*options.auth, options.audit, options.tls, impl->router));
+    impl->access = std::make_unique<AccessPolicy>(*options.auth, backend);
+    impl->chain = DefaultGuardChain(metrics, impl->access->AsGuardPolicy(), options.tls);
+  } else {
+    impl->chain = DefaultGuardChain(metrics, nullptr, options.tls);
+  }
+  if (options.audit) impl->chain->Add(std::make_unique<AuditGuard>(options.audit));
   beast::error_code ec;
   const tcp::endpoint ep(net::ip::make_address(options.address), options.port);
   impl->acceptor.open(ep.protocol(), ec);

@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 
+#include "audit/audit_sink.h"
+#include "auth/auth_store.h"
 #include "didban/status.h"
 #include "server/metrics.h"
 #include "server/site_backend.h"
@@ -29,6 +31,12 @@ struct ServerOptions {
   size_t ws_queue_messages = 64;            // per WebSocket send queue; full: the client is disconnected
   int ws_max_clients = 256;                 // more live clients are refused with 503
   int ws_send_buffer_bytes = 0;             // SO_SNDBUF of WebSocket sockets; 0 = system default (tests set it)
+
+  // Access control (server/access_policy.h): with an auth store every non-public route needs a session or a token,
+  // and the auth and admin routes are served; null: every request is allowed (loopback use, `--auth off`).
+  auth::AuthStore* auth = nullptr;
+  audit::AuditSink* audit = nullptr;  // where accountable actions are recorded; may be null
+  bool tls = false;                   // served over TLS: Secure cookies, Strict-Transport-Security
 
   absl::Status Validate() const;
 };

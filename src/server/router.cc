@@ -18,6 +18,8 @@ absl::string_view MethodName(Method m) {
       return "PUT";
     case Method::kDelete:
       return "DELETE";
+    case Method::kPatch:
+      return "PATCH";
   }
   return "GET";
 }

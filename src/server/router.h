@@ -6,6 +6,8 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,11 +15,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/identity.h"
 #include "didban/status.h"
 
 namespace didban::server {
 
-enum class Method { kGet, kPost, kPut, kDelete };
+enum class Method { kGet, kPost, kPut, kDelete, kPatch };
 absl::string_view MethodName(Method m);  // "GET" ...
 
 // What a route needs from the guard chain. Today every request is let through (the server binds 127.0.0.1); the
@@ -52,6 +55,13 @@ struct ApiRequest {
   nlohmann::json json;     // the parsed body when the route has a request schema
   std::string request_id;  // set by the request-id guard
   std::string remote;      // peer address
+  // Set by the access guard when access control is on (server/access_policy.h): the caller, and the cameras they may
+  // see (null: every camera). Handlers filter lists with CameraVisible(); a hidden camera answers as a missing one.
+  std::shared_ptr<const auth::Principal> principal;
+  std::shared_ptr<const std::set<std::string>> visible_cameras;
+  bool CameraVisible(const std::string& camera) const {
+    return !visible_cameras || visible_cameras->count(camera) > 0;
+  }
 };
 
 struct ApiResponse {

@@ -8,6 +8,7 @@
 #include "core/json_io.h"
 #include "server/access_policy.h"
 #include "server/api_error.h"
+#include "server/audit_routes.h"
 #include "server/live_video.h"
 #include "server/validation.h"
 
@@ -174,7 +175,8 @@ json CameraDefinitionSchema() {
               {"rules", Arr(spec, 256)},
               {"owner", NameSchema()},
               {"record", Bool()},
-              {"recording", OpenObj()}},
+              {"recording", OpenObj()},
+              {"privacy_masks", Arr(Arr(Arr({{"type", "number"}}, 2), 1000), 64)}},
              {"uri"});
 }
 
@@ -813,14 +815,20 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
   routes.push_back({Method::kPost,
                     "/api/v1/clips",
                     "exportClip",
-                    "Exports a clip of a camera's recording (stream copy; blurred when asked)",
+                    "Exports a clip of a camera's recording as a signed evidence package (stream copy; re-encoded "
+                    "with the camera's privacy masks unless `unmask` is allowed, and with tracked objects of "
+                    "`blur_classes` blurred)",
                     "recordings",
                     Access::kOperate,
                     {},
                     Obj({{"camera", NameSchema()},
                          {"from_us", Int(0, kTimeMax)},
                          {"to_us", Int(0, kTimeMax)},
-                         {"blur_people", Bool()}},
+                         {"blur_people", Bool()},
+                         {"blur_classes", Arr(NameSchema(), 16)},
+                         {"evidence", Bool()},
+                         {"reason", Str(1024)},
+                         {"unmask", Bool()}},
                         {"camera", "from_us", "to_us"}),
                     clip_schema,
                     202,
@@ -833,6 +841,14 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                       c.from_us = r.json["from_us"].get<int64_t>();
                       c.to_us = r.json["to_us"].get<int64_t>();
                       c.blur_people = r.json.value("blur_people", false);
+                      // Evidence packages (record/evidence_package.h): who, why, blurred classes, masks.
+                      if (r.json.contains("blur_classes")) c.blur_classes = r.json["blur_classes"];
+                      c.evidence = r.json.value("evidence", false);
+                      c.reason = r.json.value("reason", std::string());
+                      c.unmask =
+                          r.json.value("unmask", false) && (!r.principal || r.principal->role == auth::Role::kAdmin);
+                      if (r.principal) c.actor = r.principal->Actor();
+                      c.source = r.remote;
                       if (auto st = CheckRange(c.from_us, c.to_us); !st.ok()) return ErrorResponse(st);
                       auto clip = b->ExportClip(c);
                       if (!clip.ok()) return ErrorResponse(clip.status());
@@ -881,6 +897,7 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                     nullptr});
 
   for (auto& r : routes) DIDBAN_RETURN_IF_ERROR(router.Add(std::move(r)));
+  DIDBAN_RETURN_IF_ERROR(AddAuditRoutes(backend, router));  // server/audit_routes.h
   return absl::OkStatus();
 }
 

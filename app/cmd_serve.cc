@@ -411,6 +411,7 @@ absl::Status RunServe(const ServeFlags& f) {
                           audit::AuditLog::Open((std::filesystem::path(data) / "audit.db").string()));
   DIDBAN_ASSIGN_OR_RETURN(record::SigningKey signing_key,
                           record::LoadOrCreateSigningKey((std::filesystem::path(data) / "keys").string()));
+  so.audit = audit_log.get();  // the server's guards record logins, views, refusals and changes here
 
   center::RuntimeOptions ro;
   ro.offline_after_s = f.offline_after_s;

@@ -48,7 +48,7 @@ TEST(SiteConfigTest, ErrorsNameFileLineAndField) {
             "s.yaml:3:10: cameras[0].fps: expected a number, got 'fast'");
   EXPECT_EQ(ParseSiteConfig("cameras:\n  - name: a\n    colour: red\n", "s.yaml").status().message(),
             "s.yaml:3:5: cameras[0].colour: unknown key (known: analysis_width, calibration, detector, fps, "
-            "masked_recording, name, privacy_masks, recording, rules, tracker, uri)");
+            "masked_recording, name, owner, privacy_masks, recording, rules, tracker, uri)");
   EXPECT_EQ(ParseSiteConfig("cameras: [\n", "s.yaml").status().message().substr(0, 24), "s.yaml:2:1: YAML syntax ");
   EXPECT_EQ(ParseSiteConfig("cameras:\n  - name: a\n  - name: a\n", "s.yaml").status().message(),
             "s.yaml:3:5: cameras[1]: duplicate camera name 'a'");
@@ -102,7 +102,7 @@ TEST(SiteConfigTest, RefusesUnknownKeysAtEveryLevel) {
   EXPECT_EQ(
       Err(ParseSiteConfig("cameras:\n  - {name: c, url: x}\n", "s.yaml")),
       "s.yaml:2:15: cameras[0].url: unknown key (known: analysis_width, calibration, detector, fps, masked_recording, "
-      "name, privacy_masks, recording, rules, tracker, uri)");
+      "name, owner, privacy_masks, recording, rules, tracker, uri)");
 }
 
 TEST(SiteConfigTest, RecordingSectionGivesDefaultsThatCamerasOverrideKeyByKey) {

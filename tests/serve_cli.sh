@@ -5,13 +5,11 @@
 # SIGTERM (segments closed, store flushed).
 #   bash tests/serve_cli.sh <didban> <data-dir>
 set -euo pipefail
+source "$(dirname "$0")/tools/serve_lib.sh"
 DIDBAN=$1
 DATA=$(cd "$2" 2>/dev/null && pwd || echo "$2")  # absolute: the API refuses paths with ..
 VIDEO="$DATA/video_fixed/bgslibrary_video02.avi"
-if [ ! -f "$VIDEO" ]; then
-  if [ -n "${CI:-}" ] && [ "${CI}" != "false" ] && [ "${CI}" != "0" ]; then echo "FAIL: missing $VIDEO" >&2; exit 1; fi
-  echo "SKIP: missing $VIDEO"; exit 0
-fi
+need_file "$VIDEO"
 work=$(mktemp -d)
 pid=""
 fail() { echo "FAIL: $*" >&2; [ -f "$work/out.txt" ] && tail -20 "$work/out.txt" >&2; exit 1; }
@@ -33,7 +31,6 @@ cameras:
     uri: $work/missing.avi
 YAML
 
-source "$(dirname "$0")/tools/serve_lib.sh"
 start() {
   serve_start "$work/out.txt" serve --site "$work/site.yaml" --listen 127.0.0.1:0 --data "$work/data" --speed 2 \
     --offline-after 2

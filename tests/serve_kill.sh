@@ -5,14 +5,12 @@
 # second before the kill is in the store. Waits on conditions, never on the speed of the machine.
 #   bash tests/serve_kill.sh <didban> <data-dir>
 set -euo pipefail
+source "$(dirname "$0")/tools/serve_lib.sh"
 DIDBAN=$1
 DATA=$(cd "$2" 2>/dev/null && pwd || echo "$2")
 TOOLS=$(cd "$(dirname "$0")/tools" && pwd)
 VIDEO="$DATA/video_fixed/intel_car-detection.mp4"  # H.264 768x432, 12.5 fps, a keyframe each 4.8 s; cars cross
-if [ ! -f "$VIDEO" ]; then
-  if [ -n "${CI:-}" ] && [ "${CI}" != "false" ] && [ "${CI}" != "0" ]; then echo "FAIL: missing $VIDEO" >&2; exit 1; fi
-  echo "SKIP: missing $VIDEO"; exit 0
-fi
+need_file "$VIDEO"
 work=$(mktemp -d)
 pid=""
 ws=""
@@ -24,26 +22,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "FAIL: serve_kill.sh line $LINENO" >&2; [ -f "$work/out.txt" ] && tail -20 "$work/out.txt" >&2' ERR
 t_start=$SECONDS
-json() {
-  python3 -c "
-import json, sys
-raw = sys.stdin.read()
-try:
-    j = json.loads(raw)
-except ValueError:
-    sys.exit('not a JSON reply (%d bytes): %r' % (len(raw), raw[:300]))
-print($1)"
-}
-wait_until() {
-  local limit=$1 what=$2 deadline
-  shift 2
-  deadline=$((SECONDS + limit))
-  until "$@"; do
-    [ $SECONDS -lt "$deadline" ] || fail "$what: not after $limit s"
-    kill -0 "$pid" 2>/dev/null || fail "serve exited while waiting for: $what"
-    sleep 0.2
-  done
-}
+json() { json_reply "$1"; }
 
 cat > "$work/site.yaml" <<YAML
 site:
@@ -60,18 +39,10 @@ cameras:
 YAML
 
 start() {
-  : > "$work/out.txt"
-  "$DIDBAN" serve --site "$work/site.yaml" --listen 127.0.0.1:0 --data "$work/data" --offline-after 5 \
-    >> "$work/out.txt" 2>&1 &
-  pid=$!
-  port=""
-  for _ in $(seq 300); do
-    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/out.txt" | head -1 | sed 's/.*://') || true
-    [ -n "$port" ] && return 0
-    kill -0 "$pid" 2>/dev/null || fail "serve exited"
-    sleep 0.1
-  done
-  fail "serve did not listen"
+  serve_start "$work/out.txt" serve --site "$work/site.yaml" --listen 127.0.0.1:0 --data "$work/data" \
+    --offline-after 5
+  pid=$SERVE_PID
+  port=$PORT
 }
 api() { curl -sS --max-time 20 "http://127.0.0.1:$port/api/v1$1"; }
 segments() { api "/cameras/carpark/segments?from_us=0&to_us=4102444800000000"; }
@@ -174,10 +145,6 @@ if not sent or missing:
 PY
   fail "events lost by the kill"
 
-kill -TERM "$pid"
-for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$pid" 2>/dev/null && fail "serve did not stop within 30 s of SIGTERM"
-wait "$pid" || fail "serve exited with $?"
+serve_stop "$work/out.txt"
 pid=""
-grep -q "stopped (store flushed)" "$work/out.txt" || fail "no clean stop"
 echo "PASS ($((SECONDS - t_start)) s)"

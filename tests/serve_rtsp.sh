@@ -6,17 +6,14 @@
 # of the machine.
 #   bash tests/serve_rtsp.sh <didban> <data-dir>
 set -euo pipefail
+source "$(dirname "$0")/tools/serve_lib.sh"
 DIDBAN=$1
 DATA=$(cd "$2" 2>/dev/null && pwd || echo "$2")
 TOOLS=$(cd "$(dirname "$0")/tools" && pwd)
 CLIP_A="$DATA/video_fixed/traffic/autostrade_a01_haze.mp4"  # H.264 352x288, 25 fps, a keyframe each second
 CLIP_B="$DATA/video_fixed/traffic/autostrade_a04_low_sun.mp4"
-for f in "$CLIP_A" "$CLIP_B"; do
-  if [ ! -f "$f" ]; then
-    if [ -n "${CI:-}" ] && [ "${CI}" != "false" ] && [ "${CI}" != "0" ]; then echo "FAIL: missing $f" >&2; exit 1; fi
-    echo "SKIP: missing $f"; exit 0
-  fi
-done
+need_file "$CLIP_A"
+need_file "$CLIP_B"
 work=$(mktemp -d)
 pid=""
 RTSP_A=""
@@ -29,27 +26,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "FAIL: serve_rtsp.sh line $LINENO" >&2; [ -f "$work/out.txt" ] && tail -20 "$work/out.txt" >&2' ERR
 t_start=$SECONDS
-json() {
-  python3 -c "
-import json, sys
-raw = sys.stdin.read()
-try:
-    j = json.loads(raw)
-except ValueError:
-    sys.exit('not a JSON reply (%d bytes): %r' % (len(raw), raw[:300]))
-print($1)"
-}
-# wait_until SECONDS WHAT CMD...: polls CMD every 0.2 s until it succeeds; fails naming WHAT after SECONDS.
-wait_until() {
-  local limit=$1 what=$2 deadline
-  shift 2
-  deadline=$((SECONDS + limit))
-  until "$@"; do
-    [ $SECONDS -lt "$deadline" ] || fail "$what: not after $limit s"
-    kill -0 "$pid" 2>/dev/null || fail "serve exited while waiting for: $what"
-    sleep 0.2
-  done
-}
+json() { json_reply "$1"; }
 
 # start_rtsp VAR CLIP [PORT]: one RTSP server for CLIP; sets VAR to its pid and VAR_URL to its URL.
 start_rtsp() {
@@ -86,17 +63,10 @@ cameras:
     detector: {type: motion, warmup_s: 1.0}
 YAML
 
-"$DIDBAN" serve --site "$work/site.yaml" --listen 127.0.0.1:0 --data "$work/data" --offline-after 3 \
-  > "$work/out.txt" 2>&1 &
-pid=$!
-port=""
-for _ in $(seq 300); do
-  port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/out.txt" | head -1 | sed 's/.*://') || true
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || fail "serve exited"
-  sleep 0.1
-done
-[ -n "$port" ] || fail "serve did not listen"
+serve_start "$work/out.txt" serve --site "$work/site.yaml" --listen 127.0.0.1:0 --data "$work/data" \
+  --offline-after 2
+pid=$SERVE_PID
+port=$PORT
 api() { curl -sS --max-time 20 "http://127.0.0.1:$port/api/v1$1"; }
 state() { api "/cameras/$1" | json 'j["status"]["state"]'; }
 count() { api "/events?camera=$1&type=$2&limit=100" | json 'len(j["events"])'; }
@@ -168,11 +138,7 @@ gap=$(json "max([b['start_us'] - a['end_us'] for a, b in zip(j['segments'], j['s
 [ "$gap" -le 1000000 ] || fail "camera b's recording has a gap of $gap us"
 echo "camera b: unaffected (largest gap between segments ${gap} us)"
 
-kill -TERM "$pid"
-for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$pid" 2>/dev/null && fail "serve did not stop within 30 s of SIGTERM"
-wait "$pid" || fail "serve exited with $?"
+serve_stop "$work/out.txt"
 pid=""
-grep -q "stopped (store flushed)" "$work/out.txt" || fail "no clean stop"
 if ls "$work/data/recordings/"*/*.part > /dev/null 2>&1; then fail "a segment was left open after SIGTERM"; fi
 echo "PASS ($((SECONDS - t_start)) s)"

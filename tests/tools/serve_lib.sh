@@ -20,12 +20,12 @@ serve_start() {
   fail "didban $1 did not listen within 30 s"
 }
 
-# serve_stop LOG: SIGTERM, waits up to 20 s for a clean exit (status 0 and "stopped (store flushed)" in LOG).
+# serve_stop LOG: SIGTERM, waits up to 30 s for a clean exit (status 0 and "stopped (store flushed)" in LOG).
 serve_stop() {
   local log=$1
   kill -TERM "$SERVE_PID"
-  for _ in $(seq 200); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$SERVE_PID" 2>/dev/null && fail "did not stop within 20 s of SIGTERM"
+  for _ in $(seq 300); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$SERVE_PID" 2>/dev/null && fail "did not stop within 30 s of SIGTERM"
   wait "$SERVE_PID" || fail "exited with status $?"
   SERVE_PID=""
   grep -q "stopped (store flushed)" "$log" || fail "no clean stop: $(tail -5 "$log")"
@@ -42,4 +42,25 @@ try:
 except ValueError:
     sys.exit('not a JSON reply (%d bytes): %r' % (len(raw), raw[:300]))
 print($1)"
+}
+
+# need_file PATH: test material; missing, it fails when CI is set and skips (exit 0) otherwise.
+need_file() {
+  [ -f "$1" ] && return 0
+  if [ -n "${CI:-}" ] && [ "${CI}" != "false" ] && [ "${CI}" != "0" ]; then echo "FAIL: missing $1" >&2; exit 1; fi
+  echo "SKIP: missing $1"
+  exit 0
+}
+
+# wait_until SECONDS WHAT CMD...: polls CMD every 0.2 s until it succeeds; fails naming WHAT after SECONDS, or at once
+# when the server (SERVE_PID) has exited.
+wait_until() {
+  local limit=$1 what=$2 deadline
+  shift 2
+  deadline=$((SECONDS + limit))
+  until "$@"; do
+    [ $SECONDS -lt "$deadline" ] || fail "$what: not after $limit s"
+    kill -0 "$SERVE_PID" 2>/dev/null || fail "serve exited while waiting for: $what"
+    sleep 0.2
+  done
 }

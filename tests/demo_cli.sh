@@ -5,33 +5,25 @@
 # the rendered files.
 #   bash tests/demo_cli.sh <didban> [<data-dir>]
 set -euo pipefail
+source "$(dirname "$0")/tools/serve_lib.sh"
 DIDBAN=$1
 work=$(mktemp -d)
 pid=""
 fail() { echo "FAIL: $*" >&2; [ -f "$work/out.txt" ] && tail -30 "$work/out.txt" >&2; exit 1; }
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-json() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+json() { json_reply "$1"; }
 
 start() {
-  "$DIDBAN" demo --listen 127.0.0.1:0 --data "$work/demo" > "$work/out.txt" 2>&1 &
-  pid=$!
   # Rendering takes about a minute on 2 busy cores the first time.
-  for _ in $(seq 1800); do
-    url=$(grep -o 'open http://127.0.0.1:[0-9]*' "$work/out.txt" | head -1 | sed 's/^open //') || true
-    [ -n "$url" ] && return 0
-    kill -0 "$pid" 2>/dev/null || fail "demo exited"
-    sleep 0.1
-  done
-  fail "demo did not print its URL within 180 s"
+  SERVE_WAIT_S=180 serve_start "$work/out.txt" demo --listen 127.0.0.1:0 --data "$work/demo"
+  pid=$SERVE_PID
+  url="http://127.0.0.1:$PORT"
+  wait_until 10 "the demo's URL ($url) printed" grep -q "open $url" "$work/out.txt"
 }
 stop() {
-  kill -TERM "$pid"
-  for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && fail "demo did not stop within 15 s of SIGTERM"
-  wait "$pid" || fail "demo exited with $?"
+  serve_stop "$work/out.txt"
   pid=""
-  grep -q "stopped (store flushed)" "$work/out.txt" || fail "no clean stop"
 }
 # With user accounts the demo prints a login (user demo); without them (/auth/me is 404) the server is open on
 # loopback.

@@ -7,29 +7,18 @@
 # `didban audit`, verifies, and `didban audit verify` names the entry changed in the SQLite file.
 #   bash tests/evidence_cli.sh <didban> <data-dir>
 set -euo pipefail
+source "$(dirname "$0")/tools/serve_lib.sh"
 DIDBAN=$1
 DATA=$(cd "$2" 2>/dev/null && pwd || echo "$2")
 VIDEO="$DATA/video_fixed/bgslibrary_video02.avi"  # 320x240, 25 fps
-if [ ! -f "$VIDEO" ]; then
-  if [ -n "${CI:-}" ] && [ "${CI}" != "false" ] && [ "${CI}" != "0" ]; then echo "FAIL: missing $VIDEO" >&2; exit 1; fi
-  echo "SKIP: missing $VIDEO"; exit 0
-fi
+need_file "$VIDEO"
 work=$(mktemp -d)
 pid=""
 fail() { echo "FAIL: $*" >&2; [ -f "$work/out.txt" ] && tail -20 "$work/out.txt" >&2; exit 1; }
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'echo "FAIL: evidence_cli.sh line $LINENO" >&2; [ -f "$work/out.txt" ] && tail -20 "$work/out.txt" >&2' ERR
-json() {
-  python3 -c "
-import json, sys
-raw = sys.stdin.read()
-try:
-    j = json.loads(raw)
-except ValueError:
-    sys.exit('not a JSON reply (%d bytes): %r' % (len(raw), raw[:300]))
-print($1)"
-}
+json() { json_reply "$1"; }
 # Statistics of the gray levels of a picture (first frame of a video, or a JPEG) inside the mask's core (the polygon
 # [[80,60],[240,60],[240,180],[80,180]] less 16 px, one macroblock, at each side) and outside it: "max_in mean_out".
 gray_stats() {
@@ -57,21 +46,12 @@ cameras:
 YAML
 
 start() {
-  "$DIDBAN" serve --site "$work/site.yaml" --listen 127.0.0.1:0 --data "$work/data" --speed 2 > "$work/out.txt" 2>&1 &
-  pid=$!
-  for _ in $(seq 100); do
-    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/out.txt" | head -1 | sed 's/.*://') || true
-    [ -n "$port" ] && return 0
-    kill -0 "$pid" 2>/dev/null || fail "serve exited"
-    sleep 0.1
-  done
-  fail "serve did not listen"
+  serve_start "$work/out.txt" serve --site "$work/site.yaml" --listen 127.0.0.1:0 --data "$work/data" --speed 2
+  pid=$SERVE_PID
+  port=$PORT
 }
 stop() {
-  kill -TERM "$pid"
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && fail "serve did not stop within 10 s of SIGTERM"
-  wait "$pid" || fail "serve exited with $?"
+  serve_stop "$work/out.txt"
   pid=""
 }
 api() { curl -sS --max-time 60 -X "$1" "http://127.0.0.1:$port/api/v1$2" ${3:+-H 'Content-Type: application/json' --data "$3"}; }

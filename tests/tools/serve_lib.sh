@@ -1,8 +1,8 @@
 # Helpers for the tests that run `didban serve` or `didban demo` (tests/serve_*.sh and others): sourced, not run.
 # Expects DIDBAN and work (a temporary folder) to be set and `fail MESSAGE` to be defined. Sets SERVE_PID and PORT.
 
-# serve_start LOG ARGS...: starts `$DIDBAN ARGS...` in the background with its output in LOG and waits (up to 30 s)
-# for its "listening on http://127.0.0.1:PORT" line. LOG is emptied first, in this shell: a background child
+# serve_start LOG ARGS...: starts `$DIDBAN ARGS...` in the background with its output in LOG and waits (up to
+# SERVE_WAIT_S, default 30 s) for its "listening on http://127.0.0.1:PORT" line. LOG is emptied first, in this shell: a background child
 # truncates it only when it runs, and a restart must never read the previous run's port.
 serve_start() {
   local log=$1
@@ -11,13 +11,13 @@ serve_start() {
   "$DIDBAN" "$@" >> "$log" 2>&1 &
   SERVE_PID=$!
   PORT=""
-  for _ in $(seq 300); do
+  for _ in $(seq $((${SERVE_WAIT_S:-30} * 10))); do
     PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$log" | head -1 | sed 's/.*://') || true
     [ -n "$PORT" ] && return 0
     kill -0 "$SERVE_PID" 2>/dev/null || fail "didban $1 exited: $(tail -5 "$log")"
     sleep 0.1
   done
-  fail "didban $1 did not listen within 30 s"
+  fail "didban $1 did not listen within ${SERVE_WAIT_S:-30} s"
 }
 
 # serve_stop LOG: SIGTERM, waits up to 30 s for a clean exit (status 0 and "stopped (store flushed)" in LOG).

@@ -322,6 +322,8 @@ class LiveMp4Session : public std::enable_shared_from_this<LiveMp4Session> {
       beast::get_lowest_layer(ws_).socket().set_option(
           net::socket_base::send_buffer_size(server_.options.ws_send_buffer_bytes), ec);
     }
+    // One frame per message (no 4 KiB fragments): one write per fragment for each viewer.
+    ws_.auto_fragment(false);
     ws_.async_accept(req, beast::bind_front_handler(&LiveMp4Session::OnAccept, shared_from_this()));
   }
 

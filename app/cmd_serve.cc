@@ -119,6 +119,8 @@ class RuntimeBackend final : public server::SiteBackend {
     return WithRecording(ToServerInfo(e));
   }
   void SetRecording(center::SiteRecording* recording) { recording_ = recording; }
+  void SetVideo(server::LiveVideo* video) { video_ = video; }
+  server::LiveVideo* Video() override { return video_; }
   absl::StatusOr<server::CameraInfo> AddCamera(const nlohmann::json& definition) override {
     absl::StatusOr<center::CameraEntry> e = runtime_->AddCamera(definition);
     if (!e.ok()) return WithField(e.status());
@@ -287,8 +289,6 @@ class RuntimeBackend final : public server::SiteBackend {
   absl::StatusOr<std::unique_ptr<bus::Subscription>> Subscribe(bus::SubscriberOptions options) override {
     return hub_->Subscribe(std::move(options));
   }
-  void SetVideo(server::LiveVideo* video) { video_ = video; }
-  server::LiveVideo* Video() override { return video_; }
 
  private:
   // The recorder's byte count in the camera's status (didban_recording_bytes_total).
@@ -304,10 +304,10 @@ class RuntimeBackend final : public server::SiteBackend {
   audit::AuditLog* audit_ = nullptr;
   record::SigningKey key_;
   center::SiteRecording* recording_ = nullptr;
+  server::LiveVideo* video_ = nullptr;
   store::Store* store_;
   bus::Hub* hub_;
   const std::string clips_dir_;
-  server::LiveVideo* video_ = nullptr;
 };
 
 // Each camera's packet tee: its one connection's packets go to the recorder (when it records) and to the live video.
@@ -396,6 +396,7 @@ absl::Status RunServe(const ServeFlags& f) {
   const config::SiteRecordingConfig site_recording = site.recording;
   server::ServerOptions so;
   DIDBAN_RETURN_IF_ERROR(ParseListen(f.listen, &so));
+  so.web_root = FindWebRoot(f.web);
   DIDBAN_RETURN_IF_ERROR(so.Validate());
 
   const std::filesystem::path site_dir = std::filesystem::path(f.site).parent_path();
@@ -404,14 +405,14 @@ absl::Status RunServe(const ServeFlags& f) {
   std::error_code ec;
   std::filesystem::create_directories(data, ec);
   if (ec) return absl::PermissionDeniedError(data + ": cannot create the data folder: " + ec.message());
-  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<auth::AuthStore> auth_store, OpenServeAuth(f.auth, data, so.address));
-  so.auth = auth_store.get();
   // The audit log (hash-chained, <data>/audit.db) and the key that signs evidence packages (<data>/keys/).
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> audit_log,
                           audit::AuditLog::Open((std::filesystem::path(data) / "audit.db").string()));
   DIDBAN_ASSIGN_OR_RETURN(record::SigningKey signing_key,
                           record::LoadOrCreateSigningKey((std::filesystem::path(data) / "keys").string()));
   so.audit = audit_log.get();  // the server's guards record logins, views, refusals and changes here
+  DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<auth::AuthStore> auth_store, OpenServeAuth(f.auth, data, so.address));
+  so.auth = auth_store.get();
 
   center::RuntimeOptions ro;
   ro.offline_after_s = f.offline_after_s;
@@ -429,9 +430,9 @@ absl::Status RunServe(const ServeFlags& f) {
   const std::string store_url = f.store.empty() ? (std::filesystem::path(data) / "site.db").string() : f.store;
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenStore(store_url));
   store::Store* st = store.get();
-  std::atomic<center::SiteRuntime*> runtime_ptr{nullptr};
   // Recording: the index repaired first (segments left open by a kill -9), recorders per camera from their
   // `recording:` settings, retention every check_every_s; recording_failed / recording_resumed go out as events.
+  std::atomic<center::SiteRuntime*> runtime_ptr{nullptr};
   center::SiteRecordingOptions rec;
   rec.dir = (std::filesystem::path(data) / "recordings").string();
   rec.site = site_recording;
@@ -527,15 +528,16 @@ absl::Status RunServe(const ServeFlags& f) {
                           center::SiteRuntime::Create(std::move(site), ro, &hub, hooks));
   runtime_ptr.store(runtime.get());
   DIDBAN_RETURN_IF_ERROR(runtime->Start());
-  recording->StartRetention();
   // --role edge|center: the JetStream relay (docs/scale-out.md); nothing for the default single-node role.
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<ServeRelay> relay,
                           ServeRelay::Start(f.relay, runtime->Site().name, &hub, st));
+  recording->StartRetention();
   RuntimeBackend backend(runtime.get(), st, &hub, (std::filesystem::path(data) / "clips").string());
-  backend.SetVideo(live_video.get());
   backend.SetRecording(recording.get());
+  backend.SetVideo(live_video.get());
   backend.SetEvidence(audit_log.get(), signing_key);
   server::MetricsRegistry metrics;
+  metrics.AddCollector([&relay](server::MetricsRegistry& m) { relay->Collect(m); });
   metrics.AddCollector([&recording](server::MetricsRegistry& m) {
     const center::RecordingTotals t = recording->Totals();
     auto& deleted = m.AddCounter("didban_retention_segments_deleted_total",
@@ -551,7 +553,6 @@ absl::Status RunServe(const ServeFlags& f) {
         .WithLabels({})
         .SetTotal(static_cast<double>(t.delete_errors));
   });
-  metrics.AddCollector([&relay](server::MetricsRegistry& m) { relay->Collect(m); });
   absl::StatusOr<std::unique_ptr<server::HttpServer>> http = server::HttpServer::Start(so, backend, metrics);
   if (!http.ok()) {
     runtime->Stop();
@@ -563,6 +564,7 @@ absl::Status RunServe(const ServeFlags& f) {
   std::printf("didban serve: site %s, %zu cameras, listening on http://%s:%u (data %s)\n", runtime->Site().name.c_str(),
               runtime->Cameras().size(), (*http)->address().c_str(), static_cast<unsigned>((*http)->port()),
               data.c_str());
+  if (!so.web_root.empty()) std::printf("web UI: %s\n", so.web_root.c_str());
   std::fflush(stdout);
   if (f.on_listening) {
     f.on_listening(absl::StrCat("http://", (*http)->address(), ":", (*http)->port()));
@@ -617,6 +619,7 @@ void Setup(CLI::App& root, int* exit_code) {
   CLI::App* cmd = root.add_subcommand("serve", "Run a site live: analyse its cameras, record them, serve the API");
   cmd->add_option("--site", flags->site, "Site configuration (YAML)")->required();
   cmd->add_option("--listen", flags->listen, "HTTP listen ADDRESS:PORT (port 0: a free one)")->capture_default_str();
+  cmd->add_option("--web", flags->web, "Web UI folder served at / (default: web/dist found near the binary; none)");
   cmd->add_option("--data", flags->data, "Data folder (store, recordings); default: <site>-data beside the site");
   cmd->add_option("--store", flags->store, "Store URL (sqlite path or postgresql://...); default: DATA/site.db");
   cmd->add_option("--offline-after", flags->offline_after_s, "Seconds without a frame before camera_offline")

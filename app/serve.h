@@ -22,11 +22,13 @@ struct ServeFlags {
   double speed = 1;
   bool no_loop = false;
   bool no_record = false;
+  std::vector<std::string> groups;
+  double status_every_s = 0;
+  // The built web UI served at / (`--web`): "" finds web/dist beside the binary or in the source tree; "none": no UI.
+  std::string web;
   // Access control (`--auth`): "on", "off" (loopback only) or "auto" (on once <data>/auth.db has users); see
   // app/serve_auth.h.
   std::string auth = "auto";
-  std::vector<std::string> groups;
-  double status_every_s = 0;
   // Called once the server listens, with its base URL ("http://127.0.0.1:8080"); may be empty.
   std::function<void(const std::string& url)> on_listening;
   // --role edge|center and the NATS flags (app/serve_relay.h); default: single node, no broker.

@@ -71,8 +71,8 @@ nlohmann::json CameraDefinitionJson(const config::CameraConfig& camera) {
     for (const config::Spec& r : camera.rules) rules.push_back(r.params);
     j["rules"] = std::move(rules);
   }
-  if (!camera.privacy_masks.is_null()) j["privacy_masks"] = camera.privacy_masks;
   if (!camera.recording.json.is_null()) j["recording"] = camera.recording.json;
+  if (!camera.privacy_masks.is_null()) j["privacy_masks"] = camera.privacy_masks;
   return j;
 }
 

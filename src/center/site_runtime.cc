@@ -626,6 +626,13 @@ absl::StatusOr<CameraEntry> SiteRuntime::Camera(const std::string& name) const {
   return EntryOf(*slot);
 }
 
+absl::StatusOr<config::CameraConfig> SiteRuntime::CameraConfigOf(const std::string& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = cameras_.find(name);
+  if (it == cameras_.end()) return absl::NotFoundError(absl::StrCat("no camera named '", name, "'"));
+  return it->second->config;
+}
+
 absl::StatusOr<std::shared_ptr<const bus::CameraTracks>> SiteRuntime::LatestTracks(const std::string& camera) const {
   std::shared_ptr<Slot> slot;
   {
@@ -636,13 +643,6 @@ absl::StatusOr<std::shared_ptr<const bus::CameraTracks>> SiteRuntime::LatestTrac
   }
   absl::MutexLock lock(&slot->mu);
   return slot->latest_tracks;
-}
-
-absl::StatusOr<config::CameraConfig> SiteRuntime::CameraConfigOf(const std::string& name) const {
-  absl::MutexLock lock(&mu_);
-  auto it = cameras_.find(name);
-  if (it == cameras_.end()) return absl::NotFoundError(absl::StrCat("no camera named '", name, "'"));
-  return it->second->config;
 }
 
 absl::StatusOr<FramePtr> SiteRuntime::LatestFrame(const std::string& camera) const {

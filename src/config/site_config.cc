@@ -533,16 +533,16 @@ absl::StatusOr<CameraConfig> ParseCamera(const std::string& path, const YAML::No
       cam.rules.push_back(std::move(r));
     }
   }
+  if (node["recording"]) {
+    DIDBAN_ASSIGN_OR_RETURN(cam.recording,
+                            ParseRecording(path, node["recording"], field + ".recording", /*site_wide=*/false));
+  }
   if (const YAML::Node masks = node["privacy_masks"]) {
     DIDBAN_ASSIGN_OR_RETURN(cam.privacy_masks, ParsePrivacyMasks(path, masks, field + ".privacy_masks"));
   }
   if (const YAML::Node m = node["masked_recording"]) {
     if (!m.IsScalar() || (m.Scalar() != "true" && m.Scalar() != "false")) {
       return Bad(path, m, field + ".masked_recording", "expected true or false");
-  if (node["recording"]) {
-    DIDBAN_ASSIGN_OR_RETURN(cam.recording,
-                            ParseRecording(path, node["recording"], field + ".recording", /*site_wide=*/false));
-  }
     }
     // Recording re-encoded with the masks is not built yet; a site that needs it must not record unmasked video.
     if (m.Scalar() == "true") {
@@ -614,15 +614,15 @@ absl::StatusOr<SiteConfig> ParseSiteConfig(const std::string& yaml_text, const s
         site.origin = ll;
       }
     }
+    if (const YAML::Node r = root["recording"]) {
+      DIDBAN_ASSIGN_OR_RETURN(site.recording, ParseSiteRecording(path, r));
+    }
     if (const YAML::Node cams = root["cameras"]) {
       if (!cams.IsSequence()) return Bad(path, cams, "cameras", "expected a list of cameras");
       for (size_t i = 0; i < cams.size(); ++i) {
         DIDBAN_ASSIGN_OR_RETURN(CameraConfig c,
                                 ParseCamera(path, cams[i], absl::StrCat("cameras[", i, "]"), site.origin));
         site.cameras.push_back(std::move(c));
-    if (const YAML::Node r = root["recording"]) {
-      DIDBAN_ASSIGN_OR_RETURN(site.recording, ParseSiteRecording(path, r));
-    }
       }
     }
     for (const auto& kv : root) {
@@ -638,12 +638,6 @@ absl::StatusOr<SiteConfig> ParseSiteConfig(const std::string& yaml_text, const s
   }
   DIDBAN_RETURN_IF_ERROR(site.Validate());
   return site;
-}
-
-absl::StatusOr<SiteConfig> LoadSiteConfig(const std::string& path, const SiteLimits& limits) {
-  if (!std::ifstream(path)) return absl::NotFoundError(absl::StrCat(path, ": cannot open site configuration"));
-  DIDBAN_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, limits.max_bytes));
-  return ParseSiteConfig(text, path, limits);
 }
 
 const char* RecordingModeName(RecordingMode mode) {
@@ -726,6 +720,12 @@ absl::StatusOr<int64_t> ParseByteSize(const std::string& text) {
   const double bytes = n * it->second;
   if (bytes > 9e18) return absl::InvalidArgumentError(absl::StrCat("'", text, "' is too large"));
   return static_cast<int64_t>(std::llround(bytes));
+}
+
+absl::StatusOr<SiteConfig> LoadSiteConfig(const std::string& path, const SiteLimits& limits) {
+  if (!std::ifstream(path)) return absl::NotFoundError(absl::StrCat(path, ": cannot open site configuration"));
+  DIDBAN_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, limits.max_bytes));
+  return ParseSiteConfig(text, path, limits);
 }
 
 }  // namespace didban::config

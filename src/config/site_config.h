@@ -118,7 +118,6 @@ absl::StatusOr<SiteConfig> ParseSiteConfig(const std::string& yaml_text, const s
                                            const SiteLimits& limits = {});
 absl::StatusOr<SiteConfig> LoadSiteConfig(const std::string& path, const SiteLimits& limits = {});
 
-}  // namespace didban::config
 // The camera's recording: its own keys over the site's defaults over RecordingSettings' defaults.
 RecordingSettings ResolveRecording(const SiteRecordingConfig& site, const RecordingOverrides& camera);
 
@@ -127,5 +126,6 @@ absl::StatusOr<double> ParseDurationSeconds(const std::string& text);
 // "500MB" -> 500000000, "2GiB" -> 2147483648, "1.5T", or a plain number of bytes; error names what is wrong.
 absl::StatusOr<int64_t> ParseByteSize(const std::string& text);
 
+}  // namespace didban::config
 
 #endif  // DIDBAN_CONFIG_SITE_CONFIG_H_

@@ -1,5 +1,7 @@
 #include "server/api_routes.h"
 
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -524,7 +526,6 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                       resp.headers.emplace_back("Cache-Control", "no-store");
                       return resp;
                     }});
-
   // Live video (server/live_video.h). The MP4 WebSocket is upgraded by the server; the MJPEG handler only checks the
   // camera and the site's video, and the server then streams the multipart body itself (http_server.cc).
   routes.push_back({Method::kGet,
@@ -873,6 +874,40 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                       if (clip.ok() && !r.CameraVisible(clip->camera)) clip = HiddenClip(r.path_params.at("clip"));
                       if (!clip.ok()) return ErrorResponse(NamedNotFound(clip.status(), "clip"));
                       return JsonResponse(ClipToJson(*clip));
+                    }});
+  // The clip's MP4 for the web UI's player (whole file: clips are short stream copies).
+  routes.push_back({Method::kGet,
+                    "/api/v1/clips/{clip}/video.mp4",
+                    "getClipVideo",
+                    "An exported clip's MP4 file (ready clips only)",
+                    "recordings",
+                    Access::kView,
+                    {PathName("clip", "clip id")},
+                    nullptr,
+                    nullptr,
+                    200,
+                    "video/mp4",
+                    false,
+                    [b](const ApiRequest& r) {
+                      auto st = StoreOf(b);
+                      if (!st.ok()) return ErrorResponse(st.status());
+                      auto clip = (*st)->GetClip(r.path_params.at("clip"));
+                      if (clip.ok() && !r.CameraVisible(clip->camera)) clip = HiddenClip(r.path_params.at("clip"));
+                      if (!clip.ok()) return ErrorResponse(NamedNotFound(clip.status(), "clip"));
+                      std::ifstream in(clip->path, std::ios::binary);
+                      if (clip->state != store::ClipState::kReady || clip->path.empty() || !in) {
+                        return ErrorResponse(
+                            FieldError(absl::StatusCode::kNotFound, "clip",
+                                       absl::StrCat("clip '", clip->id, "': no file (state ",
+                                                    std::string(store::ClipStateName(clip->state)), ")")));
+                      }
+                      std::ostringstream body;
+                      body << in.rdbuf();
+                      ApiResponse resp;
+                      resp.content_type = "video/mp4";
+                      resp.body = std::move(body).str();
+                      resp.headers.emplace_back("Cache-Control", "private, max-age=3600");
+                      return resp;
                     }});
 
   // --- live ---

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -18,16 +19,18 @@
 #include <boost/beast/websocket.hpp>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bus/messages.h"
-#include "server/access_policy.h"
 #include "server/api_error.h"
+#include "server/access_policy.h"
 #include "server/api_routes.h"
 #include "server/auth_routes.h"
 #include "server/guards.h"
 #include "server/live_video.h"
 #include "server/router.h"
+#include "server/static_files.h"
 #include "server/validation.h"
 #include "spdlog/spdlog.h"
 
@@ -173,6 +176,7 @@ class HttpServer::Impl {
   Router router;
   std::unique_ptr<AccessPolicy> access;  // when ServerOptions::auth is set
   std::unique_ptr<GuardChain> chain;
+  std::optional<StaticFiles> web;  // the web UI, when ServerOptions::web_root is set
   std::atomic<int> live{0};  // WebSocket clients now
   // Closed by Stop() before the I/O threads end, so a publisher's on_ready never posts to a stopped io_context.
   struct PostGate {
@@ -624,9 +628,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (api.visible_cameras) {
         sub.topics &= ~bus::TopicBit(bus::Topic::kFusedTracks);
         std::vector<std::string> visible;
-        for (const std::string& c :
-             sub.cameras.empty() ? std::vector<std::string>(api.visible_cameras->begin(), api.visible_cameras->end())
-                                 : sub.cameras) {
+        for (const std::string& c : sub.cameras.empty() ? std::vector<std::string>(api.visible_cameras->begin(),
+                                                                                   api.visible_cameras->end())
+                                                        : sub.cameras) {
           if (api.CameraVisible(c)) visible.push_back(c);
         }
         // No visible camera: a name no camera can have ('/' is refused in names), so nothing matches.
@@ -716,6 +720,8 @@ ApiResponse HttpServer::Impl::Handle(const http::request<http::string_body>& req
       resp = ErrorReply(405, "method_not_allowed",
                         absl::StrCat("method: ", MethodName(*method), " not allowed on ", api.path), "method");
       resp.headers.emplace_back("Allow", router.AllowedMethods(api.path));
+    } else if (!m.ok() && web && *method == Method::kGet && !absl::StartsWith(api.path, "/api/")) {
+      resp = web->Serve(api.path);  // the UI's files are public: the login page must load
     } else if (!m.ok()) {
       resp = ErrorResponse(m.status());
     } else if (m->route->websocket) {
@@ -763,6 +769,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOption
     impl->chain = DefaultGuardChain(metrics, nullptr, options.tls);
   }
   if (options.audit) impl->chain->Add(std::make_unique<AuditGuard>(options.audit));
+  if (!options.web_root.empty()) {
+    DIDBAN_ASSIGN_OR_RETURN(StaticFiles web, StaticFiles::Open(options.web_root));
+    impl->web.emplace(std::move(web));
+  }
   beast::error_code ec;
   const tcp::endpoint ep(net::ip::make_address(options.address), options.port);
   impl->acceptor.open(ep.protocol(), ec);

@@ -189,7 +189,7 @@ TEST_F(HttpServerTest, OpenApiMatchesTheRoutesBothWays) {
   }
   // ... and every route is documented.
   EXPECT_EQ(operations, router.routes().size());
-  EXPECT_EQ(operations, 23u);
+  EXPECT_EQ(operations, 29u);
 }
 
 TEST_F(HttpServerTest, CamerasAddChangeRemove) {

@@ -54,9 +54,6 @@ stop() {
   serve_stop "$work/out.txt"
   pid=""
 }
-api() { curl -sS --max-time 60 -X "$1" "http://127.0.0.1:$port/api/v1$2" ${3:+-H 'Content-Type: application/json' --data "$3"}; }
-code() { curl -sS --max-time 60 -o /dev/null -w '%{http_code}' -X "$1" "http://127.0.0.1:$port/api/v1$2" \
-  ${3:+-H 'Content-Type: application/json' --data "$3"}; }
 
 # A first run records a few seconds (its segments close at the stop); the snapshot is masked.
 start

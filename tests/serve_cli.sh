@@ -41,9 +41,6 @@ stop() {
   serve_stop "$work/out.txt"
   pid=""
 }
-api() { curl -sS --max-time 20 -X "$1" "http://127.0.0.1:$port/api/v1$2" ${3:+-H 'Content-Type: application/json' --data "$3"}; }
-code() { curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -X "$1" "http://127.0.0.1:$port/api/v1$2" \
-  ${3:+-H 'Content-Type: application/json' --data "$3"}; }
 
 start
 # Line crossings reach the store; the missing camera is offline (raised once) while the other runs.

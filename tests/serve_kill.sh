@@ -44,8 +44,8 @@ start() {
   pid=$SERVE_PID
   port=$PORT
 }
-api() { curl -sS --max-time 20 "http://127.0.0.1:$port/api/v1$1"; }
-segments() { api "/cameras/carpark/segments?from_us=0&to_us=4102444800000000"; }
+get() { api GET "$1"; }
+segments() { get "/cameras/carpark/segments?from_us=0&to_us=4102444800000000"; }
 closed_count() { segments | json "sum(1 for s in j['segments'] if not s['open'])"; }
 # old_events: events that arrived on the WebSocket more than 1 s ago.
 old_events() {
@@ -72,7 +72,7 @@ echo "killed after $((SECONDS - t_start)) s; open at the kill: $parts"
 
 # Restart: the index is repaired before anything records.
 start
-api /cameras > /dev/null
+get /cameras > /dev/null
 segments > "$work/seg.json"
 dir=$work/data/recordings/carpark
 python3 - "$work/seg.json" "$dir" "$parts" "$closed_at_kill" <<'PY' || fail "index check"

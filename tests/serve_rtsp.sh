@@ -67,12 +67,12 @@ serve_start "$work/out.txt" serve --site "$work/site.yaml" --listen 127.0.0.1:0 
   --offline-after 2
 pid=$SERVE_PID
 port=$PORT
-api() { curl -sS --max-time 20 "http://127.0.0.1:$port/api/v1$1"; }
-state() { api "/cameras/$1" | json 'j["status"]["state"]'; }
-count() { api "/events?camera=$1&type=$2&limit=100" | json 'len(j["events"])'; }
+get() { api GET "$1"; }
+state() { get "/cameras/$1" | json 'j["status"]["state"]'; }
+count() { get "/events?camera=$1&type=$2&limit=100" | json 'len(j["events"])'; }
 # closed_after CAM T: the number of the camera's closed segments that start at or after T (µs).
 closed_after() {
-  api "/cameras/$1/segments?from_us=0&to_us=4102444800000000" |
+  get "/cameras/$1/segments?from_us=0&to_us=4102444800000000" |
     json "sum(1 for s in j['segments'] if not s['open'] and s['start_us'] >= $2)"
 }
 is_online() { [ "$(state "$1")" = online ]; }
@@ -98,13 +98,13 @@ echo "camera a offline ($((SECONDS - t_start)) s)"
 # Back on the same port: online again, with a camera_online event.
 start_rtsp RTSP_A "$CLIP_A" "$port_a"
 wait_until 60 "camera_online of camera a" more_events a camera_online "$on_a"
-t_up=$(api "/events?camera=a&type=camera_online&limit=1" | json 'j["events"][0]["time_us"]')
+t_up=$(get "/events?camera=a&type=camera_online&limit=1" | json 'j["events"][0]["time_us"]')
 echo "camera a online again ($((SECONDS - t_start)) s)"
 wait_until 60 "a closed segment of camera a after the gap" has_closed_after a "$t_up" 1
 
 # Camera a: closed segments before and after the gap, none across it, each plays.
-api "/cameras/a/segments?from_us=0&to_us=4102444800000000" > "$work/seg_a.json"
-api "/cameras/b/segments?from_us=0&to_us=4102444800000000" > "$work/seg_b.json"
+get "/cameras/a/segments?from_us=0&to_us=4102444800000000" > "$work/seg_a.json"
+get "/cameras/b/segments?from_us=0&to_us=4102444800000000" > "$work/seg_b.json"
 before=$(json "sum(1 for s in j['segments'] if not s['open'] and s['end_us'] <= $t_down)" < "$work/seg_a.json")
 after=$(json "sum(1 for s in j['segments'] if not s['open'] and s['start_us'] >= $t_up - 1000000)" < "$work/seg_a.json")
 [ "$before" -ge 1 ] || fail "camera a: no closed segment before the gap"

@@ -64,3 +64,14 @@ wait_until() {
     sleep 0.2
   done
 }
+
+# api METHOD PATH [JSON]: the reply body of a request to the server started by serve_start (PATH under /api/v1).
+# code METHOD PATH [JSON]: its HTTP status only. Each waits at most API_TIMEOUT_S (60) seconds.
+api() {
+  curl -sS --max-time "${API_TIMEOUT_S:-60}" -X "$1" "http://127.0.0.1:$PORT/api/v1$2" \
+    ${3:+-H 'Content-Type: application/json' --data "$3"}
+}
+code() {
+  curl -sS --max-time "${API_TIMEOUT_S:-60}" -o /dev/null -w '%{http_code}' -X "$1" "http://127.0.0.1:$PORT/api/v1$2" \
+    ${3:+-H 'Content-Type: application/json' --data "$3"}
+}

@@ -152,10 +152,10 @@ int RunFuse(const FuseFlags& f) {
               frame ? " (+ global_tracks.geojson)" : " (no site origin: no GeoJSON)");
   if (unprojected > 0) std::printf("%d boxes did not reach the ground and were skipped\n", unprojected);
   if (f.live_lag_s >= 0) {
+    const int64_t corrections = live_stats.merges + live_stats.splits + live_stats.swaps;
     std::printf("fixed lag %.2f s: %lld corrections after emission (%lld merges, %lld splits, %lld swaps)\n",
-                f.live_lag_s, static_cast<long long>(live_stats.merges + live_stats.splits + live_stats.swaps),
-                static_cast<long long>(live_stats.merges), static_cast<long long>(live_stats.splits),
-                static_cast<long long>(live_stats.swaps));
+                f.live_lag_s, static_cast<long long>(corrections), static_cast<long long>(live_stats.merges),
+                static_cast<long long>(live_stats.splits), static_cast<long long>(live_stats.swaps));
   }
   if (!f.gt.empty()) {
     absl::StatusOr<std::string> text = ReadTextFile(f.gt);

@@ -233,6 +233,7 @@ class RuntimeBackend final : public server::SiteBackend {
       exported = m->clip;
       blurred_boxes = m->blurred_boxes;
       std::vector<std::string> names;
+      names.reserve(blur.size());
       for (ObjectClass c : blur) names.emplace_back(ObjectClassName(c));
       processing["reencoded"] = m->encoder;
       processing["blurred_classes"] = names;

@@ -14,12 +14,12 @@
 namespace didban::audit {
 
 struct AuditEntry {
-  TimeUs time_us = 0;  // when, µs since the epoch (0: the sink stamps it)
-  std::string actor;   // user name, "token:<id>" for an API token, "anonymous", or "system"
-  std::string action;  // e.g. "login", "login_failed", "live_view_start", "live_view_end", "clip_export",
-                       // "event_ack", "unmask", "camera_add", "user_add", "permission_grant", "evidence_release"
-  std::string target;  // what it acted on, e.g. "camera:highway", "user:ali", "clip:<id>"; "" for none
-  std::string source;  // from where: the client's address ("127.0.0.1:53412"), "cli" for the command line
+  TimeUs time_us = 0;   // when, µs since the epoch (0: the sink stamps it)
+  std::string actor;    // user name, "token:<id>" for an API token, "anonymous", or "system"
+  std::string action;   // e.g. "login", "login_failed", "live_view_start", "live_view_end", "clip_export",
+                        // "event_ack", "unmask", "camera_add", "user_add", "permission_grant", "evidence_release"
+  std::string target;   // what it acted on, e.g. "camera:highway", "user:ali", "clip:<id>"; "" for none
+  std::string source;   // from where: the client's address ("127.0.0.1:53412"), "cli" for the command line
   bool allowed = true;  // false for a refused attempt (a failed login, a denied route)
   nlohmann::json detail = nlohmann::json::object();  // anything else (request id, reason, time range)
 };

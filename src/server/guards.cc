@@ -114,7 +114,8 @@ absl::Status AccessGuard::Before(ApiRequest& request, const Route& route) {
 void SecurityHeadersGuard::After(const ApiRequest& request, const Route* /*route*/, ApiResponse& response,
                                  double /*seconds*/) {
   bool has_cache_control = false;
-  for (const auto& [k, v] : response.headers) has_cache_control = has_cache_control || absl::EqualsIgnoreCase(k, "Cache-Control");
+  for (const auto& [k, v] : response.headers)
+    has_cache_control = has_cache_control || absl::EqualsIgnoreCase(k, "Cache-Control");
   response.headers.emplace_back("Content-Security-Policy",
                                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
                                 "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "

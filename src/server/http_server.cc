@@ -23,8 +23,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bus/messages.h"
-#include "server/api_error.h"
 #include "server/access_policy.h"
+#include "server/api_error.h"
 #include "server/api_routes.h"
 #include "server/auth_routes.h"
 #include "server/guards.h"
@@ -177,7 +177,7 @@ class HttpServer::Impl {
   std::unique_ptr<AccessPolicy> access;  // when ServerOptions::auth is set
   std::unique_ptr<GuardChain> chain;
   std::optional<StaticFiles> web;  // the web UI, when ServerOptions::web_root is set
-  std::atomic<int> live{0};  // WebSocket clients now
+  std::atomic<int> live{0};        // WebSocket clients now
   // Closed by Stop() before the I/O threads end, so a publisher's on_ready never posts to a stopped io_context.
   struct PostGate {
     std::mutex mu;
@@ -628,9 +628,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (api.visible_cameras) {
         sub.topics &= ~bus::TopicBit(bus::Topic::kFusedTracks);
         std::vector<std::string> visible;
-        for (const std::string& c : sub.cameras.empty() ? std::vector<std::string>(api.visible_cameras->begin(),
-                                                                                   api.visible_cameras->end())
-                                                        : sub.cameras) {
+        for (const std::string& c :
+             sub.cameras.empty() ? std::vector<std::string>(api.visible_cameras->begin(), api.visible_cameras->end())
+                                 : sub.cameras) {
           if (api.CameraVisible(c)) visible.push_back(c);
         }
         // No visible camera: a name no camera can have ('/' is refused in names), so nothing matches.

@@ -31,7 +31,7 @@ struct ServerOptions {
   size_t ws_queue_messages = 64;            // per WebSocket send queue; full: the client is disconnected
   int ws_max_clients = 256;                 // more live clients are refused with 503
   int ws_send_buffer_bytes = 0;             // SO_SNDBUF of WebSocket sockets; 0 = system default (tests set it)
-  std::string web_root;  // the built web UI (web/dist) served at / for GETs outside /api/; "" = none
+  std::string web_root;                     // the built web UI (web/dist) served at / for GETs outside /api/; "" = none
 
   // Access control (server/access_policy.h): with an auth store every non-public route needs a session or a token,
   // and the auth and admin routes are served; null: every request is allowed (loopback use, `--auth off`).

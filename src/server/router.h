@@ -59,9 +59,7 @@ struct ApiRequest {
   // see (null: every camera). Handlers filter lists with CameraVisible(); a hidden camera answers as a missing one.
   std::shared_ptr<const auth::Principal> principal;
   std::shared_ptr<const std::set<std::string>> visible_cameras;
-  bool CameraVisible(const std::string& camera) const {
-    return !visible_cameras || visible_cameras->count(camera) > 0;
-  }
+  bool CameraVisible(const std::string& camera) const { return !visible_cameras || visible_cameras->count(camera) > 0; }
 };
 
 struct ApiResponse {

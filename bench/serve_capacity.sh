@@ -7,7 +7,9 @@
 #   - the mean time per frame of each stage (the API's stage_seconds), per camera;
 #   - event latency from frame capture (the frame's wall-clock stamp, taken when its packet arrives) to delivery on
 #     the /api/v1/live WebSocket (tests/tools/ws_tail.py stamps arrival), p50/p99 over every event of the window.
-# The RTSP server's own CPU (it plays the cameras) is reported apart and is not didban's.
+# The RTSP server's own CPU (it plays the cameras) is reported apart and is not didban's. With WRK=1, wrk reads
+# GET /api/v1/events?limit=50 at about 200 requests/s (src/server/wrk_200rps.lua) during the window and its latency
+# summary is printed after the table row (the REST target: p99 under 50 ms while the cameras run).
 #
 #   bash bench/serve_capacity.sh [build/didban] [../shared/data] [cameras ...]     (default cameras: 8)
 # Environment: SECONDS_MEASURED (60), WARMUP_S (15).
@@ -63,10 +65,14 @@ for n in "${counts[@]}"; do
   rm -rf "$work/data"
   serve_start "$work/serve.txt" serve --site "$work/site.yaml" --listen 127.0.0.1:0 --data "$work/data"
   sleep "$WARMUP_S"
-  api() { curl -sS --max-time 20 "http://127.0.0.1:$PORT/api/v1$1"; }
-  api /cameras > "$work/before.json"
+  api GET /cameras > "$work/before.json"
   /usr/bin/python3 "$here/tests/tools/ws_tail.py" "ws://127.0.0.1:$PORT/api/v1/live?topics=event" > "$work/ws.txt" &
   ws_pid=$!
+  if [ "${WRK:-0}" = 1 ]; then
+    wrk -t2 -c4 -d"${MEASURE_S}s" --latency -s "$here/src/server/wrk_200rps.lua" \
+      "http://127.0.0.1:$PORT/api/v1/events?limit=50" > "$work/wrk.txt" 2>&1 &
+    wrk_pid=$!
+  fi
   c0=$(cpu_ticks "$SERVE_PID")
   r0=$(cpu_ticks "$rtsp_pid")
   t0=$(date +%s.%N)
@@ -74,7 +80,8 @@ for n in "${counts[@]}"; do
   c1=$(cpu_ticks "$SERVE_PID")
   r1=$(cpu_ticks "$rtsp_pid")
   t1=$(date +%s.%N)
-  api /cameras > "$work/after.json"
+  api GET /cameras > "$work/after.json"
+  if [ "${WRK:-0}" = 1 ]; then wait "$wrk_pid" || true; fi
   kill "$ws_pid" 2>/dev/null || true
   wait "$ws_pid" 2>/dev/null || true
   serve_stop "$work/serve.txt"
@@ -118,4 +125,5 @@ print(f"| {n} | {cores:.2f} | {100 * cores / n:.1f} | {frames} | {dropped} | "
       f"{100 * dropped / total if total else 0:.2f} | {ms('decode')} / {ms('detect')} / {ms('track')} / {ms('rules')} | "
       f"{pct(0.5)} / {pct(0.99)} ({len(lat)}) | {(r1 - r0) / hz / wall:.2f} |")
 EOF
+  if [ "${WRK:-0}" = 1 ]; then grep -E "Requests/sec|^ +(50|90|99)%" "$work/wrk.txt" | tr -s ' ' | paste -sd ' '; fi
 done

@@ -55,7 +55,7 @@ expect_fail "didban analyze: site_alias_bomb.yaml:8:10: the document holds more 
 aliases expanded (limit max_nodes; aliases that repeat large nodes are refused)" \
   "$didban" analyze --site site_alias_bomb.yaml --no-video --out "$out"
 expect_fail "didban analyze: site_unknown_top_keys.yaml:3:1: foo: unknown key (known: cameras, fusion, fusion_batch, \
-recording, site)" \
+recording, site, sources)" \
   "$didban" analyze --site site_unknown_top_keys.yaml --no-video --out "$out"
 
 for f in 2p31:2147483648 2p63:9223372036854775808 2p31m1:2147483647 1e8:100000000; do

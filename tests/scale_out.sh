@@ -38,7 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'echo "FAIL: scale_out.sh line $LINENO" >&2' ERR
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$ROOT/tests/tools/ports.sh"  # free_port
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; fail "port $1 not open"; }
 t0=$(date +%s)
 say() { echo "[$(( $(date +%s) - t0 )) s] $*"; }

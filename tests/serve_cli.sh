@@ -21,6 +21,8 @@ json() { json_reply "$1"; }
 cat > "$work/site.yaml" <<YAML
 site:
   name: serve-test
+sources:
+  file_roots: [$DATA]
 cameras:
   - name: highway
     uri: $VIDEO
@@ -63,6 +65,10 @@ c=$(code POST /cameras '{"name": "gate", "uri": "x.avi", "detector": {"type": "n
 field=$(api POST /cameras '{"name": "gate", "uri": "x.avi", "detector": {"type": "nope"}}' | json 'j["error"]["field"]')
 [ "$field" = "detector" ] || fail "the refusal names field '$field', not detector"
 [ ! -e "$work/site.runtime.json" ] || fail "a refused change wrote the overlay"
+# A source the site does not allow (a file outside sources.file_roots) is refused naming uri.
+field=$(api POST /cameras '{"name": "gate", "uri": "/etc/passwd"}' | json 'j["error"]["field"]')
+[ "$field" = "uri" ] || fail "a camera on /etc/passwd: refusal names '$field'"
+[ ! -e "$work/site.runtime.json" ] || fail "a refused source wrote the overlay"
 # Accepted changes: add a camera, remove one.
 c=$(code POST /cameras "{\"name\": \"gate\", \"uri\": \"$VIDEO\"}")
 [ "$c" = 200 ] || [ "$c" = 201 ] || fail "add camera: HTTP $c"

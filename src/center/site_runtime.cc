@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -139,6 +140,12 @@ absl::StatusOr<std::unique_ptr<SiteRuntime>> SiteRuntime::Create(config::SiteCon
   DIDBAN_RETURN_IF_ERROR(site.Validate());
   std::unique_ptr<SiteRuntime> rt(new SiteRuntime(std::move(site), std::move(options), hub, std::move(hooks)));
   const config::SiteConfig& s = rt->site_;
+  const nlohmann::json sources =
+      s.sections.is_object() && s.sections.contains("sources") ? s.sections["sources"] : nlohmann::json();
+  absl::StatusOr<SourcePolicy> policy =
+      SourcePolicy::FromSection(sources, std::filesystem::path(s.path).parent_path().string());
+  if (!policy.ok()) return absl::InvalidArgumentError(absl::StrCat(s.path, ": ", policy.status().message()));
+  rt->sources_ = *std::move(policy);
 
   // The cameras: the site file's, less those the overlay removed, with the overlay's added or replaced.
   Overlay overlay;
@@ -710,6 +717,8 @@ absl::StatusOr<config::CameraConfig> SiteRuntime::CheckDefinition(const nlohmann
   if (previous != nullptr && !definition.contains("calibration")) cam.calibration = previous->calibration;
   absl::Status check = CheckCamera(cam);
   if (!check.ok()) return absl::InvalidArgumentError(std::string(check.message()));
+  // A new source is one the site allows; a camera that keeps its URI keeps it (site-file cameras are trusted).
+  if (previous == nullptr || cam.uri != previous->uri) DIDBAN_RETURN_IF_ERROR(sources_.Check(cam.uri));
   return cam;
 }
 

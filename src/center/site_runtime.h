@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bus/hub.h"
 #include "center/overlay.h"
+#include "center/source_policy.h"
 #include "config/site_config.h"
 #include "didban/status.h"
 #include "didban/time.h"
@@ -161,6 +162,7 @@ class SiteRuntime {
   absl::Status Persist(const std::function<void(Overlay*)>& change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(api_mu_);
 
   config::SiteConfig site_;  // as loaded (the overlay is not folded in)
+  SourcePolicy sources_;     // what cameras added or re-pointed through the API may open (`sources:`)
   const RuntimeOptions options_;
   std::string overlay_path_;
   bus::Hub* const hub_;

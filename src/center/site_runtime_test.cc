@@ -28,9 +28,10 @@ std::string HighwayCamera(const std::string& name, const std::string& uri, bool 
   return cam;
 }
 
-absl::StatusOr<config::SiteConfig> WriteSite(const std::string& dir, const std::string& cameras) {
+absl::StatusOr<config::SiteConfig> WriteSite(const std::string& dir, const std::string& cameras,
+                                             const std::string& sections = "") {
   std::string path = dir + "/site.yaml";
-  std::ofstream(path) << "site:\n  name: test\ncameras:\n" << cameras;
+  std::ofstream(path) << "site:\n  name: test\n" << sections << "cameras:\n" << cameras;
   return config::LoadSiteConfig(path);
 }
 
@@ -195,8 +196,11 @@ TEST(SiteRuntimeTest, FailingCameraGoesOfflineWhileTheOtherRunsAndComesBack) {
 TEST(SiteRuntimeTest, CameraChangesAreCheckedFirstAndSurviveARestart) {
   DIDBAN_REQUIRE_DATA(video, kHighway);
   const std::string dir = testing::MakeTempDir("runtime-api");
+  // Cameras added through the API may play files only from the test material's folder (`sources:`).
+  const std::string material = std::filesystem::weakly_canonical(std::filesystem::path(video).parent_path());
   absl::StatusOr<config::SiteConfig> site =
-      WriteSite(dir, HighwayCamera("highway", video, true) + "  - name: spare\n    uri: " + video + "\n");
+      WriteSite(dir, HighwayCamera("highway", video, true) + "  - name: spare\n    uri: " + video + "\n",
+                "sources:\n  file_roots: [" + material + "]\n");
   ASSERT_TRUE(site.ok()) << site.status();
   const std::string overlay = dir + "/site.runtime.json";
   bus::Hub hub;
@@ -216,6 +220,9 @@ TEST(SiteRuntimeTest, CameraChangesAreCheckedFirstAndSurviveARestart) {
   EXPECT_EQ(
       code_and_message(rt.AddCamera({{"name", "gate"}, {"uri", video}, {"detector", {{"type", "nope"}}}}).status()),
       "INVALID_ARGUMENT: camera.detector: unknown detector 'nope' (known: dnn, gated, motion)");
+  EXPECT_EQ(code_and_message(rt.AddCamera({{"name", "gate"}, {"uri", "/etc/passwd"}}).status()),
+            "INVALID_ARGUMENT: camera.uri: '/etc/passwd' is outside the folders the site allows (sources.file_roots: " +
+                material + ")");
   EXPECT_EQ(code_and_message(rt.AddCamera({{"name", "highway"}, {"uri", video}}).status()),
             "ALREADY_EXISTS: camera.name: a camera named 'highway' exists");
   EXPECT_EQ(code_and_message(rt.UpdateCamera("nope", {{"uri", video}}).status()), "NOT_FOUND: no camera named 'nope'");

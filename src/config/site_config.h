@@ -97,10 +97,11 @@ struct SiteConfig {
   absl::Status Validate() const;
 };
 
-// The top-level keys a site file may have: `site`, `cameras` and the sections that commands read from
-// SiteConfig::sections (fusion, fusion_batch). Any other key is refused (a typo such as `camras:` would otherwise
-// drop every camera silently); a new section is added here.
-inline constexpr const char* kSiteTopLevelKeys[] = {"cameras", "fusion", "fusion_batch", "recording", "site"};
+// The top-level keys a site file may have: `site`, `cameras`, `recording` and the sections that commands read from
+// SiteConfig::sections (fusion, fusion_batch, sources). Any other key is refused (a typo such as `camras:` would
+// otherwise drop every camera silently); a new section is added here.
+inline constexpr const char* kSiteTopLevelKeys[] = {"cameras",   "fusion", "fusion_batch",
+                                                    "recording", "site",   "sources"};
 
 // Limits of the site YAML reader (docs/security.md), checked on the text and on the YAML event stream before any
 // node is built or converted to JSON.

@@ -94,7 +94,7 @@ TEST(SiteConfigTest, LimitsAliasExpansionDepthAndSize) {
 
 TEST(SiteConfigTest, RefusesUnknownKeysAtEveryLevel) {
   EXPECT_EQ(Err(ParseSiteConfig("site: {name: t}\nfoo: 1\ncamras: []\n", "s.yaml")),
-            "s.yaml:2:1: foo: unknown key (known: cameras, fusion, fusion_batch, recording, site)");
+            "s.yaml:2:1: foo: unknown key (known: cameras, fusion, fusion_batch, recording, site, sources)");
   EXPECT_EQ(Err(ParseSiteConfig("site: {name: t, nmae: u}\n", "s.yaml")),
             "s.yaml:1:17: site.nmae: unknown key (known: name, origin)");
   EXPECT_EQ(Err(ParseSiteConfig("site: {origin: {lat: 1, lon: 2, altitude: 3}}\n", "s.yaml")),

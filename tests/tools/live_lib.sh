@@ -7,7 +7,7 @@ CLIP=$DATA/video_fixed/intel_car-detection.mp4
 SITE=$(cd "$LIVE_TOOLS/../.." && pwd)/examples/intel_car_detection.yaml
 [ -f "$CLIP" ] || fail "test material missing: $CLIP"
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$LIVE_TOOLS/ports.sh"  # free_port
 now() { date +%s.%N; }
 # seconds_since T0: wall seconds since a `now` reading, 3 decimals.
 seconds_since() { python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.3f}')" "$1"; }

@@ -21,9 +21,7 @@ uri() {  # DIR DB
   echo "postgresql://postgres@/$2?host=$1&port=$(cat "$1/port")"
 }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$(dirname "$0")/ports.sh"  # free_port
 
 case "${1:-}" in
   start)

@@ -17,7 +17,7 @@ PKGS=(
   gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav
   libsodium-dev libssl-dev libturbojpeg0-dev wrk curl bc procps util-linux
-  nats-server libnats-dev chromium chromium-driver
+  nats-server libnats-dev chromium chromium-driver nodejs
 )
 missing=()
 for p in "${PKGS[@]}"; do

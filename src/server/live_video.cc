@@ -401,7 +401,8 @@ LiveFeed* LiveVideo::FeedOf(const std::string& camera) {
 source::PacketSink* LiveVideo::PacketSink(const std::string& camera) { return FeedOf(camera); }
 
 absl::StatusOr<std::shared_ptr<LiveViewer>> LiveVideo::WatchMp4(const std::string& camera,
-                                                                std::function<void()> on_ready) {
+                                                                std::function<void()> on_ready, bool unmasked) {
+  (void)unmasked;  // the masked re-encode follows; until then every viewer gets the stream copy
   return FeedOf(camera)->AddViewer(false, std::move(on_ready));
 }
 

@@ -129,8 +129,12 @@ class LiveVideo {
   // from the latest keyframe on (at once when the camera is being muxed; else from the next keyframe). `on_ready` is
   // called (from a producer thread, with the camera's lock held but not the viewer's: it should only post a wake-up)
   // when a message arrives in an empty queue.
+  // `unmasked`: the viewer may see the camera without its privacy masks (the caller checked the permission). A camera
+  // with privacy masks (options.masked) gives a viewer that is not `unmasked` the masked re-encode; `unmasked`
+  // viewers, and every viewer of a camera without masks, get the stream copy.
   // ResourceExhausted over max_viewers_per_camera. The caller checks that the camera exists.
-  absl::StatusOr<std::shared_ptr<LiveViewer>> WatchMp4(const std::string& camera, std::function<void()> on_ready);
+  absl::StatusOr<std::shared_ptr<LiveViewer>> WatchMp4(const std::string& camera, std::function<void()> on_ready,
+                                                       bool unmasked = false);
   // A new viewer of the camera's MJPEG parts. Unimplemented without options.latest_frame.
   absl::StatusOr<std::shared_ptr<LiveViewer>> WatchMjpeg(const std::string& camera, std::function<void()> on_ready);
 

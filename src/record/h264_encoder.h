@@ -35,8 +35,9 @@ struct H264EncoderOptions {
 // every later frame must have its size; odd sizes are padded by scaling to the next even size. Frame times must
 // increase (a time that does not is nudged one microsecond past the previous one). Packets reach `out` in decode
 // order with pts_us = the time given to Encode() for that frame; each packet is only borrowed for the call. The
-// first packet is a keyframe, then one every keyframe_interval_s * fps frames, and whenever Encode() is told to
-// force one. Thread-compatible; `out` is not owned and must outlive the encoder (or its Finish()).
+// first packet is a keyframe (IDR), then one every keyframe_interval_s * fps frames counted from the previous one,
+// and one whenever Encode() is told to force it (no scene-cut keyframes). Thread-compatible; `out` is not owned and
+// must outlive the encoder (or its Finish()).
 class H264Encoder {
  public:
   // InvalidArgument for bad options; NotFound when FFmpeg has no libx264.

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "record/privacy_mask.h"
 #include "record/retention.h"
 #include "record/segment_repair.h"
 
@@ -167,17 +168,49 @@ source::PacketSink* SiteRecording::SinkFor(const config::CameraConfig& camera) {
   absl::MutexLock lock(&mu_);
   if (closed_) return nullptr;
   auto it = cameras_.find(camera.name);
-  if (it != cameras_.end() && it->second.settings == settings) return it->second.recorder.get();
-  if (it != cameras_.end() && it->second.recorder) {
-    it->second.recorder->Close();
-    retired_.push_back(std::move(it->second.recorder));
+  if (it != cameras_.end() && it->second.settings == settings &&
+      it->second.masked_recording == camera.masked_recording &&
+      (!camera.masked_recording || it->second.masks == camera.privacy_masks)) {
+    if (it->second.masked) return it->second.masked.get();
+    return it->second.recorder.get();
+  }
+  if (it != cameras_.end()) {
+    // The re-encoder first: it ends its stream into the recorder before the recorder closes.
+    if (it->second.masked) {
+      it->second.masked->Close();
+      retired_masked_.push_back(std::move(it->second.masked));
+    }
+    if (it->second.recorder) {
+      it->second.recorder->Close();
+      retired_.push_back(std::move(it->second.recorder));
+    }
   }
   CameraRecorder& slot = cameras_[camera.name];
   slot.settings = settings;
+  slot.masked_recording = camera.masked_recording;
+  slot.masks = camera.privacy_masks;
   slot.recorder = nullptr;
+  slot.masked = nullptr;
   if (settings.mode == config::RecordingMode::kOff) {
     spdlog::info("camera {}: recording off", camera.name);
     return nullptr;
+  }
+  // Masked recording: the masks are read first; a camera whose masks cannot be used is not recorded at all.
+  record::MaskedReencoderOptions mo;
+  if (camera.masked_recording) {
+    mo.camera = camera.name;
+    absl::StatusOr<record::PrivacyMask> mask =
+        record::ParsePrivacyMask(camera.privacy_masks, absl::StrCat("camera ", camera.name, ": privacy_masks"));
+    if (!mask.ok() || mask->empty()) {
+      spdlog::error("camera {}: not recording: masked_recording needs usable privacy_masks{}", camera.name,
+                    mask.ok() ? std::string() : absl::StrCat(": ", mask.status().message()));
+      return nullptr;
+    }
+    mo.mask = *std::move(mask);
+    if (absl::Status v = mo.Validate(); !v.ok()) {
+      spdlog::error("camera {}: not recording: {}", camera.name, std::string(v.message()));
+      return nullptr;
+    }
   }
   record::SegmentRecorderOptions o;
   o.camera = camera.name;
@@ -190,6 +223,7 @@ source::PacketSink* SiteRecording::SinkFor(const config::CameraConfig& camera) {
   o.retry_us = options_.retry_us;
   o.fs = fs_;
   o.index = &index_;
+  o.masked = camera.masked_recording;
   o.on_alert = [this](const record::RecorderAlert& a) { OnAlert(a); };
   std::error_code ec;
   std::filesystem::create_directories(o.dir, ec);
@@ -199,7 +233,18 @@ source::PacketSink* SiteRecording::SinkFor(const config::CameraConfig& camera) {
     return nullptr;
   }
   slot.recorder = *std::move(r);
-  return slot.recorder.get();
+  if (!camera.masked_recording) return slot.recorder.get();
+  absl::StatusOr<std::unique_ptr<record::MaskedReencoder>> m =
+      record::MaskedReencoder::Create(std::move(mo), slot.recorder.get());
+  if (!m.ok()) {
+    spdlog::error("camera {}: not recording: {}", camera.name, std::string(m.status().message()));
+    slot.recorder->Close();
+    retired_.push_back(std::move(slot.recorder));
+    return nullptr;
+  }
+  slot.masked = *std::move(m);
+  spdlog::info("camera {}: recording masked (re-encoded with its privacy masks)", camera.name);
+  return slot.masked.get();
 }
 
 void SiteRecording::OnEvent(const Event& e) {
@@ -373,6 +418,11 @@ void SiteRecording::StopRetention() {
 void SiteRecording::CloseAll() {
   absl::MutexLock lock(&mu_);
   closed_ = true;
+  // Re-encoders first: each ends its encoded stream into its recorder, which then closes the segment.
+  for (auto& [name, c] : cameras_) {
+    if (c.masked) c.masked->Close();
+  }
+  for (auto& m : retired_masked_) m->Close();
   for (auto& [name, c] : cameras_) {
     if (c.recorder) c.recorder->Close();
   }
@@ -384,6 +434,19 @@ std::optional<record::RecorderCounters> SiteRecording::Counters(const std::strin
   auto it = cameras_.find(camera);
   if (it == cameras_.end() || !it->second.recorder) return std::nullopt;
   return it->second.recorder->Counters();
+}
+
+std::optional<record::ReencoderCounters> SiteRecording::MaskedCounters(const std::string& camera) const {
+  absl::MutexLock lock(&mu_);
+  auto it = cameras_.find(camera);
+  if (it == cameras_.end() || !it->second.masked) return std::nullopt;
+  return it->second.masked->Counters();
+}
+
+bool SiteRecording::RecordsMasked(const std::string& camera) const {
+  absl::MutexLock lock(&mu_);
+  auto it = cameras_.find(camera);
+  return it != cameras_.end() && it->second.masked != nullptr;
 }
 
 RecordingTotals SiteRecording::Totals() const {

@@ -3,7 +3,9 @@
 // start (segments left open by a kill -9 cut to their last fragment, rows without a file removed, files without a
 // row added), event-only recording held open around events, full-disk stops and resumptions raised as camera
 // events, and retention: a periodic task that plans with record::PlanRetention over the store's segment index and
-// deletes the oldest files first, never a segment kept as evidence or for a pending event clip.
+// deletes the oldest files first, never a segment kept as evidence or for a pending event clip. A camera with
+// `masked_recording: true` is recorded through a record::MaskedReencoder (decoded, masks filled, H.264) into the same
+// segments and index, named as masked (record::IsMaskedSegment); it never gets a stream-copy recorder.
 //
 // SiteRecording is thread-safe: SinkFor() comes from the cameras' runner threads, OnEvent() from their analysis
 // threads, the rest from anywhere.
@@ -18,6 +20,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -100,8 +104,9 @@ class SiteRecording {
   absl::StatusOr<int64_t> RepairIndex();
 
   // The packet sink of a camera whose graph starts (RuntimeOptions::packet_sink): its recorder, made on first use and
-  // made again when the camera's settings changed (the previous one closed); nullptr when its mode is off or the
-  // recorder cannot be made (logged).
+  // made again when the camera's settings, masks or masked_recording changed (the previous one closed); nullptr when
+  // its mode is off or the recorder cannot be made (logged). With masked_recording the sink is the masked re-encoder
+  // in front of the recorder; when that cannot be made the camera is not recorded at all (never by stream copy).
   source::PacketSink* SinkFor(const config::CameraConfig& camera);
   // Every event of the site: an event-only camera records [t - pre_s, t + post_s] around each rule event.
   void OnEvent(const Event& e);
@@ -119,6 +124,10 @@ class SiteRecording {
   config::RecordingSettings SettingsOf(const std::string& camera) const;  // the site's defaults for unknown cameras
   // The camera's recorder counters (nullopt when it has no recorder).
   std::optional<record::RecorderCounters> Counters(const std::string& camera) const;
+  // The camera's masked re-encode counters (nullopt when it is not recorded masked).
+  std::optional<record::ReencoderCounters> MaskedCounters(const std::string& camera) const;
+  // True when the camera is being recorded masked (masked_recording with a running re-encoder).
+  bool RecordsMasked(const std::string& camera) const;
   RecordingTotals Totals() const;
 
  private:
@@ -128,7 +137,10 @@ class SiteRecording {
 
   struct CameraRecorder {
     config::RecordingSettings settings;
+    bool masked_recording = false;                      // the camera's masked_recording ...
+    nlohmann::json masks;                               // ... and privacy_masks when the recorder was made
     std::unique_ptr<record::SegmentRecorder> recorder;  // nullptr: not recording (off, or failed to start)
+    std::unique_ptr<record::MaskedReencoder> masked;    // masked recording: the sink in front of `recorder`
   };
 
   const SiteRecordingOptions options_;
@@ -140,6 +152,7 @@ class SiteRecording {
   std::map<std::string, CameraRecorder> cameras_ ABSL_GUARDED_BY(mu_);
   // Recorders replaced by a settings change: closed, kept until CloseAll (a source may still hold the pointer).
   std::vector<std::unique_ptr<record::SegmentRecorder>> retired_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<record::MaskedReencoder>> retired_masked_ ABSL_GUARDED_BY(mu_);
   RecordingTotals totals_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 

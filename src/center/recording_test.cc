@@ -1,6 +1,7 @@
 // Tests of the site's recording bound to a real SQLite store: retention over the store's segment index (age, size,
 // free-disk floor, evidence, event-only cameras), the index repaired at start, and a full disk (a fault-injecting
-// FileSystem) raising recording_failed then recording_resumed while packets keep coming.
+// FileSystem) raising recording_failed then recording_resumed while packets keep coming; masked recording of a real
+// clip (segments re-encoded with the mask filled, named and indexed as masked, playable).
 #include "center/recording.h"
 
 #include <algorithm>
@@ -13,8 +14,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "record/record_test_util.h"
+#include "source/ffmpeg_source.h"
 #include "testing/data.h"
 
 namespace didban::center {
@@ -100,7 +103,7 @@ class RecordingTest : public ::testing::Test {
   std::string AddSegment(const std::string& camera, double start_s, double end_s, int64_t bytes,
                          bool evidence = false) {
     const auto start = static_cast<TimeUs>(start_s * 1e6);
-    const std::string path = absl::StrCat(dir_, "/recordings/", camera, "/", record::SegmentFileName(camera, start));
+    std::string path = absl::StrCat(dir_, "/recordings/", camera, "/", record::SegmentFileName(camera, start));
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     std::ofstream(path) << std::string(static_cast<size_t>(bytes), 'x');
     store::Segment s;
@@ -310,6 +313,111 @@ TEST_F(RecordingTest, FullDiskRaisesRecordingFailedThenResumedAndIndexesOnlyPlay
     frames.push_back(f.decoded);
   }
   EXPECT_THAT(frames, ElementsAre(100, 25, 100, 75));  // as SegmentRecorderTest: the stop cut the second one short
+}
+
+// masked_recording: the camera's packets are decoded, its mask filled and the frames encoded (H.264) into the same
+// segments and index; every segment is named as masked, plays without a decode error, holds every frame, and its
+// pixels under the mask are black while the rest of the picture is not. No stream-copy segment is written.
+TEST_F(RecordingTest, MaskedRecordingStoresOnlyMaskedReencodedSegments) {
+  DIDBAN_REQUIRE_DATA(clip, kClip);  // 352x288
+  SiteRecordingOptions o = Options();
+  o.site.defaults.segment_s = 5;
+  auto rec = SiteRecording::Create(o);
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  config::CameraConfig cam;
+  cam.name = "gate";
+  cam.privacy_masks = nlohmann::json::parse("[[[0, 0], [176, 0], [176, 144], [0, 144]]]");  // the top-left quarter
+  cam.masked_recording = true;
+  source::PacketSink* sink = (*rec)->SinkFor(cam);
+  ASSERT_NE(sink, nullptr);
+  EXPECT_TRUE((*rec)->RecordsMasked("gate"));
+  EXPECT_EQ((*rec)->SinkFor(cam), sink);  // a graph restart keeps it
+  ASSERT_EQ(record::testing::FeedFile(clip, sink), 375);
+  (*rec)->CloseAll();
+  ASSERT_TRUE(store_->Flush().ok());
+
+  const std::optional<record::ReencoderCounters> m = (*rec)->MaskedCounters("gate");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->packets, 375);
+  EXPECT_EQ(m->packets_dropped, 0);
+  EXPECT_EQ(m->frames_decoded, 375);
+  EXPECT_EQ(m->frames_encoded, 375);
+  EXPECT_EQ(m->decode_errors, 0);
+  EXPECT_EQ(m->encode_errors, 0);
+  const std::optional<record::RecorderCounters> c = (*rec)->Counters("gate");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->packets, 375);
+  EXPECT_EQ(c->packets_written, 375);
+
+  store::SegmentQuery q;
+  auto rows = store_->QuerySegments(q);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 3u);  // cut at the first keyframe (one a second) 5 s after each start: 5 + 5 + 5 s
+  int64_t frames = 0;
+  for (const store::Segment& s : *rows) {
+    EXPECT_FALSE(s.open) << s.path;
+    EXPECT_EQ(s.camera, "gate");
+    EXPECT_TRUE(record::IsMaskedSegment(s.path, "gate")) << s.path;
+    EXPECT_TRUE(absl::StartsWith(std::filesystem::path(s.path).filename().string(), "gate.masked-")) << s.path;
+    const record::testing::FileContents f = record::testing::ReadFile(s.path);
+    EXPECT_EQ(f.decode_errors, 0) << s.path;
+    EXPECT_TRUE(f.first_is_key) << s.path;
+    EXPECT_EQ(f.decoded, f.packets) << s.path;
+    frames += f.decoded;
+    // Decoded again: black under the mask (a few pixels in from its edge, for the codec), a picture beside it.
+    source::SourceOptions so;
+    so.camera = "gate";
+    source::FfmpegSource src(s.path, so);
+    ASSERT_TRUE(src.Open().ok()) << s.path;
+    int checked = 0;
+    for (;;) {
+      absl::StatusOr<FramePtr> frame = src.Read();
+      ASSERT_TRUE(frame.ok()) << frame.status();
+      if (*frame == nullptr) break;
+      const cv::Mat& img = (*frame)->full.empty() ? (*frame)->image : (*frame)->full;
+      ASSERT_EQ(img.cols, 352);
+      ASSERT_EQ(img.rows, 288);
+      double lo = 0, hi = 0;
+      cv::minMaxLoc(img(cv::Rect(2, 2, 172, 140)).reshape(1), &lo, &hi);
+      EXPECT_LE(hi, 24) << s.path << " frame " << checked;  // black (codec noise only)
+      EXPECT_GT(cv::mean(img(cv::Rect(180, 148, 172, 140)))[1], 40) << s.path << " frame " << checked;
+      ++checked;
+    }
+    EXPECT_EQ(checked, f.decoded) << s.path;
+  }
+  EXPECT_EQ(frames, 375);
+  // Nothing else was written for the camera (no stream copy beside the masked segments).
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ + "/recordings/gate")) {
+    EXPECT_TRUE(record::IsMaskedSegment(e.path().string(), "gate")) << e.path();
+    ++files;
+  }
+  EXPECT_EQ(files, 3);
+}
+
+// A masked_recording camera whose masks cannot be used is not recorded at all, never by stream copy; turning
+// masked_recording off or changing the masks makes a new recorder.
+TEST_F(RecordingTest, MaskedRecordingWithoutUsableMasksRecordsNothing) {
+  auto rec = SiteRecording::Create(Options());
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  config::CameraConfig cam;
+  cam.name = "gate";
+  cam.masked_recording = true;  // the site file refuses this; a definition that gets here anyway records nothing
+  EXPECT_EQ((*rec)->SinkFor(cam), nullptr);
+  EXPECT_FALSE((*rec)->Counters("gate").has_value());
+  cam.privacy_masks = nlohmann::json::parse("[[[0, 0], [10, 0], [10, 10]]]");
+  source::PacketSink* masked = (*rec)->SinkFor(cam);
+  ASSERT_NE(masked, nullptr);
+  EXPECT_TRUE((*rec)->RecordsMasked("gate"));
+  cam.privacy_masks = nlohmann::json::parse("[[[0, 0], [20, 0], [20, 20]]]");
+  source::PacketSink* remasked = (*rec)->SinkFor(cam);
+  ASSERT_NE(remasked, nullptr);
+  EXPECT_TRUE((*rec)->RecordsMasked("gate"));
+  cam.masked_recording = false;
+  source::PacketSink* copy = (*rec)->SinkFor(cam);
+  ASSERT_NE(copy, nullptr);
+  EXPECT_FALSE((*rec)->RecordsMasked("gate"));
+  EXPECT_FALSE((*rec)->MaskedCounters("gate").has_value());
 }
 
 // After a kill -9: a ".part" segment cut to its last fragment and indexed under its final name, a row whose file is

@@ -1,5 +1,5 @@
 // A camera's `privacy_masks:` and `masked_recording:` in the site file: polygons come through as JSON in pixels;
-// bad shapes are refused naming the file, line and field; masked recording is refused as not built.
+// bad shapes are refused naming the file, line and field; masked recording needs masks and is refused without.
 #include <gtest/gtest.h>
 
 #include "config/site_config.h"
@@ -32,13 +32,39 @@ TEST(PrivacyMasksConfigTest, BadShapesAreNamed) {
   EXPECT_FALSE(word.ok());
 }
 
-TEST(PrivacyMasksConfigTest, MaskedRecordingIsRefusedAsNotBuilt) {
-  auto on = ParseSiteConfig(Site("    masked_recording: true\n"), "site.yaml");
-  ASSERT_FALSE(on.ok());
-  EXPECT_NE(on.status().message().find("masked (re-encoded) recording is not available yet"), std::string::npos)
-      << on.status();
-  EXPECT_TRUE(ParseSiteConfig(Site("    masked_recording: false\n"), "site.yaml").ok());
-  EXPECT_FALSE(ParseSiteConfig(Site("    masked_recording: maybe\n"), "site.yaml").ok());
+TEST(PrivacyMasksConfigTest, MaskedRecordingWithMasksIsAccepted) {
+  auto on = ParseSiteConfig(
+      Site("    privacy_masks:\n      - [[10, 20], [100, 20], [100, 80]]\n    masked_recording: true\n"), "site.yaml");
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_TRUE(on->cameras[0].masked_recording);
+  // The key may come before the masks.
+  auto before = ParseSiteConfig(
+      Site("    masked_recording: true\n    privacy_masks:\n      - [[10, 20], [100, 20], [100, 80]]\n"), "site.yaml");
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_TRUE(before->cameras[0].masked_recording);
+  auto off = ParseSiteConfig(Site("    masked_recording: false\n"), "site.yaml");
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_FALSE(off->cameras[0].masked_recording);
+  auto absent = ParseSiteConfig(Site(""), "site.yaml");
+  ASSERT_TRUE(absent.ok()) << absent.status();
+  EXPECT_FALSE(absent->cameras[0].masked_recording);
+}
+
+TEST(PrivacyMasksConfigTest, MaskedRecordingWithoutMasksIsRefusedNamingTheField) {
+  auto none = ParseSiteConfig(Site("    masked_recording: true\n"), "site.yaml");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(none.status().message(),
+            "site.yaml:4:23: cameras[0].masked_recording: needs privacy_masks (the polygons filled before the video is "
+            "encoded); add privacy_masks to this camera or remove masked_recording");
+  auto empty = ParseSiteConfig(Site("    privacy_masks: []\n    masked_recording: true\n"), "site.yaml");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().message(),
+            "site.yaml:5:23: cameras[0].masked_recording: needs privacy_masks (the polygons filled before the video is "
+            "encoded); add privacy_masks to this camera or remove masked_recording");
+  auto maybe = ParseSiteConfig(Site("    masked_recording: maybe\n"), "site.yaml");
+  ASSERT_FALSE(maybe.ok());
+  EXPECT_EQ(maybe.status().message(), "site.yaml:4:23: cameras[0].masked_recording: expected true or false");
 }
 
 }  // namespace

@@ -544,11 +544,12 @@ absl::StatusOr<CameraConfig> ParseCamera(const std::string& path, const YAML::No
     if (!m.IsScalar() || (m.Scalar() != "true" && m.Scalar() != "false")) {
       return Bad(path, m, field + ".masked_recording", "expected true or false");
     }
-    // Recording re-encoded with the masks is not built yet; a site that needs it must not record unmasked video.
-    if (m.Scalar() == "true") {
+    cam.masked_recording = m.Scalar() == "true";
+    // Masked recording fills the masks before encoding: without a mask it would store the picture unmasked.
+    if (cam.masked_recording && (!cam.privacy_masks.is_array() || cam.privacy_masks.empty())) {
       return Bad(path, m, field + ".masked_recording",
-                 "masked (re-encoded) recording is not available yet; set `recording: {mode: off}` for this camera "
-                 "where nothing unmasked may be stored");
+                 "needs privacy_masks (the polygons filled before the video is encoded); add privacy_masks to this "
+                 "camera or remove masked_recording");
     }
   }
   return cam;

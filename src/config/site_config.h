@@ -79,8 +79,11 @@ struct CameraConfig {
   std::vector<Spec> rules;
   RecordingOverrides recording;  // the camera's own `recording:` keys
   // `privacy_masks:` polygons filled black wherever a pixel leaves the server, [[[x, y], ...], ...] in pixels of the
-  // full-resolution frame (record::ParsePrivacyMask); null = none. `masked_recording: true` is refused (not built).
+  // full-resolution frame (record::ParsePrivacyMask); null = none.
   nlohmann::json privacy_masks;
+  // `masked_recording: true`: the camera is recorded from its decoded frames with the masks filled, re-encoded
+  // (H.264), so nothing unmasked is stored; needs privacy_masks (refused without). false: recorded by stream copy.
+  bool masked_recording = false;
   std::string owner;  // who the camera belongs to (`owner:`, a name); access grants by owner use it; "" = none
   std::string where;  // file:line of the camera's entry
 };

@@ -4,8 +4,13 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cinttypes>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <mutex>
+#include <sstream>
+#include <thread>
 
 #include <opencv2/imgproc.hpp>
 
@@ -19,6 +24,12 @@ double CpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// One masked re-encode at a time for playback (CachedMaskedCopy): repeated requests wait and find the cached file.
+std::mutex& ReencodeMutex() {
+  static std::mutex mu;
+  return mu;
 }
 
 }  // namespace
@@ -176,6 +187,51 @@ absl::StatusOr<MaskedExport> ExportMaskedClip(const std::vector<SegmentInfo>& se
   out->clip.segments = copy.segments;
   out->clip.start_us = copy.start_us;
   out->clip.end_us = copy.end_us;
+  return out;
+}
+
+std::string PrivacyMaskKey(const PrivacyMask& mask) {
+  const std::string text = PrivacyMaskToJson(mask).dump();
+  uint64_t h = 14695981039346656037ULL;  // FNV-1a, 64 bits
+  for (const char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016" PRIx64, h);
+  return hex;
+}
+
+absl::StatusOr<std::string> CachedMaskedCopy(const std::string& in_path, TimeUs time_origin_us, const PrivacyMask& mask,
+                                             const std::string& cache_dir, const std::string& name, bool* reencoded) {
+  namespace fs = std::filesystem;
+  if (reencoded != nullptr) *reencoded = false;
+  const std::string out = (fs::path(cache_dir) / absl::StrCat(name, "-", PrivacyMaskKey(mask), ".mp4")).string();
+  std::lock_guard<std::mutex> lock(ReencodeMutex());
+  std::error_code ec;
+  const fs::file_time_type in_time = fs::last_write_time(in_path, ec);
+  if (ec) return absl::NotFoundError(absl::StrCat("'", in_path, "': ", ec.message()));
+  const fs::file_time_type out_time = fs::last_write_time(out, ec);
+  if (!ec && out_time >= in_time && fs::file_size(out, ec) > 0 && !ec) return out;
+  fs::create_directories(cache_dir, ec);
+  if (ec) return absl::PermissionDeniedError(absl::StrCat(cache_dir, ": cannot create: ", ec.message()));
+  // Written under a temporary name and renamed, so a reader never finds half a file.
+  std::ostringstream tid;
+  tid << std::this_thread::get_id();
+  const std::string tmp = absl::StrCat(out, ".", tid.str(), ".tmp.mp4");
+  MaskedExportOptions options;
+  options.mask = mask;
+  absl::StatusOr<MaskedExport> done = ReencodeMasked(in_path, time_origin_us, tmp, options);
+  if (!done.ok()) {
+    fs::remove(tmp, ec);
+    return done.status();
+  }
+  fs::rename(tmp, out, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return absl::InternalError(absl::StrCat("'", out, "': cannot rename the masked copy: ", ec.message()));
+  }
+  if (reencoded != nullptr) *reencoded = true;
   return out;
 }
 

@@ -74,6 +74,19 @@ absl::StatusOr<MaskedExport> ExportMaskedClip(const std::vector<SegmentInfo>& se
 absl::StatusOr<MaskedExport> ReencodeMasked(const std::string& in_path, TimeUs time_origin_us,
                                             const std::string& out_path, const MaskedExportOptions& options);
 
+// A stable key of the mask's polygons (16 hex digits of a 64-bit FNV-1a hash of their JSON), to name masked copies:
+// a changed mask makes a new copy.
+std::string PrivacyMaskKey(const PrivacyMask& mask);
+
+// The masked re-encode of `in_path` (ReencodeMasked with `mask`), kept as `<cache_dir>/<name>-<mask key>.mp4` so that
+// a second request does not re-encode: the cached file is returned when it exists (and is newer than `in_path`).
+// One re-encode at a time in the process (others wait, then find the file). `*reencoded` (when given) tells whether
+// this call re-encoded. Errors as ReencodeMasked's, and naming `cache_dir` when it cannot be made; nothing partial is
+// left in the cache.
+absl::StatusOr<std::string> CachedMaskedCopy(const std::string& in_path, TimeUs time_origin_us, const PrivacyMask& mask,
+                                             const std::string& cache_dir, const std::string& name,
+                                             bool* reencoded = nullptr);
+
 }  // namespace didban::record
 
 #endif  // DIDBAN_RECORD_PRIVACY_MASK_H_

@@ -1,6 +1,7 @@
 // Privacy masks: the polygon is parsed with its errors named, filled exactly on a frame (and on a downscaled one), and
 // stays filled after the masked re-encode: decoding the H.264 output, every pixel inside the polygon is black while the
-// rest of the picture is not. Blurring removes the detail of a box.
+// rest of the picture is not. Blurring removes the detail of a box. Masked copies for playback are made once per mask;
+// masked segments are recognised by name.
 #include "record/privacy_mask.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "record/segment_recorder.h"
 #include "source/ffmpeg_source.h"
 #include "testing/data.h"
 
@@ -144,6 +146,62 @@ TEST(PrivacyMaskTest, ReencodedClipStaysMaskedWhenDecoded) {
     ++frames;
   }
   EXPECT_EQ(frames, 25);
+}
+
+TEST(PrivacyMaskTest, KeyFollowsThePolygons) {
+  const std::string a = PrivacyMaskKey(Square(0, 0, 10, 10));
+  EXPECT_EQ(a.size(), 16u);
+  EXPECT_EQ(a, PrivacyMaskKey(Square(0, 0, 10, 10)));
+  EXPECT_NE(a, PrivacyMaskKey(Square(0, 0, 10, 11)));
+  EXPECT_NE(a, PrivacyMaskKey(PrivacyMask{}));
+}
+
+TEST(PrivacyMaskTest, MaskedSegmentsAreKnownByName) {
+  EXPECT_TRUE(IsMaskedSegment("/r/gate/gate.masked-20261202T014957.123456Z.mp4", "gate"));
+  EXPECT_TRUE(IsMaskedSegment("gate.masked-20261202T014957.123456Z.mp4.part", "gate"));
+  EXPECT_FALSE(IsMaskedSegment("/r/gate/gate-20261202T014957.123456Z.mp4", "gate"));
+  // A camera named "x.masked" recorded by stream copy is not taken for a masked one.
+  EXPECT_FALSE(IsMaskedSegment("/r/x.masked/x.masked-20261202T014957.123456Z.mp4", "x.masked"));
+  EXPECT_TRUE(IsMaskedSegment("/r/x.masked/x.masked.masked-20261202T014957.123456Z.mp4", "x.masked"));
+  EXPECT_FALSE(IsMaskedSegment("/r/gate/notes.txt", "gate"));
+  // Names as the recorder makes them (SegmentFileName of the camera plus the tag).
+  EXPECT_TRUE(IsMaskedSegment(SegmentFileName(std::string("north gate") + kMaskedSegmentTag, 5), "north gate"));
+}
+
+TEST(PrivacyMaskTest, CachedMaskedCopyIsMadeOncePerMask) {
+  const std::filesystem::path dir = testing::MakeTempDir("mask_cache");
+  const std::string in = (dir / "in.mp4").string();
+  {
+    VideoWriterOptions o;
+    o.fps = 25;
+    auto w = VideoWriter::Create(in, o);
+    ASSERT_TRUE(w.ok()) << w.status();
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_TRUE((*w)->Write(cv::Mat(120, 160, CV_8UC3, cv::Scalar::all(200)), i * 40'000).ok());
+    }
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  bool reencoded = false;
+  auto first = CachedMaskedCopy(in, 0, Square(0, 0, 80, 60), (dir / "cache").string(), "clip", &reencoded);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(reencoded);
+  EXPECT_EQ(*first, (dir / "cache" / ("clip-" + PrivacyMaskKey(Square(0, 0, 80, 60)) + ".mp4")).string());
+  auto again = CachedMaskedCopy(in, 0, Square(0, 0, 80, 60), (dir / "cache").string(), "clip", &reencoded);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(reencoded);
+  EXPECT_EQ(*again, *first);
+  auto other = CachedMaskedCopy(in, 0, Square(0, 0, 40, 30), (dir / "cache").string(), "clip", &reencoded);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_TRUE(reencoded);
+  EXPECT_NE(*other, *first);
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "cache")) {
+    EXPECT_EQ(e.path().extension(), ".mp4") << e.path();  // no temporary file left
+    ++files;
+  }
+  EXPECT_EQ(files, 2);
+  EXPECT_FALSE(
+      CachedMaskedCopy((dir / "missing.mp4").string(), 0, Square(0, 0, 8, 8), (dir / "cache").string(), "m").ok());
 }
 
 }  // namespace

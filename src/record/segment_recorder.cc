@@ -1,5 +1,7 @@
 #include "record/segment_recorder.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <utility>
@@ -8,10 +10,15 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavutil/frame.h>
+#include <libswscale/swscale.h>
 }
+
+#include <opencv2/core.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "record/fmp4_muxer.h"
+#include "source/av_util.h"
 
 namespace didban::record {
 namespace {
@@ -20,6 +27,12 @@ constexpr char kPart[] = ".part";
 // Event mode keeps at least this much video in memory besides the pre-roll, for events reported late.
 constexpr TimeUs kEventLatencyUs = 2'000'000;
 constexpr size_t kMaxHolds = 64;
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 }  // namespace
 
@@ -286,7 +299,8 @@ void SegmentRecorder::Run() {
     TimeUs origin = first.dts_us != source::kNoPacketTime ? first.dts_us : t;
     SegmentInfo s;
     s.camera = options_.camera;
-    s.path = (std::filesystem::path(options_.dir) / SegmentFileName(options_.camera, origin)).string();
+    const std::string file_camera = options_.masked ? options_.camera + kMaskedSegmentTag : options_.camera;
+    s.path = (std::filesystem::path(options_.dir) / SegmentFileName(file_camera, origin)).string();
     s.origin_us = origin;
     s.start_us = t;
     s.end_us = t;
@@ -431,6 +445,285 @@ void SegmentRecorder::Run() {
     }
   }
   close_segment(w.last_time_us);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Masked recording
+
+bool IsMaskedSegment(const std::string& path, const std::string& camera) {
+  const std::optional<ParsedSegmentName> parsed = ParseSegmentFileName(std::filesystem::path(path).filename().string());
+  return parsed && parsed->camera == SafeCameraName(camera) + kMaskedSegmentTag;
+}
+
+absl::Status MaskedReencoderOptions::Validate() const {
+  if (camera.empty()) return absl::InvalidArgumentError("masked re-encode: camera is empty");
+  auto bad = [&](const std::string& what) {
+    return absl::InvalidArgumentError(absl::StrCat("masked re-encode of camera '", camera, "': ", what));
+  };
+  if (mask.empty()) return bad("privacy mask is empty (masked recording needs privacy_masks)");
+  if (queue_packets == 0) return bad("queue_packets must be > 0");
+  if (decode_threads < 0) return bad(absl::StrCat("decode_threads must be >= 0, got ", decode_threads));
+  if (absl::Status s = encoder.Validate(); !s.ok()) return bad(std::string(s.message()));
+  return absl::OkStatus();
+}
+
+struct MaskedReencoder::Item {
+  enum class Kind { kStart, kPacket, kEnd } kind = Kind::kPacket;
+  AVCodecParameters* codecpar = nullptr;  // kStart
+  AVRational frame_rate = {0, 1};
+  AVPacket* packet = nullptr;  // kPacket; pts/dts rewritten to microseconds (pts_us, dts_us)
+
+  Item() = default;
+  Item(const Item&) = delete;
+  Item& operator=(const Item&) = delete;
+  ~Item() {
+    avcodec_parameters_free(&codecpar);
+    av_packet_free(&packet);
+  }
+};
+
+// The re-encode thread's state: the decoder and encoder of the current connection.
+struct MaskedReencoder::Worker {
+  AVCodecContext* dec = nullptr;
+  AVFrame* frame = nullptr;
+  SwsContext* sws = nullptr;
+  int sws_w = 0, sws_h = 0, sws_fmt = -1;
+  std::unique_ptr<H264Encoder> encoder;
+  H264EncoderOptions encoder_options;
+  cv::Mat bgr;
+  bool failed = false;  // the connection's encoder refused a frame: nothing more is encoded until the next start
+
+  Worker() = default;
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  ~Worker() { CloseDecoder(); }
+  void CloseDecoder() {
+    avcodec_free_context(&dec);
+    av_frame_free(&frame);
+    sws_freeContext(sws);
+    sws = nullptr;
+    sws_fmt = -1;
+  }
+};
+
+MaskedReencoder::MaskedReencoder(MaskedReencoderOptions options, source::PacketSink* out)
+    : options_(std::move(options)), out_(out), worker_(std::make_unique<Worker>()) {}
+
+absl::StatusOr<std::unique_ptr<MaskedReencoder>> MaskedReencoder::Create(MaskedReencoderOptions options,
+                                                                         source::PacketSink* out) {
+  DIDBAN_RETURN_IF_ERROR(options.Validate());
+  if (out == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("masked re-encode of camera '", options.camera, "': no output"));
+  }
+  std::unique_ptr<MaskedReencoder> r(new MaskedReencoder(std::move(options), out));
+  r->thread_ = std::thread([p = r.get()] { p->Run(); });
+  return r;
+}
+
+MaskedReencoder::~MaskedReencoder() { Close(); }
+
+void MaskedReencoder::Push(std::unique_ptr<Item> item) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
+    if (item->kind == Item::Kind::kPacket) {
+      ++counters_.packets;
+      const bool key = (item->packet->flags & AV_PKT_FLAG_KEY) != 0;
+      if (resync_ && !key) {
+        ++counters_.packets_dropped;
+        return;
+      }
+      if (queue_.size() >= options_.queue_packets) {
+        ++counters_.packets_dropped;
+        resync_ = true;
+        return;
+      }
+      resync_ = false;
+    }
+    queue_.push_back(std::move(item));
+  }
+  cv_.notify_all();
+}
+
+void MaskedReencoder::OnStreamStart(const source::PacketStreamInfo& info) {
+  auto item = std::make_unique<Item>();
+  item->kind = Item::Kind::kStart;
+  item->codecpar = avcodec_parameters_alloc();
+  if (item->codecpar == nullptr || info.codecpar == nullptr ||
+      avcodec_parameters_copy(item->codecpar, info.codecpar) < 0) {
+    spdlog::error("masked re-encode of camera '{}': cannot copy the stream's codec parameters", options_.camera);
+    return;
+  }
+  item->frame_rate = info.frame_rate;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    resync_ = true;  // decoding starts at a keyframe
+  }
+  Push(std::move(item));
+}
+
+void MaskedReencoder::OnPacket(const AVPacket& packet, TimeUs pts_us, TimeUs dts_us) {
+  auto item = std::make_unique<Item>();
+  item->packet = av_packet_clone(&packet);
+  if (item->packet == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++counters_.packets;
+    ++counters_.packets_dropped;
+    resync_ = true;
+    return;
+  }
+  // The decoder carries the packet's times to its frame: in microseconds, each frame comes out at its own pts_us.
+  item->packet->pts = pts_us == source::kNoPacketTime ? AV_NOPTS_VALUE : pts_us;
+  item->packet->dts = dts_us == source::kNoPacketTime ? AV_NOPTS_VALUE : dts_us;
+  item->packet->duration = 0;
+  Push(std::move(item));
+}
+
+void MaskedReencoder::OnStreamEnd() {
+  auto item = std::make_unique<Item>();
+  item->kind = Item::Kind::kEnd;
+  Push(std::move(item));
+}
+
+ReencoderCounters MaskedReencoder::Counters() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return counters_;
+}
+
+void MaskedReencoder::WaitIdleForTest() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return (queue_.empty() && !busy_) || stop_; });
+}
+
+void MaskedReencoder::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_ && !thread_.joinable()) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void MaskedReencoder::Run() {
+  Worker& w = *worker_;
+  auto count = [this](auto&& update) {
+    std::lock_guard<std::mutex> lock(mu_);
+    update(counters_);
+  };
+  // Ends the connection's encoded stream on `out` (the encoder drains, then calls out->OnStreamEnd()).
+  auto finish = [&] {
+    if (w.encoder != nullptr) {
+      if (absl::Status s = w.encoder->Finish(); !s.ok()) {
+        spdlog::error("masked re-encode of camera '{}': {}", options_.camera, std::string(s.message()));
+      }
+      w.encoder.reset();
+    }
+    w.CloseDecoder();
+  };
+  // One decoded frame: to BGR, the mask filled, encoded at its own time.
+  auto encode = [&](const AVFrame& f) {
+    count([](ReencoderCounters& c) { ++c.frames_decoded; });
+    const TimeUs pts = f.best_effort_timestamp != AV_NOPTS_VALUE ? f.best_effort_timestamp : f.pts;
+    if (w.failed || pts == AV_NOPTS_VALUE || f.width <= 0 || f.height <= 0) return;
+    if (w.sws == nullptr || w.sws_w != f.width || w.sws_h != f.height || w.sws_fmt != f.format) {
+      sws_freeContext(w.sws);
+      w.sws = sws_getContext(f.width, f.height, static_cast<AVPixelFormat>(f.format), f.width, f.height,
+                             AV_PIX_FMT_BGR24, SWS_BILINEAR, nullptr, nullptr, nullptr);
+      w.sws_w = f.width;
+      w.sws_h = f.height;
+      w.sws_fmt = f.format;
+      if (w.sws == nullptr) return;
+    }
+    w.bgr.create(f.height, f.width, CV_8UC3);
+    uint8_t* dst[4] = {w.bgr.data, nullptr, nullptr, nullptr};
+    const int dst_stride[4] = {static_cast<int>(w.bgr.step[0]), 0, 0, 0};
+    sws_scale(w.sws, f.data, f.linesize, 0, f.height, dst, dst_stride);
+    ApplyPrivacyMask(options_.mask, w.bgr);
+    if (w.encoder == nullptr) {
+      absl::StatusOr<std::unique_ptr<H264Encoder>> e = H264Encoder::Create(w.encoder_options, out_);
+      if (!e.ok()) {
+        spdlog::error("masked re-encode of camera '{}': {}", options_.camera, std::string(e.status().message()));
+        w.failed = true;
+        count([](ReencoderCounters& c) { ++c.encode_errors; });
+        return;
+      }
+      w.encoder = *std::move(e);
+    }
+    if (absl::Status s = w.encoder->Encode(w.bgr, pts); !s.ok()) {
+      spdlog::error("masked re-encode of camera '{}': {}", options_.camera, std::string(s.message()));
+      w.failed = true;  // e.g. the size changed within a connection; the next connection starts again
+      count([](ReencoderCounters& c) { ++c.encode_errors; });
+      return;
+    }
+    count([](ReencoderCounters& c) { ++c.frames_encoded; });
+  };
+  auto drain = [&] {
+    while (w.dec != nullptr && avcodec_receive_frame(w.dec, w.frame) == 0) {
+      encode(*w.frame);
+      av_frame_unref(w.frame);
+    }
+  };
+  auto start = [&](const Item& item) {
+    finish();
+    w.failed = false;
+    w.encoder_options = options_.encoder;
+    if (w.encoder_options.name == H264EncoderOptions().name) {
+      w.encoder_options.name = absl::StrCat("masked recording of ", options_.camera);
+    }
+    if (item.frame_rate.num > 0 && item.frame_rate.den > 0) {
+      const double fps = av_q2d(item.frame_rate);
+      if (fps >= 1 && fps <= 240) w.encoder_options.fps = fps;
+    }
+    const AVCodec* codec = avcodec_find_decoder(item.codecpar->codec_id);
+    w.dec = codec != nullptr ? avcodec_alloc_context3(codec) : nullptr;
+    w.frame = av_frame_alloc();
+    if (w.dec == nullptr || w.frame == nullptr || avcodec_parameters_to_context(w.dec, item.codecpar) < 0) {
+      spdlog::error("masked re-encode of camera '{}': no decoder for the stream", options_.camera);
+      w.CloseDecoder();
+      return;
+    }
+    w.dec->pkt_timebase = source::kAvMicroseconds;
+    w.dec->thread_count = options_.decode_threads;
+    if (int r = avcodec_open2(w.dec, codec, nullptr); r < 0) {
+      spdlog::error("masked re-encode of camera '{}': cannot open the decoder: {}", options_.camera,
+                    source::AvError(r));
+      w.CloseDecoder();
+    }
+  };
+
+  for (;;) {
+    std::unique_ptr<Item> item;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      busy_ = false;
+      cv_.notify_all();
+      cv_.wait(lock, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) break;  // stop_ and drained
+      item = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+    }
+    const double cpu0 = ThreadCpuSeconds();
+    switch (item->kind) {
+      case Item::Kind::kStart:
+        start(*item);
+        break;
+      case Item::Kind::kEnd:
+        if (w.dec != nullptr && avcodec_send_packet(w.dec, nullptr) >= 0) drain();
+        finish();
+        break;
+      case Item::Kind::kPacket:
+        if (w.dec == nullptr) break;
+        if (avcodec_send_packet(w.dec, item->packet) < 0) count([](ReencoderCounters& c) { ++c.decode_errors; });
+        drain();
+        break;
+    }
+    const double cpu = ThreadCpuSeconds() - cpu0;
+    count([cpu](ReencoderCounters& c) { c.cpu_seconds += cpu; });
+  }
+  if (w.dec != nullptr && avcodec_send_packet(w.dec, nullptr) >= 0) drain();
+  finish();
 }
 
 }  // namespace didban::record

@@ -3,6 +3,12 @@
 //    source's packet tee, beside the segment recorder), go through one record::LiveFmp4 muxer per camera while at
 //    least one viewer watches (nothing is muxed when nobody does), and every fragment is queued to every viewer. The
 //    group of pictures since the last keyframe is kept, so a new viewer starts at once at the latest keyframe.
+//  - fragmented MP4 re-encoded with privacy masks, for a camera with masks (options.masked) and a viewer who may not
+//    unmask: while at least one such viewer watches, the camera's packets (the same tee) are queued to one worker
+//    thread per camera that decodes them, fills the masks (options.mask_pixels) and encodes H.264 once
+//    (record::H264Encoder, a keyframe a second), muxed as above; every masked viewer of the camera shares it. Frame
+//    times are kept: media time + origin_us is the frame's pts_us as for the stream copy, so boxes drawn from the
+//    tracks messages land on the frames. The encoder, decoder and muxer are freed when the last masked viewer leaves.
 //  - MJPEG as a fallback: while at least one MJPEG viewer watches a camera, its latest analysed frame is JPEG-encoded
 //    once (at most `mjpeg_fps` times a second, only when a new frame arrived) and the one encoded part goes to all of
 //    that camera's MJPEG viewers.
@@ -31,6 +37,7 @@
 #include "didban/frame.h"
 #include "didban/status.h"
 #include "didban/time.h"
+#include "record/h264_encoder.h"
 #include "server/metrics.h"
 #include "source/packet.h"
 
@@ -47,9 +54,18 @@ struct LiveVideoOptions {
   // The camera's latest analysed frame, or nullptr before the first. Called on the MJPEG thread, only while someone
   // watches the camera's MJPEG. May be empty (no MJPEG: the route answers 501).
   std::function<FramePtr(const std::string& camera)> latest_frame;
-  // Applied to a private copy of the frame's pixels before the JPEG encode that every viewer shares: the place for
-  // privacy masks (record/privacy_mask.h). May be empty (no masking).
+  // Applied to a private copy of the frame's pixels before the JPEG encode that every viewer shares, and to every
+  // decoded frame (full resolution) of the masked re-encode: the place for privacy masks (record/privacy_mask.h). May
+  // be empty (no masking).
   std::function<void(const std::string& camera, cv::Mat* image)> mask_pixels;
+  // Whether the camera has privacy masks: its fMP4 viewers who may not unmask get the masked re-encode, whose
+  // full-resolution frames go through mask_pixels (called on the camera's masked worker thread). Asked when a viewer
+  // arrives. May be empty (no camera is masked); needs mask_pixels.
+  std::function<bool(const std::string& camera)> masked;
+  // The masked re-encode: veryfast, zerolatency, a keyframe a second, CRF 23, one thread by default (fps and name are
+  // taken from the stream and the camera).
+  record::H264EncoderOptions masked_encoder;
+  size_t masked_queue_packets = 50;  // per camera, packets waiting for the re-encode; full: dropped to a keyframe
 
   absl::Status Validate() const;
 };
@@ -97,12 +113,15 @@ class LiveViewer {
   int64_t skipped_ ABSL_GUARDED_BY(mu_) = 0;  // skips (MP4) or dropped frames (MJPEG)
   bool cut_off_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // A stream-copy viewer who may see the camera without its privacy masks (set before the viewer is published).
+  bool may_unmask_ = false;
 };
 
 // Per-camera figures for /metrics.
 struct LiveVideoStats {
   std::string camera;
-  int mp4_viewers = 0;
+  int mp4_viewers = 0;     // of the stream copy
+  int masked_viewers = 0;  // of the masked re-encode
   int mjpeg_viewers = 0;
   bool muxing = false;              // packets go to the muxer now
   int64_t fragments_total = 0;      // fMP4 fragments made
@@ -112,6 +131,14 @@ struct LiveVideoStats {
   int64_t jpeg_frames_total = 0;    // JPEG frames encoded (once per camera, shared by its MJPEG viewers)
   int64_t mjpeg_dropped_total = 0;  // MJPEG frames dropped by full viewer queues
   int64_t mux_errors_total = 0;
+  // The masked re-encode.
+  bool masked_encoding = false;         // the encoder runs now
+  int64_t masked_frames_total = 0;      // frames decoded, masked and encoded (once per camera)
+  int64_t masked_fragments_total = 0;   // its fMP4 fragments
+  int64_t masked_bytes_total = 0;       // its fMP4 bytes (init segments and fragments)
+  int64_t masked_dropped_total = 0;     // packets dropped because the re-encode fell behind (then up to a keyframe)
+  int64_t masked_errors_total = 0;      // decode, encode and mux errors
+  double masked_cpu_seconds_total = 0;  // CPU time of the camera's masked worker thread (decode + mask + encode)
 };
 
 class LiveVideo {
@@ -131,7 +158,9 @@ class LiveVideo {
   // when a message arrives in an empty queue.
   // `unmasked`: the viewer may see the camera without its privacy masks (the caller checked the permission). A camera
   // with privacy masks (options.masked) gives a viewer that is not `unmasked` the masked re-encode; `unmasked`
-  // viewers, and every viewer of a camera without masks, get the stream copy.
+  // viewers, and every viewer of a camera without masks, get the stream copy. When a camera gains masks while
+  // viewers who may not unmask watch its stream copy, they are cut off at the next keyframe (they reconnect to the
+  // masked re-encode).
   // ResourceExhausted over max_viewers_per_camera. The caller checks that the camera exists.
   absl::StatusOr<std::shared_ptr<LiveViewer>> WatchMp4(const std::string& camera, std::function<void()> on_ready,
                                                        bool unmasked = false);
@@ -139,6 +168,8 @@ class LiveVideo {
   absl::StatusOr<std::shared_ptr<LiveViewer>> WatchMjpeg(const std::string& camera, std::function<void()> on_ready);
 
   std::vector<LiveVideoStats> Stats() const;  // by camera
+  // Blocks until the camera's masked re-encode has handled every packet queued so far.
+  void WaitMaskedIdleForTest(const std::string& camera);
   bool HasMjpeg() const { return static_cast<bool>(options_.latest_frame); }
 
   // The multipart boundary of MJPEG replies ("Content-Type: multipart/x-mixed-replace; boundary=<it>").
@@ -158,9 +189,10 @@ class LiveVideo {
   std::thread mjpeg_thread_;
 };
 
-// didban_live_video_viewers{camera,format}, didban_live_video_fragments_total{camera}, ..._bytes_total,
-// ..._skips_total, ..._cutoffs_total, ..._jpeg_frames_total, ..._mjpeg_dropped_total, ..._mux_errors_total: scrape-time
-// collectors of `metrics`. `video` must outlive `metrics`' renders.
+// didban_live_video_viewers{camera,format} (format mp4, mp4_masked, mjpeg), didban_live_video_fragments_total{camera},
+// ..._bytes_total, ..._skips_total, ..._cutoffs_total, ..._jpeg_frames_total, ..._mjpeg_dropped_total,
+// ..._mux_errors_total, ..._masked_frames_total, ..._masked_cpu_seconds_total, ..._masked_dropped_total,
+// ..._masked_errors_total: scrape-time collectors of `metrics`. `video` must outlive `metrics`' renders.
 void AddLiveVideoMetrics(LiveVideo& video, MetricsRegistry& metrics);
 
 // The MSE codec string of a stream ("avc1.64001f" for H.264 from its SPS; "hvc1" for HEVC; else the codec's name).

@@ -13,7 +13,8 @@
 #   are "missed"; events left are "double" when a crossing of the same line and direction (already matched) lies
 #   within the tolerance (one vehicle counted twice), else "false"; an event that only matches a crossing of the
 #   other direction is "wrong dir" (and that crossing is missed). matched error = (missed + double + false + wrong)
-#   / truth. lag: the median of didban's frame minus the frame by eye over the matched crossings.
+#   / truth. lag: the median of didban's frame minus the frame by eye over the matched crossings. Classes: over the
+#   matched crossings, didban's class against the class by eye as heavy (truck, bus) or light (car, van, motorcycle).
 # Event times are turned into frame numbers (decoded frame index from 0, as in the truth) with ffprobe's frame
 # timestamps, relative to the first packet, as didban's source does.
 # --reuse: do not run didban when OUT/<stem>/events.jsonl exists (to re-print the table).
@@ -116,6 +117,7 @@ def to_frame(times, t):
 
 
 rows = []
+pairs_cls = []  # (class by eye, didban's class) of every matched crossing
 for run in sys.argv[2:]:
     site, clip, outdir, first = run.split("|")
     name = os.path.basename(clip)
@@ -131,7 +133,8 @@ for run in sys.argv[2:]:
             continue
         d = e.get("detail", "")
         d = d[len("direction="):] if d.startswith("direction=") else d
-        events.append({"line": e.get("rule"), "dir": d, "frame": to_frame(times, e["time_s"]), "track": e["track_id"]})
+        events.append({"line": e.get("rule"), "dir": d, "frame": to_frame(times, e["time_s"]), "track": e["track_id"],
+                       "class": e.get("class", "unknown")})
     summary = json.load(open(os.path.join(outdir, "summary.json")))
     for line, din, dout in lines:
         tl = [t for t in truth if t["clip"] == name and t["line"] == line]
@@ -144,6 +147,8 @@ for run in sys.argv[2:]:
         for _, ei, ti in pairs:
             if ei not in em and ti not in tm:
                 em[ei], tm[ti] = ti, ei
+        for ei, ti in em.items():
+            pairs_cls.append((tl[ti]["class"], el[ei]["class"]))
         for d in (din, dout):
             n_truth = sum(1 for t in tl if t["direction"] == d)
             n_ev = sum(1 for e in el if e["dir"] == d)
@@ -180,6 +185,16 @@ bad = sum(r[7] + r[8] + r[9] + r[10] for r in rows)
 print("| all | | | %d | %d | %+.0f %% | %d | %d | %d | %d | %d | %.0f %% | | | | |" % (
     T, C, 100.0 * (C - T) / T, M, sum(r[7] for r in rows), sum(r[8] for r in rows), sum(r[9] for r in rows),
     sum(r[10] for r in rows), 100.0 * bad / T))
+# Classes: heavy (truck, bus) against light (car, van, motorcycle) over the matched crossings that have a class.
+group = {"truck": "heavy", "bus": "heavy", "car": "light", "van": "light", "motorcycle": "light"}
+known = [(t, c) for t, c in pairs_cls if c != "unknown"]
+right = sum(1 for t, c in known if group.get(t, t) == group.get(c, c))
+by = {}
+for _, c in pairs_cls:
+    by[c] = by.get(c, 0) + 1
+print("classes: %d matched crossings, %d with a class (%s); heavy/light right on %d%s" % (
+    len(pairs_cls), len(known), ", ".join("%s %d" % kv for kv in sorted(by.items())), right,
+    " (%.0f %%)" % (100.0 * right / len(known)) if known else ""))
 print("(tolerance %.2f s; frames are decoded frame indices from 0; lag: median of didban's frame minus the frame"
       " by eye over the matched crossings)" % tol)
 EOF

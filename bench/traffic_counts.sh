@@ -2,7 +2,7 @@
 # Counts of the default detector on the real road clips against the counts by eye (issue 15).
 #
 #   bench/traffic_counts.sh [--didban build/didban] [--data ../shared/data] [--out /tmp/traffic_counts]
-#                           [--tolerance-s 1.0] [--reuse] [SITE.yaml ...]
+#                           [--tolerance-s 1.0] [--reuse] [--detector '{type: motion, ...}'] [SITE.yaml ...]
 #
 # For each site file (default: every tests/traffic/*.yaml) runs
 #   didban analyze CLIP --site SITE --no-video --quiet --out OUT/<site stem>
@@ -18,6 +18,8 @@
 # Event times are turned into frame numbers (decoded frame index from 0, as in the truth) with ffprobe's frame
 # timestamps, relative to the first packet, as didban's source does.
 # --reuse: do not run didban when OUT/<stem>/events.jsonl exists (to re-print the table).
+# --detector SPEC: the same detector settings on every clip (a YAML flow mapping, as a site file's `detector:`),
+#   written into copies of the site files under OUT/sites/: to compare settings against the default.
 # Exit status 0 when every run completed (the table is a measurement, not a pass/fail test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,7 @@ data=../shared/data
 out=/tmp/traffic_counts
 tol=1.0
 reuse=0
+detector=
 sites=()
 while (($#)); do
   case "$1" in
@@ -35,6 +38,7 @@ while (($#)); do
     --out) out=$2; shift 2 ;;
     --tolerance-s) tol=$2; shift 2 ;;
     --reuse) reuse=1; shift ;;
+    --detector) detector=$2; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) sites+=("$1"); shift ;;
   esac
@@ -48,6 +52,17 @@ for tool in ffprobe python3; do
   command -v $tool >/dev/null || { echo "traffic_counts: $tool not found" >&2; exit 2; }
 done
 mkdir -p "$out"
+if [[ -n $detector ]]; then
+  mkdir -p "$out/sites"
+  copies=()
+  for site in "${sites[@]}"; do
+    copy="$out/sites/$(basename "$site")"
+    # The detector line goes just before the camera's rules (the site files hold one camera).
+    awk -v det="    detector: $detector" '/^    rules:/ && !done {print det; done = 1} {print}' "$site" >"$copy"
+    copies+=("$copy")
+  done
+  sites=("${copies[@]}")
+fi
 
 runs=()
 for site in "${sites[@]}"; do

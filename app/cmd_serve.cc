@@ -43,6 +43,7 @@
 #include "server/live_video.h"
 #include "server/metrics.h"
 #include "server/site_backend.h"
+#include "server/tls.h"
 #include "store/store.h"
 
 namespace didban::app {
@@ -398,7 +399,12 @@ absl::Status RunServe(const ServeFlags& f) {
   server::ServerOptions so;
   DIDBAN_RETURN_IF_ERROR(ParseListen(f.listen, &so));
   so.web_root = FindWebRoot(f.web);
+  so.tls_cert_file = f.tls_cert;
+  so.tls_key_file = f.tls_key;
+  so.tls = !f.tls_cert.empty();
   DIDBAN_RETURN_IF_ERROR(so.Validate());
+  // The certificate and key are checked before anything starts (the server loads them again when it starts).
+  if (so.tls) DIDBAN_RETURN_IF_ERROR(server::MakeTlsServerContext(so.tls_cert_file, so.tls_key_file).status());
 
   const std::filesystem::path site_dir = std::filesystem::path(f.site).parent_path();
   const std::string data =
@@ -463,10 +469,11 @@ absl::Status RunServe(const ServeFlags& f) {
     }
     absl::StatusOr<FramePtr> frame = rt->LatestFrame(camera);
     double scale = 1.0;
+    // `image` is the analysed frame (MJPEG) or a full-resolution decoded frame (the masked fMP4 re-encode).
     if (frame.ok() && *frame != nullptr && !(*frame)->full.empty() && (*frame)->full.cols > 0) {
       scale = static_cast<double>(image->cols) / (*frame)->full.cols;
-    } else if (frame.ok() && *frame != nullptr) {
-      scale = (*frame)->scale;
+    } else if (frame.ok() && *frame != nullptr && (*frame)->image.cols > 0) {
+      scale = (*frame)->scale * image->cols / (*frame)->image.cols;
     }
     record::ApplyPrivacyMask(*mask, *image, scale);
   };
@@ -562,13 +569,13 @@ absl::Status RunServe(const ServeFlags& f) {
     (void)store->Close();
     return http.status();
   }
-  std::printf("didban serve: site %s, %zu cameras, listening on http://%s:%u (data %s)\n", runtime->Site().name.c_str(),
-              runtime->Cameras().size(), (*http)->address().c_str(), static_cast<unsigned>((*http)->port()),
-              data.c_str());
+  std::printf("didban serve: site %s, %zu cameras, listening on %s://%s:%u (data %s)\n", runtime->Site().name.c_str(),
+              runtime->Cameras().size(), (*http)->scheme().c_str(), (*http)->address().c_str(),
+              static_cast<unsigned>((*http)->port()), data.c_str());
   if (!so.web_root.empty()) std::printf("web UI: %s\n", so.web_root.c_str());
   std::fflush(stdout);
   if (f.on_listening) {
-    f.on_listening(absl::StrCat("http://", (*http)->address(), ":", (*http)->port()));
+    f.on_listening(absl::StrCat((*http)->scheme(), "://", (*http)->address(), ":", (*http)->port()));
   }
 
   // Wait for SIGINT/SIGTERM, printing a status line now and then when asked to.
@@ -631,6 +638,9 @@ void Setup(CLI::App& root, int* exit_code) {
   cmd->add_option("--auth", flags->auth,
                   "Access control: on, off (loopback only) or auto (on once DATA/auth.db has users; see `didban user`)")
       ->capture_default_str();
+  cmd->add_option("--tls-cert", flags->tls_cert,
+                  "Serve HTTPS/WSS only: PEM certificate (chain, server certificate first); needs --tls-key");
+  cmd->add_option("--tls-key", flags->tls_key, "The certificate's PEM private key (unencrypted); needs --tls-cert");
   cmd->add_option("--group", flags->groups, "Fusion group NAME=CAM1,CAM2 (repeat); default: all calibrated cameras");
   cmd->add_option("--status-every", flags->status_every_s, "Print each camera's state every this many seconds");
   AddRelayFlags(cmd, &flags->relay);

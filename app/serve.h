@@ -29,7 +29,12 @@ struct ServeFlags {
   // Access control (`--auth`): "on", "off" (loopback only) or "auto" (on once <data>/auth.db has users); see
   // app/serve_auth.h.
   std::string auth = "auto";
-  // Called once the server listens, with its base URL ("http://127.0.0.1:8080"); may be empty.
+  // TLS (`--tls-cert FILE --tls-key FILE`, both or neither): every route is served over HTTPS/WSS only (PEM
+  // certificate chain and unencrypted PEM private key; server/tls.h). "" and "": plain HTTP.
+  std::string tls_cert;
+  std::string tls_key;
+  // Called once the server listens, with its base URL ("http://127.0.0.1:8080", "https://..." under TLS); may be
+  // empty.
   std::function<void(const std::string& url)> on_listening;
   // --role edge|center and the NATS flags (app/serve_relay.h); default: single node, no broker.
   RelayFlags relay;

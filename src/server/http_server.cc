@@ -8,15 +8,19 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -31,6 +35,7 @@
 #include "server/live_video.h"
 #include "server/router.h"
 #include "server/static_files.h"
+#include "server/tls.h"
 #include "server/validation.h"
 #include "spdlog/spdlog.h"
 
@@ -53,6 +58,11 @@ absl::Status ServerOptions::Validate() const {
   if (ws_queue_messages < 1) return absl::InvalidArgumentError("server ws_queue_messages: must be >= 1");
   if (ws_max_clients < 1) return absl::InvalidArgumentError("server ws_max_clients: must be >= 1");
   if (ws_send_buffer_bytes < 0) return absl::InvalidArgumentError("server ws_send_buffer_bytes: must be >= 0");
+  if (tls_cert_file.empty() != tls_key_file.empty()) {
+    return absl::InvalidArgumentError(tls_cert_file.empty() ? "--tls-key: needs --tls-cert too"
+                                                            : "--tls-cert: needs --tls-key too");
+  }
+  if (tls_handshake_timeout_s < 1) return absl::InvalidArgumentError("server tls_handshake_timeout_s: must be >= 1");
   return absl::OkStatus();
 }
 
@@ -176,8 +186,10 @@ class HttpServer::Impl {
   Router router;
   std::unique_ptr<AccessPolicy> access;  // when ServerOptions::auth is set
   std::unique_ptr<GuardChain> chain;
-  std::optional<StaticFiles> web;  // the web UI, when ServerOptions::web_root is set
-  std::atomic<int> live{0};        // WebSocket clients now
+  std::optional<StaticFiles> web;           // the web UI, when ServerOptions::web_root is set
+  std::unique_ptr<net::ssl::context> ssl;   // TLS: the handshakes' context (ServerOptions::tls_cert_file)
+  Family<Counter>* tls_failures = nullptr;  // TLS: didban_tls_handshake_failures_total{reason}
+  std::atomic<int> live{0};                 // WebSocket clients now
   // Closed by Stop() before the I/O threads end, so a publisher's on_ready never posts to a stopped io_context.
   struct PostGate {
     std::mutex mu;
@@ -191,252 +203,265 @@ class HttpServer::Impl {
   std::vector<std::thread> threads;
 };
 
-// One WebSocket client with its own hub subscription (the bounded send queue, policy kCutOff). The hub calls
-// on_ready from the publisher's thread; that only posts Pump() to this connection's strand, which writes queued
-// messages one at a time. When the hub cuts the subscription off (queue full: the client is not reading fast enough)
-// the socket is closed and counted. Reads (and drops) what the client sends so pings and close frames are answered.
-class WsSession : public std::enable_shared_from_this<WsSession> {
- public:
-  WsSession(tcp::socket&& socket, HttpServer::Impl& server, bus::SubscriberOptions options)
-      : ws_(std::move(socket)), server_(server), options_(std::move(options)) {
-    server_.live.fetch_add(1);
-    server_.ws_clients.Add(1);
-  }
-  ~WsSession() {
-    server_.live.fetch_sub(1);
-    server_.ws_clients.Add(-1);
-  }
+namespace {
 
-  void Run(http::request<http::string_body> req) {
+// The streams a connection runs over: plain TCP, or TLS over TCP. Every session below is a template on the stream, so
+// plain and TLS connections share one code; only the handshake and the orderly close differ (`if constexpr`).
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+template <class Stream>
+inline constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
+
+// SO_SNDBUF of a live connection when the server sets one (tests do).
+void SetSendBuffer(beast::tcp_stream& tcp, const ServerOptions& options) {
+  if (options.ws_send_buffer_bytes <= 0) return;
+  beast::error_code ec;
+  tcp.socket().set_option(net::socket_base::send_buffer_size(options.ws_send_buffer_bytes), ec);
+}
+
+// A producer's on_ready for a live session: only posts Pump() to the session's strand, and nothing once the server
+// has closed its gate (Stop()), so a publisher never posts to a stopped io_context.
+template <class Session, class Executor>
+std::function<void()> MakeWaker(const std::weak_ptr<Session>& weak, const Executor& executor,
+                                const std::shared_ptr<HttpServer::Impl::PostGate>& gate) {
+  return [weak, executor, gate] {
+    std::lock_guard<std::mutex> lock(gate->mu);
+    if (!gate->open) return;
+    if (auto self = weak.lock()) net::post(executor, [self] { self->Pump(); });
+  };
+}
+
+// What the server's WebSocket sessions share: the accept with the server's settings, a read loop that drops what the
+// client sends (so pings and close frames are answered), one write at a time, and dropping the connection. `Derived`
+// provides OnAccept(ec), Pump() (on the strand: write the next queued message unless one is in flight), OnSent() and
+// Finish() (the connection ended: release the producer's queue).
+template <class Derived, class Stream>
+class WsBase : public std::enable_shared_from_this<Derived> {
+ protected:
+  WsBase(Stream&& stream, HttpServer::Impl& server) : ws_(std::move(stream)), server_(server) {}
+
+  // Accepts the upgrade `req`, then Derived::OnAccept.
+  void Accept(const http::request<http::string_body>& req) {
     beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "didban"); }));
-    if (server_.options.ws_send_buffer_bytes > 0) {
-      beast::error_code ec;
-      beast::get_lowest_layer(ws_).socket().set_option(
-          net::socket_base::send_buffer_size(server_.options.ws_send_buffer_bytes), ec);
-    }
-    ws_.text(true);
-    ws_.async_accept(req, beast::bind_front_handler(&WsSession::OnAccept, shared_from_this()));
+    SetSendBuffer(beast::get_lowest_layer(ws_), server_.options);
+    ws_.async_accept(req, [self = this->shared_from_this()](beast::error_code ec) { self->OnAccept(ec); });
   }
 
- private:
-  void OnAccept(beast::error_code ec) {
-    if (ec) return;
-    std::weak_ptr<WsSession> weak = weak_from_this();
-    auto executor = ws_.get_executor();
-    options_.on_ready = [weak, executor, gate = server_.gate] {
-      std::lock_guard<std::mutex> lock(gate->mu);
-      if (!gate->open) return;
-      if (auto self = weak.lock()) net::post(executor, [self] { self->Pump(); });
-    };
-    auto sub = server_.backend.Subscribe(options_);
-    if (!sub.ok()) {
-      spdlog::warn("live client {}: {}", options_.name, std::string(sub.status().message()));
-      ws_.async_close(websocket::close_code::try_again_later, [self = shared_from_this()](beast::error_code) {});
-      return;
-    }
-    sub_ = std::move(*sub);
-    Read();
-    Pump();
+  std::function<void()> Waker() { return MakeWaker(this->weak_from_this(), ws_.get_executor(), server_.gate); }
+
+  void Read() {
+    ws_.async_read(in_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) {
+        self->Finish();
+        return;
+      }
+      self->in_.consume(self->in_.size());
+      self->Read();
+    });
   }
 
-  void Read() { ws_.async_read(in_, beast::bind_front_handler(&WsSession::OnRead, shared_from_this())); }
-
-  void OnRead(beast::error_code ec, size_t /*bytes*/) {
-    if (ec) {
-      Finish();
-      return;
-    }
-    in_.consume(in_.size());
-    Read();
-  }
-
-  // On the strand: cut a slow client, or write the next queued message unless a write is in flight.
-  void Pump() {
-    if (done_ || !sub_) return;
-    if (sub_->CutOff()) {
-      server_.ws_slow.Inc();
-      server_.slow_count.fetch_add(1);
-      spdlog::info("live client {} cut off: send queue full ({} messages)", options_.name, options_.capacity);
-      CloseSocket();
-      return;
-    }
-    if (writing_) return;
-    auto msg = sub_->TryPop();
-    if (!msg) {
-      if (sub_->Closed()) CloseSocket();  // the hub closed
-      return;
-    }
+  // Writes one message; then OnSent() and Pump(), or Finish() on an error.
+  void Write(std::shared_ptr<const std::string> bytes, bool text) {
     writing_ = true;
-    auto text = std::make_shared<const std::string>(
-        bus::MessageToJson(*msg).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    ws_.async_write(net::buffer(*text), [self = shared_from_this(), text](beast::error_code ec, size_t) {
+    ws_.text(text);
+    ws_.async_write(net::buffer(*bytes), [self = this->shared_from_this(), bytes](beast::error_code ec, size_t) {
       self->writing_ = false;
       if (ec) {
         self->Finish();
         return;
       }
-      self->server_.ws_sent.Inc();
+      self->OnSent();
       self->Pump();
     });
   }
 
   // Drops the connection without a close handshake (the client is not reading; a close frame would queue too).
-  void CloseSocket() {
+  void DropConnection() {
     beast::error_code ec;
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
     beast::get_lowest_layer(ws_).socket().close(ec);
-    Finish();
+    static_cast<Derived&>(*this).Finish();
   }
 
-  void Finish() {
-    done_ = true;
-    if (sub_) sub_->Close();
-  }
-
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   HttpServer::Impl& server_;
-  bus::SubscriberOptions options_;
-  std::unique_ptr<bus::Subscription> sub_;
   beast::flat_buffer in_;
   bool writing_ = false;  // strand only
   bool done_ = false;     // strand only
 };
 
-// A viewer of one camera's live fMP4 (route kLiveMp4Path): a WebSocket fed by a LiveViewer's bounded queue (text
-// init messages, binary init segments and fragments). The producer's on_ready only posts Pump() to this strand. A
-// viewer that LiveVideo cuts off (it skipped to the next keyframe too often) is disconnected and counted there.
-class LiveMp4Session : public std::enable_shared_from_this<LiveMp4Session> {
- public:
-  LiveMp4Session(tcp::socket&& socket, HttpServer::Impl& server, LiveVideo* video, std::string camera)
-      : ws_(std::move(socket)), server_(server), video_(video), camera_(std::move(camera)) {}
-  ~LiveMp4Session() {
-    if (viewer_) viewer_->Close();
-  }
+// One WebSocket client with its own hub subscription (the bounded send queue, policy kCutOff). The hub calls
+// on_ready from the publisher's thread; that only posts Pump() to this connection's strand, which writes queued
+// messages one at a time. When the hub cuts the subscription off (queue full: the client is not reading fast enough)
+// the socket is closed and counted.
+template <class Stream>
+class WsSession : public WsBase<WsSession<Stream>, Stream> {
+  using Base = WsBase<WsSession<Stream>, Stream>;
+  friend Base;
 
-  void Run(http::request<http::string_body> req) {
-    beast::get_lowest_layer(ws_).expires_never();
-    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(http::field::server, "didban"); }));
-    if (server_.options.ws_send_buffer_bytes > 0) {
-      beast::error_code ec;
-      beast::get_lowest_layer(ws_).socket().set_option(
-          net::socket_base::send_buffer_size(server_.options.ws_send_buffer_bytes), ec);
+ public:
+  WsSession(Stream&& stream, HttpServer::Impl& server, bus::SubscriberOptions options)
+      : Base(std::move(stream), server), options_(std::move(options)) {
+    this->server_.live.fetch_add(1);
+    this->server_.ws_clients.Add(1);
+  }
+  ~WsSession() {
+    this->server_.live.fetch_sub(1);
+    this->server_.ws_clients.Add(-1);
+  }
+  WsSession(const WsSession&) = delete;
+  WsSession& operator=(const WsSession&) = delete;
+
+  void Run(const http::request<http::string_body>& req) { this->Accept(req); }
+
+  // On the strand (the hub's wake-up posts it): cut a slow client, or write the next queued message unless a write
+  // is in flight.
+  void Pump() {
+    if (this->done_ || !sub_) return;
+    if (sub_->CutOff()) {
+      this->server_.ws_slow.Inc();
+      this->server_.slow_count.fetch_add(1);
+      spdlog::info("live client {} cut off: send queue full ({} messages)", options_.name, options_.capacity);
+      this->DropConnection();
+      return;
     }
-    // One frame per message (no 4 KiB fragments): one write per fragment for each viewer.
-    ws_.auto_fragment(false);
-    ws_.async_accept(req, beast::bind_front_handler(&LiveMp4Session::OnAccept, shared_from_this()));
+    if (this->writing_) return;
+    auto msg = sub_->TryPop();
+    if (!msg) {
+      if (sub_->Closed()) this->DropConnection();  // the hub closed
+      return;
+    }
+    this->Write(std::make_shared<const std::string>(
+                    bus::MessageToJson(*msg).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)),
+                true);
   }
 
  private:
   void OnAccept(beast::error_code ec) {
     if (ec) return;
-    std::weak_ptr<LiveMp4Session> weak = weak_from_this();
-    auto on_ready = [weak, executor = ws_.get_executor(), gate = server_.gate] {
-      std::lock_guard<std::mutex> lock(gate->mu);
-      if (!gate->open) return;
-      if (auto self = weak.lock()) net::post(executor, [self] { self->Pump(); });
-    };
-    auto viewer = video_->WatchMp4(camera_, std::move(on_ready));
-    if (!viewer.ok()) {
-      spdlog::warn("live video of {}: {}", camera_, std::string(viewer.status().message()));
-      ws_.async_close(websocket::close_code::try_again_later, [self = shared_from_this()](beast::error_code) {});
+    options_.on_ready = this->Waker();
+    auto sub = this->server_.backend.Subscribe(options_);
+    if (!sub.ok()) {
+      spdlog::warn("live client {}: {}", options_.name, std::string(sub.status().message()));
+      this->ws_.async_close(websocket::close_code::try_again_later,
+                            [self = this->shared_from_this()](beast::error_code) {});
       return;
     }
-    viewer_ = std::move(*viewer);
-    Read();
+    sub_ = std::move(*sub);
+    this->Read();
     Pump();
   }
 
-  void Read() { ws_.async_read(in_, beast::bind_front_handler(&LiveMp4Session::OnRead, shared_from_this())); }
-  void OnRead(beast::error_code ec, size_t /*bytes*/) {
-    if (ec) {
-      Finish();
-      return;
-    }
-    in_.consume(in_.size());
-    Read();
-  }
-
-  void Pump() {
-    if (done_ || !viewer_) return;
-    if (viewer_->CutOff()) {
-      spdlog::info("live video viewer of {} cut off: too slow", camera_);
-      beast::error_code ec;
-      beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
-      beast::get_lowest_layer(ws_).socket().close(ec);
-      Finish();
-      return;
-    }
-    if (writing_) return;
-    std::optional<LiveMessage> m = viewer_->TryPop();
-    if (!m) return;
-    writing_ = true;
-    ws_.text(m->text);
-    ws_.async_write(net::buffer(*m->bytes),
-                    [self = shared_from_this(), bytes = m->bytes](beast::error_code ec, size_t) {
-                      self->writing_ = false;
-                      if (ec) {
-                        self->Finish();
-                        return;
-                      }
-                      self->Pump();
-                    });
-  }
+  void OnSent() { this->server_.ws_sent.Inc(); }
 
   void Finish() {
-    done_ = true;
+    this->done_ = true;
+    if (sub_) sub_->Close();
+  }
+
+  bus::SubscriberOptions options_;
+  std::unique_ptr<bus::Subscription> sub_;
+};
+
+// A viewer of one camera's live fMP4 (route kLiveMp4Path): a WebSocket fed by a LiveViewer's bounded queue (text
+// init messages, binary init segments and fragments). The producer's on_ready only posts Pump() to this strand. A
+// viewer that LiveVideo cuts off (it skipped to the next keyframe too often) is disconnected and counted there.
+template <class Stream>
+class LiveMp4Session : public WsBase<LiveMp4Session<Stream>, Stream> {
+  using Base = WsBase<LiveMp4Session<Stream>, Stream>;
+  friend Base;
+
+ public:
+  // `unmasked`: the camera without its privacy masks (the caller was allowed and audited).
+  LiveMp4Session(Stream&& stream, HttpServer::Impl& server, LiveVideo* video, std::string camera, bool unmasked)
+      : Base(std::move(stream), server), video_(video), camera_(std::move(camera)), unmasked_(unmasked) {}
+  ~LiveMp4Session() {
+    if (viewer_) viewer_->Close();
+  }
+  LiveMp4Session(const LiveMp4Session&) = delete;
+  LiveMp4Session& operator=(const LiveMp4Session&) = delete;
+
+  void Run(const http::request<http::string_body>& req) {
+    // One frame per message (no 4 KiB fragments): one write per fragment for each viewer.
+    this->ws_.auto_fragment(false);
+    this->Accept(req);
+  }
+
+  // On the strand (the producer's wake-up posts it).
+  void Pump() {
+    if (this->done_ || !viewer_) return;
+    if (viewer_->CutOff()) {
+      spdlog::info("live video viewer of {} cut off: too slow", camera_);
+      this->DropConnection();
+      return;
+    }
+    if (this->writing_) return;
+    std::optional<LiveMessage> m = viewer_->TryPop();
+    if (!m) return;
+    this->Write(m->bytes, m->text);
+  }
+
+ private:
+  void OnAccept(beast::error_code ec) {
+    if (ec) return;
+    if (unmasked_) spdlog::info("live video of {}: watched without its privacy masks", camera_);
+    auto viewer = video_->WatchMp4(camera_, this->Waker(), unmasked_);
+    if (!viewer.ok()) {
+      spdlog::warn("live video of {}: {}", camera_, std::string(viewer.status().message()));
+      this->ws_.async_close(websocket::close_code::try_again_later,
+                            [self = this->shared_from_this()](beast::error_code) {});
+      return;
+    }
+    viewer_ = std::move(*viewer);
+    this->Read();
+    Pump();
+  }
+
+  void OnSent() {}
+
+  void Finish() {
+    this->done_ = true;
     if (viewer_) viewer_->Close();
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
-  HttpServer::Impl& server_;
   LiveVideo* const video_;
   const std::string camera_;
+  const bool unmasked_;
   std::shared_ptr<LiveViewer> viewer_;
-  beast::flat_buffer in_;
-  bool writing_ = false;  // strand only
-  bool done_ = false;     // strand only
 };
 
 // A viewer of one camera's MJPEG (route kLiveMjpegPath, after its handler said 200): the reply's header, then one
 // multipart part per JPEG frame from a LiveViewer's bounded queue (the oldest frame is dropped when it is full), until
 // the client goes away.
-class MjpegSession : public std::enable_shared_from_this<MjpegSession> {
+template <class Stream>
+class MjpegSession : public std::enable_shared_from_this<MjpegSession<Stream>> {
  public:
-  MjpegSession(tcp::socket&& socket, HttpServer::Impl& server, LiveVideo* video, std::string camera)
-      : stream_(std::move(socket)), server_(server), video_(video), camera_(std::move(camera)) {}
+  MjpegSession(Stream&& stream, HttpServer::Impl& server, LiveVideo* video, std::string camera)
+      : stream_(std::move(stream)), server_(server), video_(video), camera_(std::move(camera)) {}
   ~MjpegSession() {
     if (viewer_) viewer_->Close();
   }
+  MjpegSession(const MjpegSession&) = delete;
+  MjpegSession& operator=(const MjpegSession&) = delete;
 
   void Run(const ApiResponse& resp) {
-    stream_.expires_never();
-    if (server_.options.ws_send_buffer_bytes > 0) {
-      beast::error_code ec;
-      stream_.socket().set_option(net::socket_base::send_buffer_size(server_.options.ws_send_buffer_bytes), ec);
-    }
+    beast::get_lowest_layer(stream_).expires_never();
+    SetSendBuffer(beast::get_lowest_layer(stream_), server_.options);
     auto header = std::make_shared<std::string>(
         absl::StrCat("HTTP/1.1 200 OK\r\nServer: didban\r\nContent-Type: ", resp.content_type,
                      "\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n"));
     for (const auto& [k, v] : resp.headers) absl::StrAppend(header.get(), k, ": ", v, "\r\n");
     header->append("\r\n");
-    std::weak_ptr<MjpegSession> weak = weak_from_this();
-    auto on_ready = [weak, executor = stream_.get_executor(), gate = server_.gate] {
-      std::lock_guard<std::mutex> lock(gate->mu);
-      if (!gate->open) return;
-      if (auto self = weak.lock()) net::post(executor, [self] { self->Pump(); });
-    };
-    auto viewer = video_->WatchMjpeg(camera_, std::move(on_ready));
+    auto viewer = video_->WatchMjpeg(camera_, MakeWaker(this->weak_from_this(), stream_.get_executor(), server_.gate));
     if (!viewer.ok()) {
       spdlog::warn("MJPEG of {}: {}", camera_, std::string(viewer.status().message()));
       Close();
       return;
     }
-    net::dispatch(stream_.get_executor(), [self = shared_from_this(), viewer = std::move(*viewer), header] {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this(), viewer = std::move(*viewer), header] {
       self->viewer_ = viewer;
       self->writing_ = true;
       net::async_write(self->stream_, net::buffer(*header), [self, header](beast::error_code ec, size_t) {
@@ -451,18 +476,7 @@ class MjpegSession : public std::enable_shared_from_this<MjpegSession> {
     });
   }
 
- private:
-  // Whatever the client sends is dropped; its end (or an error) ends the stream.
-  void Read() {
-    stream_.async_read_some(net::buffer(in_), [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) {
-        self->Close();
-        return;
-      }
-      self->Read();
-    });
-  }
-
+  // On the strand (the MJPEG thread's wake-up posts it).
   void Pump() {
     if (done_ || !viewer_) return;
     if (viewer_->CutOff()) {
@@ -475,7 +489,7 @@ class MjpegSession : public std::enable_shared_from_this<MjpegSession> {
     if (!m) return;
     writing_ = true;
     net::async_write(stream_, net::buffer(*m->bytes),
-                     [self = shared_from_this(), bytes = m->bytes](beast::error_code ec, size_t) {
+                     [self = this->shared_from_this(), bytes = m->bytes](beast::error_code ec, size_t) {
                        self->writing_ = false;
                        if (ec) {
                          self->Close();
@@ -485,15 +499,28 @@ class MjpegSession : public std::enable_shared_from_this<MjpegSession> {
                      });
   }
 
+ private:
+  // Whatever the client sends is dropped; its end (or an error) ends the stream.
+  void Read() {
+    stream_.async_read_some(net::buffer(in_), [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) {
+        self->Close();
+        return;
+      }
+      self->Read();
+    });
+  }
+
+  // The stream ends with the connection (no TLS close_notify: the client may be the one not reading).
   void Close() {
     done_ = true;
     if (viewer_) viewer_->Close();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(stream_).close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   HttpServer::Impl& server_;
   LiveVideo* const video_;
   const std::string camera_;
@@ -503,37 +530,97 @@ class MjpegSession : public std::enable_shared_from_this<MjpegSession> {
   bool done_ = false;     // strand only
 };
 
-namespace {
-
-// One HTTP connection: reads requests with the size limits and timeouts, answers them in order (keep-alive), hands
-// WebSocket upgrades to a WsSession.
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// One HTTP connection: under TLS first the handshake (with its timeout; a client speaking plain HTTP is disconnected
+// and counted), then reads requests with the size limits and timeouts, answers them in order (keep-alive), and hands
+// WebSocket upgrades and MJPEG streams to their sessions with the connection's stream.
+template <class Stream>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(tcp::socket&& socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+  // `args` make the stream: the accepted socket, and for TLS the server's context.
+  template <class... Args>
+  explicit HttpSession(HttpServer::Impl& server, Args&&... args)
+      : stream_(std::forward<Args>(args)...), server_(server) {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     if (!ec) remote_ = absl::StrCat(ep.address().to_string(), ":", ep.port());
   }
 
   void Run() {
-    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::Read, shared_from_this()));
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kIsTls<Stream>) {
+        self->Handshake();
+      } else {
+        self->Read();
+      }
+    });
   }
 
  private:
+  // TLS only: tells a TLS ClientHello from anything else by its first bytes, then the handshake, all within
+  // tls_handshake_timeout_s.
+  void Handshake() {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(server_.options.tls_handshake_timeout_s));
+    beast::async_detect_ssl(beast::get_lowest_layer(stream_), buffer_,
+                            [self = this->shared_from_this()](beast::error_code ec, bool tls) {
+                              if (ec) {
+                                self->HandshakeFailed(ec == beast::error::timeout ? "timeout" : "error", ec);
+                              } else if (!tls) {
+                                self->HandshakeFailed("plain_http", ec);
+                              } else {
+                                self->StartTls();
+                              }
+                            });
+  }
+
+  void StartTls() {
+    if constexpr (kIsTls<Stream>) {
+      stream_.async_handshake(net::ssl::stream_base::server, buffer_.data(),
+                              [self = this->shared_from_this()](beast::error_code ec, size_t used) {
+                                if (ec) {
+                                  self->HandshakeFailed(ec == beast::error::timeout ? "timeout" : "error", ec);
+                                  return;
+                                }
+                                self->buffer_.consume(used);
+                                self->tls_up_ = true;
+                                self->Read();
+                              });
+    }
+  }
+
+  // Counts and logs (debug) a client that did not complete the TLS handshake, and drops it. A plain-HTTP request's
+  // bytes are read first (up to 64 KiB), so the close is a FIN, not a reset.
+  void HandshakeFailed(const std::string& reason, beast::error_code ec) {
+    if (server_.tls_failures != nullptr) server_.tls_failures->WithLabels({reason}).Inc();
+    spdlog::debug("tls: client {} disconnected before the handshake: {}{}", remote_, reason,
+                  ec ? absl::StrCat(" (", ec.message(), ")") : "");
+    auto& socket = beast::get_lowest_layer(stream_).socket();
+    beast::error_code drain;
+    std::array<char, 4096> sink{};
+    for (size_t n = 0; n < 64 * 1024 && socket.available(drain) > 0 && !drain;) {
+      n += socket.read_some(net::buffer(sink), drain);
+    }
+    CloseSocket(tcp::socket::shutdown_both);
+  }
+
   void Read() {
     parser_.emplace();
     parser_->header_limit(server_.options.header_limit_bytes);
     parser_->body_limit(server_.options.body_limit_bytes);
-    stream_.expires_after(
+    beast::get_lowest_layer(stream_).expires_after(
         std::chrono::seconds(first_ ? server_.options.read_timeout_s : server_.options.idle_timeout_s));
     first_ = false;
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
-  void OnRead(beast::error_code ec, size_t /*bytes*/) {
+  void OnRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
         ec == net::error::connection_reset || ec == net::error::eof) {
       Close();
+      return;
+    }
+    if (ec == net::ssl::error::stream_truncated || ec.category() == net::error::get_ssl_category()) {
+      CloseSocket(tcp::socket::shutdown_both);  // the TLS layer failed: nothing more can be sent on it
       return;
     }
     if (ec == http::error::body_limit) {
@@ -559,12 +646,37 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     ApiRequest api;
     ApiResponse resp = server_.Handle(req, remote_, &route, &api);
     if (route != nullptr && route->path == kLiveMjpegPath && resp.status == 200 && server_.backend.Video() != nullptr) {
-      std::make_shared<MjpegSession>(stream_.release_socket(), server_, server_.backend.Video(),
-                                     api.path_params.at("camera"))
+      std::make_shared<MjpegSession<Stream>>(std::move(stream_), server_, server_.backend.Video(),
+                                             api.path_params.at("camera"))
           ->Run(resp);
       return;
     }
     Send(std::move(resp), req.version(), req.keep_alive());
+  }
+
+  // `?unmask=1` on the live fMP4: only an admin (or anyone when access control is off) may watch a camera without
+  // its privacy masks; both the view and a refusal are audited ("live_view_unmasked").
+  absl::StatusOr<bool> Unmasked(const ApiRequest& api, const std::string& camera) {
+    auto it = api.query.find("unmask");
+    if (it == api.query.end()) return false;
+    DIDBAN_ASSIGN_OR_RETURN(const bool unmask, ParseBool("unmask", it->second));
+    if (!unmask) return false;
+    const bool allowed = server_.access == nullptr || (api.principal && api.principal->role == auth::Role::kAdmin);
+    if (server_.options.audit != nullptr) {
+      audit::AuditEntry e;
+      e.actor = api.principal ? api.principal->Actor() : "anonymous";
+      e.action = "live_view_unmasked";
+      e.target = absl::StrCat("camera:", camera);
+      e.source = api.remote;
+      e.allowed = allowed;
+      e.detail = {{"path", api.path}, {"request_id", api.request_id}};
+      server_.options.audit->Record(std::move(e));
+    }
+    if (!allowed) {
+      return FieldError(absl::StatusCode::kPermissionDenied, "unmask",
+                        "unmask: only an admin may watch a camera without its privacy masks");
+    }
+    return true;
   }
 
   void Upgrade(http::request<http::string_body> req) {
@@ -592,11 +704,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (st.ok() && server_.backend.Video() == nullptr) {
         st = absl::UnimplementedError("live video: not available on this site");
       }
+      absl::StatusOr<bool> unmasked = false;
+      if (st.ok()) {
+        unmasked = Unmasked(api, camera);
+        st = unmasked.status();
+      }
       if (st.ok()) {
         resp.status = 101;
         server_.chain->Finish(api, route, resp, SecondsSince(t0));
-        std::make_shared<LiveMp4Session>(stream_.release_socket(), server_, server_.backend.Video(), camera)
-            ->Run(std::move(req));
+        std::make_shared<LiveMp4Session<Stream>>(std::move(stream_), server_, server_.backend.Video(), camera,
+                                                 *unmasked)
+            ->Run(req);
         return;
       }
     }
@@ -649,8 +767,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     resp.status = 101;
     server_.chain->Finish(api, route, resp, SecondsSince(t0));
-    auto ws = std::make_shared<WsSession>(stream_.release_socket(), server_, std::move(sub));
-    ws->Run(std::move(req));
+    std::make_shared<WsSession<Stream>>(std::move(stream_), server_, std::move(sub))->Run(req);
   }
 
   void Refuse(int status, const std::string& code, const std::string& message, const std::string& field) {
@@ -670,8 +787,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res->keep_alive(keep_alive);
     res->body() = std::move(resp.body);
     res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_s));
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(server_.options.read_timeout_s));
+    http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !res->keep_alive()) {
         self->Close();
         return;
@@ -680,18 +797,33 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     });
   }
 
+  // The orderly end: under TLS a close_notify (bounded by the read timeout), then the socket.
   void Close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    if constexpr (kIsTls<Stream>) {
+      if (tls_up_) {
+        tls_up_ = false;
+        beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(server_.options.read_timeout_s));
+        stream_.async_shutdown(
+            [self = this->shared_from_this()](beast::error_code) { self->CloseSocket(tcp::socket::shutdown_both); });
+        return;
+      }
+    }
+    CloseSocket(tcp::socket::shutdown_send);
   }
 
-  beast::tcp_stream stream_;
+  void CloseSocket(tcp::socket::shutdown_type how) {
+    beast::error_code ec;
+    beast::get_lowest_layer(stream_).socket().shutdown(how, ec);
+    beast::get_lowest_layer(stream_).close();
+  }
+
+  Stream stream_;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;
   bool first_ = true;
+  bool tls_up_ = false;  // TLS: the handshake is done (a close sends close_notify)
 };
 
 }  // namespace
@@ -750,7 +882,11 @@ void HttpServer::Impl::Accept() {
 
 void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-  if (!ec) std::make_shared<HttpSession>(std::move(socket), *this)->Run();
+  if (!ec && ssl) {
+    std::make_shared<HttpSession<TlsStream>>(*this, std::move(socket), *ssl)->Run();
+  } else if (!ec) {
+    std::make_shared<HttpSession<PlainStream>>(*this, std::move(socket))->Run();
+  }
   Accept();
 }
 
@@ -758,15 +894,25 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOption
                                                               MetricsRegistry& metrics) {
   DIDBAN_RETURN_IF_ERROR(options.Validate());
   auto impl = std::make_unique<Impl>(options, backend, metrics);
+  if (!options.tls_cert_file.empty()) {
+    DIDBAN_ASSIGN_OR_RETURN(impl->ssl, MakeTlsServerContext(options.tls_cert_file, options.tls_key_file));
+    impl->options.tls = true;  // Secure cookies, HSTS
+    impl->tls_failures = &metrics.AddCounter("didban_tls_handshake_failures_total",
+                                             "Connections dropped before the TLS handshake completed, by reason "
+                                             "(plain_http, timeout, error)",
+                                             {"reason"});
+    for (const char* reason : {"plain_http", "timeout", "error"}) impl->tls_failures->WithLabels({reason});
+  }
   DIDBAN_RETURN_IF_ERROR(AddApiRoutes(backend, metrics, impl->router));
   AddSiteMetrics(backend, metrics);
   if (backend.Video() != nullptr) AddLiveVideoMetrics(*backend.Video(), metrics);
+  const bool tls = impl->options.tls;
   if (options.auth) {
-    DIDBAN_RETURN_IF_ERROR(AddAuthRoutes(*options.auth, options.audit, options.tls, impl->router));
+    DIDBAN_RETURN_IF_ERROR(AddAuthRoutes(*options.auth, options.audit, tls, impl->router));
     impl->access = std::make_unique<AccessPolicy>(*options.auth, backend);
-    impl->chain = DefaultGuardChain(metrics, impl->access->AsGuardPolicy(), options.tls);
+    impl->chain = DefaultGuardChain(metrics, impl->access->AsGuardPolicy(), tls);
   } else {
-    impl->chain = DefaultGuardChain(metrics, nullptr, options.tls);
+    impl->chain = DefaultGuardChain(metrics, nullptr, tls);
   }
   if (options.audit) impl->chain->Add(std::make_unique<AuditGuard>(options.audit));
   if (!options.web_root.empty()) {
@@ -786,7 +932,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOption
   Impl* raw = impl.get();
   impl->Accept();
   for (int i = 0; i < options.threads; ++i) impl->threads.emplace_back([raw] { raw->ioc.run(); });
-  spdlog::info("server: listening on http://{}:{}", options.address, impl->acceptor.local_endpoint().port());
+  spdlog::info("server: listening on {}://{}:{}", impl->ssl ? "https" : "http", options.address,
+               impl->acceptor.local_endpoint().port());
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
@@ -800,6 +947,7 @@ uint16_t HttpServer::port() const {
 }
 
 std::string HttpServer::address() const { return impl_->options.address; }
+std::string HttpServer::scheme() const { return impl_->ssl ? "https" : "http"; }
 
 void HttpServer::Stop() {
   std::lock_guard<std::mutex> lock(impl_->stop_mu);

@@ -1,10 +1,10 @@
 // The center's HTTP server (Boost.Beast): REST routes, the OpenAPI document, /metrics, /healthz, /readyz and the
-// live WebSocket, over a SiteBackend. It listens on 127.0.0.1 unless told otherwise; port 0 picks a free port
-// (port() reports it). Every request passes the parser's limits (header and body size, read timeout), then the
-// router, then the guard chain (guards.h), then its handler. Each WebSocket has its own strand and its own hub
-// subscription, a small bounded queue with the cut-off policy: a client whose queue is full is disconnected and
-// counted, so a slow client never slows the site.
-// Thread-safe; Stop() (or the destructor) ends it.
+// live WebSockets, over a SiteBackend, in plain HTTP or over TLS (one session code for both: the sessions are templates
+// on the stream). It listens on 127.0.0.1 unless told otherwise; port 0 picks a free port (port() reports it). Every
+// request passes the parser's limits (header and body size, read timeout), then the router, then the guard chain
+// (guards.h), then its handler. Each WebSocket has its own strand and its own hub subscription, a small bounded queue
+// with the cut-off policy: a client whose queue is full is disconnected and counted, so a slow client never slows the
+// site. Thread-safe; Stop() (or the destructor) ends it.
 #ifndef DIDBAN_SERVER_HTTP_SERVER_H_
 #define DIDBAN_SERVER_HTTP_SERVER_H_
 
@@ -37,7 +37,17 @@ struct ServerOptions {
   // and the auth and admin routes are served; null: every request is allowed (loopback use, `--auth off`).
   auth::AuthStore* auth = nullptr;
   audit::AuditSink* audit = nullptr;  // where accountable actions are recorded; may be null
-  bool tls = false;                   // served over TLS: Secure cookies, Strict-Transport-Security
+  // Served over TLS, here (tls_cert_file) or by a TLS-terminating proxy in front: Secure cookies,
+  // Strict-Transport-Security. Implied by tls_cert_file.
+  bool tls = false;
+
+  // TLS here (`didban serve --tls-cert/--tls-key`, server/tls.h): a PEM certificate chain and its PEM private key,
+  // both or neither. Set: every route (REST, web UI, /metrics, WebSockets, MJPEG) is served over TLS only; a
+  // client that speaks plain HTTP, fails the handshake or does not finish it within tls_handshake_timeout_s is
+  // disconnected and counted (didban_tls_handshake_failures_total{reason}).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  int tls_handshake_timeout_s = 10;
 
   absl::Status Validate() const;
 };
@@ -55,6 +65,8 @@ class HttpServer {
 
   uint16_t port() const;
   std::string address() const;
+  // "https" when serving TLS, else "http".
+  std::string scheme() const;
   // Stops accepting, closes connections, joins the threads. Idempotent.
   void Stop();
 

@@ -14,7 +14,10 @@ trap 'cleanup_servers; rm -rf "$work"' EXIT
 # 1. Streaming, then SIGINT: bursts are all analysed (lag policy), outputs closed, end "stopped".
 port=$(free_port)
 start_http "$port"
-start_analyze "$work/a" "http://127.0.0.1:$port/live.ts"
+# --max-lag 3: the lag policy under test (frames within the allowed lag are all analysed) with room for a loaded CI
+# machine, where a 0.8 s burst can take longer than the default 0.5 s to analyse. The default on an idle machine is
+# measured by hand (docs/performance.md, "Live sources"), never asserted here.
+start_analyze "$work/a" "http://127.0.0.1:$port/live.ts" --max-lag 3
 wait_frames "$work/a" 100
 sleep 2
 stop_analyze INT "$work/a" streaming
@@ -27,7 +30,7 @@ echo "bursty HTTP: $analysed of $decoded decoded frames analysed ($lag dropped f
 # The frame in hand at the stop may be decoded and not analysed; drops are counted, nothing else is lost.
 [ $((analysed + lag + full)) -ge $((decoded - 2)) ] || fail "frames unaccounted for: $decoded decoded"
 # Sanity (not a performance assertion): the motion detector keeps up with 12.5 frames/s on any machine we run on.
-[ $((analysed * 10)) -ge $((decoded * 9)) ] || fail "only $analysed of $decoded frames analysed"
+[ $((analysed * 10)) -ge $((decoded * 9)) ] || fail "only $analysed of $decoded frames analysed: $(cat "$work/a/summary.json")"
 wait "$HTTP_PID" 2>/dev/null || true
 
 # 2. Stop while connecting: the server accepts the connection and says nothing (SIGSTOP).
@@ -67,6 +70,6 @@ offline=$(json "$work/r/summary.json" 'j["offline_s"]')
 attempts=$(json "$work/r/summary.json" 'j["reconnect_attempts"]')
 echo "reconnecting: $reconnects reconnects, $attempts attempts, $offline s offline"
 python3 -c "import sys; d1, d2, off = map(float, sys.argv[1:]); print(f'restart: online again {off - d1 - d2:.2f} s after the server came back (offline {off:.2f} s - down {d1:.2f} s - stopped while down {d2:.2f} s)')" "$down1" "$down2" "$offline"
-[ "$reconnects" -eq 1 ] || fail "reconnects $reconnects, want 1"
-python3 -c "import sys; sys.exit(0 if 4.5 < float(sys.argv[1]) < 30 else 1)" "$offline" || fail "offline_s $offline"
+[ "$reconnects" -eq 1 ] || fail "reconnects $reconnects, want 1: $(cat "$work/r/summary.json")"
+python3 -c "import sys; sys.exit(0 if 4.5 < float(sys.argv[1]) < 30 else 1)" "$offline" || fail "offline_s $offline: $(cat "$work/r/summary.json")"
 echo "PASS"

@@ -276,7 +276,14 @@ TEST_F(RelayServerTest, DirectToHubEveryEventOnceDespiteRepeats) {
   ASSERT_TRUE(WaitFor([&] { return CountEvents(center_store.get()) == 300; }, 20)) << CountEvents(center_store.get());
   const EdgePublisherStats es = (*edge)->Stats();
   EXPECT_EQ(es.published_events_total, 400);
-  EXPECT_EQ(es.duplicates_total, 100);  // the broker dropped the repeats (Nats-Msg-Id)
+  // The broker dropped the 100 repeats (Nats-Msg-Id). A round whose acknowledgements time out (a loaded machine) is
+  // sent again, and the broker drops what it had already stored from it as well: more duplicates, never more events.
+  if (es.retries_total == 0) {
+    EXPECT_EQ(es.duplicates_total, 100);
+  } else {
+    EXPECT_GE(es.duplicates_total, 100);
+    EXPECT_LE(es.duplicates_total, 100 + es.retries_total * static_cast<int64_t>(eo.batch));
+  }
   EXPECT_EQ(es.dropped_total, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(CountEvents(center_store.get()), 300);

@@ -1,5 +1,6 @@
 #include "server/api_routes.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -7,7 +8,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "audit/audit_log.h"
 #include "core/json_io.h"
+#include "record/evidence_package.h"
+#include "record/privacy_mask.h"
+#include "record/segment_recorder.h"
 #include "server/access_policy.h"
 #include "server/api_error.h"
 #include "server/audit_routes.h"
@@ -144,6 +149,90 @@ absl::Status HiddenClip(const std::string& id) {
   return absl::NotFoundError(absl::StrCat("store: no clip \"", id, "\""));
 }
 
+// ---- playback of recorded video with the camera's privacy masks ----
+
+// Whether the caller asked for `unmask` (query "1" or "true") and whether they may have it: admins, or everyone when
+// access control is off (no principal).
+bool AskedUnmask(const ApiRequest& r) {
+  auto v = Opt(r, "unmask");
+  return v && (*v == "1" || *v == "true");
+}
+bool MayUnmask(const ApiRequest& r) { return !r.principal || r.principal->role == auth::Role::kAdmin; }
+
+// The camera's privacy masks from its definition (`privacy_masks`); empty for a camera without any, or one that no
+// longer exists (the site keeps no masks for it).
+absl::StatusOr<record::PrivacyMask> CameraMask(SiteBackend* b, const std::string& camera) {
+  absl::StatusOr<CameraInfo> info = b->Camera(camera);
+  if (!info.ok()) return record::PrivacyMask{};
+  const json masks = info->definition.is_object() ? info->definition.value("privacy_masks", json()) : json();
+  absl::StatusOr<record::PrivacyMask> mask =
+      record::ParsePrivacyMask(masks, absl::StrCat("camera ", camera, ": privacy_masks"));
+  if (!mask.ok()) return absl::InternalError(std::string(mask.status().message()));
+  return mask;
+}
+
+// Whether an exported clip's video was masked when it was made: the evidence manifest beside it says so
+// (processing.masked). No manifest, or one that cannot be read: not masked.
+bool ClipFileMasked(const std::string& video_path) {
+  const std::filesystem::path manifest = std::filesystem::path(video_path).parent_path() / record::kManifestFile;
+  std::ifstream in(manifest);
+  if (!in) return false;
+  const json m = json::parse(in, nullptr, false);
+  if (!m.is_object() || !m.contains("processing") || !m["processing"].is_object()) return false;
+  const json& p = m["processing"];
+  return p.value("masked", false) == true;
+}
+
+struct ClipVideo {
+  std::string path;       // the file to send
+  bool masked = false;    // its pixels are masked (or the camera has no masks)
+  bool unmasked = false;  // a masked camera's video goes out without its masks (audited)
+};
+
+// Which file of a clip a caller gets: the file as exported when the camera has no masks or the file is masked, or
+// the caller asked for `unmask` and may have it; otherwise the masked re-encode, made once per clip and mask and kept
+// in <clips>/.masked/ (outside the signed package, whose folder must hold only its files). Asking for `unmask`
+// without the right is refused (403, field unmask).
+absl::StatusOr<ClipVideo> ClipVideoFor(SiteBackend* b, const ApiRequest& r, const store::Clip& clip) {
+  const bool asked = AskedUnmask(r);
+  if (asked && !MayUnmask(r)) {
+    return FieldError(absl::StatusCode::kPermissionDenied, "unmask",
+                      "unmask: playing a clip without the camera's privacy masks needs the admin role");
+  }
+  DIDBAN_ASSIGN_OR_RETURN(record::PrivacyMask mask, CameraMask(b, clip.camera));
+  ClipVideo out;
+  out.path = clip.path;
+  if (mask.empty() || ClipFileMasked(clip.path)) {
+    out.masked = true;
+    return out;
+  }
+  if (asked) {
+    out.unmasked = true;
+    return out;
+  }
+  const std::filesystem::path cache = std::filesystem::path(clip.path).parent_path().parent_path() / ".masked";
+  absl::StatusOr<std::string> copy = record::CachedMaskedCopy(clip.path, clip.start_us, mask, cache.string(), clip.id);
+  if (!copy.ok()) {
+    return absl::InternalError(absl::StrCat("clip '", clip.id, "': masked copy: ", copy.status().message()));
+  }
+  out.path = *copy;
+  out.masked = true;
+  return out;
+}
+
+void RecordUnmaskedPlayback(SiteBackend* b, const ApiRequest& r, const store::Clip& clip) {
+  audit::AuditLog* log = b->Audit();
+  if (log == nullptr) return;
+  audit::AuditEntry e;
+  e.actor = r.principal ? r.principal->Actor() : "local";
+  e.action = "playback_unmasked";
+  e.target = absl::StrCat("clip:", clip.id);
+  e.source = r.remote;
+  e.detail = {
+      {"camera", clip.camera}, {"from_us", clip.start_us}, {"to_us", clip.end_us}, {"request_id", r.request_id}};
+  log->Record(std::move(e));
+}
+
 // Response schemas (documentation; the tests compare them with real replies).
 json CameraStatusSchema() {
   return Obj({{"state", Str()},
@@ -178,7 +267,8 @@ json CameraDefinitionSchema() {
               {"owner", NameSchema()},
               {"record", Bool()},
               {"recording", OpenObj()},
-              {"privacy_masks", Arr(Arr(Arr({{"type", "number"}}, 2), 1000), 64)}},
+              {"privacy_masks", Arr(Arr(Arr({{"type", "number"}}, 2), 1000), 64)},
+              {"masked_recording", Bool()}},
              {"uri"});
 }
 
@@ -231,10 +321,15 @@ json StatRowToJson(const store::StatRow& r) {
 
 json SegmentToJson(const store::Segment& s) {
   const size_t slash = s.path.find_last_of('/');
-  return {{"camera", s.camera},     {"name", slash == std::string::npos ? s.path : s.path.substr(slash + 1)},
-          {"start_us", s.start_us}, {"end_us", s.end_us},
-          {"bytes", s.bytes},       {"keyframes", s.keyframes},
-          {"open", s.open},         {"evidence", s.evidence}};
+  return {{"camera", s.camera},
+          {"name", slash == std::string::npos ? s.path : s.path.substr(slash + 1)},
+          {"start_us", s.start_us},
+          {"end_us", s.end_us},
+          {"bytes", s.bytes},
+          {"keyframes", s.keyframes},
+          {"open", s.open},
+          {"evidence", s.evidence},
+          {"masked", record::IsMaskedSegment(s.path, s.camera)}};
 }
 
 json ClipToJson(const store::Clip& c) {
@@ -772,7 +867,8 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
   routes.push_back({Method::kGet,
                     "/api/v1/cameras/{camera}/segments",
                     "listSegments",
-                    "Recorded segments overlapping a time range",
+                    "Recorded segments overlapping a time range (`masked`: recorded re-encoded with the camera's "
+                    "privacy masks, masked_recording)",
                     "recordings",
                     Access::kView,
                     {camera_param, QueryTime("from_us", true, "µs"), QueryTime("to_us", true, "µs")},
@@ -784,7 +880,8 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                                                {"bytes", {{"type", "integer"}}},
                                                {"keyframes", {{"type", "integer"}}},
                                                {"open", Bool()},
-                                               {"evidence", Bool()}}),
+                                               {"evidence", Bool()},
+                                               {"masked", Bool()}}),
                                           100000)}}),
                     200,
                     "application/json",
@@ -875,40 +972,56 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                       if (!clip.ok()) return ErrorResponse(NamedNotFound(clip.status(), "clip"));
                       return JsonResponse(ClipToJson(*clip));
                     }});
-  // The clip's MP4 for the web UI's player (whole file: clips are short stream copies).
-  routes.push_back({Method::kGet,
-                    "/api/v1/clips/{clip}/video.mp4",
-                    "getClipVideo",
-                    "An exported clip's MP4 file (ready clips only)",
-                    "recordings",
-                    Access::kView,
-                    {PathName("clip", "clip id")},
-                    nullptr,
-                    nullptr,
-                    200,
-                    "video/mp4",
-                    false,
-                    [b](const ApiRequest& r) {
-                      auto st = StoreOf(b);
-                      if (!st.ok()) return ErrorResponse(st.status());
-                      auto clip = (*st)->GetClip(r.path_params.at("clip"));
-                      if (clip.ok() && !r.CameraVisible(clip->camera)) clip = HiddenClip(r.path_params.at("clip"));
-                      if (!clip.ok()) return ErrorResponse(NamedNotFound(clip.status(), "clip"));
-                      std::ifstream in(clip->path, std::ios::binary);
-                      if (clip->state != store::ClipState::kReady || clip->path.empty() || !in) {
-                        return ErrorResponse(
-                            FieldError(absl::StatusCode::kNotFound, "clip",
-                                       absl::StrCat("clip '", clip->id, "': no file (state ",
-                                                    std::string(store::ClipStateName(clip->state)), ")")));
-                      }
-                      std::ostringstream body;
-                      body << in.rdbuf();
-                      ApiResponse resp;
-                      resp.content_type = "video/mp4";
-                      resp.body = std::move(body).str();
-                      resp.headers.emplace_back("Cache-Control", "private, max-age=3600");
-                      return resp;
-                    }});
+  // The clip's MP4 for the web UI's player (whole file: clips are short). For a camera with privacy masks, a clip
+  // whose file is not masked (exported with `unmask`, or before the camera had masks) is played as a masked re-encode
+  // (ClipVideoFor); `?unmask=1` plays the file as exported, for admins (or anyone without access control), audited
+  // as playback_unmasked.
+  routes.push_back(
+      {Method::kGet,
+       "/api/v1/clips/{clip}/video.mp4",
+       "getClipVideo",
+       "An exported clip's MP4 file (ready clips only); masked with the camera's privacy masks unless "
+       "`unmask` is asked and allowed (admins), which is audited",
+       "recordings",
+       Access::kView,
+       {PathName("clip", "clip id"),
+        ParamSpec{"unmask", In::kQuery, Bool(), false,
+                  "play the clip as exported, without the camera's privacy masks (admins; audited)"}},
+       nullptr,
+       nullptr,
+       200,
+       "video/mp4",
+       false,
+       [b](const ApiRequest& r) {
+         auto st = StoreOf(b);
+         if (!st.ok()) return ErrorResponse(st.status());
+         auto clip = (*st)->GetClip(r.path_params.at("clip"));
+         if (clip.ok() && !r.CameraVisible(clip->camera)) clip = HiddenClip(r.path_params.at("clip"));
+         if (!clip.ok()) return ErrorResponse(NamedNotFound(clip.status(), "clip"));
+         std::error_code ec;
+         if (clip->state != store::ClipState::kReady || clip->path.empty() ||
+             !std::filesystem::is_regular_file(clip->path, ec)) {
+           return ErrorResponse(FieldError(absl::StatusCode::kNotFound, "clip",
+                                           absl::StrCat("clip '", clip->id, "': no file (state ",
+                                                        std::string(store::ClipStateName(clip->state)), ")")));
+         }
+         auto video = ClipVideoFor(b, r, *clip);
+         if (!video.ok()) return ErrorResponse(video.status());
+         std::ifstream in(video->path, std::ios::binary);
+         if (!in) {
+           return ErrorResponse(absl::InternalError(absl::StrCat("clip '", clip->id, "': cannot read its video")));
+         }
+         std::ostringstream body;
+         body << in.rdbuf();
+         if (video->unmasked) RecordUnmaskedPlayback(b, r, *clip);
+         ApiResponse resp;
+         resp.content_type = "video/mp4";
+         resp.body = std::move(body).str();
+         resp.headers.emplace_back("X-Didban-Masked", video->masked ? "true" : "false");
+         // An unmasked copy is never kept by a browser's cache (a later user of the browser would see it).
+         resp.headers.emplace_back("Cache-Control", video->unmasked ? "no-store" : "private, max-age=3600");
+         return resp;
+       }});
 
   // --- live ---
   routes.push_back({Method::kGet,

@@ -477,6 +477,13 @@ absl::Status RunServe(const ServeFlags& f) {
     }
     record::ApplyPrivacyMask(*mask, *image, scale);
   };
+  // Whether a camera's live fMP4 must be masked (asked as each viewer arrives); a mask that cannot be read counts.
+  lvo.masked = [&runtime_ptr](const std::string& camera) {
+    center::SiteRuntime* rt = runtime_ptr.load();
+    if (rt == nullptr) return true;
+    absl::StatusOr<record::PrivacyMask> mask = MaskOf(rt, camera);
+    return !mask.ok() || !mask->empty();
+  };
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<server::LiveVideo> live_video, server::LiveVideo::Create(std::move(lvo)));
   PacketTees tees;
   ro.packet_sink = [&runtime_ptr, &recording, &tees, &live_video,
@@ -487,11 +494,9 @@ absl::Status RunServe(const ServeFlags& f) {
       absl::StatusOr<config::CameraConfig> c = rt->CameraConfigOf(camera);
       if (c.ok()) recorder = recording->SinkFor(*c);
     }
-    // A camera with privacy masks never goes out by stream copy: its live view is the masked MJPEG only.
-    absl::StatusOr<record::PrivacyMask> mask =
-        rt == nullptr ? absl::UnavailableError("no runtime") : MaskOf(rt, camera);
-    const bool masked = !mask.ok() || !mask->empty();
-    return tees.For(camera, recorder, masked ? nullptr : live_video->PacketSink(camera));
+    // Every camera's packets reach its live feed; for a camera with privacy masks LiveVideo gives the stream copy
+    // only to viewers allowed to unmask, and the masked re-encode to the others (lvo.masked).
+    return tees.For(camera, recorder, live_video->PacketSink(camera));
   };
 
   center::RuntimeHooks hooks;

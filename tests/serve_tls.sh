@@ -40,6 +40,10 @@ cameras:
   - name: highway
     uri: $VIDEO
     detector: {type: motion, model: mog2, warmup_s: 1.0}
+  - name: private
+    uri: $VIDEO
+    privacy_masks:
+      - [[80, 60], [240, 60], [240, 180], [80, 180]]
 YAML
 
 # Bad flags: exit status 1 and exactly this message, before the site starts.
@@ -89,7 +93,7 @@ tls() { curl -sS --max-time 20 --cacert "$work/cert.pem" "$@"; }
 tls -D "$work/headers.txt" -o /dev/null "$url/healthz"
 grep -qi '^strict-transport-security: max-age=31536000' "$work/headers.txt" || fail "no HSTS: $(cat "$work/headers.txt")"
 names=$(tls "$url/api/v1/cameras" | json_reply '",".join(c["name"] for c in j["cameras"])')
-[ "$names" = highway ] || fail "cameras over TLS: $names"
+[ "$names" = highway,private ] || fail "cameras over TLS: $names"
 tls "$url/" | grep -q didban-tls-test || fail "the web UI over TLS"
 tls "$url/metrics" | grep -q '^didban_http_requests_total' || fail "/metrics over TLS"
 # Without the CA curl refuses the certificate (exit 60); plain HTTP to the port is dropped, and TLS goes on.
@@ -111,13 +115,15 @@ rc=0
 tls --max-time 3 -o "$work/mjpeg.bin" "$url/api/v1/cameras/highway/live.mjpeg" 2> /dev/null || rc=$?
 [ "$rc" = 28 ] || fail "MJPEG over TLS: curl exit $rc (expected the 3 s limit)"
 grep -aq 'Content-Type: image/jpeg' "$work/mjpeg.bin" || fail "no JPEG part over TLS"
-python3 - "$PORT" "$work/cert.pem" <<'PY' || fail "the live fMP4 WebSocket over TLS"
+# wss CAMERA FRAGMENTS: the init message, the init segment and FRAGMENTS fragments of the camera's live fMP4.
+wss() {
+  python3 - "$PORT" "$work/cert.pem" "$1" "$2" <<'PY'
 import base64, os, socket, ssl, struct, sys
-port, ca = int(sys.argv[1]), sys.argv[2]
+port, ca, camera, fragments = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 ctx = ssl.create_default_context(cafile=ca)
 sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=20), server_hostname="127.0.0.1")
 key = base64.b64encode(os.urandom(16)).decode()
-sock.sendall((f"GET /api/v1/cameras/highway/live.mp4 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+sock.sendall((f"GET /api/v1/cameras/{camera}/live.mp4 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
 buf = b""
 while b"\r\n\r\n" not in buf:
@@ -147,8 +153,17 @@ op, init = message()
 assert op == 1 and b'"type":"init"' in init.replace(b" ", b""), (op, init[:200])
 op, segment = message()
 assert op == 2 and segment[4:8] == b"ftyp", (op, segment[:16])
-print("wss: init message and init segment")
+for _ in range(fragments):
+    op, fragment = message()
+    assert op == 2 and fragment[4:8] == b"moof", (op, fragment[:16])
+print(f"wss {camera}: init message, init segment, {fragments} fragments")
 PY
+}
+wss highway 5 || fail "the live fMP4 WebSocket over TLS"
+# A camera with privacy masks: its viewers get the masked re-encode (frames counted once encoded).
+wss private 5 || fail "the masked live fMP4 over TLS"
+tls "$url/metrics" | grep -q '^didban_live_video_masked_frames_total{camera="private"} [1-9]' ||
+  fail "the masked camera's live view was not re-encoded: $(tls "$url/metrics" | grep masked_frames)"
 
 serve_stop "$work/out.txt"
 echo "serve_tls: OK"

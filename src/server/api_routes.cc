@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -159,28 +160,36 @@ bool AskedUnmask(const ApiRequest& r) {
 }
 bool MayUnmask(const ApiRequest& r) { return !r.principal || r.principal->role == auth::Role::kAdmin; }
 
-// The camera's privacy masks from its definition (`privacy_masks`); empty for a camera without any, or one that no
-// longer exists (the site keeps no masks for it).
-absl::StatusOr<record::PrivacyMask> CameraMask(SiteBackend* b, const std::string& camera) {
+// The camera's privacy masks from its definition (`privacy_masks`): empty for a camera without any, nullopt for one
+// that no longer exists (its masks are unknown).
+absl::StatusOr<std::optional<record::PrivacyMask>> CameraMask(SiteBackend* b, const std::string& camera) {
   absl::StatusOr<CameraInfo> info = b->Camera(camera);
-  if (!info.ok()) return record::PrivacyMask{};
+  if (!info.ok()) return std::optional<record::PrivacyMask>();
   const json masks = info->definition.is_object() ? info->definition.value("privacy_masks", json()) : json();
   absl::StatusOr<record::PrivacyMask> mask =
       record::ParsePrivacyMask(masks, absl::StrCat("camera ", camera, ": privacy_masks"));
   if (!mask.ok()) return absl::InternalError(std::string(mask.status().message()));
-  return mask;
+  return std::optional<record::PrivacyMask>(*std::move(mask));
 }
 
-// Whether an exported clip's video was masked when it was made: the evidence manifest beside it says so
-// (processing.masked). No manifest, or one that cannot be read: not masked.
-bool ClipFileMasked(const std::string& video_path) {
+// What an exported clip's evidence manifest (beside its video) says of its pixels: masked when it was made
+// (processing.masked), or exported unmasked from a camera with masks (processing.unmasked_by_permission). No
+// manifest, or one that cannot be read: neither.
+struct ClipProcessing {
+  bool masked = false;
+  bool unmasked_by_permission = false;
+};
+ClipProcessing ClipProcessingOf(const std::string& video_path) {
+  ClipProcessing out;
   const std::filesystem::path manifest = std::filesystem::path(video_path).parent_path() / record::kManifestFile;
   std::ifstream in(manifest);
-  if (!in) return false;
+  if (!in) return out;
   const json m = json::parse(in, nullptr, false);
-  if (!m.is_object() || !m.contains("processing") || !m["processing"].is_object()) return false;
+  if (!m.is_object() || !m.contains("processing") || !m["processing"].is_object()) return out;
   const json& p = m["processing"];
-  return p.value("masked", false) == true;
+  out.masked = p.value("masked", false) == true;
+  out.unmasked_by_permission = p.value("unmasked_by_permission", false) == true;
+  return out;
 }
 
 struct ClipVideo {
@@ -192,17 +201,19 @@ struct ClipVideo {
 // Which file of a clip a caller gets: the file as exported when the camera has no masks or the file is masked, or
 // the caller asked for `unmask` and may have it; otherwise the masked re-encode, made once per clip and mask and kept
 // in <clips>/.masked/ (outside the signed package, whose folder must hold only its files). Asking for `unmask`
-// without the right is refused (403, field unmask).
+// without the right is refused (403, field unmask). A clip exported unmasked from a camera that has since been
+// removed (its masks unknown) plays only with `unmask`.
 absl::StatusOr<ClipVideo> ClipVideoFor(SiteBackend* b, const ApiRequest& r, const store::Clip& clip) {
   const bool asked = AskedUnmask(r);
   if (asked && !MayUnmask(r)) {
     return FieldError(absl::StatusCode::kPermissionDenied, "unmask",
                       "unmask: playing a clip without the camera's privacy masks needs the admin role");
   }
-  DIDBAN_ASSIGN_OR_RETURN(record::PrivacyMask mask, CameraMask(b, clip.camera));
+  DIDBAN_ASSIGN_OR_RETURN(std::optional<record::PrivacyMask> mask, CameraMask(b, clip.camera));
+  const ClipProcessing processing = ClipProcessingOf(clip.path);
   ClipVideo out;
   out.path = clip.path;
-  if (mask.empty() || ClipFileMasked(clip.path)) {
+  if (processing.masked || (mask && mask->empty()) || (!mask && !processing.unmasked_by_permission)) {
     out.masked = true;
     return out;
   }
@@ -210,8 +221,13 @@ absl::StatusOr<ClipVideo> ClipVideoFor(SiteBackend* b, const ApiRequest& r, cons
     out.unmasked = true;
     return out;
   }
+  if (!mask) {
+    return FieldError(absl::StatusCode::kPermissionDenied, "unmask",
+                      absl::StrCat("clip '", clip.id, "' was exported unmasked and its camera '", clip.camera,
+                                   "' (with its privacy masks) is gone: it plays only with unmask (admins)"));
+  }
   const std::filesystem::path cache = std::filesystem::path(clip.path).parent_path().parent_path() / ".masked";
-  absl::StatusOr<std::string> copy = record::CachedMaskedCopy(clip.path, clip.start_us, mask, cache.string(), clip.id);
+  absl::StatusOr<std::string> copy = record::CachedMaskedCopy(clip.path, clip.start_us, *mask, cache.string(), clip.id);
   if (!copy.ok()) {
     return absl::InternalError(absl::StrCat("clip '", clip.id, "': masked copy: ", copy.status().message()));
   }

@@ -2,7 +2,7 @@
 // a real SQLite store, a real audit log, a real signed evidence package and a real video: a viewer gets the masked
 // re-encode (made once, then served from the cache), an admin who asks `?unmask=1` gets the file as exported and the
 // view is audited (playback_unmasked), a viewer who asks is refused naming `unmask`; a clip whose package says it was
-// masked, or a camera without masks, is served as it is.
+// masked, or a camera without masks, is served as it is; an unmasked clip of a removed camera plays only with unmask.
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -260,6 +260,21 @@ TEST_F(ClipPlaybackTest, MaskedFilesAndCamerasWithoutMasksAreServedAsTheyAre) {
   ASSERT_EQ(open.status, 200) << open.body;
   EXPECT_EQ(open.body, original);
   EXPECT_TRUE(Audited("playback_unmasked").empty());
+}
+
+TEST_F(ClipPlaybackTest, AnUnmaskedClipOfARemovedCameraPlaysOnlyWithUnmask) {
+  DIDBAN_REQUIRE_DATA(video, kClip);
+  AddClip("gate-3-4", "gate", video, /*masked=*/false);  // exported unmasked while the camera had masks
+  ASSERT_TRUE(site_->RemoveCamera("gate").ok());
+  const ApiResponse viewer = Get("gate-3-4", auth::Role::kViewer);
+  EXPECT_EQ(viewer.status, 403) << viewer.body;
+  EXPECT_EQ(json::parse(viewer.body)["error"].value("field", ""), "unmask") << viewer.body;
+  const ApiResponse admin = Get("gate-3-4", auth::Role::kAdmin);
+  EXPECT_EQ(admin.status, 403) << admin.body;
+  const ApiResponse unmasked = Get("gate-3-4", auth::Role::kAdmin, "1");
+  ASSERT_EQ(unmasked.status, 200) << unmasked.body;
+  EXPECT_EQ(unmasked.body, ReadAll(video));
+  EXPECT_EQ(Audited("playback_unmasked").size(), 1u);
 }
 
 }  // namespace

@@ -22,8 +22,6 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bus/messages.h"
@@ -33,6 +31,7 @@
 #include "server/auth_routes.h"
 #include "server/guards.h"
 #include "server/live_video.h"
+#include "server/request_reader.h"
 #include "server/router.h"
 #include "server/static_files.h"
 #include "server/tls.h"
@@ -68,87 +67,6 @@ absl::Status ServerOptions::Validate() const {
 
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decodes `in` ('+' as space when `plus_space`); refuses bad escapes and NUL.
-absl::StatusOr<std::string> PercentDecode(absl::string_view in, bool plus_space, absl::string_view field) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return InvalidField(field, absl::StrCat(field, ": bad percent-encoding"));
-      const int hi = HexValue(in[i + 1]);
-      const int lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return InvalidField(field, absl::StrCat(field, ": bad percent-encoding"));
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (c == '+' && plus_space) {
-      c = ' ';
-    }
-    if (c == '\0') return InvalidField(field, absl::StrCat(field, ": NUL character"));
-    out += c;
-  }
-  return out;
-}
-
-// Splits the target into a decoded path (segments checked: no "..", ".", or encoded '/') and decoded query.
-absl::Status ParseTarget(absl::string_view target, ApiRequest* r) {
-  const size_t q = target.find('?');
-  const absl::string_view raw_path = target.substr(0, q);
-  if (raw_path.empty() || raw_path[0] != '/') return InvalidField("path", "path: must start with '/'");
-  std::string path;
-  for (absl::string_view seg : absl::StrSplit(raw_path.substr(1), '/')) {
-    DIDBAN_ASSIGN_OR_RETURN(std::string s, PercentDecode(seg, false, "path"));
-    if (s == ".." || s == ".") return InvalidField("path", "path: '.' and '..' segments are not allowed");
-    if (s.find('/') != std::string::npos || s.find('\\') != std::string::npos) {
-      return InvalidField("path", "path: encoded '/' or '\\' in a segment");
-    }
-    absl::StrAppend(&path, "/", s);
-  }
-  r->path = path;
-  if (q == absl::string_view::npos) return absl::OkStatus();
-  for (absl::string_view pair : absl::StrSplit(target.substr(q + 1), '&', absl::SkipEmpty())) {
-    const size_t eq = pair.find('=');
-    DIDBAN_ASSIGN_OR_RETURN(std::string key, PercentDecode(pair.substr(0, eq), true, "query"));
-    std::string value;
-    if (eq != absl::string_view::npos) {
-      DIDBAN_ASSIGN_OR_RETURN(value, PercentDecode(pair.substr(eq + 1), true, IsValidName(key) ? key : "query"));
-    }
-    const std::string field = IsValidName(key) ? key : "query";
-    if (!r->query.emplace(key, std::move(value)).second) {
-      return InvalidField(field, absl::StrCat(field, ": given more than once"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-std::optional<Method> ToMethod(http::verb v) {
-  switch (v) {
-    case http::verb::get:
-      return Method::kGet;
-    case http::verb::post:
-      return Method::kPost;
-    case http::verb::put:
-      return Method::kPut;
-    case http::verb::delete_:
-      return Method::kDelete;
-    case http::verb::patch:
-      return Method::kPatch;
-    default:
-      return std::nullopt;
-  }
-}
-
-ApiResponse ErrorReply(int status, const std::string& code, const std::string& message, const std::string& field) {
-  return JsonResponse(ApiErrorBody(MakeApiError(status, code, message, field)), status);
-}
-
 double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -173,8 +91,6 @@ class HttpServer::Impl {
 
   void Accept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
-  ApiResponse Handle(const http::request<http::string_body>& req, const std::string& remote, const Route** route_out,
-                     ApiRequest* api_out);
 
   ServerOptions options;
   SiteBackend& backend;
@@ -604,8 +520,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 
   void Read() {
     parser_.emplace();
-    parser_->header_limit(server_.options.header_limit_bytes);
-    parser_->body_limit(server_.options.body_limit_bytes);
+    ConfigureRequestParser(*parser_, server_.options);
     beast::get_lowest_layer(stream_).expires_after(
         std::chrono::seconds(first_ ? server_.options.read_timeout_s : server_.options.idle_timeout_s));
     first_ = false;
@@ -614,27 +529,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset || ec == net::error::eof) {
-      Close();
-      return;
-    }
     if (ec == net::ssl::error::stream_truncated || ec.category() == net::error::get_ssl_category()) {
       CloseSocket(tcp::socket::shutdown_both);  // the TLS layer failed: nothing more can be sent on it
       return;
     }
-    if (ec == http::error::body_limit) {
-      Refuse(413, "payload_too_large", absl::StrCat("body: larger than ", server_.options.body_limit_bytes, " bytes"),
-             "body");
-      return;
-    }
-    if (ec == http::error::header_limit) {
-      Refuse(431, "headers_too_large",
-             absl::StrCat("headers: larger than ", server_.options.header_limit_bytes, " bytes"), "headers");
-      return;
-    }
     if (ec) {
-      Refuse(400, "bad_request", absl::StrCat("request: malformed HTTP (", ec.message(), ")"), "request");
+      // A refusal (413, 431, 400) is answered and the connection closed; an end, a timeout or a reset just closes.
+      if (std::optional<ApiResponse> refusal = ReadRefusal(ec, server_.options)) {
+        Refuse(std::move(*refusal));
+      } else {
+        Close();
+      }
       return;
     }
     http::request<http::string_body> req = parser_->release();
@@ -644,7 +549,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     }
     const Route* route = nullptr;
     ApiRequest api;
-    ApiResponse resp = server_.Handle(req, remote_, &route, &api);
+    ApiResponse resp = HandleRequest(server_.router, *server_.chain, server_.web ? &*server_.web : nullptr, req,
+                                     remote_, &route, &api);
     if (route != nullptr && route->path == kLiveMjpegPath && resp.status == 200 && server_.backend.Video() != nullptr) {
       std::make_shared<MjpegSession<Stream>>(std::move(stream_), server_, server_.backend.Video(),
                                              api.path_params.at("camera"))
@@ -682,22 +588,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   void Upgrade(http::request<http::string_body> req) {
     const auto t0 = std::chrono::steady_clock::now();
     ApiRequest api;
-    api.target = std::string(req.target());
-    api.remote = remote_;
-    for (const auto& f : req) api.headers[absl::AsciiStrToLower(std::string(f.name_string()))] = std::string(f.value());
     ApiResponse resp;
     const Route* route = nullptr;
-    absl::Status st = ParseTarget(absl::string_view(req.target().data(), req.target().size()), &api);
-    if (st.ok()) {
-      auto m = server_.router.Find(Method::kGet, api.path);
-      if (!m.ok() || !m->route->websocket || req.method() != http::verb::get) {
-        st = FieldError(absl::StatusCode::kInvalidArgument, "path", absl::StrCat(api.path, ": not a WebSocket route"));
-      } else {
-        route = m->route;
-        api.path_params = m->path_params;
-      }
-    }
-    if (st.ok()) st = server_.chain->Admit(api, *route);
+    absl::Status st = AdmitUpgrade(server_.router, *server_.chain, req, remote_, &route, &api);
     if (st.ok() && route->path == kLiveMp4Path) {
       const std::string camera = api.path_params.at("camera");
       st = server_.backend.Camera(camera).status();
@@ -770,23 +663,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     std::make_shared<WsSession<Stream>>(std::move(stream_), server_, std::move(sub))->Run(req);
   }
 
-  void Refuse(int status, const std::string& code, const std::string& message, const std::string& field) {
+  // Answers a request that could not be read, then closes.
+  void Refuse(ApiResponse resp) {
     ApiRequest api;
     api.remote = remote_;
-    ApiResponse resp = ErrorReply(status, code, message, field);
     server_.chain->Finish(api, nullptr, resp, 0);
     Send(std::move(resp), 11, false);
   }
 
   void Send(ApiResponse resp, unsigned version, bool keep_alive) {
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(resp.status), version);
-    res->set(http::field::server, "didban");
-    res->set(http::field::content_type, resp.content_type);
-    res->set("X-Content-Type-Options", "nosniff");
-    for (const auto& [k, v] : resp.headers) res->set(k, v);
-    res->keep_alive(keep_alive);
-    res->body() = std::move(resp.body);
-    res->prepare_payload();
+    auto res = std::make_shared<HttpResponse>(ToHttpResponse(std::move(resp), version, keep_alive));
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(server_.options.read_timeout_s));
     http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !res->keep_alive()) {
@@ -827,54 +713,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 };
 
 }  // namespace
-
-ApiResponse HttpServer::Impl::Handle(const http::request<http::string_body>& req, const std::string& remote,
-                                     const Route** route_out, ApiRequest* api_out) {
-  const auto t0 = std::chrono::steady_clock::now();
-  ApiRequest& api = *api_out;
-  api.target = std::string(req.target());
-  api.remote = remote;
-  for (const auto& f : req) api.headers[absl::AsciiStrToLower(std::string(f.name_string()))] = std::string(f.value());
-  api.body = req.body();
-  ApiResponse resp;
-  const Route* route = nullptr;
-  const auto method = ToMethod(req.method());
-  if (!method) {
-    resp = ErrorReply(405, "method_not_allowed",
-                      absl::StrCat("method: ", std::string(req.method_string()), " is not supported"), "method");
-  } else if (auto st = ParseTarget(absl::string_view(req.target().data(), req.target().size()), &api); !st.ok()) {
-    api.method = *method;
-    resp = ErrorResponse(st);
-  } else {
-    api.method = *method;
-    auto m = router.Find(*method, api.path);
-    if (!m.ok() && m.status().code() == absl::StatusCode::kUnimplemented) {
-      resp = ErrorReply(405, "method_not_allowed",
-                        absl::StrCat("method: ", MethodName(*method), " not allowed on ", api.path), "method");
-      resp.headers.emplace_back("Allow", router.AllowedMethods(api.path));
-    } else if (!m.ok() && web && *method == Method::kGet && !absl::StartsWith(api.path, "/api/")) {
-      resp = web->Serve(api.path);  // the UI's files are public: the login page must load
-    } else if (!m.ok()) {
-      resp = ErrorResponse(m.status());
-    } else if (m->route->websocket) {
-      route = m->route;
-      resp = ErrorReply(426, "upgrade_required", absl::StrCat(api.path, ": a WebSocket route (Upgrade: websocket)"),
-                        "upgrade");
-    } else {
-      route = m->route;
-      api.path_params = std::move(m->path_params);
-      try {
-        resp = chain->Handle(api, *route);
-      } catch (const std::exception& e) {
-        spdlog::error("http {} {}: {}", std::string(MethodName(*method)), api.target, e.what());
-        resp = ErrorReply(500, "internal", "internal error", "");
-      }
-    }
-  }
-  chain->Finish(api, route, resp, SecondsSince(t0));
-  *route_out = route;
-  return resp;
-}
 
 void HttpServer::Impl::Accept() {
   acceptor.async_accept(net::make_strand(ioc), beast::bind_front_handler(&Impl::OnAccept, this));

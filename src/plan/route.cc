@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -86,6 +87,109 @@ std::vector<double> RowCrossings(const std::vector<Point2>& poly, double y) {
   }
   std::sort(xs.begin(), xs.end());
   return xs;
+}
+
+double Dot(const Point2& a, const Point2& b) { return a.x * b.x + a.y * b.y; }
+
+// Whether p, known to be on the line through a and b, lies within the segment's bounding box.
+bool OnSegment(const Point2& a, const Point2& b, const Point2& p) {
+  return std::min(a.x, b.x) <= p.x && p.x <= std::max(a.x, b.x) && std::min(a.y, b.y) <= p.y &&
+         p.y <= std::max(a.y, b.y);
+}
+
+// Whether segments ab and cd cross or touch; *at is a point they share.
+bool SegmentsMeet(const Point2& a, const Point2& b, const Point2& c, const Point2& d, Point2* at) {
+  const double d1 = Cross(c, d, a), d2 = Cross(c, d, b), d3 = Cross(a, b, c), d4 = Cross(a, b, d);
+  if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) {
+    const double t = d1 / (d1 - d2);
+    *at = {a.x + t * (b.x - a.x), a.y + t * (b.y - a.y)};
+    return true;
+  }
+  if (d1 == 0 && OnSegment(c, d, a)) return *at = a, true;
+  if (d2 == 0 && OnSegment(c, d, b)) return *at = b, true;
+  if (d3 == 0 && OnSegment(a, b, c)) return *at = c, true;
+  if (d4 == 0 && OnSegment(a, b, d)) return *at = d, true;
+  return false;
+}
+
+// A pair of edges of the closed ring (edge k runs from vertex k to k + 1) that cross or touch, other than
+// neighbours meeting at their shared vertex; neighbours count when the second folds back along the first.
+// Edges are swept in order of their smallest x, so typical rings take O(n log n). Returns false when none.
+bool FindCrossing(const std::vector<Point2>& ring, size_t* first, size_t* second, Point2* at) {
+  const size_t n = ring.size();
+  if (n < 3) return false;
+  std::vector<size_t> order(n);
+  for (size_t k = 0; k < n; ++k) order[k] = k;
+  auto lo_x = [&](size_t k) { return std::min(ring[k].x, ring[(k + 1) % n].x); };
+  auto hi_x = [&](size_t k) { return std::max(ring[k].x, ring[(k + 1) % n].x); };
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return lo_x(a) < lo_x(b) || (lo_x(a) == lo_x(b) && a < b); });
+  bool found = false;
+  for (size_t u = 0; u < n; ++u) {
+    const size_t i = order[u];
+    const Point2 &a = ring[i], &b = ring[(i + 1) % n];
+    for (size_t v = u + 1; v < n && lo_x(order[v]) <= hi_x(i); ++v) {
+      size_t e1 = std::min(i, order[v]), e2 = std::max(i, order[v]);
+      if (found && (e1 > *first || (e1 == *first && e2 >= *second))) continue;  // keep the first pair in ring order
+      const Point2 &c = ring[order[v]], &d = ring[(order[v] + 1) % n];
+      if (std::max(c.y, d.y) < std::min(a.y, b.y) || std::max(a.y, b.y) < std::min(c.y, d.y)) continue;
+      Point2 p{};
+      const bool next = e2 == e1 + 1, wrap = e1 == 0 && e2 == n - 1;
+      if (next || wrap) {
+        // Neighbours share a vertex: they meet elsewhere only when the later one turns straight back.
+        const size_t from = next ? e1 : e2, to = next ? e2 : e1;  // edge `to` starts where edge `from` ends
+        const Point2 &p0 = ring[from], &p1 = ring[to], &p2 = ring[(to + 1) % n];
+        const Point2 in{p1.x - p0.x, p1.y - p0.y}, out{p2.x - p1.x, p2.y - p1.y};
+        if (Cross(p0, p1, p2) != 0 || Dot(in, out) >= 0) continue;
+        p = std::hypot(out.x, out.y) < std::hypot(in.x, in.y) ? p2 : p0;
+      } else if (!SegmentsMeet(a, b, c, d, &p)) {
+        continue;
+      }
+      *first = e1, *second = e2, *at = p, found = true;
+    }
+  }
+  return found;
+}
+
+// The ring offset by `d` metres (outward > 0 for a counter-clockwise ring) with mitred vertices; very sharp
+// spikes are capped.
+std::vector<Point2> OffsetRing(const std::vector<Point2>& p, double d) {
+  const size_t n = p.size();
+  std::vector<Point2> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const Point2& prev = p[(i + n - 1) % n];
+    const Point2& cur = p[i];
+    const Point2& next = p[(i + 1) % n];
+    double l1 = std::hypot(cur.x - prev.x, cur.y - prev.y), l2 = std::hypot(next.x - cur.x, next.y - cur.y);
+    Point2 n1{(cur.y - prev.y) / l1, -(cur.x - prev.x) / l1}, n2{(next.y - cur.y) / l2, -(next.x - cur.x) / l2};
+    // Miter: the offset lines of both edges meet at cur + d * (n1 + n2) / (1 + n1.n2).
+    double dot = Dot(n1, n2);
+    double k = dot > -0.9 ? d / (1 + dot) : d;  // cap very sharp spikes
+    out.push_back({cur.x + k * (n1.x + n2.x), cur.y + k * (n1.y + n2.y)});
+  }
+  return out;
+}
+
+// Why the ring offset by `d` is not a route around the area ("" when it is): an edge that turned back, or two
+// edges that cross. `pos` names vertex k in the input.
+std::string OffsetProblem(const std::vector<Point2>& ring, double d, const std::function<int(size_t)>& pos) {
+  const std::vector<Point2> off = OffsetRing(ring, d);
+  const size_t n = ring.size();
+  for (size_t k = 0; k < n; ++k) {
+    const Point2 e{ring[(k + 1) % n].x - ring[k].x, ring[(k + 1) % n].y - ring[k].y};
+    const Point2 f{off[(k + 1) % n].x - off[k].x, off[(k + 1) % n].y - off[k].y};
+    if (!(Dot(e, f) > 0)) {
+      return absl::StrFormat("the route's edge along positions %d to %d vanishes", pos(k), pos((k + 1) % n));
+    }
+  }
+  size_t i = 0, j = 0;
+  Point2 at{};
+  if (FindCrossing(off, &i, &j, &at)) {
+    return absl::StrFormat("the route's edges along positions %d to %d and %d to %d cross", pos(i), pos((i + 1) % n),
+                           pos(j), pos((j + 1) % n));
+  }
+  return "";
 }
 
 double PolylineLength(const std::vector<Point2>& pts) {
@@ -174,6 +278,7 @@ absl::StatusOr<Area> ParseAreaGeoJson(const std::string& text, const std::string
                                               " positions, above the limit of ", limits.max_vertices));
   }
   std::vector<geo::LatLon> lls;
+  std::vector<int> positions;  // index in `ring` of each of lls
   for (size_t i = 0; i < ring.size(); ++i) {
     const json& p = ring[i];
     if (!p.is_array() || p.size() < 2 || !p[0].is_number() || !p[1].is_number()) {
@@ -182,13 +287,21 @@ absl::StatusOr<Area> ParseAreaGeoJson(const std::string& text, const std::string
     geo::LatLon ll{p[1].get<double>(), p[0].get<double>(), 0};
     absl::Status st = geo::ValidateLatLon(ll.lat, ll.lon, absl::StrCat("position ", i, " of the outer ring"));
     if (!st.ok()) return error(std::string(st.message()));
-    if (lls.empty() || lls.back().lat != ll.lat || lls.back().lon != ll.lon) lls.push_back(ll);
+    if (lls.empty() || lls.back().lat != ll.lat || lls.back().lon != ll.lon) {
+      lls.push_back(ll);
+      positions.push_back(static_cast<int>(i));
+    }
   }
-  if (lls.size() > 1 && lls.front().lat == lls.back().lat && lls.front().lon == lls.back().lon) lls.pop_back();
+  if (lls.size() > 1 && lls.front().lat == lls.back().lat && lls.front().lon == lls.back().lon) {
+    lls.pop_back();
+    positions.pop_back();
+  }
   if (lls.size() < 3) {
     return error(absl::StrCat("the outer ring has ", lls.size(), " distinct positions; a polygon needs at least 3"));
   }
   Area area;
+  area.name = name;
+  area.positions = positions;
   area.frame = geo::LocalFrame(lls[0].lat, lls[0].lon);
   for (const geo::LatLon& ll : lls) area.polygon.push_back(area.frame.ToLocal(ll.lat, ll.lon));
   double xmin = 0, xmax = 0, ymin = 0, ymax = 0;
@@ -200,9 +313,23 @@ absl::StatusOr<Area> ParseAreaGeoJson(const std::string& text, const std::string
         "%s: the outer ring spans %.1f km east-west and %.1f km north-south, above the limit of %.0f km", name,
         (xmax - xmin) / 1000, (ymax - ymin) / 1000, limits.max_extent_m / 1000));
   }
+  size_t e1 = 0, e2 = 0;
+  Point2 at{};
+  if (FindCrossing(area.polygon, &e1, &e2, &at)) {
+    const size_t n = area.polygon.size();
+    const geo::LatLon ll = area.frame.ToLatLon(at.x, at.y);
+    return error(absl::StrFormat(
+        "the outer ring crosses or touches itself: its edge from position %d to %d meets its edge from position %d to "
+        "%d at "
+        "[%.6f, %.6f]; an area must be a simple polygon (draw it without crossing edges, or split it)",
+        positions[e1], positions[(e1 + 1) % n], positions[e2], positions[(e2 + 1) % n], ll.lon, ll.lat));
+  }
   double a = geo::PolygonArea(area.polygon);
   if (std::abs(a) < 1e-3) return error("the polygon has zero area");
-  if (a < 0) std::reverse(area.polygon.begin(), area.polygon.end());
+  if (a < 0) {
+    std::reverse(area.polygon.begin(), area.polygon.end());
+    std::reverse(area.positions.begin(), area.positions.end());
+  }
   return area;
 }
 
@@ -236,6 +363,8 @@ absl::StatusOr<Route> PlanSurvey(const Area& area, const SurveyOptions& options)
   r.area = area.polygon;
   r.altitude_m = options.altitude_m;
   r.speed_mps = options.speed_mps;
+  r.takeoff = options.takeoff;
+  r.return_to_launch = options.return_to_launch;
   r.footprint_w_m = options.camera.width * options.altitude_m / f_px;
   r.footprint_h_m = options.camera.height * options.altitude_m / f_px;
   r.line_spacing_m = r.footprint_w_m * (1 - options.side_overlap);
@@ -298,25 +427,42 @@ absl::StatusOr<Route> PlanSurvey(const Area& area, const SurveyOptions& options)
 
 absl::StatusOr<Route> PlanPerimeter(const Area& area, const PerimeterOptions& options) {
   DIDBAN_RETURN_IF_ERROR(options.Validate());
+  if (area.polygon.size() < 3) return absl::InvalidArgumentError("the area has fewer than 3 vertices");
+  auto pos = [&](size_t k) { return k < area.positions.size() ? area.positions[k] : static_cast<int>(k); };
+  const std::string problem = OffsetProblem(area.polygon, options.offset_m, pos);
+  if (!problem.empty()) {
+    // The largest offset of this sign that still gives a route (bisection; a zero offset is the area itself).
+    double ok = 0, bad = std::abs(options.offset_m);
+    const double sign = options.offset_m < 0 ? -1 : 1;
+    for (int it = 0; it < 60 && bad - ok > 0.01; ++it) {
+      const double mid = 0.5 * (ok + bad);
+      (OffsetProblem(area.polygon, sign * mid, pos).empty() ? ok : bad) = mid;
+    }
+    // The area's size across its narrowest direction and along it.
+    const double angle = MinimumWidthAngle(area.polygon), c = std::cos(angle), s = std::sin(angle);
+    double xmin = 0, xmax = 0, ymin = 0, ymax = 0;
+    for (size_t k = 0; k < area.polygon.size(); ++k) {
+      const Point2 q = Rotate(area.polygon[k], c, -s);
+      if (k == 0) xmin = xmax = q.x, ymin = ymax = q.y;
+      xmin = std::min(xmin, q.x), xmax = std::max(xmax, q.x), ymin = std::min(ymin, q.y), ymax = std::max(ymax, q.y);
+    }
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s%s offset of %g m is larger than the area allows (%.1f m long, %.1f m across at its narrowest): %g m "
+        "%s the boundary, %s; the largest %s offset for this area is %.1f m",
+        area.name.empty() ? "" : area.name + ": ", options.offset_m < 0 ? "an inward" : "an outward",
+        std::abs(options.offset_m), xmax - xmin, ymax - ymin, std::abs(options.offset_m),
+        options.offset_m < 0 ? "inside" : "outside", problem, options.offset_m < 0 ? "inward" : "outward",
+        std::floor(ok * 10) / 10));
+  }
   Route r;
   r.kind = "perimeter";
   r.frame = area.frame;
   r.area = area.polygon;
   r.altitude_m = options.altitude_m;
   r.speed_mps = options.speed_mps;
-  const auto& p = area.polygon;  // counter-clockwise: the outward normal of edge (dx, dy) is (dy, -dx)
-  const size_t n = p.size();
-  for (size_t i = 0; i < n; ++i) {
-    const Point2& prev = p[(i + n - 1) % n];
-    const Point2& cur = p[i];
-    const Point2& next = p[(i + 1) % n];
-    double l1 = std::hypot(cur.x - prev.x, cur.y - prev.y), l2 = std::hypot(next.x - cur.x, next.y - cur.y);
-    Point2 n1{(cur.y - prev.y) / l1, -(cur.x - prev.x) / l1}, n2{(next.y - cur.y) / l2, -(next.x - cur.x) / l2};
-    // Miter: the offset lines of both edges meet at cur + d * (n1 + n2) / (1 + n1.n2).
-    double dot = n1.x * n2.x + n1.y * n2.y;
-    double k = dot > -0.9 ? options.offset_m / (1 + dot) : options.offset_m;  // cap very sharp spikes
-    r.waypoints.push_back({cur.x + k * (n1.x + n2.x), cur.y + k * (n1.y + n2.y)});
-  }
+  r.takeoff = options.takeoff;
+  r.return_to_launch = options.return_to_launch;
+  r.waypoints = OffsetRing(area.polygon, options.offset_m);
   r.waypoints.push_back(r.waypoints.front());
   r.length_m = PolylineLength(r.waypoints);
   r.flight_time_s = r.length_m / r.speed_mps;
@@ -370,21 +516,31 @@ double CoverageFraction(const std::vector<Point2>& polygon, const std::vector<st
 }
 
 std::string ToQgcPlan(const Route& route) {
-  json items = json::array();
-  for (size_t i = 0; i < route.waypoints.size(); ++i) {
-    geo::LatLon ll = route.frame.ToLatLon(route.waypoints[i].x, route.waypoints[i].y);
-    items.push_back({{"AMSLAltAboveTerrain", nullptr},
-                     {"Altitude", route.altitude_m},
-                     {"AltitudeMode", 1},
-                     {"autoContinue", true},
-                     {"command", 16},
-                     {"doJumpId", i + 1},
-                     {"frame", 3},
-                     {"params", json::array({0, 0, 0, nullptr, ll.lat, ll.lon, route.altitude_m})},
-                     {"type", "SimpleItem"}});
-  }
   geo::LatLon home =
       route.waypoints.empty() ? route.frame.Anchor() : route.frame.ToLatLon(route.waypoints[0].x, route.waypoints[0].y);
+  json items = json::array();
+  auto add = [&](int command, int frame, json params, bool altitude) {
+    json item = {{"autoContinue", true}, {"command", command},          {"doJumpId", items.size() + 1},
+                 {"frame", frame},       {"params", std::move(params)}, {"type", "SimpleItem"}};
+    if (altitude) {  // QGroundControl's altitude keys: all three or none; AltitudeMode 1 = relative (frame 3)
+      item["AMSLAltAboveTerrain"] = nullptr;
+      item["Altitude"] = route.altitude_m;
+      item["AltitudeMode"] = 1;
+    }
+    items.push_back(std::move(item));
+  };
+  constexpr int kFrameMission = 2, kFrameRelativeAlt = 3;
+  // MAV_CMD_DO_CHANGE_SPEED: ground speed (1), m/s, no throttle change (-1), absolute (0): the form QGroundControl
+  // writes for a multirotor's mission speed and reads back as the plan's flight speed.
+  add(178, kFrameMission, json::array({1, route.speed_mps, -1, 0, 0, 0, 0}), false);
+  if (route.takeoff) {
+    add(22, kFrameRelativeAlt, json::array({0, 0, 0, nullptr, home.lat, home.lon, route.altitude_m}), true);
+  }
+  for (const Point2& p : route.waypoints) {
+    geo::LatLon ll = route.frame.ToLatLon(p.x, p.y);
+    add(16, kFrameRelativeAlt, json::array({0, 0, 0, nullptr, ll.lat, ll.lon, route.altitude_m}), true);
+  }
+  if (route.return_to_launch) add(20, kFrameMission, json::array({0, 0, 0, 0, 0, 0, 0}), false);
   json plan = {{"fileType", "Plan"},
                {"geoFence", {{"circles", json::array()}, {"polygons", json::array()}, {"version", 2}}},
                {"groundStation", "QGroundControl"},
@@ -392,7 +548,7 @@ std::string ToQgcPlan(const Route& route) {
                 {{"cruiseSpeed", route.speed_mps},
                  {"firmwareType", 12},  // PX4
                  {"globalPlanAltitudeMode", 1},
-                 {"hoverSpeed", 5},
+                 {"hoverSpeed", route.speed_mps},  // a multirotor's time estimate uses the hover speed
                  {"items", items},
                  {"plannedHomePosition", json::array({home.lat, home.lon, 0})},
                  {"vehicleType", 2},  // multirotor
@@ -431,7 +587,9 @@ std::string ToGeoJson(const Route& route) {
                 {"altitude_m", route.altitude_m},
                 {"speed_mps", route.speed_mps},
                 {"length_m", route.length_m},
-                {"flight_time_s", route.flight_time_s}};
+                {"flight_time_s", route.flight_time_s},
+                {"takeoff", route.takeoff},
+                {"return_to_launch", route.return_to_launch}};
   if (route.kind == "survey") {
     props["lines"] = route.lines;
     props["line_spacing_m"] = route.line_spacing_m;

@@ -18,6 +18,8 @@ namespace didban::plan {
 struct Area {
   geo::LocalFrame frame{0, 0};
   std::vector<Point2> polygon;  // local metres, counter-clockwise, not closed
+  std::string name;             // the input (file) that errors about the area name; may be empty
+  std::vector<int> positions;   // 0-based index of each vertex in the input's outer ring; empty = vertex index
 };
 
 // Limits of the planner (docs/security.md), checked before anything is sized from the input. A request beyond them
@@ -31,8 +33,9 @@ struct PlanLimits {
 
 // Reads the first Polygon of a GeoJSON text (a Polygon geometry, a Feature or a FeatureCollection); holes are
 // ignored. `name` (the file) prefixes errors, which name the problem: not JSON, no Polygon, MultiPolygon, a position
-// that is not [longitude, latitude], out-of-range values, fewer than 3 distinct vertices, zero area, more vertices
-// or a larger extent than `limits`.
+// that is not [longitude, latitude], out-of-range values, fewer than 3 distinct vertices, zero area, a ring that
+// crosses or touches itself (naming both edges by their positions and where they meet), more vertices or a larger
+// extent than `limits`.
 absl::StatusOr<Area> ParseAreaGeoJson(const std::string& text, const std::string& name, const PlanLimits& limits = {});
 absl::StatusOr<Area> ReadAreaGeoJson(const std::string& path, const PlanLimits& limits = {});
 
@@ -45,14 +48,18 @@ struct SurveyOptions {
   double angle_deg = geo::kNoValue;  // flight-line direction (from east, counter-clockwise); NaN = along the
                                      // polygon's minimum-width direction
   int64_t max_photos = PlanLimits{}.max_photos;  // a survey needing more photos is refused before it is planned
+  bool takeoff = false;                          // start the mission with a take-off to `altitude_m`
+  bool return_to_launch = false;                 // end it with a return to launch
 
   absl::Status Validate() const;
 };
 
 struct PerimeterOptions {
-  double altitude_m = 0;  // flight height above take-off, metres (> 0)
-  double offset_m = 0;    // distance outside (> 0) or inside (< 0) the boundary, metres
-  double speed_mps = 10;  // cruise speed, m/s (> 0)
+  double altitude_m = 0;          // flight height above take-off, metres (> 0)
+  double offset_m = 0;            // distance outside (> 0) or inside (< 0) the boundary, metres
+  double speed_mps = 10;          // cruise speed, m/s (> 0)
+  bool takeoff = false;           // start the mission with a take-off to `altitude_m`
+  bool return_to_launch = false;  // end it with a return to launch
 
   absl::Status Validate() const;
 };
@@ -65,8 +72,10 @@ struct Route {
   std::vector<Point2> waypoints;  // local metres, in flight order
   double altitude_m = 0;          // above take-off
   double speed_mps = 0;
-  double length_m = 0;       // along the waypoints
-  double flight_time_s = 0;  // length / speed
+  double length_m = 0;            // along the waypoints
+  double flight_time_s = 0;       // length / speed
+  bool takeoff = false;           // the mission starts with a take-off (at the first waypoint)
+  bool return_to_launch = false;  // the mission ends with a return to launch
   // Survey only.
   int lines = 0;
   double line_spacing_m = 0;
@@ -77,6 +86,9 @@ struct Route {
 };
 
 absl::StatusOr<Route> PlanSurvey(const Area& area, const SurveyOptions& options);
+// The boundary offset by mitred vertices. An offset the area cannot take is refused, naming the area, its size and
+// the largest offset of that sign it allows: inward, an edge of the offset route vanishes (turns back); outward
+// around a concave area, the route crosses itself.
 absl::StatusOr<Route> PlanPerimeter(const Area& area, const PerimeterOptions& options);
 
 // Fraction [0, 1] of the polygon covered by the union of the footprints, measured on a raster of `cells` cells
@@ -84,9 +96,11 @@ absl::StatusOr<Route> PlanPerimeter(const Area& area, const PerimeterOptions& op
 double CoverageFraction(const std::vector<Point2>& polygon, const std::vector<std::vector<Point2>>& footprints,
                         int cells = 1000);
 
-// Exports. QGroundControl .plan (JSON, fileType "Plan", version 1, one SimpleItem MAV_CMD_NAV_WAYPOINT (16) per
-// waypoint, frame 3 = relative altitude); KML (area polygon and route line); GeoJSON FeatureCollection (area, route
-// with its figures as properties, waypoints, footprints).
+// Exports. QGroundControl .plan (JSON, fileType "Plan", version 1; mission cruiseSpeed and hoverSpeed = the route's
+// speed; items: MAV_CMD_DO_CHANGE_SPEED (178) to the route's ground speed, MAV_CMD_NAV_TAKEOFF (22) when asked, one
+// MAV_CMD_NAV_WAYPOINT (16) per waypoint at relative altitude (frame 3, AltitudeMode 1), MAV_CMD_NAV_RETURN_TO_LAUNCH
+// (20) when asked; it passes CheckQgcPlan()); KML (area polygon and route line); GeoJSON FeatureCollection (area,
+// route with its figures, speed, take-off and return as properties, waypoints, footprints).
 std::string ToQgcPlan(const Route& route);
 std::string ToKml(const Route& route);
 std::string ToGeoJson(const Route& route);

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "geo/footprint.h"
+#include "plan/qgc_plan_check.h"
 
 namespace didban::plan {
 namespace {
@@ -28,6 +29,22 @@ std::string PolygonGeoJson(const std::vector<Point2>& local) {
                  {"properties", json::object()},
                  {"geometry", {{"type", "Polygon"}, {"coordinates", {ring}}}}}}}};
   return doc.dump();
+}
+
+// The route's QGroundControl plan, which must pass the loader's rules (every plan the tests make goes through here).
+json CheckedPlan(const Route& route) {
+  const std::string text = ToQgcPlan(route);
+  auto summary = CheckQgcPlan(text);
+  EXPECT_TRUE(summary.ok()) << summary.status();
+  if (summary.ok()) {
+    EXPECT_EQ(summary->waypoints, static_cast<int>(route.waypoints.size()));
+    EXPECT_EQ(summary->speed_mps, route.speed_mps);
+    EXPECT_EQ(summary->cruise_speed_mps, route.speed_mps);
+    EXPECT_EQ(summary->hover_speed_mps, route.speed_mps);
+    EXPECT_EQ(summary->takeoff, route.takeoff);
+    EXPECT_EQ(summary->return_to_launch, route.return_to_launch);
+  }
+  return json::parse(text);
 }
 
 SurveyOptions Options(double side, double front) {
@@ -65,6 +82,7 @@ TEST(SurveyTest, CoversConvexAndConcaveAreasAtTheRequestedOverlap) {
       EXPECT_NEAR(route->line_spacing_m, 200 * (1 - overlap), 1e-9);
       EXPECT_NEAR(route->trigger_distance_m, 150 * (1 - overlap), 1e-9);
       EXPECT_NEAR(route->flight_time_s, route->length_m / 10, 1e-9);
+      CheckedPlan(*route);
     }
   }
 }
@@ -112,26 +130,123 @@ TEST(PerimeterTest, OffsetRectangle) {
   ASSERT_EQ(route->waypoints.size(), 5u);  // closed
   EXPECT_NEAR(route->length_m, 2 * (420 + 220), 0.05);
   EXPECT_NEAR(route->flight_time_s, 1280 / 8.0, 0.01);
+  CheckedPlan(*route);
   o.offset_m = -10;
-  EXPECT_NEAR(PlanPerimeter(*area, o)->length_m, 2 * (380 + 180), 0.05);
+  auto inner = PlanPerimeter(*area, o);
+  ASSERT_TRUE(inner.ok()) << inner.status();
+  EXPECT_NEAR(inner->length_m, 2 * (380 + 180), 0.05);
+  CheckedPlan(*inner);
+}
+
+TEST(PerimeterTest, OffsetLargerThanTheAreaIsRefused) {
+  auto area = ParseAreaGeoJson(PolygonGeoJson({{0, 0}, {400, 0}, {400, 200}, {0, 200}}), "p.geojson");
+  ASSERT_TRUE(area.ok());
+  PerimeterOptions o;
+  o.altitude_m = 60;
+  o.offset_m = -99;  // 200 m across: an inward offset below 100 m still leaves a route
+  EXPECT_TRUE(PlanPerimeter(*area, o).ok());
+  o.offset_m = -150;
+  EXPECT_EQ(PlanPerimeter(*area, o).status().message(),
+            "p.geojson: an inward offset of 150 m is larger than the area allows (400.0 m long, 200.0 m across at its "
+            "narrowest): 150 m inside the boundary, the route's edge along positions 1 to 2 vanishes; the largest "
+            "inward offset for this area is 99.9 m");
+  // A U whose gap is 100 m wide: 60 m outward closes the gap and the route would cross itself.
+  auto u = ParseAreaGeoJson(
+      PolygonGeoJson({{0, 0}, {500, 0}, {500, 400}, {300, 400}, {300, 100}, {200, 100}, {200, 400}, {0, 400}}),
+      "u.geojson");
+  ASSERT_TRUE(u.ok()) << u.status();
+  o.offset_m = 40;
+  EXPECT_TRUE(PlanPerimeter(*u, o).ok());
+  o.offset_m = 60;
+  EXPECT_EQ(std::string(PlanPerimeter(*u, o).status().message()),
+            "u.geojson: an outward offset of 60 m is larger than the area allows (500.0 m long, 400.0 m across at its "
+            "narrowest): 60 m outside the boundary, the route's edge along positions 4 to 5 vanishes; the largest "
+            "outward offset for this area is 49.9 m");  // the notch's 100 m bottom closes at 50 m
+}
+
+TEST(AreaGeoJsonTest, SelfIntersectingRingIsRefusedNamingTheEdges) {
+  auto Msg = [](const absl::StatusOr<Area>& a) { return std::string(a.status().message()); };
+  // A bow-tie: the edges 0-1 and 2-3 cross in the middle.
+  EXPECT_EQ(Msg(ParseAreaGeoJson(PolygonGeoJson({{0, 0}, {100, 100}, {100, 0}, {0, 100}}), "bowtie.geojson")),
+            "bowtie.geojson: the outer ring crosses or touches itself: its edge from position 0 to 1 meets its edge "
+            "from position 2 to 3 at [8.000657, 47.000450]; an area must be a simple polygon (draw it without "
+            "crossing edges, or split it)");
+  // A ring that touches itself at a vertex (two squares sharing a corner).
+  EXPECT_EQ(
+      Msg(ParseAreaGeoJson(
+          PolygonGeoJson({{0, 0}, {100, 0}, {100, 100}, {200, 100}, {200, 200}, {100, 200}, {100, 100}, {0, 100}}),
+          "touch.geojson")),
+      "touch.geojson: the outer ring crosses or touches itself: its edge from position 1 to 2 meets its edge from "
+      "position 5 to 6 at [8.001315, 47.000900]; an area must be a simple polygon (draw it without crossing edges, or "
+      "split it)");
+  // A spike that folds back on its own edge.
+  EXPECT_EQ(Msg(ParseAreaGeoJson(PolygonGeoJson({{0, 0}, {100, 0}, {100, 100}, {100, 50}, {0, 100}}), "spike.geojson")),
+            "spike.geojson: the outer ring crosses or touches itself: its edge from position 1 to 2 meets its edge "
+            "from position 3 to 4 at [8.001315, 47.000450]; an area must be a simple polygon (draw it without "
+            "crossing edges, or split it)");
+  // A ring written clockwise is fine (it is turned counter-clockwise), and so is a concave one.
+  EXPECT_TRUE(ParseAreaGeoJson(PolygonGeoJson({{0, 0}, {0, 100}, {100, 100}, {100, 0}}), "cw.geojson").ok());
+}
+
+TEST(QgcPlanTest, SpeedTakeoffAndReturnItems) {
+  auto area = ParseAreaGeoJson(PolygonGeoJson({{0, 0}, {400, 0}, {400, 200}, {0, 200}}), "p.geojson");
+  ASSERT_TRUE(area.ok());
+  PerimeterOptions o;
+  o.altitude_m = 60;
+  o.offset_m = 10;
+  o.speed_mps = 7.5;
+  o.takeoff = true;
+  o.return_to_launch = true;
+  auto route = PlanPerimeter(*area, o);
+  ASSERT_TRUE(route.ok()) << route.status();
+  json plan = CheckedPlan(*route);
+  EXPECT_EQ(plan["mission"]["cruiseSpeed"], 7.5);
+  EXPECT_EQ(plan["mission"]["hoverSpeed"], 7.5);
+  const json& items = plan["mission"]["items"];
+  ASSERT_EQ(items.size(), 1u + 1u + 5u + 1u);
+  EXPECT_EQ(items[0]["command"], 178);
+  EXPECT_EQ(items[0]["frame"], 2);
+  EXPECT_EQ(items[0]["params"], json::parse("[1, 7.5, -1, 0, 0, 0, 0]"));
+  EXPECT_FALSE(items[0].contains("AltitudeMode"));
+  EXPECT_EQ(items[1]["command"], 22);
+  EXPECT_EQ(items[1]["frame"], 3);
+  EXPECT_EQ(items[1]["AltitudeMode"], 1);
+  EXPECT_EQ(items[1]["params"][6], 60.0);
+  const json& home = plan["mission"]["plannedHomePosition"];
+  EXPECT_EQ(items[1]["params"][4], home[0]);
+  EXPECT_EQ(items[1]["params"][5], home[1]);
+  for (size_t i = 2; i < 7; ++i) EXPECT_EQ(items[i]["command"], 16);
+  EXPECT_EQ(items[7]["command"], 20);
+  EXPECT_EQ(items[7]["frame"], 2);
+  EXPECT_EQ(items[7]["params"], json::parse("[0, 0, 0, 0, 0, 0, 0]"));
+  for (size_t i = 0; i < items.size(); ++i) EXPECT_EQ(items[i]["doJumpId"], i + 1);
+  json gj = json::parse(ToGeoJson(*route));
+  EXPECT_EQ(gj["features"][1]["properties"]["speed_mps"], 7.5);
+  EXPECT_EQ(gj["features"][1]["properties"]["takeoff"], true);
+  EXPECT_EQ(gj["features"][1]["properties"]["return_to_launch"], true);
 }
 
 TEST(QgcPlanTest, Structure) {
   auto area = ParseAreaGeoJson(PolygonGeoJson({{0, 0}, {1000, 0}, {1000, 600}, {0, 600}}), "r.geojson");
   auto route = PlanSurvey(*area, Options(0.5, 0.5));
   ASSERT_TRUE(route.ok());
-  json plan = json::parse(ToQgcPlan(*route));
+  json plan = CheckedPlan(*route);
   EXPECT_EQ(plan["fileType"], "Plan");
   EXPECT_EQ(plan["version"], 1);
   EXPECT_EQ(plan["groundStation"], "QGroundControl");
   EXPECT_EQ(plan["mission"]["version"], 2);
-  const json& items = plan["mission"]["items"];
-  ASSERT_EQ(items.size(), 10u);
+  EXPECT_EQ(plan["mission"]["cruiseSpeed"], 10.0);
+  EXPECT_EQ(plan["mission"]["hoverSpeed"], 10.0);
+  const json& all = plan["mission"]["items"];
+  ASSERT_EQ(all.size(), 11u);  // the speed change, then the waypoints
+  EXPECT_EQ(all[0]["command"], 178);
+  EXPECT_EQ(all[0]["params"][1], 10.0);
+  const json items(std::vector<json>(all.begin() + 1, all.end()));
   for (size_t i = 0; i < items.size(); ++i) {
     EXPECT_EQ(items[i]["type"], "SimpleItem");
     EXPECT_EQ(items[i]["command"], 16);
     EXPECT_EQ(items[i]["frame"], 3);
-    EXPECT_EQ(items[i]["doJumpId"], i + 1);
+    EXPECT_EQ(items[i]["doJumpId"], i + 2);
     EXPECT_EQ(items[i]["autoContinue"], true);
     ASSERT_EQ(items[i]["params"].size(), 7u);
     EXPECT_TRUE(items[i]["params"][3].is_null());

@@ -73,6 +73,8 @@ nlohmann::json CameraDefinitionJson(const config::CameraConfig& camera) {
   }
   if (!camera.recording.json.is_null()) j["recording"] = camera.recording.json;
   if (!camera.privacy_masks.is_null()) j["privacy_masks"] = camera.privacy_masks;
+  // Listed so that a definition sent back as it stands keeps the camera's masked recording.
+  if (camera.masked_recording) j["masked_recording"] = true;
   return j;
 }
 

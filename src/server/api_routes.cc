@@ -639,23 +639,26 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                     }});
   // Live video (server/live_video.h). The MP4 WebSocket is upgraded by the server; the MJPEG handler only checks the
   // camera and the site's video, and the server then streams the multipart body itself (http_server.cc).
-  routes.push_back({Method::kGet,
-                    kLiveMp4Path,
-                    "liveVideoMp4",
-                    "WebSocket of the camera's live video by stream copy, for Media Source Extensions: a text message "
-                    "{type: init, mime, width, height, origin_us}, then binary messages: the fMP4 init segment and "
-                    "fragments from the latest keyframe. Media time t s is origin_us + t*1e6 on the pts_us time base "
-                    "of the live tracks messages. A viewer that does not keep up skips to the next keyframe, and is "
-                    "disconnected after skipping too often.",
-                    "live",
-                    Access::kView,
-                    {camera_param},
-                    nullptr,
-                    nullptr,
-                    101,
-                    "application/json",
-                    true,
-                    nullptr});
+  routes.push_back(
+      {Method::kGet,
+       kLiveMp4Path,
+       "liveVideoMp4",
+       "WebSocket of the camera's live video by stream copy, for Media Source Extensions: a text message "
+       "{type: init, mime, width, height, origin_us}, then binary messages: the fMP4 init segment and "
+       "fragments from the latest keyframe. Media time t s is origin_us + t*1e6 on the pts_us time base "
+       "of the live tracks messages. A viewer that does not keep up skips to the next keyframe, and is "
+       "disconnected after skipping too often. A camera with privacy masks is a masked re-encode (one "
+       "per camera, init message masked: true) unless `unmask` is asked and allowed (admins; audited).",
+       "live",
+       Access::kView,
+       {camera_param, ParamSpec{"unmask", In::kQuery, Bool(), false,
+                                "watch the stream copy, without the camera's privacy masks (admins; audited)"}},
+       nullptr,
+       nullptr,
+       101,
+       "application/json",
+       true,
+       nullptr});
   routes.push_back({Method::kGet,
                     kLiveMjpegPath,
                     "liveVideoMjpeg",

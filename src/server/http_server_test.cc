@@ -530,9 +530,7 @@ TEST_F(HttpServerTest, StopsWhileLiveClientsAreConnected) {
 
 // `?unmask=1` on the live fMP4: refused (403 naming `unmask`) for a viewer and an operator, accepted for an admin and
 // when access control is off; every attempt is audited as live_view_unmasked (allowed or not), targeting the camera.
-// Disabled until the liveVideoMp4 route (api_routes.cc) declares the `unmask` query parameter: the input guard
-// refuses undeclared parameters (400) before the server's check.
-TEST(LiveUnmaskTest, DISABLED_OnlyAnAdminMayUnmaskAndEveryAttemptIsAudited) {
+TEST(LiveUnmaskTest, OnlyAnAdminMayUnmaskAndEveryAttemptIsAudited) {
   char tmpl[] = "/tmp/didban_unmask_test_XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   TestSite site;

@@ -21,6 +21,9 @@ struct GeorefFlags {
   double fps = 0;
   double ground_elevation_m = 0;
   double gimbal_pitch_deg = -90;
+  double height_m = geo::kNoValue;
+  int segment = geo::TelemetrySelection::kMatch;
+  int frame_base = -1;
   bool bottom_centre = false;
   int footprint_step = 30;
   int64_t frames = 0;
@@ -34,8 +37,15 @@ int Fail(const absl::Status& status) {
 }
 
 int RunGeoref(const GeorefFlags& f) {
-  auto telemetry = geo::ReadTelemetryFile(f.telemetry);
+  geo::TelemetryReadOptions read;
+  read.selection.segment = f.segment;
+  read.selection.video_frames = f.frames;
+  read.selection.fps = f.fps;
+  read.csv_frame_base = f.frame_base;
+  auto telemetry = geo::ReadTelemetryFile(f.telemetry, read);
   if (!telemetry.ok()) return Fail(telemetry.status());
+  for (const std::string& w : telemetry->warnings)
+    std::fprintf(stderr, "didban drone georef: warning: %s\n", w.c_str());
   MotLimits limits;
   limits.max_frame = f.max_frame;
   auto rows = ReadMotFile(f.tracks, limits);
@@ -46,6 +56,7 @@ int RunGeoref(const GeorefFlags& f) {
   o.camera = *camera;
   o.pose.yaw_deg = f.yaw_deg;
   o.pose.gimbal_pitch_deg = f.gimbal_pitch_deg;
+  o.height_m = f.height_m;
   o.fps = f.fps;
   o.ground_elevation_m = f.ground_elevation_m;
   o.bottom_centre = f.bottom_centre;
@@ -89,6 +100,16 @@ void SetupDroneGeoref(CLI::App& root, int* exit_code) {
   cmd->add_option("--gimbal-pitch", flags->gimbal_pitch_deg,
                   "Camera pitch when the telemetry has none, degrees (-90 = nadir)")
       ->capture_default_str();
+  cmd->add_option("--height", flags->height_m,
+                  "Flight height above the take-off point, metres, for telemetry without an altitude");
+  cmd->add_option("--telemetry-segment", flags->segment,
+                  "For a DJI SRT holding several recordings (its frame counter restarts): the video's recording, "
+                  "1-based; 0 = the video is all of them joined (matched by time); default: the one recording whose "
+                  "frame count and duration match --frames and --fps")
+      ->check(CLI::Range(0, 1'000'000));
+  cmd->add_option("--frame-base", flags->frame_base,
+                  "First frame number of a CSV frame column: 0 or 1 (default: 0 when a row has frame 0, else 1)")
+      ->check(CLI::Range(0, 1));
   cmd->add_flag("--bottom-centre", flags->bottom_centre,
                 "Project the box bottom centre (oblique views) instead of the box centre");
   cmd->add_option("--footprint-step", flags->footprint_step, "A footprint every N frames")

@@ -42,6 +42,11 @@ out=$("$didban" drone georef --telemetry tel.csv --tracks tracks.txt --camera hf
   --yaw 90 --out y)
 expect_eq "$(sed -n 3p y/tracks.csv)" "2,0.033,1,46.99955024,8.00000000,0.00,-50.00"
 
+in_ci() { [[ -n "${CI:-}" && "${CI}" != "false" && "${CI}" != "0" ]]; }
+if [[ -z "$data" || ! -f "$data/drone/dji_srt/p4_rtk.SRT" ]] && in_ci; then
+  fail "test material missing under CI: ${data:-(no data directory given)}/drone/dji_srt"
+fi
+
 # A real DJI SRT (Phantom 4 RTK, 1 Hz, gimbal pitch -24.4): one oblique pixel.
 if [[ -n "$data" && -f "$data/drone/dji_srt/p4_rtk.SRT" ]]; then
   echo '1,1,100,100,100,100,1,-1,-1,-1' > one.txt
@@ -68,11 +73,84 @@ check_error "didban drone georef: frame 1: tel.csv: telemetry has no frame numbe
 check_error "didban drone georef: missing.srt: cannot open (No such file or directory)" \
   --telemetry missing.srt --tracks tracks.txt --camera hfov=90,width=4000,height=3000 --out e
 printf 'time_s,lat,lon,alt_m\n0,47.0,8.0,100\n' > noyaw.csv
-check_error "didban drone georef: frame 1: telemetry at 0 s: no yaw in the telemetry (give the camera yaw)" \
+check_error "didban drone georef: noyaw.csv: no yaw (aircraft or gimbal heading) in any record: give the camera yaw \
+(compass heading of the image top) with --yaw DEGREES" \
   --telemetry noyaw.csv --tracks tracks.txt --camera hfov=90,width=4000,height=3000 --fps 30 --out e
 printf '1\n00:00:00,000 --> 00:00:01,000\n[latitude: 47.0] [longitude: 8.x]\n' > bad.srt
 check_error "didban drone georef: bad.srt:3: longitude: not a number: '8.x'" \
   --telemetry bad.srt --tracks tracks.txt --camera hfov=90,width=4000,height=3000 --out e
 check_error "didban drone georef: camera spec: unknown key 'fov' (expected width, height, hfov, sensor, focal, focal35)" \
   --telemetry tel.csv --tracks tracks.txt --camera fov=90,width=4000,height=3000 --out e
+printf 'time_s,lat,lon\n0,47.0,8.0\n' > bare.csv
+check_error "didban drone georef: bare.csv: no altitude (height above take-off or above sea level) in any record: give \
+the flight height above the take-off point with --height METRES; no yaw (aircraft or gimbal heading) in any record: \
+give the camera yaw (compass heading of the image top) with --yaw DEGREES" \
+  --telemetry bare.csv --tracks tracks.txt --camera hfov=90,width=4000,height=3000 --fps 30 --out e
+# --height supplies the altitude: 100 m as in tel.csv, so the same answer.
+out=$("$didban" drone georef --telemetry bare.csv --tracks tracks.txt --camera hfov=90,width=4000,height=3000 --fps 30 \
+  --height 100 --yaw 0 --frames 1 --out h)
+expect_eq "$(sed -n 3p h/tracks.csv)" "2,0.033,1,47.00000000,8.00065741,50.00,0.00"
+
+# A 0-based frame column: video frame 1 is the row with frame 0 (detected, or --frame-base 0).
+cat > zero.csv <<'CSV'
+time_s,frame,lat,lon,alt_m,yaw_deg
+0,0,47.0,8.0,100,0
+0.04,1,47.001,8.0,100,0
+0.08,2,47.002,8.0,100,0
+CSV
+echo '1,1,1950,1450,100,100,1,-1,-1,-1' > one0.txt
+"$didban" drone georef --telemetry zero.csv --tracks one0.txt --camera hfov=90,width=4000,height=3000 --out z >/dev/null
+expect_eq "$(sed -n 2p z/tracks.csv)" "1,0.000,1,47.00000000,8.00000000,0.00,0.00"
+"$didban" drone georef --telemetry zero.csv --tracks one0.txt --camera hfov=90,width=4000,height=3000 --frame-base 0 \
+  --out z0 >/dev/null
+expect_eq "$(sed -n 2p z0/tracks.csv)" "1,0.000,1,47.00000000,8.00000000,0.00,0.00"
+check_error "didban drone georef: zero.csv:1: the frame column has frame 0 but was given as 1-based (frame base 1)" \
+  --telemetry zero.csv --tracks one0.txt --camera hfov=90,width=4000,height=3000 --frame-base 1 --out e
+
+if [[ -n "$data" && -f "$data/drone/dji_srt/mavic_2pro_new.SRT" ]]; then
+  # Twelve recordings in one SRT (the frame counter restarts): refused without the video's length, matched by it.
+  srt="$data/drone/dji_srt/mavic_2pro_new.SRT"
+  recordings="the file holds 12 recordings (its frame counter restarts):
+  1: frames 218..820 (603), 0.000..24.160 s, recorded 2019-09-27 10:28:08.438, lines 1..3217
+  2: frames 1..1229 (1229), 24.160..73.400 s, recorded 2019-09-27 10:28:46.732, lines 3223..10567
+  3: frames 2..837 (836), 73.400..106.920 s, recorded 2019-09-27 10:30:40.859, lines 10573..15307
+  4: frames 2..492 (491), 106.920..126.600 s, recorded 2019-09-27 10:32:51.655, lines 15313..18091
+  5: frames 1..622 (622), 126.600..151.520 s, recorded 2019-09-27 10:33:25.224, lines 18097..21823
+  6: frames 2..529 (528), 151.520..172.720 s, recorded 2019-09-27 10:35:43.967, lines 21829..24589
+  7: frames 1..615 (615), 172.720..197.360 s, recorded 2019-09-27 10:50:14.900, lines 24595..28279
+  8: frames 1..936 (936), 197.360..234.840 s, recorded 2019-09-27 11:06:52.876, lines 28285..33823
+  9: frames 2..1035 (1034), 234.840..276.280 s, recorded 2019-09-27 11:07:47.145, lines 33829..39733
+  10: frames 1..496 (496), 276.280..296.160 s, recorded 2019-09-27 11:09:33.587, lines 39739..42691
+  11: frames 1..793 (793), 296.160..327.920 s, recorded 2019-09-27 11:10:10.597, lines 42697..47413
+  12: frames 1..1049 (1049), 327.920..369.880 s, recorded 2019-09-27 11:10:59.604, lines 47419..53707
+choose the video's recording with --telemetry-segment N (0: the video is all of them joined)"
+  echo '1,1,1870,1030,100,100,1,-1,-1,-1' > centre.txt
+  m2=(--tracks centre.txt --camera focal35=28,width=3840,height=2160 --height 100 --yaw 0)
+  check_error "didban drone georef: $srt: cannot match the video without its frame count or duration (--frames): \
+$recordings" --telemetry "$srt" "${m2[@]}" --out e
+  check_error "didban drone georef: $srt: the video (700 frames, 28.000 s) matches none of its recordings: $recordings" \
+    --telemetry "$srt" "${m2[@]}" --frames 700 --fps 25 --out e
+  out=$("$didban" drone georef --telemetry "$srt" "${m2[@]}" --frames 1229 --fps 25 --out m2)
+  expect_eq "$out" "georeferenced 1 of 1 rows (0 above the horizon), 1225 telemetry samples (dji-srt), 41 footprints"
+  expect_eq "$(sed -n 2p m2/tracks.csv)" "1,0.000,1,-35.08135700,-60.28630700,0.00,0.00"
+  out=$("$didban" drone georef --telemetry "$srt" "${m2[@]}" --telemetry-segment 12 --out m12)
+  expect_eq "$(sed -n 2p m12/tracks.csv)" "1,0.000,1,-35.07959500,-60.30903500,0.00,0.00"
+  bad_segment_list=${recordings#*:$'\n'}
+  check_error "didban drone georef: $srt: there is no recording 13 (1..12, or 0 for all of them joined):
+${bad_segment_list%$'\n'choose*}" --telemetry "$srt" "${m2[@]}" --telemetry-segment 13 --out e
+fi
+
+if [[ -n "$data" && -f "$data/drone/px4_ulog/sample.ulg" ]]; then
+  # A ULog cut mid-record: read up to its last complete record, with a warning on stderr.
+  head -c $(( $(stat -c %s "$data/drone/px4_ulog/sample.ulg") / 2 )) "$data/drone/px4_ulog/sample.ulg" > cut.ulg
+  echo '1,1,100,100,100,100,1,-1,-1,-1' > one.txt
+  # Its first half has no position and no altitude: both named, with the options that supply them.
+  check_error "didban drone georef: warning: cut.ulg: the log is cut at byte 2026617, inside a 'D' record of 128 bytes \
+(65 present); its last complete data timestamp is 146.694306 s on the log's clock, 34.119999 s into the telemetry, \
+where the telemetry ends
+didban drone georef: cut.ulg: no position (latitude/longitude) in any record: give a telemetry file of the flight that \
+has one (a log with GPS positions, a DJI flight-log CSV or a plain CSV: docs/drone.md); no altitude (height above \
+take-off or above sea level) in any record: give the flight height above the take-off point with --height METRES" \
+    --telemetry cut.ulg --tracks one.txt --camera hfov=90,width=4000,height=3000 --fps 30 --out u
+fi
 echo "drone_georef_cli: ok"

@@ -108,13 +108,26 @@ std::vector<std::string> SplitCsvLine(const std::string& line) {
   return out;
 }
 
+// A sample's 1-based video frame number as a cell, empty when unknown (or when several recordings share the
+// counter).
+std::string VideoFrame(const Telemetry& t, const TelemetrySample& s) {
+  if (s.frame < 0 || t.segments.size() > 1) return {};
+  const int64_t f = t.frame_counter ? s.frame - t.samples.front().frame + 1 : s.frame;
+  return f >= 1 ? absl::StrCat(f) : std::string();
+}
+
 std::string Cell(double v, int precision) {
   return HasValue(v) ? absl::StrFormat("%.*f", precision, v) : std::string();
 }
 
 }  // namespace
 
-absl::StatusOr<Telemetry> ParseTelemetryCsv(const std::string& text, const std::string& name) {
+absl::StatusOr<Telemetry> ParseTelemetryCsv(const std::string& text, const std::string& name,
+                                            const CsvTelemetryOptions& options) {
+  if (options.frame_base < -1 || options.frame_base > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the frame base must be 0 or 1 (or -1: decided per file), got ", options.frame_base));
+  }
   std::istringstream in(text);
   std::string line;
   int line_no = 0;
@@ -156,6 +169,7 @@ absl::StatusOr<Telemetry> ParseTelemetryCsv(const std::string& text, const std::
   t.format = dji ? "dji-csv" : "csv";
   const TelemetryLimits limits;
   std::vector<int> is_video;
+  int64_t last_frame = -1, min_frame = -1;
   while (std::getline(in, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -176,7 +190,8 @@ absl::StatusOr<Telemetry> ParseTelemetryCsv(const std::string& text, const std::
       double v = std::strtod(cells[c].c_str(), &end);
       if (end == cells[c].c_str() || *end != '\0' || errno == ERANGE || !std::isfinite(v)) {
         if (k.field == Field::kIsVideo) continue;  // some exports write True/False; treated below as absent
-        return error(line_no, absl::StrCat("column '", header[c], "': not a number: '", cells[c], "'"));
+        return error(line_no, absl::StrCat("column '", SafeForMessage(header[c]), "': not a number: '",
+                                           SafeForMessage(cells[c]), "'"));
       }
       v *= k.scale;
       switch (k.field) {
@@ -191,8 +206,13 @@ absl::StatusOr<Telemetry> ParseTelemetryCsv(const std::string& text, const std::
           break;
         case Field::kFrame:
           if (std::fabs(v) > static_cast<double>(limits.max_frame)) {  // checked before the cast to integer
-            return absl::OutOfRangeError(absl::StrCat(name, ":", line_no, ": column '", header[c], "': frame ",
-                                                      cells[c], " is above the limit of ", limits.max_frame));
+            return absl::OutOfRangeError(absl::StrCat(name, ":", line_no, ": column '", SafeForMessage(header[c]),
+                                                      "': frame ", SafeForMessage(cells[c]), " is above the limit of ",
+                                                      limits.max_frame));
+          }
+          if (v < 0 || v != std::floor(v)) {
+            return error(line_no, absl::StrCat("column '", SafeForMessage(header[c]), "': frame ",
+                                               SafeForMessage(cells[c]), " is not a frame number (0, 1, 2...)"));
           }
           s.frame = static_cast<int64_t>(std::llround(v));
           break;
@@ -255,10 +275,24 @@ absl::StatusOr<Telemetry> ParseTelemetryCsv(const std::string& text, const std::
       return error(line_no, absl::StrCat("time goes backwards (", UsToSeconds(s.time_us), " s after ",
                                          UsToSeconds(t.samples.back().time_us), " s)"));
     }
+    if (s.frame >= 0 && last_frame >= 0 && s.frame < last_frame) {
+      return error(line_no,
+                   absl::StrCat("frame goes backwards (", s.frame, " after ", last_frame, "): one recording per file"));
+    }
+    if (s.frame >= 0) last_frame = s.frame;
+    min_frame = s.frame >= 0 && (min_frame < 0 || s.frame < min_frame) ? s.frame : min_frame;
     t.samples.push_back(s);
     is_video.push_back(video);
   }
   if (t.samples.empty()) return error(header_line, "no data rows after the header");
+  // Frame numbers to 1-based video frames.
+  const int base = options.frame_base >= 0 ? options.frame_base : (min_frame == 0 ? 0 : 1);
+  if (base == 1 && min_frame == 0) {
+    return error(header_line, "the frame column has frame 0 but was given as 1-based (frame base 1)");
+  }
+  if (base == 0) {
+    for (TelemetrySample& s : t.samples) s.frame += s.frame >= 0 ? 1 : 0;
+  }
   // Keep the first recording (isVideo = 1 run) when the log marks one.
   size_t first = 0, last = t.samples.size();
   auto start = std::find(is_video.begin(), is_video.end(), 1);
@@ -283,11 +317,11 @@ std::string FormatTelemetryCsv(const Telemetry& telemetry) {
       "time_s,frame,lat,lon,alt_m,abs_alt_m,yaw_deg,pitch_deg,roll_deg,gimbal_yaw_deg,gimbal_pitch_deg,"
       "gimbal_roll_deg,focal_mm,focal35_mm\n";
   for (const TelemetrySample& s : telemetry.samples) {
-    absl::StrAppend(&out, absl::StrFormat("%.6f", UsToSeconds(s.time_us)), ",",
-                    s.frame >= 1 ? absl::StrCat(s.frame) : std::string(), ",", Cell(s.lat, 8), ",", Cell(s.lon, 8), ",",
-                    Cell(s.rel_alt_m, 3), ",", Cell(s.abs_alt_m, 3), ",", Cell(s.yaw_deg, 3), ",", Cell(s.pitch_deg, 3),
-                    ",", Cell(s.roll_deg, 3), ",", Cell(s.gimbal_yaw_deg, 3), ",", Cell(s.gimbal_pitch_deg, 3), ",",
-                    Cell(s.gimbal_roll_deg, 3), ",", Cell(s.focal_mm, 3), ",", Cell(s.focal_35mm_mm, 3), "\n");
+    absl::StrAppend(&out, absl::StrFormat("%.6f", UsToSeconds(s.time_us)), ",", VideoFrame(telemetry, s), ",",
+                    Cell(s.lat, 8), ",", Cell(s.lon, 8), ",", Cell(s.rel_alt_m, 3), ",", Cell(s.abs_alt_m, 3), ",",
+                    Cell(s.yaw_deg, 3), ",", Cell(s.pitch_deg, 3), ",", Cell(s.roll_deg, 3), ",",
+                    Cell(s.gimbal_yaw_deg, 3), ",", Cell(s.gimbal_pitch_deg, 3), ",", Cell(s.gimbal_roll_deg, 3), ",",
+                    Cell(s.focal_mm, 3), ",", Cell(s.focal_35mm_mm, 3), "\n");
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace didban::geo {
 namespace {
@@ -32,9 +33,39 @@ json Ring(const LocalFrame& frame, const std::vector<Point2>& poly) {
 // Number of video frames the telemetry spans.
 int64_t FrameSpan(const Telemetry& t, double fps) {
   if (t.samples.empty()) return 0;
-  if (t.HasFrameNumbers()) return t.samples.back().frame - t.samples.front().frame + 1;
+  if (t.HasFrameNumbers()) {
+    return t.frame_counter ? t.samples.back().frame - t.samples.front().frame + 1 : t.samples.back().frame;
+  }
   if (fps <= 0) return 0;
   return static_cast<int64_t>(UsToSeconds(t.samples.back().time_us) * fps) + 1;
+}
+
+// What georeferencing needs of the whole telemetry, with the options that supply what is missing.
+absl::Status CheckNeeds(const Telemetry& t, const GeorefOptions& o) {
+  bool position = false, altitude = HasValue(o.height_m), yaw = HasValue(o.pose.yaw_deg);
+  for (const TelemetrySample& s : t.samples) {
+    position = position || s.HasPosition();
+    altitude = altitude || HasValue(s.rel_alt_m) || HasValue(s.abs_alt_m);
+    yaw = yaw || HasValue(s.yaw_deg) || HasValue(s.gimbal_yaw_deg);
+  }
+  std::vector<std::string> missing;
+  if (!position) {
+    missing.emplace_back(
+        "no position (latitude/longitude) in any record: give a telemetry file of the flight that has one (a log "
+        "with GPS positions, a DJI flight-log CSV or a plain CSV: docs/drone.md)");
+  }
+  if (!altitude) {
+    missing.emplace_back(
+        "no altitude (height above take-off or above sea level) in any record: give the flight height above the "
+        "take-off point with --height METRES");
+  }
+  if (!yaw) {
+    missing.emplace_back(
+        "no yaw (aircraft or gimbal heading) in any record: give the camera yaw (compass heading of the image top) "
+        "with --yaw DEGREES");
+  }
+  if (missing.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(t.source, ": ", absl::StrJoin(missing, "; ")));
 }
 
 }  // namespace
@@ -47,12 +78,24 @@ absl::Status GeorefOptions::Validate() const {
   if (video_frames < 0) return absl::InvalidArgumentError("video frames must be >= 0");
   if (max_footprints < 0) return absl::InvalidArgumentError("the footprint limit must be >= 0");
   if (!std::isfinite(ground_elevation_m)) return absl::InvalidArgumentError("ground elevation must be finite");
+  if (HasValue(height_m) && !(height_m > 0 && height_m < 100'000)) {
+    return absl::InvalidArgumentError("the flight height must be in (0, 100000) metres");
+  }
   return absl::OkStatus();
 }
 
-absl::StatusOr<GeorefResult> GeorefTracks(const Telemetry& telemetry, const std::vector<MotRow>& rows,
+absl::StatusOr<GeorefResult> GeorefTracks(const Telemetry& given, const std::vector<MotRow>& rows,
                                           const GeorefOptions& options) {
   DIDBAN_RETURN_IF_ERROR(options.Validate());
+  DIDBAN_RETURN_IF_ERROR(CheckNeeds(given, options));
+  Telemetry filled;
+  if (HasValue(options.height_m)) {
+    filled = given;
+    for (TelemetrySample& s : filled.samples) {
+      if (!HasValue(s.rel_alt_m) && !HasValue(s.abs_alt_m)) s.rel_alt_m = options.height_m;
+    }
+  }
+  const Telemetry& telemetry = HasValue(options.height_m) ? filled : given;
   int first = telemetry.FirstWithPosition();
   if (first < 0) return absl::InvalidArgumentError(absl::StrCat(telemetry.source, ": the telemetry has no positions"));
   GeorefResult out;

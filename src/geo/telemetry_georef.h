@@ -27,6 +27,9 @@ struct GeorefOptions {
   // number follows the video, not the span of the telemetry's clock; 0 = up to the last frame of the tracks.
   int64_t video_frames = 0;
   int64_t max_footprints = 100'000;  // refuse a request for more footprints than this (docs/security.md)
+  // Flight height above the take-off point for records without an altitude (metres; NaN = none): for telemetry that
+  // has no altitude at all, such as some DJI SRT formats (latitude and longitude only).
+  double height_m = kNoValue;
   FootprintOptions footprint;
 
   absl::Status Validate() const;
@@ -53,8 +56,10 @@ struct GeorefResult {
   std::vector<FrameFootprint> footprints;
 };
 
-// Georeferences `rows` (frames matched to the telemetry: by frame number or time, see PoseAtFrame). Errors name the
-// frame and what is missing (pose, yaw, lens, altitude). More than max_footprints footprints is OutOfRange, naming
+// Georeferences `rows` (frames matched to the telemetry: by frame number or time, see PoseAtFrame). First checks
+// that the telemetry has a position, an altitude (or height_m) and a yaw (or pose.yaw_deg) somewhere, naming what is
+// missing and the option that supplies it; later errors name the frame and what is missing there. More than
+// max_footprints footprints is OutOfRange, naming
 // --footprint-step, before any is made.
 absl::StatusOr<GeorefResult> GeorefTracks(const Telemetry& telemetry, const std::vector<MotRow>& rows,
                                           const GeorefOptions& options);

@@ -24,6 +24,7 @@ struct RawPair {
 
 struct Cue {
   TelemetrySample sample;
+  TimeUs end_us = 0;  // the timing line's end (or the start without one)
   bool has_timing = false;
   RawPair gps, home;
   double home_alt_m = kNoValue;
@@ -42,11 +43,11 @@ absl::StatusOr<double> ParseNumber(std::string_view token, const std::string& ke
   char* end = nullptr;
   double v = s.empty() ? 0 : std::strtod(s.c_str(), &end);
   if (s.empty() || end == s.c_str() || errno == ERANGE || !std::isfinite(v) || IsAlpha(s[0])) {
-    return absl::InvalidArgumentError(absl::StrCat(key, ": not a number: '", s, "'"));
+    return absl::InvalidArgumentError(absl::StrCat(key, ": not a number: '", SafeForMessage(s), "'"));
   }
   std::string_view rest(end);
   if (!rest.empty() && rest != "m" && rest != "M" && rest != "ms" && rest != "m/s" && rest != "\xC2\xB0") {
-    return absl::InvalidArgumentError(absl::StrCat(key, ": not a number: '", s, "'"));
+    return absl::InvalidArgumentError(absl::StrCat(key, ": not a number: '", SafeForMessage(s), "'"));
   }
   if (metres != nullptr) *metres = rest == "m" || rest == "M";
   return v;
@@ -55,7 +56,7 @@ absl::StatusOr<double> ParseNumber(std::string_view token, const std::string& ke
 absl::StatusOr<int64_t> ParseInteger(std::string_view token, const std::string& key) {
   std::string s(token);
   if (s.empty() || !std::all_of(s.begin(), s.end(), IsDigit)) {
-    return absl::InvalidArgumentError(absl::StrCat(key, ": not an integer: '", s, "'"));
+    return absl::InvalidArgumentError(absl::StrCat(key, ": not an integer: '", SafeForMessage(s), "'"));
   }
   return std::strtoll(s.c_str(), nullptr, 10);
 }
@@ -182,7 +183,7 @@ class SrtParser {
     std::string index = lines_[begin];
     absl::StripAsciiWhitespace(&index);
     if (index.empty() || !std::all_of(index.begin(), index.end(), IsDigit)) {
-      return Error(cue.first_line, absl::StrCat("expected a subtitle cue number, got '", index, "'"));
+      return Error(cue.first_line, absl::StrCat("expected a subtitle cue number, got '", SafeForMessage(index), "'"));
     }
     size_t payload = begin + 1;
     if (payload < end && lines_[payload].find("-->") != std::string::npos) {
@@ -191,10 +192,11 @@ class SrtParser {
       TimeUs start = 0, stop = 0;
       if (!ParseSrtClock(std::string_view(t).substr(0, arrow), &start) ||
           !ParseSrtClock(std::string_view(t).substr(arrow + 3), &stop)) {
-        return Error(static_cast<int>(payload) + 1, absl::StrCat("bad cue timing '", t, "'"));
+        return Error(static_cast<int>(payload) + 1, absl::StrCat("bad cue timing '", SafeForMessage(t, 60), "'"));
       }
       cue.has_timing = true;
       cue.sample.time_us = start;
+      cue.end_us = stop;
       ++payload;
     }
     if (payload >= end) {
@@ -236,7 +238,7 @@ class SrtParser {
                  (s[i + 4] == '-' || s[i + 4] == '.') && (i == 0 || !IsDigit(s[i - 1]))) {
         int64_t wall = 0;
         if (!ParseDateTime(s, &i, &wall)) {
-          return absl::InvalidArgumentError(absl::StrCat("bad date/time '", std::string(s.substr(i)), "'"));
+          return absl::InvalidArgumentError(absl::StrCat("bad date/time '", SafeForMessage(s.substr(i)), "'"));
         }
         cue->sample.wall_us = wall;
       } else if (IsAlpha(c)) {
@@ -385,6 +387,7 @@ class SrtParser {
     Telemetry t;
     t.source = name_;
     t.format = "dji-srt";
+    t.frame_counter = true;
     if (cues_.empty()) return absl::InvalidArgumentError(absl::StrCat(name_, ": no subtitle cues"));
     DIDBAN_ASSIGN_OR_RETURN(bool lonlat, TuplesAreLonLat());
     int64_t first_wall = cues_.front().sample.wall_us;
@@ -409,6 +412,7 @@ class SrtParser {
       if (!c.has_timing) {
         if (first_wall < 0) return Error(c.first_line, "cue without timing line after cues without a date");
         s.time_us = s.wall_us - first_wall;
+        c.end_us = s.time_us;
       }
     }
     for (size_t k = 0; k < cues_.size(); ++k) {
@@ -422,7 +426,36 @@ class SrtParser {
       }
       t.samples.push_back(c.sample);
     }
+    FindSegments(&t);
     return t;
+  }
+
+  // Splits the cues where the frame counter restarts (a number not above the previous one): the subtitles of
+  // several recordings joined into one file. One recording leaves t->segments empty.
+  void FindSegments(Telemetry* t) const {
+    std::vector<size_t> starts{0};
+    for (size_t k = 1; k < cues_.size(); ++k) {
+      const int64_t prev = cues_[k - 1].sample.frame, cur = cues_[k].sample.frame;
+      if (prev >= 0 && cur >= 0 && cur <= prev) starts.push_back(k);
+    }
+    if (starts.size() < 2) return;
+    starts.push_back(cues_.size());
+    for (size_t i = 0; i + 1 < starts.size(); ++i) {
+      const Cue& a = cues_[starts[i]];
+      const Cue& b = cues_[starts[i + 1] - 1];
+      TelemetrySegment g;
+      g.first = starts[i];
+      g.count = starts[i + 1] - starts[i];
+      g.first_frame = a.sample.frame;
+      g.last_frame = b.sample.frame;
+      g.start_us = a.sample.time_us;
+      g.end_us = std::max(b.end_us, b.sample.time_us);
+      g.first_wall_us = a.sample.wall_us;
+      g.last_wall_us = b.sample.wall_us;
+      g.first_line = a.first_line;
+      g.last_line = b.first_line;
+      t->segments.push_back(g);
+    }
   }
 
   absl::Status ValidateLatLonAt(double lat, double lon, int line) const {

@@ -36,7 +36,9 @@ struct SrtOptions {
 // the cue's start time (or, for cues without a timing line, the time since the first cue's date), the cue's
 // FrameCnt when present, and every field above that is present. A cue that is truncated (an index with no
 // telemetry, a `[` or `(` without its closing bracket, a `<font>` without `</font>`), a number that does not parse,
-// a latitude/longitude out of range or time going backwards is an error.
+// a latitude/longitude out of range or time going backwards is an error; text from the file in messages is escaped
+// and cut (SafeForMessage). Where FrameCnt restarts (the subtitles of several recordings joined into one file), the
+// recordings are listed in Telemetry::segments and poses are refused until SelectTelemetrySegment picks one.
 absl::StatusOr<Telemetry> ParseDjiSrt(const std::string& text, const std::string& name, const SrtOptions& options = {});
 
 }  // namespace didban::geo

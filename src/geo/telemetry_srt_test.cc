@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_format.h"
 #include "core/mot_format.h"
+#include "geo/telemetry_csv.h"
 #include "testing/data.h"
 
 namespace didban::geo {
@@ -242,6 +244,158 @@ TEST(DjiSrtTest, TimesAndFrameNumbersBeyondTheLimitsAreRefused) {
   EXPECT_EQ(msg("1\n00:00:00,000 --> 00:00:01,000\nFrameCnt: 99999999999999999999999, DiffTime: 33ms\n"
                 "[latitude: 47.0] [longitude: 8.0]\n"),
             "a.srt:1: frame 9223372036854775807 is above the limit of 100000000");
+}
+
+}  // namespace
+}  // namespace didban::geo
+
+namespace didban::geo {
+namespace {
+
+// The subtitles of several recordings joined into one file (mavic_2pro_new.SRT): split where the counter restarts.
+TEST(DjiSrtSegmentsTest, MavicTwoProNewHoldsTwelveRecordings) {
+  DIDBAN_REQUIRE_DATA(path, "drone/dji_srt/mavic_2pro_new.SRT");
+  auto t = ParseDjiSrt(ReadSample(path), "mavic_2pro_new.SRT");
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->segments.size(), 12u);
+  const std::pair<int64_t, int64_t> counters[] = {{218, 820}, {1, 1229}, {2, 837},  {2, 492}, {1, 622}, {2, 529},
+                                                  {1, 615},   {1, 936},  {2, 1035}, {1, 496}, {1, 793}, {1, 1049}};
+  size_t next = 0;
+  for (size_t k = 0; k < 12; ++k) {
+    EXPECT_EQ(t->segments[k].first, next) << k;
+    next += t->segments[k].count;
+    EXPECT_EQ(t->segments[k].first_frame, counters[k].first) << k;
+    EXPECT_EQ(t->segments[k].last_frame, counters[k].second) << k;
+  }
+  EXPECT_EQ(next, 8952u);
+  EXPECT_EQ(t->segments[1].start_us, 24'160'000);
+  EXPECT_EQ(t->segments[1].end_us, 73'400'000);
+  EXPECT_EQ(t->segments[11].end_us, 369'880'000);
+  const std::string described = DescribeSegments(*t);
+  EXPECT_EQ(described.substr(0, described.find('\n', described.find('\n') + 1) + 1),
+            "  1: frames 218..820 (603), 0.000..24.160 s, recorded 2019-09-27 10:28:08.438, lines 1..3217\n"
+            "  2: frames 1..1229 (1229), 24.160..73.400 s, recorded 2019-09-27 10:28:46.732, lines 3223..10567\n");
+  // No pose from the joined file: frame 300 exists in 10 of its recordings.
+  auto pose = PoseAtFrame(*t, 300, 25);
+  ASSERT_EQ(pose.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(std::string(pose.status().message()),
+            "mavic_2pro_new.SRT: no pose by frame: the file holds 12 recordings (its frame counter restarts):\n" +
+                described +
+                "choose the video's recording with --telemetry-segment N (0: the video is all of them joined)");
+  EXPECT_EQ(PoseAtTime(*t, 0).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  // A video of 1229 frames at 25 frames/s is recording 2, by its counter and its time; its frame 1 is FrameCnt 1.
+  TelemetrySelection by_video;
+  by_video.video_frames = 1229;
+  by_video.fps = 25;
+  auto two = SelectTelemetrySegment(*t, by_video);
+  ASSERT_TRUE(two.ok()) << two.status();
+  ASSERT_EQ(two->samples.size(), 1225u);
+  EXPECT_TRUE(two->segments.empty());
+  EXPECT_EQ(two->samples.front().time_us, 0);
+  auto first = PoseAtFrame(*two, 1, 25);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->frame, 1);
+  EXPECT_EQ(first->lat, -35.081357);
+  EXPECT_EQ(first->lon, -60.286307);
+  EXPECT_EQ(first->line, 3223);
+  // Chosen by number: recording 12.
+  TelemetrySelection twelve;
+  twelve.segment = 12;
+  auto last = SelectTelemetrySegment(*t, twelve);
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(last->samples.size(), 1049u);
+  EXPECT_EQ(last->samples.front().lat, -35.079595);
+  // A video of the whole file's length (369.88 s) is all the recordings joined: matched by cue time.
+  TelemetrySelection whole;
+  whole.video_frames = 9247;
+  whole.fps = 25;
+  auto all = SelectTelemetrySegment(*t, whole);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->samples.size(), 8952u);
+  EXPECT_FALSE(all->HasFrameNumbers());
+  auto at = PoseAtFrame(*all, 605, 25);  // 24.16 s: recording 2's first cue
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_EQ(at->lat, -35.081357);
+  // Without the video's length: refused, listing the recordings.
+  auto none = SelectTelemetrySegment(*t, {});
+  EXPECT_EQ(std::string(none.status().message()),
+            "mavic_2pro_new.SRT: cannot match the video without its frame count or duration (--frames): the file "
+            "holds 12 recordings (its frame counter restarts):\n" +
+                described +
+                "choose the video's recording with --telemetry-segment N (0: the video is all of them joined)");
+  // Every other sample file is one recording.
+  for (const SrtGolden& g : kGoldens) {
+    if (std::string(g.file) == "mavic_2pro_new.SRT") continue;
+    DIDBAN_REQUIRE_DATA(other, std::string("drone/dji_srt/") + g.file);
+    auto o = ParseDjiSrt(ReadSample(other), g.file);
+    ASSERT_TRUE(o.ok()) << o.status();
+    EXPECT_TRUE(o->segments.empty()) << g.file;
+  }
+}
+
+// Made-up recordings: A (counter 1..3), B (1..3), C (1..5), 40 ms cues.
+std::string JoinedRecordings() {
+  std::string out;
+  const int64_t frames[] = {1, 2, 3, 1, 2, 3, 1, 2, 3, 4, 5};
+  for (int i = 0; i < 11; ++i) {
+    absl::StrAppend(&out, i + 1, "\n00:00:00,", absl::StrFormat("%03d --> 00:00:00,%03d", i * 40, i * 40 + 40),
+                    "\nFrameCnt: ", frames[i], ", [latitude: ", 47 + i * 0.001, "] [longitude: 8.0]\n\n");
+  }
+  return out;
+}
+
+TEST(DjiSrtSegmentsTest, MatchedByCounterAndTimeOrRefusedWithExactMessages) {
+  auto t = ParseDjiSrt(JoinedRecordings(), "m.srt");
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->segments.size(), 3u);
+  const std::string described =
+      "  1: frames 1..3 (3), 0.000..0.120 s, lines 1..9\n"
+      "  2: frames 1..3 (3), 0.120..0.240 s, lines 13..21\n"
+      "  3: frames 1..5 (5), 0.240..0.440 s, lines 25..41\n";
+  EXPECT_EQ(DescribeSegments(*t), described);
+  const std::string tail =
+      ": the file holds 3 recordings (its frame counter restarts):\n" + described +
+      "choose the video's recording with --telemetry-segment N (0: the video is all of them joined)";
+  auto select = [&](int segment, int64_t frames, double fps) {
+    TelemetrySelection s;
+    s.segment = segment;
+    s.video_frames = frames;
+    s.fps = fps;
+    return SelectTelemetrySegment(*t, s);
+  };
+  EXPECT_EQ(std::string(select(-1, 3, 25).status().message()),
+            "m.srt: the video (3 frames, 0.120 s) matches recordings 1, 2" + tail);
+  EXPECT_EQ(std::string(select(-1, 7, 25).status().message()),
+            "m.srt: the video (7 frames, 0.280 s) matches none of its recordings" + tail);
+  EXPECT_EQ(std::string(select(4, 0, 0).status().message()),
+            "m.srt: there is no recording 4 (1..3, or 0 for all of them joined):\n" + described);
+  auto c = select(-1, 5, 25);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->samples.size(), 5u);
+  EXPECT_EQ(c->samples.back().time_us, 160'000);
+  auto pose = PoseAtFrame(*c, 2, 25);
+  ASSERT_TRUE(pose.ok()) << pose.status();
+  EXPECT_DOUBLE_EQ(pose->lat, 47.007);
+  auto b = select(2, 0, 0);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_DOUBLE_EQ(PoseAtFrame(*b, 3, 0)->lat, 47.005);
+  auto all = select(-1, 11, 25);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->samples.size(), 11u);
+  EXPECT_DOUBLE_EQ(PoseAtFrame(*all, 11, 25)->lat, 47.010);
+  // Written as CSV, a chosen recording's frames are video frames.
+  const std::string csv = FormatTelemetryCsv(*c);
+  EXPECT_EQ(csv.substr(csv.find('\n') + 1, 33), "0.000000,1,47.00600000,8.00000000");
+}
+
+// Text from the file in a message is escaped and cut: no terminal control bytes.
+TEST(DjiSrtSegmentsTest, InputEchoedInMessagesIsEscaped) {
+  auto t = ParseDjiSrt("1\n00:00:00,000 --> 00:00:01,000\n[latitude: 4\x1b[31m7] [longitude: 8]\n", "e.srt");
+  EXPECT_EQ(t.status().message(), "e.srt:3: latitude: not a number: '4\\x1B[31m7'");
+  auto index = ParseDjiSrt(std::string(60, 'x') + "\n00:00:00,000 --> 00:00:01,000\n[latitude: 4]\n", "e.srt");
+  EXPECT_EQ(index.status().message(), "e.srt:1: expected a subtitle cue number, got '" + std::string(40, 'x') + "...'");
+  EXPECT_EQ(SafeForMessage("a'b\\c\xff\n"), "a\\'b\\\\c\\xFF\\x0A");
 }
 
 }  // namespace

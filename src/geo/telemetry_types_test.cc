@@ -40,6 +40,7 @@ TEST(TelemetryInterpolationTest, LinearPositionShortestArcAngles) {
   EXPECT_EQ(PoseAtTime(t, 3'500'000).status().message(), "x.srt: time 3.5 s is after the telemetry ends (1 s)");
   // Numbering that starts above 1 (DJI FrameCnt 218...): video frame 2 is FrameCnt 219.
   Telemetry late = t;
+  late.frame_counter = true;
   late.samples[0].frame = 218;
   late.samples[1].frame = 220;
   auto l = PoseAtFrame(late, 2, 0);
@@ -143,6 +144,43 @@ TEST(TelemetryCsvTest, LimitsOfTimeAndFrameNumbers) {
   t.samples[1].line = 7;
   EXPECT_EQ(CheckTelemetryLimits(t).message(), "log.ulg:7: frame 100000001 is above the limit of 100000000");
   EXPECT_EQ(CheckTelemetryLimits(t, {.max_samples = 2}).message(), "log.ulg: 3 samples is above the limit of 2");
+}
+
+// A frame column is read 0-based when it has frame 0 (or when told), 1-based otherwise; frames are video frames
+// (no shift to the first row's number); text from the file is escaped in messages.
+TEST(TelemetryCsvTest, FrameColumnZeroOrOneBased) {
+  auto zero = ParseTelemetryCsv("time_s,frame,lat,lon\n0,0,47.0,8.0\n0.04,1,47.001,8.0\n", "z.csv");
+  ASSERT_TRUE(zero.ok()) << zero.status();
+  EXPECT_FALSE(zero->frame_counter);
+  EXPECT_EQ(zero->samples[0].frame, 1);
+  EXPECT_EQ(zero->samples[1].frame, 2);
+  EXPECT_EQ(PoseAtFrame(*zero, 1, 0)->lat, 47.0);
+  EXPECT_EQ(PoseAtFrame(*zero, 2, 0)->lat, 47.001);
+  // 1-based, starting at frame 5: video frame 5 is its first row, video frame 1 is before the telemetry.
+  auto late = ParseTelemetryCsv("time_s,frame,lat,lon\n0,5,47.0,8.0\n0.04,6,47.001,8.0\n", "a.csv");
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_EQ(PoseAtFrame(*late, 5, 0)->lat, 47.0);
+  EXPECT_EQ(PoseAtFrame(*late, 1, 0).status().message(), "a.csv: frame 1 is outside the telemetry's frames 5..6");
+  // Told 0-based: frame 5 is video frame 6.
+  auto told = ParseTelemetryCsv("time_s,frame,lat,lon\n0,5,47.0,8.0\n", "a.csv", {.frame_base = 0});
+  ASSERT_TRUE(told.ok()) << told.status();
+  EXPECT_EQ(told->samples[0].frame, 6);
+  auto msg = [](const std::string& text, int base = -1) {
+    return std::string(ParseTelemetryCsv(text, "a.csv", {.frame_base = base}).status().message());
+  };
+  EXPECT_EQ(msg("time_s,frame,lat,lon\n0,0,47.0,8.0\n", 1),
+            "a.csv:1: the frame column has frame 0 but was given as 1-based (frame base 1)");
+  EXPECT_EQ(msg("time_s,frame,lat,lon\n0,0,47.0,8.0\n", 2),
+            "the frame base must be 0 or 1 (or -1: decided per file), got 2");
+  EXPECT_EQ(msg("time_s,frame,lat,lon\n0,2,47.0,8.0\n1,1,47.0,8.0\n"),
+            "a.csv:3: frame goes backwards (1 after 2): one recording per file");
+  EXPECT_EQ(msg("time_s,frame,lat,lon\n0,-1,47.0,8.0\n"),
+            "a.csv:2: column 'frame': frame -1 is not a frame number (0, 1, 2...)");
+  EXPECT_EQ(msg("time_s,frame,lat,lon\n0,1.5,47.0,8.0\n"),
+            "a.csv:2: column 'frame': frame 1.5 is not a frame number (0, 1, 2...)");
+  EXPECT_EQ(msg("time_s,lat,lon\n0,4\x1b[2J7,8.0\n"), "a.csv:2: column 'lat': not a number: '4\\x1B[2J7'");
+  EXPECT_EQ(msg("time_s,lat,lon\n0," + std::string(50, '9') + "x,8.0\n"),
+            "a.csv:2: column 'lat': not a number: '" + std::string(40, '9') + "...'");
 }
 
 }  // namespace

@@ -54,13 +54,15 @@ absl::StatusOr<ULogFormat> ParseFormat(const std::string& text) {
   ULogFormat f;
   size_t colon = text.find(':');
   if (colon == std::string::npos || colon == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("format without a name: '", text, "'"));
+    return absl::InvalidArgumentError(absl::StrCat("format without a name: '", SafeForMessage(text), "'"));
   }
   f.name = text.substr(0, colon);
   for (absl::string_view item : absl::StrSplit(text.substr(colon + 1), ';', absl::SkipEmpty())) {
     std::string s(item);
     size_t space = s.find(' ');
-    if (space == std::string::npos) return absl::InvalidArgumentError(absl::StrCat("bad field '", s, "' in ", f.name));
+    if (space == std::string::npos)
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad field '", SafeForMessage(s), "' in ", SafeForMessage(f.name)));
     ULogField field;
     field.type = s.substr(0, space);
     field.name = s.substr(space + 1);
@@ -69,7 +71,8 @@ absl::StatusOr<ULogFormat> ParseFormat(const std::string& text) {
       int n = 0;
       std::string count = field.type.substr(bracket + 1, field.type.size() - bracket - 2);
       if (!absl::SimpleAtoi(count, &n) || n <= 0 || n > kMaxMessageBytes || field.type.back() != ']') {
-        return absl::InvalidArgumentError(absl::StrCat("bad array type '", field.type, "' in ", f.name));
+        return absl::InvalidArgumentError(
+            absl::StrCat("bad array type '", SafeForMessage(field.type), "' in ", SafeForMessage(f.name)));
       }
       field.array_size = n;
       field.type = field.type.substr(0, bracket);
@@ -81,7 +84,7 @@ absl::StatusOr<ULogFormat> ParseFormat(const std::string& text) {
 
 // Resolves field offsets and sizes (nested formats first, recursively).
 absl::Status ResolveFormat(std::map<std::string, ULogFormat>* formats, const std::string& name, int depth) {
-  if (depth > 16) return absl::InvalidArgumentError(absl::StrCat("format nesting too deep at ", name));
+  if (depth > 16) return absl::InvalidArgumentError(absl::StrCat("format nesting too deep at ", SafeForMessage(name)));
   ULogFormat& f = (*formats)[name];
   if (f.size > 0) return absl::OkStatus();
   int64_t offset = 0;
@@ -90,7 +93,8 @@ absl::Status ResolveFormat(std::map<std::string, ULogFormat>* formats, const std
     if (elem == 0) {
       auto it = formats->find(field.type);
       if (it == formats->end()) {
-        return absl::InvalidArgumentError(absl::StrCat("unknown type '", field.type, "' in format ", name));
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown type '", SafeForMessage(field.type), "' in format ", SafeForMessage(name)));
       }
       DIDBAN_RETURN_IF_ERROR(ResolveFormat(formats, field.type, depth + 1));
       elem = (*formats)[field.type].size;
@@ -99,8 +103,8 @@ absl::Status ResolveFormat(std::map<std::string, ULogFormat>* formats, const std
     // Sizes stay within one message body, so that offsets cannot overflow and a format cannot claim more data
     // than a message can carry.
     if (offset + size > kMaxMessageBytes) {
-      return absl::OutOfRangeError(absl::StrCat("format ", name, " is larger than a ULog message (", kMaxMessageBytes,
-                                                " bytes) at field ", field.name));
+      return absl::OutOfRangeError(absl::StrCat("format ", SafeForMessage(name), " is larger than a ULog message (",
+                                                kMaxMessageBytes, " bytes) at field ", SafeForMessage(field.name)));
     }
     field.offset = static_cast<int>(offset);
     field.size = static_cast<int>(size);
@@ -167,7 +171,14 @@ absl::StatusOr<ULogFile> ParseULog(const std::string& bytes, const std::string& 
     const auto size = ReadLe<uint16_t>(bytes.data() + pos);
     const char type = bytes[pos + 2];
     pos += 3;
-    if (pos + size > bytes.size()) break;  // a log cut while writing: keep what is complete
+    if (pos + size > bytes.size()) {  // a log cut while writing: keep what is complete, say where
+      log.cut_at = static_cast<int64_t>(at);
+      log.cut_type = type;
+      log.cut_size = size;
+      log.cut_present = static_cast<int64_t>(bytes.size() - at);
+      pos = at;
+      break;
+    }
     const char* p = bytes.data() + pos;
     std::string body(p, size);
     pos += size;
@@ -199,7 +210,7 @@ absl::StatusOr<ULogFile> ParseULog(const std::string& bytes, const std::string& 
           in_definitions = false;
         }
         if (!log.formats.count(s.format))
-          return error(at, absl::StrCat("subscription to unknown format '", s.format, "'"));
+          return error(at, absl::StrCat("subscription to unknown format '", SafeForMessage(s.format), "'"));
         log.subscriptions[ReadLe<uint16_t>(p + 1)] = s;
         break;
       }
@@ -241,6 +252,10 @@ absl::StatusOr<ULogFile> ParseULog(const std::string& bytes, const std::string& 
         break;
     }
   }
+  if (log.cut_at < 0 && pos < bytes.size()) {  // fewer bytes left than a record header
+    log.cut_at = static_cast<int64_t>(pos);
+    log.cut_present = static_cast<int64_t>(bytes.size() - pos);
+  }
   if (in_definitions) {
     for (auto& [n, f] : log.formats) DIDBAN_RETURN_IF_ERROR(ResolveFormat(&log.formats, n, 0));
   }
@@ -253,7 +268,13 @@ absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string
     return it == log.data.end() || it->second.empty() ? nullptr : &it->second;
   };
   // Position series: vehicle_global_position, else vehicle_local_position with a valid reference.
-  Telemetry pos{name, "px4-ulog", {}, std::nullopt, std::nullopt, kNoValue};
+  auto empty = [&] {
+    Telemetry t;
+    t.source = name;
+    t.format = "px4-ulog";
+    return t;
+  };
+  Telemetry pos = empty();
   if (const auto* g = series("vehicle_global_position")) {
     for (const std::string& b : *g) {
       TelemetrySample s;
@@ -308,7 +329,7 @@ absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string
     }
   }
   // Gimbal series: mount_orientation (Euler, radians) or gimbal_device_attitude_status (quaternion).
-  Telemetry gimbal{name, "px4-ulog", {}, std::nullopt, std::nullopt, kNoValue};
+  Telemetry gimbal = empty();
   if (const auto* m = series("mount_orientation")) {
     for (const std::string& b : *m) {
       TelemetrySample s;
@@ -333,7 +354,9 @@ absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string
     }
   }
   // Base series: attitude, else position.
-  Telemetry out{name, "px4-ulog", {}, pos.home_lat, pos.home_lon, kNoValue};
+  Telemetry out = empty();
+  out.home_lat = pos.home_lat;
+  out.home_lon = pos.home_lon;
   if (const auto* a = series("vehicle_attitude")) {
     for (const std::string& b : *a) {
       TelemetrySample s;
@@ -373,6 +396,17 @@ absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string
   const TimeUs t0 = out.samples.front().time_us;
   for (TelemetrySample& s : out.samples) s.time_us -= t0;
   DIDBAN_RETURN_IF_ERROR(CheckTelemetryLimits(out));
+  if (log.cut_at >= 0) {
+    const std::string record =
+        log.cut_type == 0 ? std::string("inside a record header")
+                          : absl::StrCat("inside a '", SafeForMessage(std::string(1, log.cut_type)), "' record of ",
+                                         log.cut_size + 3, " bytes (", log.cut_present, " present)");
+    out.warnings.push_back(absl::StrFormat(
+        "%s: the log is cut at byte %d, %s; its last complete data timestamp is %.6f s on the log's clock, %.6f s "
+        "into the telemetry, where the telemetry ends",
+        name, log.cut_at, record, static_cast<double>(log.last_timestamp_us) / 1e6,
+        UsToSeconds(out.samples.back().time_us)));
+  }
   return out;
 }
 

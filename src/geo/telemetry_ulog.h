@@ -53,6 +53,13 @@ struct ULogFile {
   int dropouts = 0;
   uint64_t dropout_ms = 0;
   uint64_t last_timestamp_us = 0;  // largest data timestamp seen
+  // A file that ends inside a record (a log cut while writing: power loss, a crash): the byte offset where that
+  // record starts, its type and declared body size and the bytes of it present; cut_at is -1 when the file ends on
+  // a record boundary.
+  int64_t cut_at = -1;
+  char cut_type = 0;        // 0 when the cut falls inside the record's 3-byte header
+  int cut_size = 0;         // declared body size (0 when the header is cut)
+  int64_t cut_present = 0;  // bytes of the record present (header included)
 
   // Reads a numeric field (scalar or element `index` of an array) of a data body as double; NaN if not present.
   double Value(const std::string& format, const std::string& body, const std::string& field, int index = 0) const;
@@ -62,14 +69,19 @@ struct ULogFile {
 // (65535 bytes) and data timestamps to [0, 2^53] µs; the telemetry to TelemetryLimits.
 inline constexpr int64_t kMaxULogBytes = int64_t{1} << 30;
 
-// Parses the bytes of a ULog file; errors name `name` and the byte offset.
+// Parses the bytes of a ULog file; errors name `name` and the byte offset. A file that ends inside a record is read
+// up to its last complete record and says where it was cut (ULogFile::cut_at).
 absl::StatusOr<ULogFile> ParseULog(const std::string& bytes, const std::string& name);
 
 // Telemetry from a ULog file: one sample per vehicle_attitude message (quaternion -> yaw/pitch/roll, yaw from north
 // clockwise), with position from vehicle_global_position (lat, lon, alt) interpolated at its time when logged,
 // gimbal orientation from mount_orientation / gimbal_device_attitude_status when logged. Time from the log's first
 // sample. Position falls back to vehicle_local_position (with a valid reference) and then vehicle_gps_position.
-// Errors name the file.
+// Errors name the file. A log cut mid-record gives a warning (Telemetry::warnings), not an error: every record
+// before the cut is complete and checked, the telemetry ends at the last of them (poses later than that are refused
+// by PoseAtTime), and the log of a flight that ended in a power loss or crash is the one most worth reading:
+// "f.ulg: the log is cut at byte 299990, inside a 'D' record of 45 bytes (29 present); its last complete data
+// timestamp is 180.123456 s on the log's clock, 67.500000 s into the telemetry, where the telemetry ends".
 absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string& name);
 absl::StatusOr<Telemetry> ReadULogTelemetry(const std::string& path);
 

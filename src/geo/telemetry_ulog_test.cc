@@ -174,5 +174,48 @@ TEST(ULogTest, FormatsAndTimestampsBeyondTheLimitsAreRefused) {
   EXPECT_EQ(t->samples.back().time_us, 1'000'000);
 }
 
+// A log that ends mid-record is read up to its last complete record, with a warning naming the byte offset and the
+// last complete timestamp (a warning: the log of a flight cut by a crash or power loss is worth reading).
+TEST(ULogTest, CutMidRecordWarnsWithOffsetAndLastTimestamp) {
+  const std::string att = Message('F', "vehicle_attitude:uint64_t timestamp;float[4] q;") +
+                          Message('A', std::string("\x00\x00\x00", 3) + "vehicle_attitude");
+  const std::string whole = Header() + att + Attitude(1'000'000) + Attitude(2'000'000);
+  auto complete = ParseULog(whole, "c.ulg");
+  ASSERT_TRUE(complete.ok()) << complete.status();
+  EXPECT_EQ(complete->cut_at, -1);
+  EXPECT_TRUE(ULogToTelemetry(*complete, "c.ulg")->warnings.empty());
+  auto body = ParseULog(whole + Attitude(3'000'000).substr(0, 10), "c.ulg");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(body->cut_at, 146);
+  auto t = ULogToTelemetry(*body, "c.ulg");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->samples.size(), 2u);
+  ASSERT_EQ(t->warnings.size(), 1u);
+  EXPECT_EQ(t->warnings[0],
+            "c.ulg: the log is cut at byte 146, inside a 'D' record of 29 bytes (10 present); its last complete data "
+            "timestamp is 2.000000 s on the log's clock, 1.000000 s into the telemetry, where the telemetry ends");
+  auto header = ParseULog(whole + Attitude(3'000'000).substr(0, 2), "c.ulg");
+  ASSERT_TRUE(header.ok()) << header.status();
+  EXPECT_EQ(ULogToTelemetry(*header, "c.ulg")->warnings.at(0),
+            "c.ulg: the log is cut at byte 146, inside a record header; its last complete data timestamp is "
+            "2.000000 s on the log's clock, 1.000000 s into the telemetry, where the telemetry ends");
+  // The real sample cut in half.
+  DIDBAN_REQUIRE_DATA(path, "drone/px4_ulog/sample.ulg");
+  std::string bytes = ReadBytes(path);
+  auto cut = ParseULog(bytes.substr(0, bytes.size() / 2), "sample.ulg");
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  auto ct = ULogToTelemetry(*cut, "sample.ulg");
+  ASSERT_TRUE(ct.ok()) << ct.status();
+  ASSERT_EQ(ct->warnings.size(), 1u);
+  EXPECT_EQ(ct->warnings[0],
+            "sample.ulg: the log is cut at byte 2026617, inside a 'D' record of 128 bytes (65 present); its last "
+            "complete data timestamp is 146.694306 s on the log's clock, 34.119999 s into the telemetry, where the "
+            "telemetry ends");
+  EXPECT_EQ(ct->samples.back().time_us, 34'119'999);
+  auto full = ParseULog(bytes, "sample.ulg");
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_EQ(full->cut_at, -1);
+}
+
 }  // namespace
 }  // namespace didban::geo

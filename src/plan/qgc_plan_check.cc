@@ -277,8 +277,10 @@ absl::StatusOr<QgcPlanSummary> CheckQgcPlan(const std::string& text) {
   json plan;
   try {
     plan = json::parse(text);
-  } catch (const json::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("plan: not valid JSON: ", e.what()));
+  } catch (const json::parse_error& e) {  // its what() quotes the input: only the offset is reported
+    return absl::InvalidArgumentError(absl::StrCat("plan: not valid JSON (byte ", e.byte, ")"));
+  } catch (const std::exception& e) {  // std::bad_alloc and the like
+    return absl::InvalidArgumentError(absl::StrCat("plan: cannot read: ", e.what()));
   }
   if (!plan.is_object()) return Error("plan", absl::StrCat("must be a JSON object, got ", TypeName(plan)));
   DIDBAN_RETURN_IF_ERROR(CheckKeys(plan, "plan", {{"groundStation", Kind::kString, true}}));

@@ -67,7 +67,8 @@ TEST(QgcPlanCheckTest, AcceptsWhatQgroundcontrolSaves) {
 }
 
 TEST(QgcPlanCheckTest, TopLevelRules) {
-  EXPECT_EQ(CheckQgcPlan("{").status().message().substr(0, 26), "plan: not valid JSON: [jso");
+  EXPECT_EQ(std::string(CheckQgcPlan("{").status().message()), "plan: not valid JSON (byte 2)");
+  EXPECT_EQ(std::string(CheckQgcPlan("{\"a\": \"\x01\"}").status().message()), "plan: not valid JSON (byte 8)");
   EXPECT_EQ(CheckQgcPlan("[1]").status().message(), "plan: must be a JSON object, got an array");
   EXPECT_EQ(Broken([](json& p) { p.erase("groundStation"); }), "plan: missing required key groundStation");
   EXPECT_EQ(Broken([](json& p) { p["groundStation"] = 3; }), "plan: groundStation must be a string, got a number");

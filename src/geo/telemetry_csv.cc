@@ -301,6 +301,24 @@ absl::StatusOr<Telemetry> ParseTelemetryCsv(const std::string& text, const std::
     last = first;
     while (last < is_video.size() && is_video[last] == 1) ++last;
   }
+  // Several recordings in one flight log: say which one is used (a pose from another would be wrong).
+  std::vector<std::pair<int, int>> runs;  // first and last line of each isVideo = 1 run
+  for (size_t i = 0; i < is_video.size(); ++i) {
+    if (is_video[i] != 1) continue;
+    if (i == 0 || is_video[i - 1] != 1) runs.emplace_back(t.samples[i].line, t.samples[i].line);
+    runs.back().second = t.samples[i].line;
+  }
+  if (runs.size() > 1) {
+    std::string lines;
+    for (size_t r = 0; r < runs.size() && r < 10; ++r) {
+      absl::StrAppend(&lines, r == 0 ? "" : ", ", runs[r].first, "..", runs[r].second);
+    }
+    if (runs.size() > 10) absl::StrAppend(&lines, ", ...");
+    t.warnings.push_back(absl::StrCat(
+        name, ": the flight log holds ", runs.size(), " recordings (rows with isVideo = 1 on lines ", lines,
+        "); the first is used, its line ", runs[0].first,
+        " being the video's start: for a video of another recording, give the log cut to that recording's rows"));
+  }
   std::vector<TelemetrySample> kept(t.samples.begin() + static_cast<std::ptrdiff_t>(first),
                                     t.samples.begin() + static_cast<std::ptrdiff_t>(last));
   TimeUs t0 = kept.front().time_us;

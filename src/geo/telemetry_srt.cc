@@ -260,7 +260,7 @@ class SrtParser {
     if (p < s.size() && s[p] == '(') {
       size_t close = s.find(')', p);
       if (close == std::string_view::npos)
-        return absl::InvalidArgumentError(absl::StrCat("unterminated '(' after ", key));
+        return absl::InvalidArgumentError(absl::StrCat("unterminated '(' after ", SafeForMessage(key)));
       DIDBAN_RETURN_IF_ERROR(HandleTuple(key, SplitTuple(s.substr(p + 1, close - p - 1)), cue));
       *i = close + 1;
       return absl::OkStatus();

@@ -105,6 +105,19 @@ TEST(TelemetryCsvTest, DjiFlightLogWithFeetAndVideoFlag) {
   EXPECT_NEAR(t->samples[1].abs_alt_m, 1200 * 0.3048, 1e-12);
   EXPECT_EQ(t->samples[0].yaw_deg, 20);
   EXPECT_EQ(t->samples[0].gimbal_pitch_deg, -90);
+  EXPECT_TRUE(t->warnings.empty());
+  // Two recordings in one flight log: the first is used, with a warning that names both.
+  auto two = ParseTelemetryCsv(
+      "time(millisecond),latitude,longitude,isVideo\n0,47.1,8.2,1\n100,47.1,8.2,1\n200,47.2,8.2,0\n"
+      "300,47.3,8.2,1\n",
+      "two.csv");
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_EQ(two->samples.size(), 2u);
+  ASSERT_EQ(two->warnings.size(), 1u);
+  EXPECT_EQ(two->warnings[0],
+            "two.csv: the flight log holds 2 recordings (rows with isVideo = 1 on lines 2..3, 5..5); the first is "
+            "used, its line 2 being the video's start: for a video of another recording, give the log cut to that "
+            "recording's rows");
 }
 
 TEST(TelemetryCsvTest, ExactErrors) {

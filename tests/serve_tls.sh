@@ -115,15 +115,17 @@ rc=0
 tls --max-time 3 -o "$work/mjpeg.bin" "$url/api/v1/cameras/highway/live.mjpeg" 2> /dev/null || rc=$?
 [ "$rc" = 28 ] || fail "MJPEG over TLS: curl exit $rc (expected the 3 s limit)"
 grep -aq 'Content-Type: image/jpeg' "$work/mjpeg.bin" || fail "no JPEG part over TLS"
-# wss CAMERA FRAGMENTS: the init message, the init segment and FRAGMENTS fragments of the camera's live fMP4.
+# wss CAMERA FRAGMENTS MASKED [QUERY]: the init message (its "masked" as given), the init segment and FRAGMENTS
+# fragments of the camera's live fMP4.
 wss() {
-  python3 - "$PORT" "$work/cert.pem" "$1" "$2" <<'PY'
-import base64, os, socket, ssl, struct, sys
-port, ca, camera, fragments = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+  python3 - "$PORT" "$work/cert.pem" "$1" "$2" "$3" "${4:-}" <<'PY'
+import base64, json, os, socket, ssl, struct, sys
+port, ca, camera, fragments, masked, query = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), \
+    sys.argv[5] == "true", sys.argv[6]
 ctx = ssl.create_default_context(cafile=ca)
 sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=20), server_hostname="127.0.0.1")
 key = base64.b64encode(os.urandom(16)).decode()
-sock.sendall((f"GET /api/v1/cameras/{camera}/live.mp4 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+sock.sendall((f"GET /api/v1/cameras/{camera}/live.mp4{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
 buf = b""
 while b"\r\n\r\n" not in buf:
@@ -150,20 +152,27 @@ def message():
     payload, buf = buf[pos:pos + n], buf[pos + n:]
     return op, payload
 op, init = message()
-assert op == 1 and b'"type":"init"' in init.replace(b" ", b""), (op, init[:200])
+assert op == 1 and json.loads(init)["type"] == "init", (op, init[:200])
+assert json.loads(init)["masked"] == masked, init
 op, segment = message()
 assert op == 2 and segment[4:8] == b"ftyp", (op, segment[:16])
 for _ in range(fragments):
     op, fragment = message()
     assert op == 2 and fragment[4:8] == b"moof", (op, fragment[:16])
-print(f"wss {camera}: init message, init segment, {fragments} fragments")
+print(f"wss {camera}{query}: init message (masked {masked}), init segment, {fragments} fragments")
 PY
 }
-wss highway 5 || fail "the live fMP4 WebSocket over TLS"
-# A camera with privacy masks: its viewers get the masked re-encode (frames counted once encoded).
-wss private 5 || fail "the masked live fMP4 over TLS"
+wss highway 5 false || fail "the live fMP4 WebSocket over TLS"
+# A camera with privacy masks: its viewers get the masked re-encode (frames counted once encoded); ?unmask=1 (allowed
+# here: access control is off) the stream copy.
+wss private 5 true || fail "the masked live fMP4 over TLS"
+wss private 5 false '?unmask=1' || fail "the unmasked live fMP4 over TLS"
 tls "$url/metrics" | grep -q '^didban_live_video_masked_frames_total{camera="private"} [1-9]' ||
   fail "the masked camera's live view was not re-encoded: $(tls "$url/metrics" | grep masked_frames)"
 
 serve_stop "$work/out.txt"
+# The unmasked view is in the audit log (anonymous: access control is off), once.
+"$DIDBAN" audit list --data "$work/data" --action live_view_unmasked > "$work/audit.txt"
+[ "$(grep -c 'camera:private' "$work/audit.txt")" = 1 ] || fail "live_view_unmasked audit: $(cat "$work/audit.txt")"
+grep -q anonymous "$work/audit.txt" || fail "live_view_unmasked audit actor: $(cat "$work/audit.txt")"
 echo "serve_tls: OK"

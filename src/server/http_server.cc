@@ -459,6 +459,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     beast::error_code ec;
     auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     if (!ec) remote_ = absl::StrCat(ep.address().to_string(), ":", ep.port());
+    // Replies, TLS records and live messages go out as written (no Nagle wait for the client's delayed ACK).
+    beast::get_lowest_layer(stream_).socket().set_option(tcp::no_delay(true), ec);
   }
 
   void Run() {

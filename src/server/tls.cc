@@ -55,6 +55,9 @@ absl::StatusOr<std::unique_ptr<ssl::context>> MakeTlsServerContext(const std::st
                    ec);
   if (ec) return absl::InternalError(absl::StrCat("tls: cannot set the context's options: ", ec.message()));
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+  // No TLS 1.3 session tickets either: nothing resumes sessions, and a ticket sent after the handshake would hold the
+  // first response back until the client acknowledged it.
+  SSL_CTX_set_num_tickets(native, 0);
   if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
       SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
     return absl::InternalError("tls: this OpenSSL refuses TLS 1.2 or the cipher suites");

@@ -108,15 +108,16 @@ std::shared_ptr<const AccessPolicy::Cameras> AccessPolicy::CameraOwners() {
 
 absl::Status AccessPolicy::Check(ApiRequest& request, const Route& route) {
   if (route.access == Access::kPublic) return absl::OkStatus();
-  absl::StatusOr<auth::Principal> principal = absl::UnauthenticatedError(
-      "authentication: required (log in for a session cookie, or send Authorization: Bearer <token>)");
   bool by_cookie = false;
-  if (const std::string token = BearerTokenOf(request); !token.empty()) {
-    principal = store_.AuthenticateToken(token);
-  } else if (const std::string session = SessionCookieOf(request); !session.empty()) {
-    principal = store_.AuthenticateSession(session);
-    by_cookie = true;
-  }
+  absl::StatusOr<auth::Principal> principal = [&]() -> absl::StatusOr<auth::Principal> {
+    if (const std::string token = BearerTokenOf(request); !token.empty()) return store_.AuthenticateToken(token);
+    if (const std::string session = SessionCookieOf(request); !session.empty()) {
+      by_cookie = true;
+      return store_.AuthenticateSession(session);
+    }
+    return absl::UnauthenticatedError(
+        "authentication: required (log in for a session cookie, or send Authorization: Bearer <token>)");
+  }();
   if (!principal.ok()) {
     return FieldError(absl::StatusCode::kUnauthenticated, "authorization",
                       absl::StrCat("authorization: ", principal.status().message()));

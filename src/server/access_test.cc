@@ -509,9 +509,11 @@ TEST_F(AccessTest, AdminManagesUsersGrantsAndTokens) {
   EXPECT_EQ(r.status, 400);
 }
 
-// The REST benchmark of docs/performance.md with access control on: run with --gtest_also_run_disabled_tests
-// --gtest_filter='*AccessServeForLoadTest*'; prints the port, a viewer's bearer token (grant owner:city, so the
-// visible cameras are computed per request) and an admin's, for wrk -H 'Authorization: Bearer ...'.
+// The REST benchmark of docs/performance.md with and without access control (bench/auth_cost.sh): run with
+// --gtest_also_run_disabled_tests --gtest_filter='*AccessServeForLoadTest*'; prints the port of the server with access
+// control, a viewer's bearer token (grant owner:city, so the visible cameras are computed per request) and an
+// admin's, for wrk -H 'Authorization: Bearer ...', and the port of a second server without access control over the
+// same site, store and process, so the two differ only in the access check.
 TEST_F(AccessTest, DISABLED_AccessServeForLoadTest) {
   for (int i = 0; i < 1000; ++i) {
     store::StoredEvent e;
@@ -526,9 +528,12 @@ TEST_F(AccessTest, DISABLED_AccessServeForLoadTest) {
   auto viewer = auth_->CreateToken("vic", "bench", "viewer", std::nullopt, 0);
   auto admin = auth_->CreateToken("ada", "bench", "admin", std::nullopt, 0);
   ASSERT_TRUE(viewer.ok() && admin.ok());
+  MetricsRegistry open_metrics;
+  auto open = HttpServer::Start(ServerOptions{}, site_, open_metrics);
+  ASSERT_TRUE(open.ok()) << open.status();
   const char* seconds = std::getenv("DIDBAN_SERVE_SECONDS");
-  std::printf("serving on 127.0.0.1:%u\nviewer token %s\nadmin token %s\n", port_, viewer->secret.c_str(),
-              admin->secret.c_str());
+  std::printf("serving on 127.0.0.1:%u\nviewer token %s\nadmin token %s\nwithout access control on 127.0.0.1:%u\n",
+              port_, viewer->secret.c_str(), admin->secret.c_str(), (*open)->port());
   std::fflush(stdout);
   std::this_thread::sleep_for(std::chrono::seconds(seconds ? std::atoi(seconds) : 10));
 }

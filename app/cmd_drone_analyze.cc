@@ -39,9 +39,17 @@ void SetupDroneAnalyze(CLI::App& root, int* exit_code) {
   cmd->add_flag("--no-video", *no_video, "Do not write annotated.mp4");
   cmd->add_option("--footprint-every", req->footprint_every, "Frames between footprints in the flight files")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--telemetry-segment", req->telemetry_segment,
+                  "Which recording of a telemetry file that holds several (a DJI SRT whose frame counter restarts): "
+                  "N (1-based), 0 for all of them joined; default: the one the video matches by frame count and "
+                  "duration")
+      ->check(CLI::Range(0, 1000000));
   cmd->callback([req, exit_code, no_video] {
     req->write_video = !*no_video;
     auto summary = drone::RunDroneAnalyze(*req);
+    if (summary.ok()) {
+      for (const std::string& w : summary->warnings) std::fprintf(stderr, "drone analyze: warning: %s\n", w.c_str());
+    }
     if (!summary.ok()) {
       std::fprintf(stderr, "drone analyze: %s\n", std::string(summary.status().message()).c_str());
       *exit_code = 1;

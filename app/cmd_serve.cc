@@ -4,6 +4,7 @@
 // here. SIGTERM or SIGINT stops it cleanly: server first, then the cameras (segments closed), then the store flushed.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -166,13 +167,20 @@ class RuntimeBackend final : public server::SiteBackend {
       }
       blur.insert(c);
     }
-    const bool masked = !mask.empty() && !request.unmask;
     store::SegmentQuery q;
     q.cameras = {request.camera};
     q.from_us = request.from_us;
     q.to_us = request.to_us;
     q.open = false;
     DIDBAN_ASSIGN_OR_RETURN(std::vector<store::Segment> segments, store_->QuerySegments(q));
+    // Segments recorded masked (masked_recording) hold masked pixels only: their stream copy needs no second mask,
+    // and no `unmask` can bring back what was never stored.
+    const bool recorded_masked =
+        !segments.empty() && std::all_of(segments.begin(), segments.end(), [&](const store::Segment& s) {
+          return record::IsMaskedSegment(s.path, request.camera);
+        });
+    const bool masked = !mask.empty() && !request.unmask && !recorded_masked;
+    const bool unmasked = !mask.empty() && request.unmask && !recorded_masked;
     std::vector<record::SegmentInfo> infos;
     for (const store::Segment& seg : segments) {
       absl::StatusOr<record::SegmentInfo> info = record::ProbeSegment(seg.path, request.camera);
@@ -196,7 +204,9 @@ class RuntimeBackend final : public server::SiteBackend {
     };
     const std::string path = (dir / (clip.id + ".mp4")).string();
     record::ExportedClip exported;
-    nlohmann::json processing = {{"masked", masked}, {"unmasked_by_permission", !mask.empty() && request.unmask}};
+    nlohmann::json processing = {{"masked", masked || recorded_masked},
+                                 {"unmasked_by_permission", unmasked},
+                                 {"masked_recording", recorded_masked}};
     if (masked || !blur.empty()) {
       record::MaskedExportOptions mo;
       if (masked) mo.mask = mask;
@@ -264,7 +274,8 @@ class RuntimeBackend final : public server::SiteBackend {
     clip.bytes = static_cast<int64_t>(std::filesystem::file_size(path, ec));
     clip.state = store::ClipState::kReady;
     clip.detail = absl::StrCat(exported.frames, " frames from ", exported.segments, " segments",
-                               masked ? ", masked" : "", blur.empty() ? "" : ", blurred", "; package ", dir.string());
+                               masked || recorded_masked ? ", masked" : "", blur.empty() ? "" : ", blurred",
+                               "; package ", dir.string());
     clip.evidence = request.evidence;
     clip.created_us = info.created_us;
     if (!store_->PutClip(clip)) {
@@ -274,7 +285,7 @@ class RuntimeBackend final : public server::SiteBackend {
     if (audit_ != nullptr) {
       audit::AuditEntry e;
       e.actor = request.actor;
-      e.action = !mask.empty() && request.unmask ? "clip_export_unmasked" : "clip_export";
+      e.action = unmasked ? "clip_export_unmasked" : "clip_export";
       e.target = absl::StrCat("clip:", clip.id);
       e.source = request.source;
       e.detail = {{"camera", request.camera},

@@ -52,4 +52,22 @@ rc=$?
 set -e
 # A missing required flag is a usage error: exit 2.
 [[ $rc == 2 ]] || { echo "usage rc $rc"; exit 1; }
+
+# A DJI SRT holding several recordings (its frame counter restarts) is matched to the video or refused, listing the
+# recordings and the option: never a pose from another recording.
+srt="${2:-../shared/data}/drone/dji_srt/mavic_2pro_new.SRT"
+if [[ -f "$srt" ]]; then
+  set +e
+  "$didban" drone analyze "$work/sim/flight.mp4" --telemetry "$srt" --out "$work/o6" --no-video 2> "$work/err6.txt"
+  rc=$?
+  set -e
+  [[ $rc == 1 ]] || { echo "several recordings: rc $rc"; exit 1; }
+  [[ "$(head -1 "$work/err6.txt")" == "drone analyze: $srt: the video (150 frames, 6.000 s) matches none of its recordings: the file holds 12 recordings (its frame counter restarts):" ]] ||
+    { echo "several recordings: $(head -1 "$work/err6.txt")"; exit 1; }
+  [[ "$(tail -1 "$work/err6.txt")" == "choose the video's recording with --telemetry-segment N (0: the video is all of them joined)" ]] ||
+    { echo "several recordings: $(tail -1 "$work/err6.txt")"; exit 1; }
+elif [[ -n "${CI:-}" && "${CI}" != "false" && "${CI}" != "0" ]]; then
+  echo "test material missing under CI: $srt"
+  exit 1
+fi
 echo "drone_analyze: ok"

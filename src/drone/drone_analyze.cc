@@ -36,15 +36,21 @@ absl::StatusOr<geo::CameraSpec> CameraFor(const std::string& spec, const SourceI
 }  // namespace
 
 absl::StatusOr<DroneAnalyzeSummary> RunDroneAnalyze(const DroneAnalyzeRequest& request) {
-  DIDBAN_ASSIGN_OR_RETURN(geo::Telemetry telemetry, geo::ReadTelemetryFile(request.telemetry));
-  FillYawFromCourse(&telemetry, SecondsToUs(1.0));
-
   source::SourceOptions source_options;
   source_options.camera = "drone";
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<FrameSource> source, source::OpenSource(request.video, source_options));
   DIDBAN_RETURN_IF_ERROR(source->Open());
   const SourceInfo& info = source->Info();
   const double fps = info.fps > 0 ? info.fps : 25.0;
+  // The telemetry's recording is chosen against the video (its frame count and frame rate), so a file holding
+  // several recordings never gives a pose from another part of it.
+  geo::TelemetryReadOptions read;
+  read.selection.segment = request.telemetry_segment;
+  read.selection.fps = info.fps;
+  read.selection.video_frames = info.frame_count;
+  DIDBAN_ASSIGN_OR_RETURN(geo::Telemetry telemetry, geo::ReadTelemetryFile(request.telemetry, read));
+  FillYawFromCourse(&telemetry, SecondsToUs(1.0));
+  const std::vector<std::string> telemetry_warnings = telemetry.warnings;
   DIDBAN_ASSIGN_OR_RETURN(geo::CameraSpec camera, CameraFor(request.camera_spec, info, telemetry));
 
   AerialAnalyzerOptions options;
@@ -64,6 +70,7 @@ absl::StatusOr<DroneAnalyzeSummary> RunDroneAnalyze(const DroneAnalyzeRequest& r
   }
 
   DroneAnalyzeSummary summary;
+  summary.warnings = telemetry_warnings;
   std::vector<GeoTrackPoint> points;
   std::set<int64_t> ids;
   double analyze_s = 0;

@@ -4,9 +4,11 @@
 #define DIDBAN_DRONE_DRONE_ANALYZE_H_
 
 #include <string>
+#include <vector>
 
 #include "didban/status.h"
 #include "drone/aerial_analyzer.h"
+#include "geo/telemetry_types.h"
 
 namespace didban::drone {
 
@@ -18,13 +20,17 @@ struct DroneAnalyzeRequest {
   std::string out_dir;       // created if missing
   bool write_video = true;   // annotated.mp4
   int footprint_every = 25;  // frames between footprints in flight.kml / flight.geojson
+  // Which recording of a telemetry file holding several (a DJI SRT whose frame counter restarts): the one the video
+  // matches by frame count and duration (kMatch), all joined (kAll, 0) or the 1-based number (geo::TelemetrySelection).
+  int telemetry_segment = geo::TelemetrySelection::kMatch;
 };
 
 struct DroneAnalyzeSummary {
   int64_t frames = 0;
-  int64_t tracks = 0;        // distinct track ids reported
-  int64_t track_points = 0;  // rows in tracks.csv
-  double ms_per_frame = 0;   // analysis time (decode and writing excluded)
+  int64_t tracks = 0;                 // distinct track ids reported
+  int64_t track_points = 0;           // rows in tracks.csv
+  double ms_per_frame = 0;            // analysis time (decode and writing excluded)
+  std::vector<std::string> warnings;  // the telemetry reader's (e.g. a ULog cut mid-record)
 };
 
 // Writes tracks.csv, tracks.geojson, flight.kml, flight.geojson and (unless disabled) annotated.mp4.

@@ -12,7 +12,7 @@ serve_start() {
   SERVE_PID=$!
   PORT=""
   for _ in $(seq $((${SERVE_WAIT_S:-30} * 10))); do
-    PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$log" | head -1 | sed 's/.*://') || true
+    PORT=$(grep -o 'listening on https\?://127.0.0.1:[0-9]*' "$log" | head -1 | sed 's/.*://') || true
     [ -n "$PORT" ] && return 0
     kill -0 "$SERVE_PID" 2>/dev/null || fail "didban $1 exited: $(tail -5 "$log")"
     sleep 0.1

@@ -12,8 +12,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 trap 'cleanup_servers; rm -rf "$work"' EXIT
 
 # 1. Streaming, then SIGINT: bursts are all analysed (lag policy), outputs closed, end "stopped".
-port=$(free_port)
-start_http "$port"
+start_http_free
 # --max-lag 3: the lag policy under test (frames within the allowed lag are all analysed) with room for a loaded CI
 # machine, where a 0.8 s burst can take longer than the default 0.5 s to analyse. The default on an idle machine is
 # measured by hand (docs/performance.md, "Live sources"), never asserted here.
@@ -34,8 +33,7 @@ echo "bursty HTTP: $analysed of $decoded decoded frames analysed ($lag dropped f
 wait "$HTTP_PID" 2>/dev/null || true
 
 # 2. Stop while connecting: the server accepts the connection and says nothing (SIGSTOP).
-port=$(free_port)
-start_http "$port"
+start_http_free
 sleep 0.5
 kill -STOP "$HTTP_PID"
 start_analyze "$work/c" "http://127.0.0.1:$port/live.ts"
@@ -47,8 +45,7 @@ kill -9 "$HTTP_PID"; wait "$HTTP_PID" 2>/dev/null || true
 
 # 3. The server goes away and comes back on the same port: reconnected within the after-loss cap (1 s) plus the
 #    time to open the stream; then the server goes away again and SIGINT stops the reconnect loop.
-port=$(free_port)
-start_http "$port"
+start_http_free
 start_analyze "$work/r" "http://127.0.0.1:$port/live.ts" --no-video
 wait_frames "$work/r" 30
 t_down=$(now)
@@ -56,7 +53,7 @@ kill -9 "$HTTP_PID"; wait "$HTTP_PID" 2>/dev/null || true
 sleep 3
 before=$(tail -1 "$work/r/tracks.txt" | cut -d, -f1)
 t_back=$(now)
-start_http "$port"
+start_http "$port" || fail "ffmpeg could not serve on port $port again: $(cat "$work/http_server.err")"
 down1=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$t_down" "$t_back")
 wait_frames "$work/r" $((before + 20))
 t_down=$(now)

@@ -21,17 +21,34 @@ listening() {
     l.split()[1].endswith(':' + p) and l.split()[3] == '0A' for l in list(open('/proc/net/tcp'))[1:]) else 1)" "$1"
 }
 
-# start_http PORT: serves the clip looped in real time as MPEG-TS over HTTP; sets HTTP_PID. Returns once the port
-# listens.
+# start_http PORT: serves the clip looped in real time as MPEG-TS over HTTP; sets HTTP_PID. Returns 0 once the port
+# listens; fails the test if ffmpeg does not listen within 30 s (a loaded CI machine starts it slowly); returns 1
+# (ffmpeg's errors in $work/http_server.err) if ffmpeg ended first, e.g. because something else took the port.
 start_http() {
-  ffmpeg -nostdin -loglevel quiet -re -stream_loop -1 -i "$CLIP" -an -c:v copy -f mpegts -listen 1 \
-    "http://127.0.0.1:$1/live.ts" &
+  ffmpeg -nostdin -loglevel error -re -stream_loop -1 -i "$CLIP" -an -c:v copy -f mpegts -listen 1 \
+    "http://127.0.0.1:$1/live.ts" 2>"$work/http_server.err" &
   HTTP_PID=$!
-  for _ in $(seq 100); do
+  local deadline=$((SECONDS + 30))
+  while [ $SECONDS -lt $deadline ]; do
     listening "$1" && return 0
+    if ! kill -0 "$HTTP_PID" 2>/dev/null; then
+      wait "$HTTP_PID" 2>/dev/null || true
+      return 1
+    fi
     sleep 0.05
   done
-  fail "ffmpeg does not listen on port $1 after 5 s"
+  fail "ffmpeg does not listen on port $1 after 30 s: $(cat "$work/http_server.err")"
+}
+
+# start_http_free: start_http on a free port, drawing another when ffmpeg could not have the one drawn (another
+# test bound it between the draw and ffmpeg's bind); sets port and HTTP_PID.
+start_http_free() {
+  for _ in 1 2 3 4 5; do
+    port=$(free_port)
+    start_http "$port" && return 0
+    echo "ffmpeg could not serve on port $port ($(cat "$work/http_server.err")); drawing another" >&2
+  done
+  fail "ffmpeg could not serve on 5 free ports: $(cat "$work/http_server.err")"
 }
 
 # start_rtsp [PORT]: serves the clip over RTSP; sets RTSP_PID and RTSP_URL (waits until it is ready).

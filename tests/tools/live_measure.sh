@@ -15,8 +15,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 . "$(dirname "$0")/live_lib.sh"
 trap 'cleanup_servers; rm -rf "$work"' EXIT
 
-port=$(free_port)
-start_http "$port"
+start_http_free
 start_analyze "$work/m" "http://127.0.0.1:$port/live.ts"
 sleep "$SECS"
 stop_analyze INT "$work/m" "HTTP ${SECS} s"
@@ -31,8 +30,7 @@ wait "$HTTP_PID" 2>/dev/null || true
 
 ok=0
 for i in $(seq "$TRIES"); do
-  port=$(free_port)
-  start_http "$port"
+  start_http_free
   start_analyze "$work/s$i" "http://127.0.0.1:$port/live.ts"
   wait_frames "$work/s$i" 10
   kill -9 "$HTTP_PID"; wait "$HTTP_PID" 2>/dev/null || true

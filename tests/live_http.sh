@@ -53,7 +53,7 @@ kill -9 "$HTTP_PID"; wait "$HTTP_PID" 2>/dev/null || true
 sleep 3
 before=$(tail -1 "$work/r/tracks.txt" | cut -d, -f1)
 t_back=$(now)
-start_http "$port" || fail "ffmpeg could not serve on port $port again: $(cat "$work/http_server.err")"
+start_http "$port" 30 || fail "ffmpeg could not serve on port $port again: $(cat "$work/http_server.err")"
 down1=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$t_down" "$t_back")
 wait_frames "$work/r" $((before + 20))
 t_down=$(now)

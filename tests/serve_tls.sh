@@ -94,8 +94,8 @@ tls -D "$work/headers.txt" -o /dev/null "$url/healthz"
 grep -qi '^strict-transport-security: max-age=31536000' "$work/headers.txt" || fail "no HSTS: $(cat "$work/headers.txt")"
 names=$(tls "$url/api/v1/cameras" | json_reply '",".join(c["name"] for c in j["cameras"])')
 [ "$names" = highway,private ] || fail "cameras over TLS: $names"
-tls "$url/" | grep -q didban-tls-test || fail "the web UI over TLS"
-tls "$url/metrics" | grep -q '^didban_http_requests_total' || fail "/metrics over TLS"
+grep -q didban-tls-test <<<"$(tls "$url/")" || fail "the web UI over TLS"
+grep -q '^didban_http_requests_total' <<<"$(tls "$url/metrics")" || fail "/metrics over TLS"
 # Without the CA curl refuses the certificate (exit 60); plain HTTP to the port is dropped, and TLS goes on.
 rc=0
 curl -sS --max-time 10 -o /dev/null "$url/healthz" 2> /dev/null || rc=$?
@@ -105,7 +105,7 @@ curl -sS --max-time 10 -o "$work/plain.txt" "http://127.0.0.1:$PORT/healthz" 2> 
 [ "$rc" = 52 ] || [ "$rc" = 56 ] || fail "plain HTTP to the TLS port: curl exit $rc (expected an empty reply)"
 [ ! -s "$work/plain.txt" ] || fail "plain HTTP got an answer: $(head -c 200 "$work/plain.txt")"
 [ "$(tls -o /dev/null -w '%{http_code}' "$url/healthz")" = 200 ] || fail "HTTPS after a plain-HTTP client"
-tls "$url/metrics" | grep -q '^didban_tls_handshake_failures_total{reason="plain_http"} 1$' ||
+grep -q '^didban_tls_handshake_failures_total{reason="plain_http"} 1$' <<<"$(tls "$url/metrics")" ||
   fail "the plain-HTTP client is not counted"
 kill -0 "$SERVE_PID" || fail "serve died"
 
@@ -168,7 +168,7 @@ wss highway 5 false || fail "the live fMP4 WebSocket over TLS"
 # here: access control is off) the stream copy.
 wss private 5 true || fail "the masked live fMP4 over TLS"
 wss private 5 false '?unmask=1' || fail "the unmasked live fMP4 over TLS"
-tls "$url/metrics" | grep -q '^didban_live_video_masked_frames_total{camera="private"} [1-9]' ||
+grep -q '^didban_live_video_masked_frames_total{camera="private"} [1-9]' <<<"$(tls "$url/metrics")" ||
   fail "the masked camera's live view was not re-encoded: $(tls "$url/metrics" | grep masked_frames)"
 
 serve_stop "$work/out.txt"

@@ -14,15 +14,17 @@ seconds_since() { python3 -c "import sys, time; print(f'{time.time() - float(sys
 # json FILE EXPR: a value of a JSON file (EXPR in Python, `j` is the document).
 json() { python3 -c "import json, sys; j = json.load(open(sys.argv[1])); print($2)" "$1"; }
 
-# listening PORT: true when a TCP socket listens on 127.0.0.1:PORT (read from /proc/net/tcp: a probing connection
-# would be the one client `ffmpeg -listen 1` serves).
-listening() {
+# serving PORT: true when a TCP socket on 127.0.0.1:PORT listens or has a client (read from /proc/net/tcp: a probing
+# connection would be the one client `ffmpeg -listen 1` serves). `ffmpeg -listen 1` closes its listening socket as
+# soon as it accepts its one client, so when didban is already retrying (a restart on the same port) the listening
+# state lasts milliseconds: an established connection on the port counts as serving too.
+serving() {
   python3 -c "import sys; p = '%04X' % int(sys.argv[1]); sys.exit(0 if any(
-    l.split()[1].endswith(':' + p) and l.split()[3] == '0A' for l in list(open('/proc/net/tcp'))[1:]) else 1)" "$1"
+    l.split()[1].endswith(':' + p) and l.split()[3] in ('0A', '01') for l in list(open('/proc/net/tcp'))[1:]) else 1)" "$1"
 }
 
 # start_http PORT [SECONDS=30]: serves the clip looped in real time as MPEG-TS over HTTP; sets HTTP_PID. Returns 0
-# once the port listens; 1 if ffmpeg ended first (its errors in $work/http_server.err: e.g. something else took the
+# once the port listens (or already serves a client: serving); 1 if ffmpeg ended first (its errors in $work/http_server.err: e.g. something else took the
 # port); 2 if it did not listen within SECONDS (it is killed; what it was doing is appended to http_server.err).
 start_http() {
   ffmpeg -nostdin -loglevel error -re -stream_loop -1 -i "$CLIP" -an -c:v copy -f mpegts -listen 1 \
@@ -30,14 +32,14 @@ start_http() {
   HTTP_PID=$!
   local deadline=$((SECONDS + ${2:-30}))
   while [ $SECONDS -lt $deadline ]; do
-    listening "$1" && return 0
+    serving "$1" && return 0
     if ! kill -0 "$HTTP_PID" 2>/dev/null; then
       wait "$HTTP_PID" 2>/dev/null || true
       return 1
     fi
     sleep 0.05
   done
-  echo "ffmpeg (PID $HTTP_PID) not listening on port $1 after ${2:-30} s: state $(awk '{print $3}' \
+  echo "ffmpeg (PID $HTTP_PID) not serving on port $1 after ${2:-30} s: state $(awk '{print $3}' \
     "/proc/$HTTP_PID/stat" 2>/dev/null), waiting in $(cat "/proc/$HTTP_PID/wchan" 2>/dev/null)" >>"$work/http_server.err"
   kill -9 "$HTTP_PID" 2>/dev/null || true
   wait "$HTTP_PID" 2>/dev/null || true

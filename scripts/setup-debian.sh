@@ -16,7 +16,7 @@ PKGS=(
   libpqxx-dev postgresql
   gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav
-  libsodium-dev libssl-dev libturbojpeg0-dev wrk curl bc procps util-linux
+  libsodium-dev libssl-dev openssl libturbojpeg0-dev wrk curl bc procps util-linux
   nats-server libnats-dev chromium chromium-driver nodejs
 )
 missing=()

@@ -167,3 +167,48 @@ export function latLonToLocal(lat: number, lon: number, lat0: number, lon0: numb
     ((lat - lat0) * Math.PI * m) / 180,
   ];
 }
+
+// Convex hull of points (Andrew's monotone chain), counter-clockwise, without repeated or collinear points.
+export function convexHull(points: Pt[]): Pt[] {
+  const p = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  if (p.length < 3) return p;
+  const cross = (o: Pt, a: Pt, b: Pt) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const half = (list: Pt[]) => {
+    const out: Pt[] = [];
+    for (const q of list) {
+      while (out.length >= 2 && cross(out[out.length - 2], out[out.length - 1], q) <= 0) out.pop();
+      out.push(q);
+    }
+    out.pop();
+    return out;
+  };
+  return [...half(p), ...half([...p].reverse())];
+}
+
+// A camera's field of view on the ground: the image (w x h pixels) mapped through its image-to-ground homography H,
+// cut at the highest image row whose corners still land on the ground side of the horizon (the side of the
+// calibration's image points) within `maxRangeM` of the calibration's ground points' centre. Lines map to lines, so
+// it is the quadrilateral of the four corners; null when not even the bottom row is on the ground.
+export function fieldOfView(H: Mat3, calibImage: Pt[], calibGround: Pt[], w: number, h: number, maxRangeM: number): Pt[] | null {
+  if (!calibImage.length || w <= 0 || h <= 0) return null;
+  const wOf = (p: Pt) => H[6] * p[0] + H[7] * p[1] + H[8];
+  const ci: Pt = [calibImage.reduce((s, p) => s + p[0], 0) / calibImage.length, calibImage.reduce((s, p) => s + p[1], 0) / calibImage.length];
+  const cg: Pt = [calibGround.reduce((s, p) => s + p[0], 0) / calibGround.length, calibGround.reduce((s, p) => s + p[1], 0) / calibGround.length];
+  const side = Math.sign(wOf(ci));
+  const ok = (p: Pt) => Math.sign(wOf(p)) === side && Math.abs(wOf(p)) > 1e-12 && Math.hypot(...(applyH(H, p).map((v, i) => v - cg[i]) as Pt)) <= maxRangeM;
+  const rowOk = (y: number) => ok([0, y]) && ok([w, y]);
+  if (!rowOk(h)) return null;
+  let top = 0;
+  if (!rowOk(0)) {
+    // The horizon and the range limit are monotone in the row within the ground side: bisect to a pixel.
+    let lo = 0;
+    let hi = h;
+    while (hi - lo > 0.5) {
+      const mid = (lo + hi) / 2;
+      if (rowOk(mid)) hi = mid;
+      else lo = mid;
+    }
+    top = hi;
+  }
+  return ([[0, h], [w, h], [w, top], [0, top]] as Pt[]).map((p) => applyH(H, p));
+}

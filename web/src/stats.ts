@@ -44,3 +44,77 @@ export function meanOf(rows: StatRow[], metric: string): number | undefined {
 export function metricsIn(rows: StatRow[]): string[] {
   return [...new Set(rows.map((r) => r.metric))].sort();
 }
+
+// The interval starts (µs, ascending) of the rows whose metric passes `keep`.
+function startsOf(rows: StatRow[], keep: (m: string) => boolean): number[] {
+  return [...new Set(rows.filter((r) => keep(r.metric)).map((r) => r.start_us))].sort((a, b) => a - b);
+}
+
+const isPercentileSpeed = (m: string) => /^speed_p\d+(\.\d+)?_kmh$/.test(m);
+
+// Mean speed and the percentile speed (v85) per interval: each (camera, rule) row weighted by its `speed_n` (the
+// vehicles measured), so a rule that measured many vehicles counts more; null where no vehicle was measured.
+export function speedSeries(rows: StatRow[]): { times: number[]; mean: (number | null)[]; p85: (number | null)[] } {
+  const speedMetric = (m: string) => m === 'speed_mean_kmh' || isPercentileSpeed(m);
+  const starts = startsOf(rows, speedMetric);
+  const idx = new Map(starts.map((s, i) => [s, i]));
+  const key = (r: StatRow) => `${r.start_us}|${r.camera}|${r.rule}`;
+  const n = new Map<string, number>();
+  for (const r of rows) if (r.metric === 'speed_n') n.set(key(r), r.value);
+  const sums = { mean: starts.map(() => [0, 0]), p85: starts.map(() => [0, 0]) };
+  for (const r of rows) {
+    const which = r.metric === 'speed_mean_kmh' ? 'mean' : isPercentileSpeed(r.metric) ? 'p85' : null;
+    if (!which) continue;
+    const w = n.get(key(r)) ?? 1;
+    if (w <= 0) continue;
+    const s = sums[which][idx.get(r.start_us)!];
+    s[0] += r.value * w;
+    s[1] += w;
+  }
+  const out = (a: number[][]) => a.map(([s, w]) => (w > 0 ? s / w : null));
+  return { times: starts.map((s) => s / 1e6), mean: out(sums.mean), p85: out(sums.p85) };
+}
+
+// Level of service from a density (vehicles/km/lane): A..E upper bounds as the congestion rule's defaults (HCM).
+export const LOS_THRESHOLDS = [7, 11, 16, 22, 28];
+export function levelOfService(density: number, thresholds = LOS_THRESHOLDS): string {
+  for (let i = 0; i < thresholds.length; i++) if (density <= thresholds[i]) return String.fromCharCode(65 + i);
+  return 'F';
+}
+
+// Density per interval (the mean of the rules' density_mean rows) and its level of service, 0 = A .. 5 = F.
+export function losSeries(rows: StatRow[], thresholds = LOS_THRESHOLDS): { times: number[]; density: number[]; level: number[] } {
+  const starts = startsOf(rows, (m) => m === 'density_mean');
+  const idx = new Map(starts.map((s, i) => [s, i]));
+  const sum = starts.map(() => [0, 0]);
+  for (const r of rows) {
+    if (r.metric !== 'density_mean') continue;
+    const s = sum[idx.get(r.start_us)!];
+    s[0] += r.value;
+    s[1] += 1;
+  }
+  const density = sum.map(([s, n]) => s / n);
+  return { times: starts.map((s) => s / 1e6), density, level: density.map((d) => levelOfService(d, thresholds).charCodeAt(0) - 65) };
+}
+
+// Incidents and near-misses: the event-type rows (rule "") of these types.
+export const INCIDENT_TYPES = ['near_miss', 'wrong_way', 'stopped', 'congestion'];
+
+// Counts per interval of each event type present (of `types`), summed over cameras; 0 where none.
+export function eventSeries(rows: StatRow[], types = INCIDENT_TYPES): { times: number[]; series: Map<string, number[]> } {
+  const want = (r: StatRow) => r.rule === '' && types.includes(r.metric);
+  const starts = [...new Set(rows.filter(want).map((r) => r.start_us))].sort((a, b) => a - b);
+  const idx = new Map(starts.map((s, i) => [s, i]));
+  const series = new Map<string, number[]>();
+  for (const type of types) if (rows.some((r) => want(r) && r.metric === type)) series.set(type, new Array(starts.length).fill(0));
+  for (const r of rows) if (want(r)) series.get(r.metric)![idx.get(r.start_us)!] += r.value;
+  return { times: starts.map((s) => s / 1e6), series };
+}
+
+// CSV of series over interval starts: "interval_start_s,<name>,..." with one line per time; empty cells for null.
+export function seriesCsv(times: number[], columns: [string, (number | null)[]][]): string {
+  const esc = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+  const lines = [['interval_start_s', ...columns.map(([n]) => esc(n))].join(',')];
+  times.forEach((t, i) => lines.push([String(t), ...columns.map(([, v]) => (v[i] == null ? '' : String(Math.round(v[i]! * 1000) / 1000)))].join(',')));
+  return lines.join('\n') + '\n';
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { containRect, imageToScreen, screenToImage, fitHomography, applyH, reprojectionRms, pointInPolygon, localToLatLon, latLonToLocal, type Pt } from '../src/geometry';
+import { containRect, imageToScreen, screenToImage, fitHomography, applyH, reprojectionRms, pointInPolygon, localToLatLon, latLonToLocal, convexHull, fieldOfView, type Pt } from '../src/geometry';
 import { projectedGrid } from '../src/views/editor';
 
 describe('geometry', () => {
@@ -50,5 +50,35 @@ describe('geometry', () => {
     const [x, y] = latLonToLocal(lat, lon, 35.6892, 51.389);
     expect(x).toBeCloseTo(1000, 6);
     expect(y).toBeCloseTo(500, 6);
+  });
+});
+
+describe('field of view', () => {
+  it('takes the convex hull counter-clockwise', () => {
+    expect(convexHull([[0, 0], [7, 0], [0, 60], [7, 60], [3, 30]])).toEqual([[0, 0], [7, 0], [7, 60], [0, 60]]);
+  });
+  it('maps the image to the ground up to the horizon and the range limit', () => {
+    // A camera looking north over a flat road, horizon at row 100: east = (u - 160) * 10 / (v - 100), north = 1000 / (v - 100).
+    const model = (u: number, v: number): Pt => [((u - 160) * 10) / (v - 100), 1000 / (v - 100)];
+    const image: Pt[] = [[20, 235], [300, 235], [100, 150], [220, 150], [160, 120]];
+    const ground = image.map((p) => model(p[0], p[1]));
+    const H = fitHomography(image, ground)!;
+    const near = fieldOfView(H, image, ground, 320, 240, 1e6)!;
+    // Bottom corners exactly; the top rows (above row 100) are sky, so the far edge lies just below the horizon.
+    for (const [i, p] of [[0, model(0, 240)], [1, model(320, 240)]] as [number, Pt][]) {
+      expect(near[i][0]).toBeCloseTo(p[0], 6);
+      expect(near[i][1]).toBeCloseTo(p[1], 6);
+    }
+    expect(near[2][1]).toBeGreaterThan(1000);
+    // Within 60 m of the calibration points' centre (east 0, north 20.96): the far edge stops at that range.
+    const c: Pt = [ground.reduce((s, p) => s + p[0], 0) / 5, ground.reduce((s, p) => s + p[1], 0) / 5];
+    expect(c[1]).toBeCloseTo(20.963, 3);
+    const ranged = fieldOfView(H, image, ground, 320, 240, 60)!;
+    const dist = (p: Pt) => Math.hypot(p[0] - c[0], p[1] - c[1]);
+    expect(Math.max(dist(ranged[2]), dist(ranged[3]))).toBeLessThanOrEqual(60);
+    expect(Math.max(dist(ranged[2]), dist(ranged[3]))).toBeGreaterThan(55);
+    expect(ranged[0]).toEqual(near[0]);
+    // Nothing in range: no field of view.
+    expect(fieldOfView(H, image, ground, 320, 240, 1)).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { totalsBy, seriesByClass, meanOf, metricsIn, type StatRow } from '../src/stats';
+import { totalsBy, seriesByClass, meanOf, metricsIn, speedSeries, levelOfService, losSeries, eventSeries, seriesCsv, type StatRow } from '../src/stats';
 
 const row = (start_s: number, cls: string, dir: string, value: number, metric = 'count'): StatRow => ({
   start_us: start_s * 1e6, end_us: (start_s + 60) * 1e6, camera: 'c', rule: 'l', metric, class: cls, direction: dir, value,
@@ -21,5 +21,44 @@ describe('statistics aggregation', () => {
     expect(meanOf(rows, 'speed_p85_kmh')).toBe(45);
     expect(meanOf(rows, 'nope')).toBeUndefined();
     expect(metricsIn(rows)).toEqual(['count', 'speed_p85_kmh']);
+  });
+});
+
+const r = (start_s: number, metric: string, value: number, rule = 'l', camera = 'c'): StatRow => ({
+  start_us: start_s * 1e6, end_us: (start_s + 900) * 1e6, camera, rule, metric, class: '', direction: '', value,
+});
+
+describe('speed, level of service and incident series', () => {
+  it('weights each rule\'s speeds by the vehicles it measured', () => {
+    const rows = [
+      r(0, 'speed_mean_kmh', 50), r(0, 'speed_p85_kmh', 60), r(0, 'speed_n', 3),
+      r(0, 'speed_mean_kmh', 30, 'k'), r(0, 'speed_p85_kmh', 40, 'k'), r(0, 'speed_n', 1, 'k'),
+      r(900, 'speed_mean_kmh', 0, 'l'), r(900, 'speed_n', 0, 'l'),
+      r(1800, 'speed_mean_kmh', 72, 'l', 'd'), r(1800, 'speed_p90_kmh', 80, 'l', 'd'),
+      r(1800, 'count', 9),
+    ];
+    const s = speedSeries(rows);
+    expect(s.times).toEqual([0, 900, 1800]);
+    expect(s.mean).toEqual([45, null, 72]); // (50*3 + 30*1) / 4; no vehicle measured; no speed_n: weight 1
+    expect(s.p85).toEqual([55, null, 80]); // (60*3 + 40*1) / 4; the configured percentile whatever its number
+  });
+  it('grades density A..F at the congestion rule\'s HCM bounds', () => {
+    expect([0, 7, 7.01, 11, 16, 22, 28, 28.5].map((d) => levelOfService(d))).toEqual(['A', 'A', 'B', 'B', 'C', 'D', 'E', 'F']);
+    expect(levelOfService(5, [4, 8, 12, 16, 20])).toBe('B');
+    const s = losSeries([r(0, 'density_mean', 10), r(0, 'density_mean', 20, 'k'), r(900, 'density_mean', 30), r(900, 'count', 4)]);
+    expect(s.times).toEqual([0, 900]);
+    expect(s.density).toEqual([15, 30]);
+    expect(s.level).toEqual([2, 5]); // C, F
+  });
+  it('counts incidents and near-misses per interval over cameras', () => {
+    const rows = [r(0, 'near_miss', 2, ''), r(0, 'near_miss', 1, '', 'd'), r(900, 'wrong_way', 1, ''), r(900, 'line_cross', 7, ''), r(900, 'count', 5)];
+    const s = eventSeries(rows);
+    expect(s.times).toEqual([0, 900]);
+    expect([...s.series.keys()]).toEqual(['near_miss', 'wrong_way']);
+    expect(s.series.get('near_miss')).toEqual([3, 0]);
+    expect(s.series.get('wrong_way')).toEqual([0, 1]);
+  });
+  it('writes a chart\'s series as CSV', () => {
+    expect(seriesCsv([0, 900], [['mean', [45, null]], ['a,b', [1 / 3, 2]]])).toBe('interval_start_s,mean,"a,b"\n0,45,0.333\n900,,2\n');
   });
 });

@@ -1,16 +1,17 @@
-// The traffic dashboard: counts by class and by direction, counts per interval (uPlot), the means of the other
-// metrics (speeds, v85, level of service, incidents) over the range, and the CSV export of the same rows.
+// The traffic dashboard: counts by class and by direction, the means of the other metrics over the range, and charts
+// per interval (uPlot) of counts by class, mean speed and v85, density with its level of service, and incidents and
+// near-misses, each with a CSV of what it draws; the CSV export of the statistics rows; a link to the hotspot map.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { get, qs, cameras } from '../api';
 import { h, clear, option } from '../dom';
-import { t, formatNumber, formatClock, className, directionName } from '../i18n';
+import { t, formatNumber, formatClock, className, directionName, typeName } from '../i18n';
 import { trackColour } from '../draw';
-import { totalsBy, seriesByClass, meanOf, metricsIn, type StatRow } from '../stats';
+import { totalsBy, seriesByClass, meanOf, metricsIn, speedSeries, losSeries, eventSeries, seriesCsv, type StatRow } from '../stats';
 import type { Ctx } from '../main';
 
 export function dashboardView(root: HTMLElement, _ctx: Ctx): () => void {
-  let plot: uPlot | null = null;
+  const plots: uPlot[] = [];
   let disposed = false;
   const camSel = h('select', { id: 'dash-camera' }, option('', t('all')));
   const range = h('select', { id: 'dash-range' }, option('3600', t('dash.hour'), true), option('86400', t('dash.day')), option('604800', t('dash.week')));
@@ -19,10 +20,17 @@ export function dashboardView(root: HTMLElement, _ctx: Ctx): () => void {
   const byDir = h('div', { class: 'card', id: 'dash-direction' });
   const others = h('div', { class: 'card', id: 'dash-metrics' });
   const chart = h('div', { class: 'card chart', id: 'dash-chart' });
+  const speedChart = h('div', { class: 'card chart', id: 'dash-speed' });
+  const losChart = h('div', { class: 'card chart', id: 'dash-los' });
+  const incidentChart = h('div', { class: 'card chart', id: 'dash-incidents' });
   root.append(
-    h('div', { class: 'toolbar' }, h('label', null, t('camera'), ' ', camSel), h('label', null, t('dash.range'), ' ', range), csv),
+    h('div', { class: 'toolbar' }, h('label', null, t('camera'), ' ', camSel), h('label', null, t('dash.range'), ' ', range), csv,
+      h('a', { class: 'button', id: 'dash-hotspots', href: '#/map/hotspots' }, t('dash.hotspots'))),
     h('div', { class: 'cards' }, byClass, byDir, others),
     chart,
+    speedChart,
+    losChart,
+    incidentChart,
   );
   cameras()
     .then((l) => l.forEach((c) => camSel.append(option(c.name, c.name))))
@@ -65,35 +73,76 @@ export function dashboardView(root: HTMLElement, _ctx: Ctx): () => void {
       tbl.append(h('tr', null, h('td', null, m), h('td', null, formatNumber(meanOf(rows, m) ?? 0, 1))));
     }
     others.append(tbl);
-    drawChart(rows);
+    drawCharts(rows);
   }
 
-  function drawChart(rows: StatRow[]): void {
-    plot?.destroy();
-    plot = null;
-    clear(chart);
-    chart.append(h('h3', null, t('dash.overtime')));
-    const { times, series } = seriesByClass(rows);
-    if (times.length === 0) {
-      chart.append(h('p', null, t('none')));
+  // One chart card: title, a CSV of the drawn series, and the uPlot (or "none" without data).
+  function lineChart(
+    el: HTMLElement,
+    title: string,
+    file: string,
+    times: number[],
+    columns: [string, (number | null)[], string][],
+    yValues?: (v: number) => string,
+  ): void {
+    clear(el);
+    const head = h('div', { class: 'chart-head' }, h('h3', null, title));
+    el.append(head);
+    if (times.length === 0 || columns.length === 0) {
+      el.append(h('p', null, t('none')));
       return;
     }
-    const names = [...series.keys()];
+    const text = seriesCsv(times, columns.map(([n, v]) => [n, v]));
+    head.append(
+      h('button', {
+        class: 'link chart-csv',
+        onclick: () => {
+          const a = h('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/csv' })), download: file });
+          a.click();
+          setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+        },
+      }, t('dash.csv')),
+    );
     const opts: uPlot.Options = {
-      width: Math.max(300, chart.clientWidth - 20),
-      height: 260,
-      series: [{ value: (_u, v) => (v == null ? '' : formatClock(v * 1e6)) }, ...names.map((n, i) => ({ label: className(n), stroke: trackColour(i + 1), width: 2 }))],
+      width: Math.max(300, el.clientWidth - 20),
+      height: 220,
+      series: [{ value: (_u, v) => (v == null ? '' : formatClock(v * 1e6)) }, ...columns.map(([, , label], i) => ({ label, stroke: trackColour(i + 1), width: 2, spanGaps: false }))],
       axes: [
         { stroke: '#c9d4df', grid: { stroke: '#2a333d' }, values: (_u, vals) => vals.map((v) => formatClock(v * 1e6)) },
-        { stroke: '#c9d4df', grid: { stroke: '#2a333d' } },
+        { stroke: '#c9d4df', grid: { stroke: '#2a333d' }, ...(yValues ? { values: (_u: uPlot, vals: number[]) => vals.map(yValues) } : {}) },
       ],
     };
-    plot = new uPlot(opts, [times, ...names.map((n) => series.get(n)!)], chart);
+    plots.push(new uPlot(opts, [times, ...columns.map(([, v]) => v)] as uPlot.AlignedData, el));
+  }
+
+  function drawCharts(rows: StatRow[]): void {
+    for (const p of plots.splice(0)) p.destroy();
+    const counts = seriesByClass(rows);
+    lineChart(chart, t('dash.overtime'), 'didban-counts.csv', counts.times, [...counts.series].map(([n, v]) => [n, v, className(n)]));
+    const speed = speedSeries(rows);
+    lineChart(speedChart, t('dash.speed'), 'didban-speeds.csv', speed.times, [
+      ['speed_mean_kmh', speed.mean, t('dash.speed.mean')],
+      ['speed_p85_kmh', speed.p85, t('dash.speed.p85')],
+    ]);
+    const los = losSeries(rows);
+    lineChart(
+      losChart,
+      t('dash.los'),
+      'didban-level-of-service.csv',
+      los.times,
+      [
+        ['density_veh_km_lane', los.density, t('dash.density')],
+        ['level_of_service_0A_5F', los.level, t('dash.los.level')],
+      ],
+      (v) => formatNumber(v, v % 1 === 0 ? 0 : 1),
+    );
+    const ev = eventSeries(rows);
+    lineChart(incidentChart, t('dash.incidents'), 'didban-incidents.csv', ev.times, [...ev.series].map(([n, v]) => [n, v, typeName(n)]));
   }
 
   load();
   return () => {
     disposed = true;
-    plot?.destroy();
+    for (const p of plots.splice(0)) p.destroy();
   };
 }

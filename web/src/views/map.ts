@@ -1,15 +1,17 @@
 // The site map (Leaflet, no internet tiles): the site's local ground frame in metres (east, north) with a 10-m grid;
-// cameras' calibrated ground areas, rules' lines and zones on the ground (given in metres or projected through the
-// camera's homography), per-camera track points and the fused global tracks with trails, live. For a site with an
-// origin the cursor's latitude/longitude is shown.
+// cameras' fields of view (the calibration's ground points' hull, then the image mapped through the homography once
+// a tracks message gives the image size), rules' lines and zones on the ground (given in metres or projected through
+// the camera's homography), per-camera track points and the fused global tracks with trails, live; the hotspots of
+// the last 24 h (GET /api/v1/hotspots) as circles sized by their event count. For a site with an origin the
+// cursor's latitude/longitude is shown.
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import { api, get, qs, cameras, type Camera } from '../api';
 import { h } from '../dom';
-import { t, formatNumber, formatTime, formatClock } from '../i18n';
+import { t, formatNumber, formatTime, formatClock, typeName } from '../i18n';
 import { live } from '../live';
 import { trackColour } from '../draw';
-import { applyH, fitHomography, localToLatLon, type Pt } from '../geometry';
+import { applyH, convexHull, fieldOfView, fitHomography, localToLatLon, type Pt } from '../geometry';
 import type { Ctx } from '../main';
 
 const ll = (p: Pt) => L.latLng(p[1], p[0]);
@@ -31,15 +33,21 @@ interface TrackPoint {
 export function mapView(root: HTMLElement, ctx: Ctx): () => void {
   const cursor = h('span', { id: 'map-cursor' });
   const info = h('span', { id: 'map-info' });
+  const hotspotCount = h('span', { id: 'map-hotspots' });
   const el = h('div', { class: 'map', id: 'map' });
   const side = h('aside', { class: 'ev-side', id: 'follow' });
-  root.append(h('div', { class: 'toolbar' }, h('span', null, t('map.grid')), info, cursor), h('div', { class: 'split' }, el, side));
+  root.append(h('div', { class: 'toolbar' }, h('span', null, t('map.grid')), info, hotspotCount, cursor), h('div', { class: 'split' }, el, side));
   side.hidden = !ctx.param.startsWith('follow/');
   const map = L.map(el, { crs: L.CRS.Simple, minZoom: -3, maxZoom: 6, zoomSnap: 0.25, attributionControl: false });
   map.setView([0, 0], 1);
   const gridLayer = L.layerGroup().addTo(map);
+  const fovLayer = L.layerGroup().addTo(map);
+  const hotspotLayer = L.layerGroup().addTo(map);
   const staticLayer = L.layerGroup().addTo(map);
   const liveLayer = L.layerGroup().addTo(map);
+  L.control.layers(undefined, { [t('map.fov')]: fovLayer, [t('map.hotspots')]: hotspotLayer, [t('map.global')]: liveLayer }, { collapsed: false }).addTo(map);
+  // Per calibrated camera: its homography's point pairs and its drawn field of view (replaced once the size is known).
+  const fovs = new Map<string, { image: Pt[]; ground: Pt[]; shape: L.Polygon; sized: boolean }>();
   const trails = new Map<string, { pts: L.LatLng[]; line: L.Polyline; dot: L.CircleMarker; seen: number }>();
   const camDots = new Map<string, L.LayerGroup>();
   const homographies = new Map<string, number[]>();
@@ -77,9 +85,10 @@ export function mapView(root: HTMLElement, ctx: Ctx): () => void {
       const H = cameraHomography(c);
       if (H) homographies.set(c.name, H);
       const hg = c.definition?.calibration?.homography;
-      if (hg?.ground && hg.ground.length >= 3) {
-        const poly = L.polygon((hg.ground as Pt[]).map(ll), { color: '#4a90d9', weight: 1, fillOpacity: 0.08 }).addTo(staticLayer);
+      if (H && hg?.ground && hg.ground.length >= 3) {
+        const poly = L.polygon(convexHull(hg.ground as Pt[]).map(ll), { color: '#4a90d9', weight: 1, fillOpacity: 0.08 }).addTo(fovLayer);
         poly.bindTooltip(c.name, { permanent: true, direction: 'center', className: 'cam-label' });
+        fovs.set(c.name, { image: hg.image as Pt[], ground: hg.ground as Pt[], shape: poly, sized: false });
         bounds.extend(poly.getBounds());
       }
       for (const r of c.definition?.rules ?? []) {
@@ -92,13 +101,59 @@ export function mapView(root: HTMLElement, ctx: Ctx): () => void {
         bounds.extend(shape.getBounds());
       }
     }
+    el.dataset.fov = String(fovs.size);
     map.fitBounds(bounds, { padding: [20, 20] });
     drawGrid(bounds);
+    loadHotspots(bounds).catch((e) => (info.textContent += ` · ${t('map.hotspots')}: ${(e as Error).message}`));
     if (ctx.param.startsWith('follow/')) {
       const [, camera, id, at] = ctx.param.split('/');
       follow(list, camera, Number(id), Number(at)).catch((e) => side.append(h('p', { class: 'error' }, (e as Error).message)));
     }
   });
+
+  // The last 24 h of hotspots: one circle per grid cell, its area proportional to the cell's events, red where
+  // near-misses lead, orange for stopped vehicles, magenta for wrong-way.
+  async function loadHotspots(bounds: L.LatLngBounds): Promise<void> {
+    const now = Date.now() * 1000;
+    const fc = await get<any>(`/api/v1/hotspots${qs({ from_us: Math.round(now - 86400e6), to_us: Math.round(now + 60e6) })}`);
+    hotspotLayer.clearLayers();
+    const features = (fc.features ?? []) as any[];
+    const max = Math.max(1, ...features.map((f) => f.properties.count as number));
+    const colours: Record<string, string> = { near_miss: '#ff3b3b', stopped: '#ff9d00', wrong_way: '#ff3bf5' };
+    const hb = L.latLngBounds([]);
+    for (const f of features) {
+      const p = f.properties;
+      const lead = ['near_miss', 'stopped', 'wrong_way'].reduce((a, b) => (p[b] > p[a] ? b : a));
+      const m = L.circleMarker(ll(f.geometry.coordinates as Pt), {
+        radius: 5 + 15 * Math.sqrt(p.count / max),
+        color: colours[lead],
+        weight: 1,
+        fillOpacity: 0.45,
+        className: 'hotspot',
+      }).addTo(hotspotLayer);
+      m.bindTooltip(
+        `${formatNumber(p.count)} ${t('map.hotspots.count')}: ${typeName('near_miss')} ${formatNumber(p.near_miss)}, ` +
+          `${typeName('stopped')} ${formatNumber(p.stopped)}, ${typeName('wrong_way')} ${formatNumber(p.wrong_way)}`,
+      );
+      hb.extend(m.getLatLng());
+    }
+    el.dataset.hotspots = String(features.length);
+    hotspotCount.textContent = `${t('map.hotspots')}: ${formatNumber(features.length)}`;
+    if (ctx.param === 'hotspots' && hb.isValid()) map.fitBounds(hb.extend(bounds.getCenter()), { padding: [40, 40], maxZoom: 4 });
+  }
+
+  // A camera's field of view from its image size (the first tracks message that gives it).
+  function sizeFov(camera: string, w: number, hgt: number): void {
+    const f = fovs.get(camera);
+    const H = homographies.get(camera);
+    if (!f || f.sized || !H || !w || !hgt) return;
+    f.sized = true;
+    const cx = f.ground.reduce((a, p) => a + p[0], 0) / f.ground.length;
+    const cy = f.ground.reduce((a, p) => a + p[1], 0) / f.ground.length;
+    const extent = Math.max(...f.ground.map((p) => Math.hypot(p[0] - cx, p[1] - cy)));
+    const poly = fieldOfView(H, f.image, f.ground, w, hgt, Math.max(100, 4 * extent));
+    if (poly) f.shape.setLatLngs(poly.map(ll));
+  }
 
   // "Follow this object": the event's track on the ground (its global track when fused), and per camera the time it
   // was seen there, with a clip of that stretch.
@@ -184,6 +239,7 @@ export function mapView(root: HTMLElement, ctx: Ctx): () => void {
           trails.delete(k);
         }
     } else if (m.topic === 'tracks') {
+      sizeFov(m.camera, m.data.width, m.data.height);
       let g = camDots.get(m.camera);
       if (!g) {
         g = L.layerGroup().addTo(liveLayer);

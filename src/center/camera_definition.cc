@@ -66,6 +66,9 @@ nlohmann::json CameraDefinitionJson(const config::CameraConfig& camera) {
   detector["type"] = camera.detector.type;
   j["detector"] = std::move(detector);
   if (!camera.tracker.is_null()) j["tracker"] = camera.tracker;
+  // The calibration as given (metres, resolved files), so that clients (the web UI's map and editor) see it and a
+  // definition sent back as it stands keeps it.
+  if (!camera.calibration_json.is_null()) j["calibration"] = camera.calibration_json;
   if (!camera.rules.empty()) {
     nlohmann::json rules = nlohmann::json::array();
     for (const config::Spec& r : camera.rules) rules.push_back(r.params);

@@ -24,8 +24,8 @@ absl::StatusOr<config::CameraConfig> ParseCameraDefinition(const nlohmann::json&
                                                            const std::string& where = "");
 
 // The definition of a camera read from the site file, as far as it can be written back: name, uri (as resolved),
-// fps, analysis_width, detector, tracker and rules. A calibration is not written back (it may come from files); see
-// `calibrated` in the runtime's camera listing.
+// fps, analysis_width, detector, tracker, calibration (CameraConfig::calibration_json: homography points in metres,
+// calibration files resolved) and rules.
 nlohmann::json CameraDefinitionJson(const config::CameraConfig& camera);
 
 // The camera's detector from its spec (the spec's own `type` and `name` keys are not detector parameters).

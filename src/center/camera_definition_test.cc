@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "center/overlay.h"
+#include "geo/local_frame.h"
 #include "testing/data.h"
 
 namespace didban::center {
@@ -43,7 +44,46 @@ TEST(CameraDefinitionTest, ParsesWhatASiteFileAccepts) {
   EXPECT_EQ(back["uri"], "/sites/north/clips/gate.mp4");
   EXPECT_EQ(back["detector"]["warmup_s"], 1.0);
   EXPECT_EQ(back["rules"][0]["name"], "l");
-  EXPECT_FALSE(back.contains("calibration"));
+  EXPECT_EQ(back["calibration"], nlohmann::json::parse(
+                                     R"({"homography": {"image": [[0, 100], [100, 100], [100, 0], [0, 0]],
+                                   "ground": [[0, 0], [10, 0], [10, 10], [0, 10]]}})"));
+}
+
+// A site-file camera's calibration is written back (the web UI's map draws its field of view, its editor shows the
+// point pairs): latitude/longitude points as local metres, files resolved, other keys as given; the definition
+// written back parses to the same homography.
+TEST(CameraDefinitionTest, WritesTheCalibrationBackInMetres) {
+  config::SiteConfig site = Site();
+  site.origin = geo::LatLon{35.7, 51.4, 1200};
+  const nlohmann::json def = nlohmann::json::parse(R"({
+      "name": "gate", "uri": "gate.mp4",
+      "calibration": {"ground_reference": "center", "homography": {
+          "image": [[0, 100], [100, 100], [100, 0], [0, 0]],
+          "latlon": [[35.7, 51.4], [35.7, 51.4001], [35.7001, 51.4001], [35.7001, 51.4]]}}})");
+  absl::StatusOr<config::CameraConfig> cam = ParseCameraDefinition(def, site);
+  ASSERT_TRUE(cam.ok()) << cam.status();
+  const nlohmann::json back = CameraDefinitionJson(*cam);
+  ASSERT_TRUE(back.contains("calibration"));
+  const nlohmann::json& cal = back["calibration"];
+  EXPECT_EQ(cal["ground_reference"], "center");
+  EXPECT_EQ(cal["homography"]["image"], nlohmann::json::parse("[[0, 100], [100, 100], [100, 0], [0, 0]]"));
+  EXPECT_FALSE(cal["homography"].contains("latlon"));
+  geo::LocalFrame frame(35.7, 51.4, 1200);
+  const Point2 zero = frame.ToLocal(35.7, 51.4), east = frame.ToLocal(35.7, 51.4001),
+               north = frame.ToLocal(35.7001, 51.4);
+  ASSERT_EQ(cal["homography"]["ground"].size(), 4u);
+  EXPECT_EQ(cal["homography"]["ground"][0], nlohmann::json({zero.x, zero.y}));
+  EXPECT_NEAR(zero.x, 0, 1e-6);
+  EXPECT_EQ(cal["homography"]["ground"][1], nlohmann::json({east.x, east.y}));
+  EXPECT_EQ(cal["homography"]["ground"][3], nlohmann::json({north.x, north.y}));
+  EXPECT_NEAR(east.x, 9.05, 0.05);  // 0.0001 degrees of longitude at 35.7 N
+  EXPECT_NEAR(north.y, 11.09, 0.05);
+  absl::StatusOr<config::CameraConfig> again = ParseCameraDefinition(back, site);
+  ASSERT_TRUE(again.ok()) << again.status();
+  const cv::Matx33d a = cam->calibration.homography->ImageToGround(),
+                    b = again->calibration.homography->ImageToGround();
+  for (int i = 0; i < 9; ++i) EXPECT_NEAR(a.val[i], b.val[i], 1e-9 * (1 + std::abs(a.val[i])));
+  EXPECT_EQ(again->calibration.reference, geo::GroundReference::kCenter);
 }
 
 TEST(CameraDefinitionTest, ErrorsNameTheField) {

@@ -773,8 +773,9 @@ absl::StatusOr<CameraEntry> SiteRuntime::UpdateCamera(const std::string& name, c
                      "' does not match the camera '", name, "' (remove it and add the new one to rename)"));
   }
   DIDBAN_ASSIGN_OR_RETURN(config::CameraConfig cam, CheckDefinition(def, &old->config));
-  // Keep an API camera's calibration definition when the update leaves it out, so a restart restores it.
-  if (!def.contains("calibration") && old->from_api && old->definition.contains("calibration")) {
+  // Keep the camera's calibration definition (from the API or the site file) when the update leaves it out, so the
+  // listing keeps showing it and a restart restores it.
+  if (!def.contains("calibration") && old->definition.contains("calibration")) {
     def["calibration"] = old->definition["calibration"];
   }
   DIDBAN_RETURN_IF_ERROR(Persist([&](Overlay* o) { o->put[name] = def; }));

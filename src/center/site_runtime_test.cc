@@ -326,5 +326,32 @@ TEST(SiteRuntimeTest, FusesOverlappingCamerasOnTheGround) {
   EXPECT_EQ(rt.FusionGroups()[0].push_errors, 0);
 }
 
+// A site-file camera's listing carries its calibration (the web UI's map and editor read it), and an update that
+// leaves the calibration out (the editor saving rules) keeps it, in the listing and in the overlay.
+TEST(SiteRuntimeTest, SiteCameraListingKeepsItsCalibration) {
+  const std::string dir = testing::MakeTempDir("runtime-calibration");
+  absl::StatusOr<config::SiteConfig> site = WriteSite(dir, HighwayCamera("highway", "highway.mp4", true));
+  ASSERT_TRUE(site.ok()) << site.status();
+  bus::Hub hub;
+  absl::StatusOr<std::unique_ptr<SiteRuntime>> made = SiteRuntime::Create(*site, RuntimeOptions(), &hub);
+  ASSERT_TRUE(made.ok()) << made.status();
+  SiteRuntime& rt = **made;
+  const nlohmann::json calibration = nlohmann::json::parse(
+      R"({"homography": {"image": [[20, 235], [235, 235], [210, 60], [280, 60]],
+                         "ground": [[0, 0], [7, 0], [0, 60], [7, 60]]}})");
+  ASSERT_EQ(rt.Cameras().size(), 1u);
+  EXPECT_EQ(rt.Cameras()[0].definition["calibration"], calibration);
+  nlohmann::json def = rt.Cameras()[0].definition;
+  def.erase("calibration");
+  def["rules"] = nlohmann::json::parse(R"([{"type": "line", "name": "new-line", "points": [[0, 100], [320, 100]]}])");
+  absl::StatusOr<CameraEntry> updated = rt.UpdateCamera("highway", def);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_TRUE(updated->calibrated);
+  EXPECT_EQ(updated->definition["calibration"], calibration);
+  EXPECT_EQ(updated->definition["rules"][0]["name"], "new-line");
+  nlohmann::json saved = nlohmann::json::parse(ReadFile(dir + "/site.runtime.json"));
+  EXPECT_EQ(saved["put"]["highway"]["calibration"], calibration);
+}
+
 }  // namespace
 }  // namespace didban::center

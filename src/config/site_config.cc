@@ -227,11 +227,17 @@ absl::Status CheckKeys(const std::string& path, const YAML::Node& node, const st
   return absl::OkStatus();
 }
 
+// `definition` (when given) receives the calibration as a camera definition carries it back
+// (CameraConfig::calibration_json): the mapping as written, with latitude/longitude homography points turned into
+// local metres (`ground`) and calibration files resolved against the site file's folder, so that it parses to the
+// same calibration from any definition.
 absl::StatusOr<geo::CameraCalibration> ParseCalibration(const std::string& path, const YAML::Node& node,
                                                         const std::string& field,
-                                                        const std::optional<geo::LatLon>& origin) {
+                                                        const std::optional<geo::LatLon>& origin,
+                                                        nlohmann::json* definition = nullptr) {
   geo::CameraCalibration cal;
   if (!node.IsMap()) return Bad(path, node, field, "expected a mapping");
+  nlohmann::json def = ToJson(node);
   DIDBAN_RETURN_IF_ERROR(
       CheckKeys(path, node, field, {"ground_reference", "homography", "pinhole", "opencv_xml", "tsai", "ground_z"}));
   if (node["ground_reference"]) {
@@ -277,7 +283,13 @@ absl::StatusOr<geo::CameraCalibration> ParseCalibration(const std::string& path,
                  absl::StrCat(image.size(), " image points but ", ground.size(), " ground points; they must pair up"));
     }
     std::vector<geo::PointPair> pairs;
-    for (size_t i = 0; i < image.size(); ++i) pairs.push_back({image[i], ground[i]});
+    nlohmann::json def_image = nlohmann::json::array(), def_ground = nlohmann::json::array();
+    for (size_t i = 0; i < image.size(); ++i) {
+      pairs.push_back({image[i], ground[i]});
+      def_image.push_back({image[i].x, image[i].y});
+      def_ground.push_back({ground[i].x, ground[i].y});
+    }
+    def["homography"] = {{"image", std::move(def_image)}, {"ground", std::move(def_ground)}};
     absl::StatusOr<geo::GroundHomography> fit = geo::GroundHomography::Fit(pairs);
     if (!fit.ok()) return Bad(path, h, f, std::string(fit.status().message()));
     cal.homography = *fit;
@@ -331,13 +343,17 @@ absl::StatusOr<geo::CameraCalibration> ParseCalibration(const std::string& path,
                                              Resolve(path, x["extrinsic"].Scalar()), units);
     if (!cam.ok()) return Bad(path, x, f, std::string(cam.status().message()));
     cal.pinhole = *cam;
+    def["opencv_xml"]["intrinsic"] = Resolve(path, x["intrinsic"].Scalar());
+    def["opencv_xml"]["extrinsic"] = Resolve(path, x["extrinsic"].Scalar());
   }
   if (const YAML::Node t = node["tsai"]) {
     DIDBAN_ASSIGN_OR_RETURN(std::string file, GetString(path, t, field + ".tsai"));
     auto cam = geo::LoadTsaiCalibration(Resolve(path, file));
     if (!cam.ok()) return Bad(path, t, field + ".tsai", std::string(cam.status().message()));
     cal.pinhole = *cam;
+    def["tsai"] = Resolve(path, file);
   }
+  if (definition != nullptr) *definition = std::move(def);
   return cal;
 }
 
@@ -523,8 +539,8 @@ absl::StatusOr<CameraConfig> ParseCamera(const std::string& path, const YAML::No
   }
   if (node["tracker"]) cam.tracker = ToJson(node["tracker"]);
   if (node["calibration"]) {
-    DIDBAN_ASSIGN_OR_RETURN(cam.calibration,
-                            ParseCalibration(path, node["calibration"], field + ".calibration", origin));
+    DIDBAN_ASSIGN_OR_RETURN(cam.calibration, ParseCalibration(path, node["calibration"], field + ".calibration", origin,
+                                                              &cam.calibration_json));
   }
   if (const YAML::Node rules = node["rules"]) {
     if (!rules.IsSequence()) return Bad(path, rules, field + ".rules", "expected a list of rules");

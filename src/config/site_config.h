@@ -76,6 +76,9 @@ struct CameraConfig {
   Spec detector;                       // default {type: motion}
   nlohmann::json tracker;              // tracker parameters (mapping), may be null
   geo::CameraCalibration calibration;  // uncalibrated when absent
+  // The `calibration:` mapping as a definition carries it back: homography latlon points as local metres (`ground`),
+  // calibration files resolved against the site file's folder; null when absent.
+  nlohmann::json calibration_json;
   std::vector<Spec> rules;
   RecordingOverrides recording;  // the camera's own `recording:` keys
   // `privacy_masks:` polygons filled black wherever a pixel leaves the server, [[[x, y], ...], ...] in pixels of the

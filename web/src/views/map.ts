@@ -115,7 +115,8 @@ export function mapView(root: HTMLElement, ctx: Ctx): () => void {
   // near-misses lead, orange for stopped vehicles, magenta for wrong-way.
   async function loadHotspots(bounds: L.LatLngBounds): Promise<void> {
     const now = Date.now() * 1000;
-    const fc = await get<any>(`/api/v1/hotspots${qs({ from_us: Math.round(now - 86400e6), to_us: Math.round(now + 60e6) })}`);
+    const range = { from_us: Math.round(now - 86400e6), to_us: Math.round(now + 60e6) };
+    const fc = await get<any>(`/api/v1/hotspots${qs(range)}`);
     hotspotLayer.clearLayers();
     const features = (fc.features ?? []) as any[];
     const max = Math.max(1, ...features.map((f) => f.properties.count as number));
@@ -137,6 +138,7 @@ export function mapView(root: HTMLElement, ctx: Ctx): () => void {
       );
       hb.extend(m.getLatLng());
     }
+    el.dataset.hotspotsRange = qs(range).slice(1);
     el.dataset.hotspots = String(features.length);
     hotspotCount.textContent = `${t('map.hotspots')}: ${formatNumber(features.length)}`;
     if (ctx.param === 'hotspots' && hb.isValid()) map.fitBounds(hb.extend(bounds.getCenter()), { padding: [40, 40], maxZoom: 4 });

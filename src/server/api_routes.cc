@@ -17,6 +17,7 @@
 #include "server/access_policy.h"
 #include "server/api_error.h"
 #include "server/audit_routes.h"
+#include "server/fusion_routes.h"
 #include "server/live_video.h"
 #include "server/validation.h"
 
@@ -1065,6 +1066,7 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
 
   for (auto& r : routes) DIDBAN_RETURN_IF_ERROR(router.Add(std::move(r)));
   DIDBAN_RETURN_IF_ERROR(AddAuditRoutes(backend, router));  // server/audit_routes.h
+  DIDBAN_RETURN_IF_ERROR(AddFusionRoutes(backend, router));  // server/fusion_routes.h
   return absl::OkStatus();
 }
 

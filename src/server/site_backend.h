@@ -27,6 +27,9 @@
 namespace didban::audit {
 class AuditLog;  // audit/audit_log.h
 }  // namespace didban::audit
+namespace didban::record {
+struct EvidenceInfo;  // record/evidence_package.h
+}  // namespace didban::record
 
 namespace didban::server {
 
@@ -96,6 +99,12 @@ class SiteBackend {
   // The site's audit log (GET /api/v1/audit reads it, clip and evidence routes record in it); nullptr when the site
   // keeps none (the audit routes answer 503).
   virtual audit::AuditLog* Audit() { return nullptr; }
+  // Seals an evidence package folder with the server's signing key (record::SealEvidencePackage: manifest.json with
+  // the SHA-256 of every file, manifest.sig) and returns the manifest; the follow export (server/fusion_routes.h)
+  // signs its package through it. Unimplemented by default: the package then gets an unsigned manifest.json.
+  virtual absl::StatusOr<nlohmann::json> SealPackage(const std::string& /*dir*/, const record::EvidenceInfo& /*info*/) {
+    return absl::UnimplementedError("evidence signing: not available on this site");
+  }
 
   // Subscribes to the site's hub: the server makes one subscription per live WebSocket (its bounded send queue,
   // policy kCutOff, with on_ready set to wake the connection).

@@ -25,6 +25,7 @@ DIDBAN_VECTORIZE void ApplyRow3(const uint8_t* __restrict pb, const uint8_t* __r
   const float tau = o.shadow_tau;
   const float shadow_on = o.shadows ? 1.f : 0.f;
   const float vmin = o.var_min, vmax = o.var_max;
+  const float alpha_fg = alpha * o.foreground_rate;
   for (int i = 0; i < n; ++i) {
     float b = pb[i] * inv_gain, g = pg[i] * inv_gain, r = pr[i] * inv_gain;
     float mb = mb_row[i], mg = mg_row[i], mr = mr_row[i];
@@ -43,9 +44,10 @@ DIDBAN_VECTORIZE void ApplyRow3(const uint8_t* __restrict pb, const uint8_t* __r
     shadow = dist2a < t * v * a * a ? shadow : 0.f;
     // 255 foreground, 127 shadow, 0 background.
     out[i] = static_cast<uint8_t>(static_cast<int>(fg * (255.f - 128.f * shadow)));
-    mb_row[i] = mb + alpha * db;
-    mg_row[i] = mg + alpha * dg;
-    mr_row[i] = mr + alpha * dr;
+    float am = fg > 0.f ? alpha_fg : alpha;  // selective update: foreground and shadow learn slower
+    mb_row[i] = mb + am * db;
+    mg_row[i] = mg + am * dg;
+    mr_row[i] = mr + am * dr;
     float nv = v + alpha * (dist2 - v);
     nv = nv < vmin ? vmin : (nv > vmax ? vmax : nv);
     var[i] = fg > 0.f ? v : nv;
@@ -59,6 +61,7 @@ DIDBAN_VECTORIZE void ApplyRow1(const uint8_t* __restrict px, float* __restrict 
   const float tau = o.shadow_tau;
   const float shadow_on = o.shadows ? 1.f : 0.f;
   const float vmin = o.var_min, vmax = o.var_max;
+  const float alpha_fg = alpha * o.foreground_rate;
   for (int i = 0; i < n; ++i) {
     float p = px[i] * inv_gain, m = mean[i];
     float d = p - m;
@@ -69,7 +72,7 @@ DIDBAN_VECTORIZE void ApplyRow1(const uint8_t* __restrict px, float* __restrict 
     float shadow = a >= tau ? shadow_on : 0.f;
     shadow = a < 1.f ? shadow : 0.f;
     out[i] = static_cast<uint8_t>(static_cast<int>(fg * (255.f - 128.f * shadow)));
-    mean[i] = m + alpha * d;
+    mean[i] = m + (fg > 0.f ? alpha_fg : alpha) * d;
     float nv = v + alpha * (dist2 - v);
     nv = nv < vmin ? vmin : (nv > vmax ? vmax : nv);
     var[i] = fg > 0.f ? v : nv;
@@ -105,6 +108,37 @@ float GaussianBackground::Gain() const {
   float gain = std::clamp(static_cast<float>(image_sum / model_sum), 0.5f, 2.f);
   // Small drifts are left to the learning rate; only real exposure jumps are compensated.
   return std::abs(gain - 1.f) < options_.gain_deadband ? 1.f : gain;
+}
+
+void GaussianBackground::Initialise(const std::vector<cv::Mat>& images) {
+  CV_Assert(!images.empty());
+  const cv::Mat& first = images.front();
+  CV_Assert(first.depth() == CV_8U && (first.channels() == 1 || first.channels() == 3));
+  for (const cv::Mat& m : images) CV_Assert(m.size() == first.size() && m.type() == first.type());
+  size_ = first.size();
+  channels_ = first.channels();
+  const int n = first.cols;
+  const size_t area = static_cast<size_t>(first.total());
+  const size_t k = images.size();
+  mean_.assign(area * channels_, 0.f);
+  var_.assign(area, options_.var_init);
+  std::vector<uint8_t> values(k);
+  for (int y = 0; y < first.rows; ++y) {
+    for (int x = 0; x < n; ++x) {
+      for (int c = 0; c < channels_; ++c) {
+        for (size_t i = 0; i < k; ++i) values[i] = images[i].ptr<uint8_t>(y)[x * channels_ + c];
+        auto mid = values.begin() + static_cast<std::ptrdiff_t>(k / 2);
+        std::nth_element(values.begin(), mid, values.end());
+        float med = *mid;
+        if (k % 2 == 0) {  // the mean of the two middle values
+          med = 0.5f * (med + static_cast<float>(*std::max_element(values.begin(), mid)));
+        }
+        mean_[c * area + static_cast<size_t>(y) * n + x] = med;
+      }
+    }
+  }
+  last_mask_ = cv::Mat::zeros(size_, CV_8UC1);
+  gain_ = 1.f;
 }
 
 void GaussianBackground::Apply(const cv::Mat& image, float learning_rate, cv::Mat* mask) {

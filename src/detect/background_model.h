@@ -22,6 +22,11 @@ struct GaussianBackgroundOptions {
   bool compensate_gain = true;
   float gain_deadband = 0.05f;  // ratios within 1 +- this are taken as 1
   float shadow_tau = 0.6f;      // a shadow is at least this fraction of the background brightness (MOG2: 0.5)
+  // The mean of a pixel classified foreground or shadow learns at this fraction of the learning rate (selective
+  // update): a vehicle passing slowly, or a queue that never clears, stays out of the background, while a pixel left
+  // foreground for good (a parked vehicle, a ghost of one that was there at the start) still melts in, this many
+  // times slower. 1 = every pixel learns alike (a plain running average). [0, 1].
+  float foreground_rate = 1.f;
 };
 
 // Keeps one Gaussian (mean colour, shared variance) per pixel of 8-bit 1- or 3-channel images and classifies each new
@@ -38,6 +43,12 @@ class GaussianBackground {
   // `learning_rate` in [0, 1] (the mean moves that fraction towards the pixel; the variance learns from background
   // pixels only). The first image (or one of a new size or type) initialises the model and is all background.
   void Apply(const cv::Mat& image, float learning_rate, cv::Mat* mask);
+  // Starts the model from the per-pixel median of `images` (8-bit, all of one size and type, at least one): a
+  // vehicle that covers a pixel in fewer than half of them is not in the background. The variance starts at
+  // var_init. The next Apply classifies against it.
+  void Initialise(const std::vector<cv::Mat>& images);
+  // True once the model holds an image (Initialise or a first Apply).
+  bool Initialised() const { return channels_ != 0; }
   // The brightness ratio (image / model) used by the last Apply, 1 without compensation.
   float LastGain() const { return gain_; }
 

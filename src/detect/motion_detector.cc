@@ -44,6 +44,14 @@ absl::Status MotionOptions::Validate() const {
   if (warmup_us < 0) return absl::InvalidArgumentError("motion.warmup_s: must be >= 0");
   if (split_ratio != 0 && !(split_ratio > 1)) return absl::InvalidArgumentError("motion.split_ratio: must be 0 or > 1");
   if (!(split_min_px >= 1)) return absl::InvalidArgumentError("motion.split_min_px: must be >= 1");
+  if (init_frames < 1 || init_frames > 31) return absl::InvalidArgumentError("motion.init_frames: must be in [1, 31]");
+  if (!(shadow_tau > 0 && shadow_tau < 1)) return absl::InvalidArgumentError("motion.shadow_tau: must be in (0, 1)");
+  if (!(max_foreground > 0 && max_foreground <= 1)) {
+    return absl::InvalidArgumentError("motion.max_foreground: must be in (0, 1]");
+  }
+  if (!(foreground_rate >= 0 && foreground_rate <= 1)) {
+    return absl::InvalidArgumentError("motion.foreground_rate: must be in [0, 1]");
+  }
   return absl::OkStatus();
 }
 
@@ -51,7 +59,8 @@ absl::StatusOr<MotionOptions> ParseMotionOptions(const nlohmann::json& params, c
   DIDBAN_RETURN_IF_ERROR(CheckKnownParams(
       params,
       {"model", "process_width", "var_threshold", "background_time_s", "grey", "shadows", "blob_downscale", "open_px",
-       "close_px", "min_area_px", "merge_gap_px", "warmup_s", "split_ratio", "split_min_px"},
+       "close_px", "min_area_px", "merge_gap_px", "warmup_s", "split_ratio", "split_min_px", "init_frames",
+       "foreground_rate", "max_foreground", "shadow_tau"},
       where));
   MotionOptions o;
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "model", &o.model, where));
@@ -67,6 +76,10 @@ absl::StatusOr<MotionOptions> ParseMotionOptions(const nlohmann::json& params, c
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "merge_gap_px", &o.merge_gap_px, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "split_ratio", &o.split_ratio, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "split_min_px", &o.split_min_px, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "init_frames", &o.init_frames, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "foreground_rate", &o.foreground_rate, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_foreground", &o.max_foreground, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "shadow_tau", &o.shadow_tau, where));
   double warmup_s = UsToSeconds(o.warmup_us);
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "warmup_s", &warmup_s, where));
   o.warmup_us = SecondsToUs(warmup_s);
@@ -99,9 +112,15 @@ void MotionDetector::Reset(const cv::Size& frame_size) {
     GaussianBackgroundOptions g;
     g.var_threshold = static_cast<float>(options_.var_threshold);
     g.shadows = options_.shadows;
+    g.foreground_rate = static_cast<float>(options_.foreground_rate);
+    g.shadow_tau = static_cast<float>(options_.shadow_tau);
     gaussian_ = std::make_unique<GaussianBackground>(g);
   }
   frames_seen_ = 0;
+  warmup_frames_.clear();
+  warmup_stride_ = 1;
+  warmup_count_ = 0;
+  glitch_since_us_ = -1;
   started_ = false;
   warming_up_ = true;
 }
@@ -138,12 +157,57 @@ absl::StatusOr<std::vector<Box>> MotionDetector::DetectBoxes(const cv::Mat& imag
     double rate = LearningRate(time_us);
     if (mog2_) {
       mog2_->apply(*input, mask_, rate);
+    } else if (!gaussian_->Initialised()) {
+      // Warm-up: keep every warmup_stride_-th frame (at most 2 x init_frames + 1: when full, every other one is
+      // dropped and the stride doubles) and start the model from their median when the warm-up ends.
+      const uchar* this_frame = nullptr;  // this frame's copy, when kept
+      if (warmup_count_++ % warmup_stride_ == 0) {
+        warmup_frames_.push_back(input->clone());
+        this_frame = warmup_frames_.back().data;
+        if (static_cast<int>(warmup_frames_.size()) > 2 * options_.init_frames + 1) {
+          std::vector<cv::Mat> kept;
+          for (size_t i = 0; i < warmup_frames_.size(); i += 2) kept.push_back(warmup_frames_[i]);
+          warmup_frames_ = std::move(kept);
+          warmup_stride_ *= 2;
+        }
+      }
+      if (warming_up_) {
+        ++frames_seen_;
+        last_us_ = time_us;
+        return std::vector<Box>{};
+      }
+      // The frame that ends the warm-up is always among those of the median.
+      if (this_frame == nullptr || warmup_frames_.back().data != this_frame) warmup_frames_.push_back(input->clone());
+      std::vector<cv::Mat> chosen;
+      const size_t k = std::min<size_t>(warmup_frames_.size(), static_cast<size_t>(options_.init_frames));
+      for (size_t i = 0; i < k; ++i) {
+        // Evenly spread, the last one included.
+        size_t j = k == 1 ? warmup_frames_.size() - 1 : i * (warmup_frames_.size() - 1) / (k - 1);
+        chosen.push_back(warmup_frames_[j]);
+      }
+      gaussian_->Initialise(chosen);
+      warmup_frames_.clear();
+      gaussian_->Apply(*input, static_cast<float>(rate), &mask_);
     } else {
       gaussian_->Apply(*input, static_cast<float>(rate), &mask_);
     }
     ++frames_seen_;
     last_us_ = time_us;
     if (warming_up_) return std::vector<Box>{};
+    // Shadows (127) are background.
+    cv::threshold(mask_, blob_mask_, kShadowValue + 1, 255, cv::THRESH_BINARY);
+    if (options_.max_foreground < 1.0) {
+      if (cv::countNonZero(blob_mask_) > options_.max_foreground * static_cast<double>(mask_.total())) {
+        if (glitch_since_us_ < 0) glitch_since_us_ = time_us;
+        // A lasting change of the whole scene: learn it again from scratch (the next frame starts a warm-up).
+        if (time_us - glitch_since_us_ >= kUsPerSecond) {
+          Reset(frame_size_);
+        }
+        blob_mask_.setTo(0);
+        return std::vector<Box>{};
+      }
+      glitch_since_us_ = -1;
+    }
     CleanMask();
   } catch (const cv::Exception& e) {
     return absl::InternalError(absl::StrCat("motion: OpenCV error: ", e.what()));
@@ -155,8 +219,6 @@ absl::StatusOr<std::vector<Box>> MotionDetector::DetectBoxes(const cv::Mat& imag
 }
 
 void MotionDetector::CleanMask() {
-  // Shadows (127) are background.
-  cv::threshold(mask_, blob_mask_, kShadowValue + 1, 255, cv::THRESH_BINARY);
   if (options_.blob_downscale == 2) {
     cv::Size half((blob_mask_.cols + 1) / 2, (blob_mask_.rows + 1) / 2);
     cv::resize(blob_mask_, blob_mask_, half, 0, 0, cv::INTER_AREA);

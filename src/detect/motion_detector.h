@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/core/mat.hpp>
@@ -40,6 +41,9 @@ struct MotionOptions {
   // Detect shadows (darker pixels of the background's chromaticity, marked 127) and drop them from the foreground.
   // JSON "shadows".
   bool shadows = true;
+  // "gaussian" model: a shadow is at least this fraction of the background's brightness (darker pixels are
+  // foreground). (0, 1). JSON "shadow_tau".
+  double shadow_tau = 0.6;
   // Opening kernel (removes speckle), pixels at 320 px width; 0 = none. JSON "open_px".
   int open_px = 3;
   // Closing kernel (fills holes, joins fragments), pixels at 320 px width; 0 = none. JSON "close_px".
@@ -49,19 +53,32 @@ struct MotionOptions {
   // JSON "blob_downscale".
   int blob_downscale = 2;
   // Minimum foreground pixels of a blob, at 320 px width (scaled with the square of the width). JSON "min_area_px".
-  double min_area_px = 40.0;
+  double min_area_px = 120.0;
   // Blobs whose edges are at most this far apart (both axes) merge into one box, pixels at 320 px width;
   // negative = no merging. JSON "merge_gap_px".
-  double merge_gap_px = 2.0;
+  double merge_gap_px = 0.0;
   // Cut blobs (after merging) where their silhouette steps by at least this factor: a narrow part on top of or below a
   // wide one, a short part beside a tall one (detect/blob_split.h: a vehicle ahead of a lorry, a car beside it).
   // 0 = off; else > 1. JSON "split_ratio".
-  double split_ratio = 0.0;
+  double split_ratio = 2.5;
   // Smallest length of each part of a cut, pixels at 320 px width. JSON "split_min_px".
   double split_min_px = 8.0;
   // Nothing is reported until this long after the first frame (the background is being learnt), µs from frame
   // timestamps. JSON "warmup_s" (seconds).
-  TimeUs warmup_us = 2 * kUsPerSecond;
+  TimeUs warmup_us = kUsPerSecond;
+  // "gaussian" model: it starts from the per-pixel median of up to this many frames spread over the warm-up (the
+  // frame that ends the warm-up included), so that vehicles passing during the warm-up are not in the background.
+  // 1 = the last warm-up frame only. [1, 31]. JSON "init_frames".
+  int init_frames = 9;
+  // "gaussian" model: pixels classified foreground or shadow learn at this fraction of the background's learning
+  // rate (selective update; GaussianBackgroundOptions::foreground_rate). 1 = all pixels alike. [0, 1].
+  // JSON "foreground_rate".
+  double foreground_rate = 0.03;
+  // A frame whose foreground (shadows excluded) covers more than this fraction of the image is a glitch (a corrupted
+  // or blended frame, a sudden exposure jump), not traffic: it gives no boxes. After 1 s of such frames the scene has
+  // changed (the camera moved, lights went on): the model starts again with a warm-up. (0, 1]; 1 = off.
+  // JSON "max_foreground".
+  double max_foreground = 0.5;
 
   absl::Status Validate() const;
 };
@@ -108,7 +125,11 @@ class MotionDetector final : public Detector {
   TimeUs last_us_ = 0;
   bool started_ = false;
   bool warming_up_ = true;
-  double blob_scale_ = 1.0;  // blob image width / internal width
+  double blob_scale_ = 1.0;             // blob image width / internal width
+  std::vector<cv::Mat> warmup_frames_;  // internal images kept during warm-up for the median start ("gaussian")
+  int warmup_stride_ = 1;               // every this many warm-up frames is kept
+  int64_t warmup_count_ = 0;            // warm-up frames seen
+  TimeUs glitch_since_us_ = -1;         // first of the consecutive frames over max_foreground, -1 when none
   cv::Mat small_, grey_, mask_, blob_mask_, labels_, stats_, centroids_;
 };
 

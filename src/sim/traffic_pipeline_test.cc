@@ -61,8 +61,10 @@ TEST(TrafficPipeline, MotionDetectorTrackerAndRules) {
   // vehicle and the one following it: 15 px joined the near-miss pair), and a 60 s background so that the vehicle
   // stopped for 8 s neither melts into the background nor leaves a ghost when it drives off (with 30 s its ghost became
   // a stationary track and raised a false near miss).
-  nlohmann::json params = {
-      {"background_time_s", 60}, {"process_width", 0}, {"blob_downscale", 1}, {"merge_gap_px", -1}, {"close_px", 4}};
+  // The blob size floor and cut of the pre-issue-15 defaults (min_area_px 40, no silhouette cut): this camera's far
+  // vehicles are 6-10 px at native 640 px, under the 120 px (at 320) floor of the default.
+  nlohmann::json params = {{"background_time_s", 60}, {"process_width", 0}, {"blob_downscale", 1}, {"merge_gap_px", -1},
+                           {"close_px", 4},           {"min_area_px", 40},  {"split_ratio", 0}};
   auto detector = detect::CreateDetector("motion", params);
   ASSERT_TRUE(detector.ok()) << detector.status();
   track::ByteTracker tracker(track::ByteTrackerOptions::Default(scene->Scenario().fps));

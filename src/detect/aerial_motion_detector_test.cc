@@ -68,10 +68,55 @@ TEST(AerialMotionDetectorTest, StillGroundGivesNothing) {
   }
 }
 
+TEST(AerialMotionDetectorTest, AnalysisResolutionFollowsTheSmallestObject) {
+  AerialMotionOptions o;
+  EXPECT_EQ(o.AnalysisStep(), 1);  // object size unknown: full resolution
+  o.min_object_px = 4.3;           // a person at 100 m
+  EXPECT_EQ(o.AnalysisStep(), 1);
+  o.min_object_px = 15.4;  // a car's width at 100 m: 15.4 / 5 -> 3
+  EXPECT_EQ(o.AnalysisStep(), 3);
+  o.min_object_px = 100;
+  EXPECT_EQ(o.AnalysisStep(), 4);  // max_analysis_step
+  // At step 2 the moving box of FindsTheMovingBoxAndTheCameraMotion (8x14 px) is still found, in frame pixels.
+  const cv::Mat ground = Ground();
+  o = AerialMotionOptions();
+  o.motion_scale = 1.0;
+  o.min_object_px = 10;
+  o.analysis_object_px = 4;
+  o.min_area_px = 4;
+  o.min_side_px = 2;
+  o.close_px = 3;
+  o.open_px = 0;
+  AerialMotionDetector d(o);
+  EXPECT_DOUBLE_EQ(d.AnalysisScale(), 0.5);
+  Detections last;
+  for (int i = 0; i < 40; ++i) {
+    Frame f;
+    f.index = i;
+    f.pts_us = i * 40'000;
+    f.image = GroundFrame(ground, i);
+    auto r = d.Detect(f);
+    ASSERT_TRUE(r.ok()) << r.status();
+    last = *r;
+  }
+  ASSERT_TRUE(d.LastMotionValid());
+  EXPECT_NEAR(d.LastHomography()(0, 2), 3.0, 0.25);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_NEAR(last[0].box.x, 83, 3);
+  EXPECT_NEAR(last[0].box.y, 118, 3);
+  EXPECT_NEAR(last[0].box.w, 8, 4);
+  EXPECT_NEAR(last[0].box.h, 14, 4);
+}
+
 TEST(AerialMotionDetectorTest, ParsesOptionsAndRegisters) {
   EXPECT_EQ(ParseAerialMotionOptions({{"motion_scale", 2.0}}).status().message(),
             "aerial detector: motion_scale must be in (0, 1], got 2");
   EXPECT_FALSE(ParseAerialMotionOptions({{"diff_threshhold", 5}}).ok());
+  EXPECT_EQ(ParseAerialMotionOptions({{"analysis_object_px", 0.5}}).status().message(),
+            "aerial detector: analysis_object_px must be >= 1, got 0.5");
+  auto parsed = ParseAerialMotionOptions({{"min_object_px", 12.0}});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->AnalysisStep(), 2);
   Registry<Detector> registry("detector");
   RegisterAerialDetector(registry);
   auto det = registry.Create("aerial", {{"diff_threshold", 30}});

@@ -1,5 +1,6 @@
 #include "drone/aerial_analyzer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -26,7 +27,29 @@ absl::Status AerialAnalyzerOptions::Validate() const {
   DIDBAN_RETURN_IF_ERROR(tracker.Validate());
   DIDBAN_RETURN_IF_ERROR(pose.Validate());
   if (max_telemetry_gap_us < 0) return absl::InvalidArgumentError("aerial analyzer: max_telemetry_gap_us < 0");
+  if (!(min_object_m >= 0)) return absl::InvalidArgumentError("aerial analyzer: min_object_m must be >= 0");
   return camera.Validate();
+}
+
+double ExpectedObjectPx(const geo::Telemetry& telemetry, const geo::CameraSpec& camera, const geo::LocalFrame& local,
+                        const geo::DronePoseOptions& pose, double object_m) {
+  const size_t n = telemetry.samples.size();
+  const size_t stride = std::max<size_t>(1, n / 200);
+  double coarsest_m_per_px = 0;
+  for (size_t i = 0; i < n; i += stride) {
+    auto cam = geo::CameraFromTelemetry(telemetry.samples[i], camera, local, pose);
+    if (!cam.ok()) continue;
+    for (const double fy : {0.5, 0.25}) {
+      const Point2 p{0.5 * camera.width, fy * camera.height};
+      const auto g0 = cam->PixelToGround(p, 0);
+      const auto gx = cam->PixelToGround({p.x + 1, p.y}, 0);
+      const auto gy = cam->PixelToGround({p.x, p.y + 1}, 0);
+      if (!g0 || !gx || !gy) continue;
+      const double m_per_px = std::sqrt(cv::norm(*gx - *g0) * cv::norm(*gy - *g0));
+      coarsest_m_per_px = std::max(coarsest_m_per_px, m_per_px);
+    }
+  }
+  return coarsest_m_per_px > 0 ? object_m / coarsest_m_per_px : 0;
 }
 
 geo::LocalFrame TakeoffFrame(const geo::Telemetry& telemetry) {
@@ -58,7 +81,12 @@ absl::StatusOr<std::unique_ptr<AerialAnalyzer>> AerialAnalyzer::Create(const Aer
       return absl::InvalidArgumentError(absl::StrCat(telemetry.source, ":", s.line, ": ", cam.status().message()));
     }
   }
-  DIDBAN_ASSIGN_OR_RETURN(auto detector, detect::AerialMotionDetector::Create(options.detector));
+  detect::AerialMotionOptions detector_options = options.detector;
+  if (detector_options.min_object_px == 0 && options.min_object_m > 0) {
+    detector_options.min_object_px =
+        ExpectedObjectPx(telemetry, options.camera, local, options.pose, options.min_object_m);
+  }
+  DIDBAN_ASSIGN_OR_RETURN(auto detector, detect::AerialMotionDetector::Create(detector_options));
   if (tracker == nullptr) tracker = std::make_unique<track::ByteTracker>(options.tracker);
   return std::unique_ptr<AerialAnalyzer>(
       new AerialAnalyzer(options, std::move(telemetry), local, std::move(detector), std::move(tracker)));

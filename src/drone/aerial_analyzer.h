@@ -30,6 +30,10 @@ struct AerialAnalyzerOptions {
   geo::CameraSpec camera;                   // of the analysed frames (frame.image); its size must match them
   geo::DronePoseOptions pose;               // telemetry sample -> camera pose (ground plane at the take-off height)
   TimeUs max_telemetry_gap_us = 2'000'000;  // frames this far outside the telemetry's time span are an error
+  // Side of the smallest object to detect on the ground, metres (0.5: a person seen from above). Unless
+  // detector.min_object_px is given, it is set from this and the ground resolution of the flight (ExpectedObjectPx),
+  // which chooses the detector's analysis resolution.
+  double min_object_m = 0.5;
 
   absl::Status Validate() const;
 };
@@ -80,6 +84,13 @@ class AerialAnalyzer {
   std::unique_ptr<detect::AerialMotionDetector> detector_;
   StabilizedTracking tracking_;
 };
+
+// The smallest size in pixels of an object `object_m` metres across over the flight: the ground resolution (square
+// root of the ground area of one pixel) at the image centre and at a quarter of the height from the top (the far
+// part of an oblique view), the coarsest over the telemetry samples (at most 200 of them, evenly spaced). 0 when no
+// such pixel sees the ground.
+double ExpectedObjectPx(const geo::Telemetry& telemetry, const geo::CameraSpec& camera, const geo::LocalFrame& local,
+                        const geo::DronePoseOptions& pose, double object_m);
 
 // The local frame the analyzer works in: anchored at the first sample with a position, at the take-off height
 // (abs_alt - rel_alt when both are known, else 0) so that the ground plane is z = 0.

@@ -121,6 +121,19 @@ TEST(AerialAnalyzerTest, FootprintOfANadirCameraIsCentredBelowIt) {
   EXPECT_EQ(ring[4].lat, ring[0].lat);
 }
 
+TEST(AerialAnalyzerTest, ExpectedObjectSizeFromTheGroundResolution) {
+  geo::Telemetry telemetry;
+  telemetry.samples = ThreeSamples();
+  geo::CameraSpec camera;
+  camera.width = 1280;
+  camera.height = 720;
+  camera.hfov_deg = 90;  // focal length 640 px
+  const geo::LocalFrame local = TakeoffFrame(telemetry);
+  // Nadir over flat ground: 100.25 m / 640 px everywhere, a 0.5 m person is 3.19 px.
+  EXPECT_NEAR(ExpectedObjectPx(telemetry, camera, local, {}, 0.5), 0.5 * 640 / 100.25, 1e-6);
+  EXPECT_NEAR(ExpectedObjectPx(telemetry, camera, local, {}, 1.8), 1.8 * 640 / 100.25, 1e-6);
+}
+
 Detections Dets(std::initializer_list<Box> boxes, float score) {
   Detections out;
   for (const Box& b : boxes) out.push_back({b, score, ObjectClass::kUnknown, -1});

@@ -279,5 +279,62 @@ TEST(MotionDetector, Mog2ModelFindsTheSameObject) {
   EXPECT_NEAR((*dets)[0].box.x, 200, 2);
 }
 
+// The median start: a pixel's model is the median of the start images, so a value seen in one of three is not learnt.
+TEST(GaussianBackground, StartsFromTheMedian) {
+  GaussianBackgroundOptions o;
+  o.compensate_gain = false;
+  o.shadows = false;
+  GaussianBackground bg(o);
+  EXPECT_FALSE(bg.Initialised());
+  std::vector<cv::Mat> start = {cv::Mat(4, 4, CV_8UC1, cv::Scalar(10)), cv::Mat(4, 4, CV_8UC1, cv::Scalar(200)),
+                                cv::Mat(4, 4, CV_8UC1, cv::Scalar(30))};
+  bg.Initialise(start);
+  EXPECT_TRUE(bg.Initialised());
+  cv::Mat mask;
+  bg.Apply(cv::Mat(4, 4, CV_8UC1, cv::Scalar(30)), 0.f, &mask);
+  EXPECT_EQ(cv::countNonZero(mask), 0);
+  bg.Apply(cv::Mat(4, 4, CV_8UC1, cv::Scalar(200)), 0.f, &mask);  // 170^2 > 16 x 15: foreground
+  EXPECT_EQ(cv::countNonZero(mask == GaussianBackground::kForeground), 16);
+}
+
+// Selective update: with foreground_rate 0 a foreground pixel does not move the mean; with 1 it does.
+TEST(GaussianBackground, ForegroundLearnsAtTheForegroundRate) {
+  for (float fg_rate : {0.f, 1.f}) {
+    GaussianBackgroundOptions o;
+    o.compensate_gain = false;
+    o.shadows = false;
+    o.foreground_rate = fg_rate;
+    GaussianBackground bg(o);
+    bg.Initialise({cv::Mat(4, 4, CV_8UC1, cv::Scalar(100))});
+    cv::Mat mask;
+    bg.Apply(cv::Mat(4, 4, CV_8UC1, cv::Scalar(200)), 0.5f, &mask);
+    EXPECT_EQ(cv::countNonZero(mask), 16) << fg_rate;
+    // Back to 100: against the unchanged mean 100 (rate 0) it is background; against 150 (rate 1) still foreground.
+    bg.Apply(cv::Mat(4, 4, CV_8UC1, cv::Scalar(100)), 0.f, &mask);
+    EXPECT_EQ(cv::countNonZero(mask), fg_rate == 0.f ? 0 : 16) << fg_rate;
+  }
+}
+
+// A frame mostly foreground (a corrupted frame) gives no boxes; the next normal frame does.
+TEST(MotionDetector, GlitchFrameGivesNoBoxes) {
+  MotionOptions o;
+  o.warmup_us = 0;
+  MotionDetector m(o);
+  ASSERT_TRUE(m.Detect(MakeFrame(Scene(0), 0)).ok());
+  cv::Mat glitch(Scene(1).size(), CV_8UC3, cv::Scalar(250, 250, 250));
+  auto dets = m.Detect(MakeFrame(glitch, kFrameUs));
+  ASSERT_TRUE(dets.ok());
+  EXPECT_TRUE(dets->empty());
+  cv::Mat img = Scene(2);
+  cv::rectangle(img, cv::Rect(100, 100, 40, 30), cv::Scalar(240, 240, 240), cv::FILLED);
+  dets = m.Detect(MakeFrame(img, 2 * kFrameUs));
+  ASSERT_TRUE(dets.ok());
+  ASSERT_EQ(dets->size(), 1u);
+  EXPECT_EQ((*dets)[0].box.x, 100);
+  EXPECT_EQ((*dets)[0].box.y, 100);
+  EXPECT_EQ((*dets)[0].box.w, 40);
+  EXPECT_EQ((*dets)[0].box.h, 30);
+}
+
 }  // namespace
 }  // namespace didban::detect

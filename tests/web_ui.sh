@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The web UI in a real browser: a real `didban serve` on 127.0.0.1 (port 0) runs a site of two recorded street
 # cameras played live and serves web/dist; Debian's Chromium, driven by playwright-core (web/e2e/run.mjs), logs in
-# when the server has access control, sees the wall's tiles play with boxes, enlarges one, opens the map, sees an
-# event arrive and acknowledges it, plays its clip, draws a line in the editor, saves it and sees it count, opens the
-# dashboard, recordings and administration, and switches to Persian (dir=rtl, Solar Hijri dates). Screenshots of
+# when the server has access control, sees the wall's tiles play with boxes, enlarges one, opens the map (the
+# site-file camera's field of view, the hotspots of its wrong-way events), sees an event arrive and acknowledges it,
+# plays its clip, draws a line in the editor, saves it and sees it count, opens the dashboard (its charts and a CSV),
+# recordings and administration, and switches to Persian (dir=rtl, Solar Hijri dates). Screenshots of
 # every view go to build/web-screens/ (WEB_SCREENS to change).
 #   bash tests/web_ui.sh <didban> <data-dir>
 set -euo pipefail
@@ -43,6 +44,8 @@ cameras:
       homography: {image: [[0, 352], [640, 352], [430, 110], [215, 110]], ground: [[0, 0], [14, 0], [14, 60], [0, 60]]}
     rules:
       - {type: line, name: kerb, points: [[180, 250], [620, 250]]}
+      # Northbound only: southbound vehicles are wrong-way events with ground positions, the map's hotspots.
+      - {type: wrong_way, name: northbound, points: [[0, 352], [640, 352], [430, 110], [215, 110]], heading_deg: 0}
   - name: road
     uri: $ROAD
     detector: {type: motion, model: mog2, warmup_s: 1.0}

@@ -11,14 +11,17 @@
 #include "absl/strings/str_split.h"
 #include "audit/audit_log.h"
 #include "core/json_io.h"
+#include "geo/local_frame.h"
 #include "record/evidence_package.h"
 #include "record/privacy_mask.h"
 #include "record/segment_recorder.h"
+#include "rules/interval_stats.h"
 #include "server/access_policy.h"
 #include "server/api_error.h"
 #include "server/audit_routes.h"
 #include "server/fusion_routes.h"
 #include "server/live_video.h"
+#include "server/station_routes.h"
 #include "server/validation.h"
 
 namespace didban::server {
@@ -47,6 +50,7 @@ json Arr(json items, size_t max_items = 1000) {
 json OpenObj() { return {{"type", "object"}}; }
 
 constexpr int64_t kTimeMax = 9'000'000'000'000'000'000LL / 2;
+constexpr size_t kHotspotEvents = 100000;  // events gathered into one hotspot reply at most (the rest: truncated)
 
 ParamSpec PathName(const std::string& name, const std::string& description) {
   return ParamSpec{name, In::kPath, NameSchema(), true, description};
@@ -837,6 +841,89 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                       return resp;
                     }});
 
+  // --- hotspots: incidents and near-misses of the store gathered on the site's ground plane ---
+  // The same cells as `didban analyze`'s hotspots.geojson (rules::IntervalStats::HotspotsGeoJson), from the events
+  // of the caller's cameras that have a ground position (calibrated cameras).
+  routes.push_back(
+      {Method::kGet,
+       "/api/v1/hotspots",
+       "getHotspots",
+       "Hotspots: the near-miss, stopped-vehicle and wrong-way events with a ground position in a time range, "
+       "gathered in grid cells of the site's ground plane, as a GeoJSON FeatureCollection of Points (the cell's "
+       "mean position) with properties {count, near_miss, stopped, wrong_way}; in local metres [east, north] "
+       "(properties.crs local-metres), or with frame=wgs84 [lon, lat] (sites with an origin)",
+       "statistics",
+       Access::kView,
+       {QueryName("camera", "only this camera"), QueryTime("from_us", true, "events at or after, µs"),
+        QueryTime("to_us", true, "events before, µs"),
+        ParamSpec{"cell_m", In::kQuery, Int(1, 1000), false, "grid cell, metres (10)"},
+        ParamSpec{"frame",
+                  In::kQuery,
+                  {{"type", "string"}, {"enum", {"local", "wgs84"}}},
+                  false,
+                  "coordinates: local metres (default) or wgs84 longitude/latitude"}},
+       nullptr,
+       Obj({{"type", Str()},
+            {"features", Arr(OpenObj(), kHotspotEvents)},
+            {"events", {{"type", "integer"}}},
+            {"truncated", Bool()},
+            {"cell_m", {{"type", "number"}}}}),
+       200,
+       "application/geo+json",
+       false,
+       [b](const ApiRequest& r) {
+         auto st = StoreOf(b);
+         if (!st.ok()) return ErrorResponse(st.status());
+         const bool wgs84 = Opt(r, "frame").value_or("local") == "wgs84";
+         const SiteInfo site = b->Site();
+         if (wgs84 && !(site.origin_lat && site.origin_lon)) {
+           return ErrorResponse(InvalidField("frame", "frame: wgs84 needs a site with an origin (site.origin)"));
+         }
+         rules::IntervalStatsOptions so;
+         so.hotspot_cell_m = static_cast<double>(OptInt(r, "cell_m").value_or(10));
+         so.max_hotspot_events = kHotspotEvents;
+         rules::IntervalStats gathered(so);
+         store::EventQuery q;
+         if (auto v = Opt(r, "camera")) q.cameras = {*v};
+         const bool visible = Restrict(r, &q.cameras);
+         q.types = {"near_miss", "stopped", "wrong_way"};
+         q.from_us = OptInt(r, "from_us");
+         q.to_us = OptInt(r, "to_us");
+         if (auto s = CheckRange(q.from_us, q.to_us); !s.ok()) return ErrorResponse(s);
+         q.oldest_first = true;
+         q.limit = 1000;
+         int64_t events = 0, scanned = 0;
+         bool truncated = false;
+         while (visible) {
+           auto page = (*st)->QueryEvents(q);
+           if (!page.ok()) return ErrorResponse(page.status());
+           scanned += static_cast<int64_t>(page->events.size());
+           for (const auto& e : page->events) {
+             if (!e.event.ground) continue;
+             if (events == static_cast<int64_t>(kHotspotEvents)) {
+               truncated = true;
+               break;
+             }
+             gathered.AddEvent(e.event);
+             ++events;
+           }
+           if (!truncated && !page->next_cursor.empty() && scanned >= 10 * static_cast<int64_t>(kHotspotEvents)) {
+             truncated = true;  // events without a ground position (uncalibrated cameras) scanned long enough
+           }
+           if (truncated || page->next_cursor.empty()) break;
+           q.cursor = page->next_cursor;
+         }
+         std::optional<geo::LocalFrame> frame;
+         if (wgs84) frame.emplace(*site.origin_lat, *site.origin_lon, 0.0);
+         json fc = gathered.HotspotsGeoJson(frame ? &*frame : nullptr);
+         fc["events"] = events;
+         fc["truncated"] = truncated;
+         fc["cell_m"] = so.hotspot_cell_m;
+         ApiResponse resp = JsonResponse(fc);
+         resp.content_type = "application/geo+json";
+         return resp;
+       }});
+
   // --- tracks, segments, clips ---
   const json points_schema = Obj({{"points", Arr(Obj({{"time_us", {{"type", "integer"}}},
                                                       {"camera", Str()},
@@ -1065,8 +1152,9 @@ absl::Status AddApiRoutes(SiteBackend& backend, MetricsRegistry& metrics, Router
                     nullptr});
 
   for (auto& r : routes) DIDBAN_RETURN_IF_ERROR(router.Add(std::move(r)));
-  DIDBAN_RETURN_IF_ERROR(AddAuditRoutes(backend, router));  // server/audit_routes.h
+  DIDBAN_RETURN_IF_ERROR(AddAuditRoutes(backend, router));   // server/audit_routes.h
   DIDBAN_RETURN_IF_ERROR(AddFusionRoutes(backend, router));  // server/fusion_routes.h
+  DIDBAN_RETURN_IF_ERROR(AddStationRoutes(backend, router));
   return absl::OkStatus();
 }
 

@@ -225,6 +225,20 @@ try {
     await page.waitForTimeout(2000);
     await shot('map');
     ok('the map view opens');
+    // Fields of view: one per camera whose definition (site file or API) has a homography, the site file's
+    // calibration included; the hotspot layer holds what GET /api/v1/hotspots answers for the last 24 h.
+    const calibrated = (await (await api('/api/v1/cameras')).json()).cameras.filter((c) => c.definition?.calibration?.homography).map((c) => c.name);
+    check(calibrated.includes(cam), `GET /api/v1/cameras gives the site-file camera ${cam} its calibration`);
+    await waitFor(page, (n) => document.querySelector('#map')?.dataset.fov === String(n), calibrated.length, 10000, `the map draws ${calibrated.length} field(s) of view`);
+    await waitFor(page, () => document.querySelector('#map')?.dataset.hotspots !== undefined, null, 10000, 'the map loads the hotspot layer');
+    // The same range as the map asked: it may have gained cells since (new events), never lost any.
+    const hotspotsNow = Number(await page.locator('#map').getAttribute('data-hotspots'));
+    const hotspotRange = await page.locator('#map').getAttribute('data-hotspots-range');
+    const fc = await (await api(`/api/v1/hotspots?${hotspotRange}`)).json();
+    const drawn = await page.locator('path.hotspot').count();
+    check(fc.type === 'FeatureCollection' && drawn === hotspotsNow && hotspotsNow <= fc.features.length,
+      `the hotspot layer draws ${drawn} cell(s); the API has ${fc.features.length} cell(s) of ${fc.events} event(s) now`);
+    check((await page.locator('.leaflet-control-layers-overlays input').count()) === 3, 'the map has its layer control (fields of view, hotspots, live tracks)');
 
     // --- events: one arrives, is acknowledged, its clip plays ---
     await page.click('#nav-events');
@@ -263,6 +277,9 @@ try {
     await page.click('#nav-editor');
     await page.selectOption('#ed-camera', cam);
     await page.waitForFunction(() => document.querySelector('#ed-image').naturalWidth > 0, null, { timeout: 10000 });
+    const pairsGiven = (await (await api(`/api/v1/cameras/${cam}`)).json()).definition.calibration?.homography?.image?.length ?? 0;
+    const pairsShown = await page.locator('#ed-calib .pair').count();
+    check(pairsGiven >= 4 && pairsShown === pairsGiven, `the editor shows the camera's ${pairsShown} calibration point pairs`);
     const geo = await page.evaluate((c) => {
       const cv = document.querySelector('#ed-canvas').getBoundingClientRect();
       const tr = window.__didbanWall ? null : null;
@@ -294,13 +311,83 @@ try {
       if (!counted) await page.waitForTimeout(200);
     }
     check(counted, `the drawn line ${added[0].name} counts (event within ${((Date.now() - saveStart) / 1000).toFixed(1)} s)`);
+    const kept = (await (await api(`/api/v1/cameras/${cam}`)).json()).definition.calibration?.homography?.image?.length ?? 0;
+    check(kept === pairsGiven, `saving the rules keeps the camera's calibration (${kept} pairs)`);
 
     // --- dashboard, recordings, administration ---
     await page.click('#nav-dashboard');
     await page.waitForSelector('#dash-class h3');
+    await page.waitForSelector('#dash-incidents h3');
     await page.waitForTimeout(1000);
     await shot('dashboard');
     ok('the traffic dashboard opens');
+    // One chart per kind of statistics the store holds for the last hour: counts, speeds (mean, v85), density and
+    // level of service, incidents and near-misses; each card says "none" otherwise.
+    const charted = await page.evaluate(async () => {
+      const now = Date.now() * 1000;
+      const r = await fetch(`/api/v1/stats?from_us=${now - 3600e6}&to_us=${now + 60e6}`);
+      const rows = (await r.json()).rows;
+      const has = (f) => rows.some(f);
+      return {
+        '#dash-chart': has((x) => x.metric === 'count'),
+        '#dash-speed': has((x) => x.metric === 'speed_mean_kmh' || /^speed_p[0-9.]+_kmh$/.test(x.metric)),
+        '#dash-los': has((x) => x.metric === 'density_mean'),
+        '#dash-incidents': has((x) => x.rule === '' && ['near_miss', 'wrong_way', 'stopped', 'congestion'].includes(x.metric)),
+      };
+    });
+    for (const [sel, want] of Object.entries(charted)) {
+      const canvases = await page.locator(`${sel} .uplot canvas`).count();
+      check(canvases === (want ? 1 : 0), `${sel}: ${want ? 'a chart' : 'no chart (no rows)'} (${canvases} canvas)`);
+    }
+    const withData = Object.entries(charted).find(([, want]) => want);
+    if (withData) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(`${withData[0]} .chart-csv`)]);
+      const text = fs.readFileSync(await download.path(), 'utf8');
+      check(text.startsWith('interval_start_s,') && text.trim().split('\n').length >= 2,
+        `${withData[0]}: its CSV (${download.suggestedFilename()}) has a header and ${text.trim().split('\n').length - 1} interval(s)`);
+    }
+    // The charts with data: `didban serve` writes no interval statistics to the store yet (GET /stats answers no
+    // rows), so the page gets four 15-minute intervals of rows of every kind from the test (the API's row format).
+    const t0 = Math.floor(Date.now() / 900e3) * 900e6 - 3 * 900e6;
+    const synth = [];
+    for (let i = 0; i < 4; i++) {
+      const row = (rule, metric, value, cls = '', direction = '') => synth.push({ start_us: t0 + i * 900e6, end_us: t0 + (i + 1) * 900e6, camera: cam, rule, metric, class: cls, direction, value });
+      row('kerb', 'count', 10 + i, 'car', 'in');
+      row('kerb', 'count', 2 + i, 'truck', 'out');
+      row('kerb', 'speed_mean_kmh', 40 + i);
+      row('kerb', 'speed_p85_kmh', 50 + i);
+      row('kerb', 'speed_n', 12);
+      row('jam', 'density_mean', 5 + 8 * i);
+      row('', 'near_miss', i);
+      row('', 'wrong_way', 1);
+    }
+    const statsUrl = (u) => u.pathname === '/api/v1/stats';
+    await page.route(statsUrl, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ rows: synth }) }));
+    await page.goto(base + '/#/recordings');
+    await page.click('#nav-dashboard');
+    await page.waitForSelector('#dash-incidents .uplot canvas', { timeout: 10000 });
+    await page.waitForTimeout(500);
+    const canvases = await page.locator('.chart .uplot canvas').count();
+    check(canvases === 4, `with rows of every kind the dashboard draws 4 charts (counts, speeds, density and level of service, incidents): ${canvases} canvases`);
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dash-speed .chart-csv')]);
+    const speedCsv = fs.readFileSync(await dl.path(), 'utf8').trim().split('\n');
+    check(dl.suggestedFilename() === 'didban-speeds.csv' && speedCsv[0] === 'interval_start_s,speed_mean_kmh,speed_p85_kmh' &&
+      speedCsv.length === 5 && speedCsv[1] === `${t0 / 1e6},40,50`, `the speed chart's CSV: ${speedCsv[0]} / ${speedCsv[1]} (${speedCsv.length - 1} intervals)`);
+    const [dl2] = await Promise.all([page.waitForEvent('download'), page.click('#dash-los .chart-csv')]);
+    const losCsv = fs.readFileSync(await dl2.path(), 'utf8').trim().split('\n');
+    check(losCsv[4] === `${t0 / 1e6 + 2700},29,5`, `the level-of-service CSV grades 29 veh/km/lane as F (${losCsv[4]})`);
+    await page.locator('#dash-incidents').scrollIntoViewIfNeeded();
+    await shot('dashboard-charts');
+    await page.unroute(statsUrl);
+
+    const wrongWay = (await (await api(`/api/v1/events?type=wrong_way&limit=1000`)).json()).events.filter((e) => e.ground);
+    await page.goto(base + '/#/map/hotspots');
+    await page.waitForSelector('#map[data-hotspots]', { timeout: 10000 });
+    await page.waitForTimeout(1000);
+    const cells = Number(await page.locator('#map').getAttribute('data-hotspots'));
+    check(wrongWay.length === 0 ? cells >= 0 : cells >= 1, `the hotspot map has ${cells} cell(s) for ${wrongWay.length} wrong-way event(s) with a ground position`);
+    if (wrongWay.length === 0) warnings.push('no wrong-way event with a ground position: the hotspot layer was empty');
+    await shot('map-hotspots');
     await page.click('#nav-recordings');
     await page.waitForSelector('#rec-list .tl-count');
     await page.waitForTimeout(500);

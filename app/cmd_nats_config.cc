@@ -49,7 +49,15 @@ void Setup(CLI::App& root, int* exit_code) {
   h->add_option("--monitor-port", hub->c.monitor_port, "HTTP monitoring port (0: none)")->capture_default_str();
   h->add_option("--max-file-bytes", hub->c.max_file_bytes, "JetStream file storage at most, bytes")
       ->capture_default_str();
-  h->add_option("--station", hub->stations, "A station's leaf-node login SITE:PASSWORD (repeat)");
+  h->add_option("--station", hub->stations,
+                "A station's leaf-node login SITE:PASSWORD (repeat; needs --center-password)");
+  h->add_option("--center-password", hub->c.center_password,
+                "The center's password at the hub: every connection then logs in, with subject permissions");
+  h->add_option("--center-user", hub->c.center_user, "The center's user at the hub")->capture_default_str();
+  h->add_option("--center-stream", hub->c.center_stream, "The center's stream (its acknowledgements)")
+      ->capture_default_str();
+  h->add_flag("--any-source-delivery", hub->c.any_source_delivery,
+              "Stations may publish $JS.S.> (a center stream sourcing without the didban_src.<site> deliver prefix)");
   h->add_option("--out", hub->out, "Output file (default: stdout)");
   h->callback([hub, exit_code] {
     for (const std::string& s : hub->stations) {
@@ -60,6 +68,13 @@ void Setup(CLI::App& root, int* exit_code) {
         return;
       }
       hub->c.stations.push_back({s.substr(0, colon), "", s.substr(colon + 1)});
+    }
+    if (!hub->c.stations.empty() && hub->c.center_password.empty()) {
+      std::fprintf(stderr,
+                   "didban nats-config hub: --station needs --center-password (without it the stations' subjects "
+                   "are not limited to their own site)\n");
+      *exit_code = 2;
+      return;
     }
     if (absl::Status v = hub->c.Validate(); !v.ok()) {
       std::fprintf(stderr, "didban nats-config hub: %s\n", std::string(v.message()).c_str());

@@ -1,6 +1,7 @@
 // The scale-out roles of `didban serve` (see serve_relay.h).
 #include "app/serve_relay.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -17,6 +18,16 @@ relay::StreamLimits Limits(const RelayFlags& f) {
 
 }  // namespace
 
+absl::StatusOr<std::pair<std::string, std::string>> ParseStationUrl(const std::string& text) {
+  const size_t eq = text.find('=');
+  const std::string site = eq == std::string::npos ? "" : text.substr(0, eq);
+  const std::string url = eq == std::string::npos ? "" : text.substr(eq + 1);
+  if (site.empty() || !(absl::StartsWith(url, "http://") || absl::StartsWith(url, "https://")) || url.size() <= 8) {
+    return absl::InvalidArgumentError("--station-url " + text + ": expected SITE=http://HOST:PORT");
+  }
+  return std::make_pair(site, url);
+}
+
 void AddRelayFlags(CLI::App* cmd, RelayFlags* f) {
   cmd->add_option("--role", f->role, "single (no broker), edge (publish to NATS JetStream) or center (consume)")
       ->check(CLI::IsMember({"single", "edge", "center"}))
@@ -32,6 +43,10 @@ void AddRelayFlags(CLI::App* cmd, RelayFlags* f) {
   cmd->add_option("--nats-offline-after", f->site_offline_s,
                   "center: seconds without a message before a station is offline")
       ->capture_default_str();
+  cmd->add_option("--nats-camera-sites", f->camera_sites_file,
+                  "center: file keeping each station camera's site (learned from the relay) across restarts");
+  cmd->add_option("--station-url", f->station_urls,
+                  "center: a station's API, SITE=URL (repeat; e.g. north=http://north.example:8080)");
   cmd->add_option("--nats-resync-h", f->resync_h, "edge: republish the store's events of the last hours at start")
       ->capture_default_str();
 }
@@ -47,6 +62,10 @@ absl::Status ValidateRelayFlags(const RelayFlags& f) {
   if (f.ack_wait_s < 1) return absl::InvalidArgumentError("--nats-ack-wait: at least 1 s");
   if (f.site_offline_s <= 0) return absl::InvalidArgumentError("--nats-offline-after: > 0");
   if (f.resync_h < 0) return absl::InvalidArgumentError("--nats-resync-h: >= 0");
+  if (f.role != "center" && (!f.camera_sites_file.empty() || !f.station_urls.empty())) {
+    return absl::InvalidArgumentError("--nats-camera-sites, --station-url are for --role center");
+  }
+  for (const std::string& u : f.station_urls) DIDBAN_RETURN_IF_ERROR(ParseStationUrl(u).status());
   return absl::OkStatus();
 }
 
@@ -75,7 +94,23 @@ absl::StatusOr<std::unique_ptr<ServeRelay>> ServeRelay::Start(const RelayFlags& 
       DIDBAN_ASSIGN_OR_RETURN(relay::SiteSource src, relay::ParseSiteSource(s));
       o.sites.push_back(std::move(src));
     }
+    DIDBAN_ASSIGN_OR_RETURN(r->stations_, server::StationDirectory::Open(f.camera_sites_file));
+    for (const std::string& u : f.station_urls) {
+      DIDBAN_ASSIGN_OR_RETURN(auto site_url, ParseStationUrl(u));
+      r->stations_->SetUrl(site_url.first, site_url.second);
+    }
+    // Every message names its site and camera: the directory learns which station each camera belongs to.
+    server::StationDirectory* stations = r->stations_.get();
+    o.on_committed = [stations](const std::vector<relay::Decoded>& batch) {
+      for (const relay::Decoded& d : batch) stations->NoteCamera(d.site, d.camera);
+    };
     DIDBAN_ASSIGN_OR_RETURN(r->center_, relay::CenterConsumer::Start(std::move(o), store));
+    relay::CenterConsumer* center = r->center_.get();
+    stations->SetLiveSource([center] {
+      std::vector<server::StationLive> out;
+      for (const relay::SiteView& v : center->Sites()) out.push_back({v.site, v.online, v.last_heard_us});
+      return out;
+    });
   }
   return r;
 }
@@ -83,6 +118,7 @@ absl::StatusOr<std::unique_ptr<ServeRelay>> ServeRelay::Start(const RelayFlags& 
 void ServeRelay::Stop() {
   if (edge_) edge_->Stop(2'000'000);
   if (center_) center_->Stop();
+  if (stations_) stations_->SetLiveSource(nullptr);  // the consumer goes before the directory
 }
 
 void ServeRelay::Collect(server::MetricsRegistry& m) const {

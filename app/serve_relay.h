@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +18,7 @@
 #include "relay/center_consumer.h"
 #include "relay/edge_publisher.h"
 #include "server/metrics.h"
+#include "server/station_directory.h"
 #include "store/store.h"
 
 namespace didban::app {
@@ -31,9 +33,13 @@ struct RelayFlags {
   double ack_wait_s = 10;          // center: redelivery after this many seconds without an acknowledgement
   double resync_h = 24;            // edge: republish the store's events of the last this many hours at start
   double site_offline_s = 30;      // center: a station not heard from for this long shows offline
+  std::string camera_sites_file;   // center: the station cameras' sites learned from the relay, kept across restarts
+  std::vector<std::string> station_urls;  // center: SITE=URL, each station's API (the station routes reach it)
 };
 
 void AddRelayFlags(CLI::App* cmd, RelayFlags* flags);
+// "north=http://north.example:8080" -> {"north", "http://north.example:8080"}; InvalidArgument otherwise.
+absl::StatusOr<std::pair<std::string, std::string>> ParseStationUrl(const std::string& text);
 // Checks the flags against each other and the store URL (a center wants --nats; an edge wants --nats).
 absl::Status ValidateRelayFlags(const RelayFlags& flags);
 
@@ -49,9 +55,12 @@ class ServeRelay {
   void Collect(server::MetricsRegistry& m) const;
   // One status line ("" for role single).
   std::string StatusLine() const;
+  // Center: its stations (camera sites, state, API addresses) for the server (SiteBackend::Stations); else null.
+  server::StationDirectory* Stations() const { return stations_.get(); }
 
  private:
   std::unique_ptr<relay::EdgePublisher> edge_;
+  std::unique_ptr<server::StationDirectory> stations_;  // before center_: the consumer's callback uses it
   std::unique_ptr<relay::CenterConsumer> center_;
 };
 

@@ -1,6 +1,9 @@
 // nats-server configuration text for the hub and the stations' leaf nodes (see nats_config.h).
 #include "relay/nats_config.h"
 
+#include <cctype>
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "relay/wire.h"
 
@@ -17,12 +20,52 @@ std::string Quote(const std::string& s) {
   return out + "\"";
 }
 
+// Passwords go into the leaf node's URL (user:password@host): URL-unreserved characters only.
+absl::Status CheckSecret(const std::string& value, const std::string& what) {
+  if (value.empty()) return absl::InvalidArgumentError("nats config: " + what + ": empty");
+  for (char c : value) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.' || c == '~';
+    if (!ok) return absl::InvalidArgumentError("nats config: " + what + ": letters, digits, - _ . ~ only");
+  }
+  return absl::OkStatus();
+}
+
+std::string QuoteList(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) absl::StrAppend(&out, i ? ", " : "", Quote(items[i]));
+  return out + "]";
+}
+
+// One user of the hub's authorization block, with its permissions.
+void AppendUser(std::string* out, const std::string& user, const std::string& password, const SubjectPermissions& p,
+                const std::string& comment) {
+  absl::StrAppend(out, "    {user: ", Quote(user), ", password: ", Quote(password), ", permissions: {  # ", comment,
+                  "\n      publish: {allow: ", QuoteList(p.publish),
+                  "}\n      subscribe: {allow: ", QuoteList(p.subscribe), "}\n    }}\n");
+}
+
 absl::Status CheckPort(int port, const char* what, bool zero_ok) {
   if ((port == 0 && zero_ok) || (port > 0 && port < 65536)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("nats config: ", what, ": 1..65535"));
 }
 
 }  // namespace
+
+SubjectPermissions StationPermissions(const std::string& site, bool any_source_delivery) {
+  const std::string token = SubjectToken(site);
+  SubjectPermissions p;
+  p.publish = {SiteSubjects(site), any_source_delivery ? std::string("$JS.S.>") : SourceDeliverPrefix(site) + ".>",
+               "$JSC.R.>"};
+  p.subscribe = {absl::StrCat("$JS.", token, ".API.>"), absl::StrCat("$JS.FC.", SiteStreamName(site), ".>")};
+  return p;
+}
+
+SubjectPermissions CenterPermissions(const std::string& stream) {
+  SubjectPermissions p;
+  p.publish = {"$JS.API.>", absl::StrCat("$JS.ACK.", stream, ".>")};
+  p.subscribe = {"_INBOX.>"};
+  return p;
+}
 
 absl::Status HubConfig::Validate() const {
   DIDBAN_RETURN_IF_ERROR(CheckPort(client_port, "client_port", false));
@@ -37,7 +80,23 @@ absl::Status HubConfig::Validate() const {
     if (SubjectToken(s.site) == domain) {
       return absl::InvalidArgumentError("nats config: station " + s.site + ": same JetStream domain as the hub");
     }
-    if (s.password.empty()) return absl::InvalidArgumentError("nats config: station " + s.site + ": empty password");
+    DIDBAN_RETURN_IF_ERROR(CheckSecret(s.password, "station " + s.site + ": password"));
+  }
+  if (!center_password.empty()) {
+    DIDBAN_RETURN_IF_ERROR(CheckSecret(center_password, "center password"));
+    if (center_user.empty()) return absl::InvalidArgumentError("nats config: center user: empty");
+    if (center_stream.empty() || SubjectToken(center_stream) != center_stream) {
+      return absl::InvalidArgumentError("nats config: center stream: letters, digits, _ and - only");
+    }
+  }
+  std::set<std::string> users, domains;
+  if (!center_password.empty()) users.insert(center_user);
+  for (const StationAccount& s : stations) {
+    const std::string user = s.user.empty() ? "leaf-" + SubjectToken(s.site) : s.user;
+    if (!users.insert(user).second) return absl::InvalidArgumentError("nats config: user " + user + ": twice");
+    if (!domains.insert(SubjectToken(s.site)).second) {
+      return absl::InvalidArgumentError("nats config: station " + s.site + ": twice (same subject token)");
+    }
   }
   return absl::OkStatus();
 }
@@ -48,6 +107,7 @@ absl::Status LeafConfig::Validate() const {
   DIDBAN_RETURN_IF_ERROR(CheckPort(monitor_port, "monitor_port", true));
   if (store_dir.empty()) return absl::InvalidArgumentError("nats config: leaf store_dir: empty");
   if (hub_url.empty()) return absl::InvalidArgumentError("nats config: leaf hub_url: empty");
+  if (!user.empty()) DIDBAN_RETURN_IF_ERROR(CheckSecret(password, "leaf password"));
   return absl::OkStatus();
 }
 
@@ -59,12 +119,25 @@ std::string HubConf(const HubConfig& c) {
   if (c.monitor_port > 0) absl::StrAppend(&out, "http_port: ", c.monitor_port, "\n");
   absl::StrAppend(&out, "jetstream {\n  store_dir: ", Quote(c.store_dir), "\n  domain: ", c.domain,
                   "\n  max_file_store: ", c.max_file_bytes, "\n}\n");
+  const auto user_of = [](const StationAccount& s) { return s.user.empty() ? "leaf-" + SubjectToken(s.site) : s.user; };
+  if (!c.center_password.empty()) {
+    // Every connection logs in, clients and leaf nodes alike (a leaf node's login is checked against these users
+    // and its subject permissions apply to what crosses its link).
+    absl::StrAppend(&out,
+                    "# Every connection logs in; a station's user publishes only its own site's subjects.\n"
+                    "authorization {\n  users: [\n");
+    AppendUser(&out, c.center_user, c.center_password, CenterPermissions(c.center_stream), "the center");
+    for (const StationAccount& s : c.stations) {
+      AppendUser(&out, user_of(s), s.password, StationPermissions(s.site, c.any_source_delivery),
+                 "station " + SubjectToken(s.site));
+    }
+    absl::StrAppend(&out, "  ]\n}\n");
+  }
   absl::StrAppend(&out, "leafnodes {\n  host: ", Quote(c.host), "\n  port: ", c.leaf_port, "\n");
-  if (!c.stations.empty()) {
+  if (!c.stations.empty() && c.center_password.empty()) {
     absl::StrAppend(&out, "  authorization {\n    users: [\n");
     for (const StationAccount& s : c.stations) {
-      const std::string user = s.user.empty() ? "leaf-" + SubjectToken(s.site) : s.user;
-      absl::StrAppend(&out, "      {user: ", Quote(user), ", password: ", Quote(s.password), "}  # station ",
+      absl::StrAppend(&out, "      {user: ", Quote(user_of(s)), ", password: ", Quote(s.password), "}  # station ",
                       SubjectToken(s.site), "\n");
     }
     absl::StrAppend(&out, "    ]\n  }\n");

@@ -95,6 +95,24 @@ std::string SiteStreamName(std::string_view site) {
   return "DIDBAN_" + token;
 }
 
+std::string SourceDeliverPrefix(std::string_view site) { return "didban_src." + SubjectToken(site); }
+
+absl::Status CheckOrigin(const Decoded& d, std::string_view subject, std::string_view stream_source) {
+  const std::string want = Subject(d.site, d.camera, d.kind);
+  if (subject != want) {
+    return absl::PermissionDeniedError(absl::StrCat("subject: '", std::string(subject), "' does not carry site '",
+                                                    d.site, "' camera '", d.camera, "' (want '", want, "')"));
+  }
+  if (!stream_source.empty()) {
+    const std::string stream(stream_source.substr(0, stream_source.find_first_of(": ")));
+    if (stream != SiteStreamName(d.site)) {
+      return absl::PermissionDeniedError(absl::StrCat("Nats-Stream-Source: '", stream, "' is not site '", d.site,
+                                                      "''s stream ", SiteStreamName(d.site)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string EncodeEvent(std::string_view site, const store::StoredEvent& e) {
   json j{{"v", kVersion},
          {"kind", KindName(Kind::kEvent)},

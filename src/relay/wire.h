@@ -28,6 +28,9 @@ std::string Subject(std::string_view site, std::string_view camera, Kind kind);
 std::string SiteSubjects(std::string_view site);
 // The edge's stream of a site: "DIDBAN_<SITE TOKEN>".
 std::string SiteStreamName(std::string_view site);
+// The deliver prefix of the center's source of a site's stream: "didban_src.<site token>" (deliveries then cross
+// the leaf link on subjects only that site's leaf-node user may publish, see relay/nats_config.h).
+std::string SourceDeliverPrefix(std::string_view site);
 
 // A camera's state as it crosses the link (the center keeps the latest per site and camera).
 struct RemoteCameraState {
@@ -59,6 +62,12 @@ std::string EncodeCameraState(std::string_view site, const bus::CameraState& s);
 
 // Parses a body; InvalidArgument naming the field when it is not one of the above.
 absl::StatusOr<Decoded> Decode(std::string_view body);
+
+// Checks that a decoded message came from where it claims (the center, before storing it): its subject must be
+// Subject(d.site, d.camera, d.kind), and when the center's stream sourced it, the `Nats-Stream-Source` header that
+// the hub adds ("DIDBAN_NORTH:<hash> <seq>", "" when not sourced) must name SiteStreamName(d.site). A station can
+// then not pass events off as another site's, not even through its own stream. PermissionDenied naming the field.
+absl::Status CheckOrigin(const Decoded& d, std::string_view subject, std::string_view stream_source);
 
 }  // namespace didban::relay
 

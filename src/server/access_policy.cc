@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "server/api_error.h"
+#include "server/station_directory.h"
 
 namespace didban::server {
 namespace {
@@ -100,6 +101,7 @@ std::shared_ptr<const AccessPolicy::Cameras> AccessPolicy::CameraOwners() {
     }
     fresh->owners[c.name] = owner;
   }
+  if (const StationDirectory* stations = backend_.Stations()) fresh->station_sites = stations->CameraSites();
   fresh->loaded_us = now;
   absl::MutexLock lock(&mu_);
   cameras_ = fresh;
@@ -145,10 +147,19 @@ absl::Status AccessPolicy::Check(ApiRequest& request, const Route& route) {
                       "x-csrf-token: missing or wrong (a change made with a session cookie must echo its csrf_token)");
   }
   std::shared_ptr<const Cameras> cameras = CameraOwners();
-  if (!p->AllCameras(cameras->site)) {
+  // At a center a grant of its own site covers its own cameras only: every camera takes "all" (or admin).
+  const bool all = cameras->station_sites ? p->AllCameras("") : p->AllCameras(cameras->site);
+  if (!all) {
     auto visible = std::make_shared<std::set<std::string>>();
     for (const auto& [name, owner] : cameras->owners) {
       if (p->MaySee({name, owner, cameras->site})) visible->insert(name);
+    }
+    if (cameras->station_sites) {
+      for (const auto& [name, site] : *cameras->station_sites) {
+        // A name two sites reported ("") is nobody's site; a station camera named like one of the center's own
+        // cameras is judged as the center's.
+        if (!site.empty() && !cameras->owners.count(name) && p->MaySee({name, "", site})) visible->insert(name);
+      }
     }
     // Cameras granted by name stay visible after removal (their events and recordings are still stored).
     for (const auth::Grant& g : p->grants) {
@@ -158,6 +169,11 @@ absl::Status AccessPolicy::Check(ApiRequest& request, const Route& route) {
   }
   if (auto it = request.path_params.find("camera"); it != request.path_params.end()) {
     if (!request.CameraVisible(it->second)) return NoSuchCamera(it->second);
+    // At a center a camera is its own or a station's: any other name answers as missing, for everyone (the same
+    // reply a hidden station camera gets).
+    if (cameras->station_sites && !cameras->owners.count(it->second) && !cameras->station_sites->count(it->second)) {
+      return NoSuchCamera(it->second);
+    }
   }
   return absl::OkStatus();
 }

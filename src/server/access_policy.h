@@ -1,7 +1,9 @@
 // Access control for the guard chain when the server has an auth store: who is asking (session cookie or bearer
 // token), whether their role may use the route, CSRF for cookie-authenticated changes, a same-origin Origin for
 // cookie-authenticated WebSocket upgrades, and which cameras they may see (a route for a camera they may not see
-// answers 404 exactly as for a camera that does not exist). Also the audit guard, which records every change, live
+// answers 404 exactly as for a camera that does not exist). At a center (SiteBackend::Stations()), the stations'
+// cameras count too, each with its own site: a grant of site:north shows north's cameras only, and a grant of the
+// center's own site does not reach the stations' cameras. Also the audit guard, which records every change, live
 // view and refusal through an audit::AuditSink. Thread-safe.
 #ifndef DIDBAN_SERVER_ACCESS_POLICY_H_
 #define DIDBAN_SERVER_ACCESS_POLICY_H_
@@ -47,9 +49,11 @@ class AccessPolicy {
   struct Cameras {
     std::string site;
     std::map<std::string, std::string> owners;  // camera -> owner ("" for none)
+    // A center's station cameras: camera -> site ("" when two sites reported the name); null for a single site.
+    std::shared_ptr<const std::map<std::string, std::string>> station_sites;
     TimeUs loaded_us = 0;
   };
-  // The site's cameras and their owners, re-read at most once a second.
+  // The site's cameras and their owners (and a center's station cameras), re-read at most once a second.
   std::shared_ptr<const Cameras> CameraOwners();
 
   auth::AuthStore& store_;

@@ -33,7 +33,8 @@ struct EvidenceInfo;  // record/evidence_package.h
 
 namespace didban::server {
 
-class LiveVideo;  // server/live_video.h
+class LiveVideo;         // server/live_video.h
+class StationDirectory;  // server/station_directory.h
 
 // A camera's live state, as the runtime last published it.
 struct CameraStatus {
@@ -113,6 +114,10 @@ class SiteBackend {
   // The site's live video (each camera's fMP4 by stream copy and its MJPEG fallback), fed by the cameras' packet tee
   // and latest frames; nullptr when the site has none (the live video routes answer 501).
   virtual LiveVideo* Video() { return nullptr; }
+
+  // A center's stations (scale-out, docs/scale-out.md): the site of each station camera (the access policy checks
+  // site grants against it), the stations' state and API addresses; nullptr for a single site.
+  virtual const StationDirectory* Stations() const { return nullptr; }
 };
 
 }  // namespace didban::server

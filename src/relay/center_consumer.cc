@@ -1,5 +1,6 @@
-// The center's JetStream consumer (see center_consumer.h): fetch a batch, write it to the store, flush (commit),
-// then acknowledge every message; a batch whose commit fails is negatively acknowledged and comes back.
+// The center's JetStream consumer (see center_consumer.h): the fetch thread fetches and decodes batches; the commit
+// thread writes every batch waiting to the store, flushes (commits), then acknowledges each message; batches whose
+// commit fails are negatively acknowledged and come back.
 #include "relay/center_consumer.h"
 
 #include <algorithm>
@@ -31,6 +32,9 @@ absl::Status CenterConsumerOptions::Validate() const {
     return absl::InvalidArgumentError("relay center: durable: letters, digits, _ and - only");
   }
   if (batch < 1 || batch > 10000) return absl::InvalidArgumentError("relay center: batch: 1..10000");
+  if (pipeline_batches < 1 || pipeline_batches > 4) {
+    return absl::InvalidArgumentError("relay center: pipeline_batches: 1..4");
+  }
   if (fetch_wait_us < 1000) return absl::InvalidArgumentError("relay center: fetch_wait: >= 1 ms");
   if (ack_wait_us < 1'000'000) return absl::InvalidArgumentError("relay center: ack_wait: >= 1 s");
   if (flush_timeout_us < 1000) return absl::InvalidArgumentError("relay center: flush_timeout: >= 1 ms");
@@ -43,6 +47,7 @@ absl::StatusOr<std::unique_ptr<CenterConsumer>> CenterConsumer::Start(CenterCons
   if (store == nullptr) return absl::InvalidArgumentError("relay center: no store");
   std::unique_ptr<CenterConsumer> c(new CenterConsumer(std::move(options), store));
   DIDBAN_ASSIGN_OR_RETURN(c->link_, NatsLink::Open(c->o_.nats_url, "didban-center"));
+  c->committer_ = std::thread([raw = c.get()] { raw->CommitLoop(); });
   c->thread_ = std::thread([raw = c.get()] { raw->Loop(); });
   return c;
 }
@@ -52,6 +57,11 @@ CenterConsumer::~CenterConsumer() { Stop(); }
 void CenterConsumer::Stop() {
   stop_.store(true);
   if (thread_.joinable()) thread_.join();
+  {
+    absl::MutexLock l(&mu_);
+    fetcher_done_ = true;
+  }
+  if (committer_.joinable()) committer_.join();
   Teardown();
 }
 
@@ -83,6 +93,16 @@ void CenterConsumer::Teardown() {
 }
 
 bool CenterConsumer::Step() {
+  // Wait for room in the pipeline (and, after a failed commit, for the redeliveries to be queued by the server).
+  int64_t generation = 0;
+  {
+    absl::MutexLock l(&mu_);
+    auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return committing_ + static_cast<int>(ready_.size()) < o_.pipeline_batches && NowUs() >= resume_fetch_us_;
+    };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&room), absl::Milliseconds(100))) return true;  // checks stop_ again
+    generation = generation_;
+  }
   natsMsgList list{};
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s = natsSubscription_Fetch(&list, sub_, o_.batch, std::max<int64_t>(1, o_.fetch_wait_us / 1000), &code);
@@ -96,78 +116,157 @@ bool CenterConsumer::Step() {
     }
     return false;
   }
-  std::vector<Decoded> decoded;
-  decoded.reserve(static_cast<size_t>(list.Count));
-  int64_t redelivered = 0, bad = 0, events = 0, points = 0, states = 0;
-  uint64_t pending = 0;
-  bool queued = true;
-  std::vector<store::TrackPoint> track_points;
+  Fetched f;
+  f.generation = generation;
+  f.replies.reserve(static_cast<size_t>(list.Count));
+  f.decoded.reserve(static_cast<size_t>(list.Count));
   for (int i = 0; i < list.Count; ++i) {
     natsMsg* m = list.Msgs[i];
+    const char* reply = natsMsg_GetReply(m);
+    f.replies.emplace_back(reply != nullptr ? reply : "");
     jsMsgMetaData* meta = nullptr;
     if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
-      if (meta->NumDelivered > 1) ++redelivered;
-      pending = meta->NumPending;
+      if (meta->NumDelivered > 1) ++f.redelivered;
+      f.pending = meta->NumPending;
       jsMsgMetaData_Destroy(meta);
     }
     absl::StatusOr<Decoded> d =
         Decode(std::string_view(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m))));
     if (!d.ok()) {
-      ++bad;
+      ++f.bad;
       spdlog::warn("relay center: {}: {}", natsMsg_GetSubject(m), d.status().ToString());
       continue;
     }
     if (d->kind == Kind::kEvent) {
-      queued = queued && store_->AddEvent(d->event);
-      ++events;
+      ++f.events;
     } else if (d->kind == Kind::kTracks) {
-      points += static_cast<int64_t>(d->points.size());
-      track_points.insert(track_points.end(), d->points.begin(), d->points.end());
+      f.points += static_cast<int64_t>(d->points.size());
     } else {
-      ++states;
+      ++f.states;
     }
-    decoded.push_back(*std::move(d));
+    f.decoded.push_back(*std::move(d));
   }
-  if (!track_points.empty()) queued = queued && store_->AddTrackPoints(std::move(track_points));
+  natsMsgList_Destroy(&list);
+  {
+    absl::MutexLock l(&mu_);
+    if (f.generation == generation_) {
+      ready_.push_back(std::move(f));
+      return true;
+    }
+  }
+  // A commit failed while this batch was being fetched: it may hold messages newer than those sent back, so it goes
+  // back too, after them (before this thread fetches again).
+  std::vector<Fetched> back;
+  back.push_back(std::move(f));
+  Reply(back, "-NAK");
+  natsConnection_FlushTimeout(link_->conn(), 1000);
+  return true;
+}
+
+void CenterConsumer::Reply(const std::vector<Fetched>& batches, const char* token) {
+  for (const Fetched& f : batches) {
+    for (const std::string& r : f.replies) {
+      if (!r.empty()) natsConnection_PublishString(link_->conn(), r.c_str(), token);
+    }
+  }
+}
+
+bool CenterConsumer::Commit(std::vector<Fetched>& group) {
+  bool queued = true;
+  int64_t received = 0;
+  for (Fetched& f : group) {
+    received += static_cast<int64_t>(f.replies.size());
+    std::vector<store::TrackPoint> track_points;
+    for (const Decoded& d : f.decoded) {
+      if (d.kind == Kind::kEvent) {
+        queued = store_->AddEvent(d.event) && queued;
+      } else if (d.kind == Kind::kTracks) {
+        track_points.insert(track_points.end(), d.points.begin(), d.points.end());
+      }
+    }
+    if (!track_points.empty()) queued = store_->AddTrackPoints(std::move(track_points)) && queued;
+  }
   absl::Status committed =
       queued ? store_->Flush(o_.flush_timeout_us) : absl::ResourceExhaustedError("the store's queue is full");
   if (!committed.ok()) {
-    for (int i = 0; i < list.Count; ++i) natsMsg_Nak(list.Msgs[i], nullptr);
-    natsMsgList_Destroy(&list);
+    // Everything in hand goes back, oldest first, so that the redeliveries come before anything newer.
+    std::vector<Fetched> waiting;
     {
       absl::MutexLock l(&mu_);
+      while (!ready_.empty()) {
+        waiting.push_back(std::move(ready_.front()));
+        ready_.pop_front();
+      }
+      ++generation_;
+      resume_fetch_us_ = INT64_MAX;  // no fetch until the negative acknowledgements are out
       ++stats_.commit_failures_total;
-      stats_.received_total += list.Count;
+      stats_.received_total += received;
       if (stats_.commit_failures_total == 1 || stats_.commit_failures_total % 10 == 0) {
         spdlog::warn("relay center: commit failed ({} so far), batch left for redelivery: {}",
                      stats_.commit_failures_total, committed.ToString());
       }
     }
-    SleepUs(500'000);
-    return true;
+    Reply(group, "-NAK");
+    Reply(waiting, "-NAK");
+    natsConnection_FlushTimeout(link_->conn(), 1000);
+    absl::MutexLock l(&mu_);
+    resume_fetch_us_ = NowUs() + 500'000;  // the server queues the redeliveries; the store may recover meanwhile
+    return false;
   }
-  for (int i = 0; i < list.Count; ++i) natsMsg_Ack(list.Msgs[i], nullptr);
-  const int count = list.Count;
-  natsMsgList_Destroy(&list);
+  Reply(group, "+ACK");
   const TimeUs now = NowUs();
   {
     absl::MutexLock l(&mu_);
-    stats_.received_total += count;
-    stats_.redelivered_total += redelivered;
-    stats_.bad_total += bad;
-    stats_.events_total += events;
-    stats_.track_points_total += points;
-    stats_.states_total += states;
-    ++stats_.batches_total;
-    stats_.pending = static_cast<int64_t>(pending);
-    stats_.last_commit_us = now;
-    for (const Decoded& d : decoded) {
-      heard_[d.site] = now;
-      if (d.kind == Kind::kCameraState) cameras_[d.site][d.camera] = d.state;
+    for (const Fetched& f : group) {
+      stats_.received_total += static_cast<int64_t>(f.replies.size());
+      stats_.redelivered_total += f.redelivered;
+      stats_.bad_total += f.bad;
+      stats_.events_total += f.events;
+      stats_.track_points_total += f.points;
+      stats_.states_total += f.states;
+      ++stats_.batches_total;
+      stats_.pending = static_cast<int64_t>(f.pending);
+      for (const Decoded& d : f.decoded) {
+        heard_[d.site] = now;
+        if (d.kind == Kind::kCameraState) cameras_[d.site][d.camera] = d.state;
+      }
     }
+    stats_.last_commit_us = now;
   }
-  if (o_.on_committed) o_.on_committed(decoded);
+  if (o_.on_committed) {
+    for (const Fetched& f : group) o_.on_committed(f.decoded);
+  }
   return true;
+}
+
+void CenterConsumer::CommitLoop() {
+  for (;;) {
+    std::vector<Fetched> group, stale;
+    {
+      absl::MutexLock l(&mu_);
+      auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !ready_.empty() || fetcher_done_; };
+      mu_.Await(absl::Condition(&work));
+      if (ready_.empty()) break;  // the fetch thread stopped and everything fetched was handled
+      if (fetcher_done_) {
+        // Stopping: what was fetched but not yet committed goes back for the next consumer.
+        while (!ready_.empty()) {
+          stale.push_back(std::move(ready_.front()));
+          ready_.pop_front();
+        }
+      } else {
+        while (!ready_.empty()) {
+          group.push_back(std::move(ready_.front()));
+          ready_.pop_front();
+        }
+        committing_ = static_cast<int>(group.size());
+      }
+    }
+    if (!stale.empty()) Reply(stale, "-NAK");
+    if (!group.empty()) Commit(group);
+    absl::MutexLock l(&mu_);
+    committing_ = 0;
+  }
+  natsConnection_FlushTimeout(link_->conn(), 2000);  // the last acknowledgements reach the server before it closes
 }
 
 void CenterConsumer::Loop() {

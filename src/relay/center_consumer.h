@@ -3,11 +3,19 @@
 // committed it. Events are inserted keyed by their stable id (ON CONFLICT DO NOTHING), so a redelivery after a crash
 // between commit and acknowledgement is stored once; track points are at-least-once. Camera states are kept in memory
 // (the latest per site and camera) with the time each site was last heard from. Thread-safe.
+//
+// Two threads form a pipeline: the fetch thread fetches and decodes the next batches while the commit thread writes
+// the batches already fetched (all those waiting, in fetch order, in one store flush) and then acknowledges them.
+// At most pipeline_batches (3) batches are unacknowledged at once (within the consumer's MaxAckPending of four). When a
+// commit fails, every batch in hand is negatively acknowledged, in order, so JetStream redelivers them before anything
+// newer and a camera's events are still committed in order; batches fetched before the failure was seen are dropped
+// (and negatively acknowledged) too.
 #ifndef DIDBAN_RELAY_CENTER_CONSUMER_H_
 #define DIDBAN_RELAY_CENTER_CONSUMER_H_
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,13 +34,16 @@
 namespace didban::relay {
 
 struct CenterConsumerOptions {
-  std::string nats_url;                       // the hub, e.g. nats://127.0.0.1:4222
-  std::string stream = "DIDBAN_CENTER";       // the center's stream
-  std::string durable = "didban-center";      // the durable consumer's name
-  std::vector<SiteSource> sites;              // sources of the stream; empty: the stream captures didban.> itself
-  bool create_stream = true;                  // create or update the stream (false: it exists)
-  StreamLimits limits;                        // of the center's stream
-  int batch = 1000;                           // messages per fetch at most
+  std::string nats_url;                   // the hub, e.g. nats://127.0.0.1:4222
+  std::string stream = "DIDBAN_CENTER";   // the center's stream
+  std::string durable = "didban-center";  // the durable consumer's name
+  std::vector<SiteSource> sites;          // sources of the stream; empty: the stream captures didban.> itself
+  bool create_stream = true;              // create or update the stream (false: it exists)
+  StreamLimits limits;                    // of the center's stream
+  int batch = 1000;                       // messages per fetch at most
+  // Batches fetched and not yet acknowledged at most, the one being fetched included (1..4; the consumer's
+  // MaxAckPending is four batches). 1: fetch, commit, acknowledge, one batch at a time (no pipeline).
+  int pipeline_batches = 3;
   TimeUs fetch_wait_us = 500'000;             // a fetch waits this long for the first message
   TimeUs ack_wait_us = 10'000'000;            // an unacknowledged message is redelivered after this
   TimeUs flush_timeout_us = 10'000'000;       // a batch's commit waits at most this long (then it is redelivered)
@@ -75,28 +86,49 @@ class CenterConsumer {
   CenterConsumer(const CenterConsumer&) = delete;
   CenterConsumer& operator=(const CenterConsumer&) = delete;
 
-  // Stops after the batch in hand (committed and acknowledged, or left for redelivery). Idempotent.
+  // Stops after the batches being committed (committed and acknowledged, or left for redelivery); batches fetched
+  // but not yet being committed are negatively acknowledged for the next consumer. Idempotent.
   void Stop();
 
   CenterConsumerStats Stats() const;
   std::vector<SiteView> Sites() const;
 
  private:
+  // One fetched batch, decoded; its messages are acknowledged through their reply subjects.
+  struct Fetched {
+    std::vector<std::string> replies;  // every message's, bad ones included
+    std::vector<Decoded> decoded;      // the messages that decoded
+    int64_t redelivered = 0, bad = 0, events = 0, points = 0, states = 0;
+    uint64_t pending = 0;
+    int64_t generation = 0;  // commit failures seen when the fetch began
+  };
+
   explicit CenterConsumer(CenterConsumerOptions o, store::Store* store) : o_(std::move(o)), store_(store) {}
-  void Loop();
+  void Loop();        // the fetch thread
+  void CommitLoop();  // the commit thread
   absl::Status Setup();
   void Teardown();
-  // Fetches and handles one batch; false when nothing came (timeout or error).
+  // Fetches and decodes one batch and hands it to the commit thread; false when nothing came (timeout or error).
   bool Step();
+  // Writes `group` (in order) to the store, flushes, and acknowledges every message; on failure negatively
+  // acknowledges them and everything waiting. Returns whether it committed.
+  bool Commit(std::vector<Fetched>& group);
+  // Publishes `token` ("+ACK", "-NAK") to every reply subject of `batches`.
+  void Reply(const std::vector<Fetched>& batches, const char* token);
 
   const CenterConsumerOptions o_;
   store::Store* store_;
   std::unique_ptr<NatsLink> link_;
-  natsSubscription* sub_ = nullptr;  // the loop thread's own
-  std::thread thread_;
+  natsSubscription* sub_ = nullptr;  // the fetch thread's own
+  std::thread thread_, committer_;
   std::atomic<bool> stop_{false};
 
   mutable absl::Mutex mu_;
+  std::deque<Fetched> ready_ ABSL_GUARDED_BY(mu_);   // fetched, waiting for the commit thread
+  int committing_ ABSL_GUARDED_BY(mu_) = 0;          // batches the commit thread holds
+  int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;      // commit failures so far
+  TimeUs resume_fetch_us_ ABSL_GUARDED_BY(mu_) = 0;  // after a failure the fetch thread waits until then
+  bool fetcher_done_ ABSL_GUARDED_BY(mu_) = false;
   CenterConsumerStats stats_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::map<std::string, RemoteCameraState>> cameras_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, TimeUs> heard_ ABSL_GUARDED_BY(mu_);

@@ -2,6 +2,7 @@
 #include "relay/jetstream.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "relay/wire.h"
 
 namespace didban::relay {
@@ -70,6 +71,8 @@ NatsLink::~NatsLink() {
   if (js_ != nullptr) jsCtx_Destroy(js_);
   if (conn_ != nullptr) {
     natsConnection_Close(conn_);
+    // Its callbacks (this object is their closure) run on the client's thread until the closed one.
+    (void)closed_.WaitForNotificationWithTimeout(absl::Seconds(5));
     natsConnection_Destroy(conn_);
   }
   if (opts_ != nullptr) natsOptions_Destroy(opts_);
@@ -82,6 +85,7 @@ void NatsLink::OnReconnected(natsConnection* /*nc*/, void* closure) {
   static_cast<NatsLink*>(closure)->reconnects_.fetch_add(1);
 }
 void NatsLink::OnConnected(natsConnection* /*nc*/, void* /*closure*/) {}
+void NatsLink::OnClosed(natsConnection* /*nc*/, void* closure) { static_cast<NatsLink*>(closure)->closed_.Notify(); }
 
 bool NatsLink::Connected() const {
   return conn_ != nullptr && natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED;
@@ -105,6 +109,7 @@ absl::StatusOr<std::unique_ptr<NatsLink>> NatsLink::Open(const std::string& url,
   if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(link->opts_, 32 << 20);
   if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(link->opts_, &NatsLink::OnDisconnected, link.get());
   if (s == NATS_OK) s = natsOptions_SetReconnectedCB(link->opts_, &NatsLink::OnReconnected, link.get());
+  if (s == NATS_OK) s = natsOptions_SetClosedCB(link->opts_, &NatsLink::OnClosed, link.get());
   if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(link->opts_, true, &NatsLink::OnConnected, link.get());
   if (s != NATS_OK) return NatsError(s, absl::StrCat(url, ": options"));
   s = natsConnection_Connect(&link->conn_, link->opts_);

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "didban/status.h"
 #include "didban/time.h"
 
@@ -61,6 +62,7 @@ class NatsLink {
   static void OnDisconnected(natsConnection* nc, void* closure);
   static void OnReconnected(natsConnection* nc, void* closure);
   static void OnConnected(natsConnection* nc, void* closure);
+  static void OnClosed(natsConnection* nc, void* closure);
 
   natsOptions* opts_ = nullptr;
   natsConnection* conn_ = nullptr;
@@ -68,6 +70,9 @@ class NatsLink {
   std::string domain_;
   std::atomic<int64_t> disconnects_{0};
   std::atomic<int64_t> reconnects_{0};
+  // The client calls the callbacks above from its own thread, possibly after natsConnection_Close returned (the
+  // disconnection of a close comes before its closed callback): the destructor waits for the closed callback.
+  absl::Notification closed_;
 };
 
 // Creates the stream of `site` (name SiteStreamName(site), subjects didban.<site>.>) or updates its limits.

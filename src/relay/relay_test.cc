@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -22,6 +23,7 @@
 #include "relay/edge_publisher.h"
 #include "relay/nats_config.h"
 #include "relay/wire.h"
+#include "store/sqlite_connection.h"
 #include "testing/data.h"
 
 namespace didban::relay {
@@ -349,6 +351,126 @@ TEST_F(RelayServerTest, LeafNodeKeepsEventsWhileTheHubIsAwayAndTheCenterCatchesU
   absl::MutexLock l(&order_mu);
   ASSERT_EQ(order.size(), 250u);
   for (size_t i = 0; i < order.size(); ++i) EXPECT_EQ(order[i], static_cast<int64_t>(i)) << "at " << i;
+}
+
+// Publishes `body` to `subject` through JetStream without a message id, so that the broker keeps every repeat and
+// the center sees them (as after a crash between its commit and its acknowledgement).
+void PublishRaw(NatsLink* link, const std::string& subject, const std::string& body) {
+  jsPubAck* pa = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s =
+      js_Publish(&pa, link->js(), subject.c_str(), body.data(), static_cast<int>(body.size()), nullptr, &code);
+  ASSERT_EQ(s, NATS_OK) << JsError(s, code, subject);
+  jsPubAck_Destroy(pa);
+}
+
+TEST_F(RelayServerTest, RepeatsInsideAndAcrossBatchesAreStoredOnce) {
+  const int port = FreePort();
+  NatsServer hub(dir_, absl::StrCat("port: ", port, "\nhost: 127.0.0.1\njetstream { store_dir: \"", dir_, "/hub\" }\n"),
+                 port);
+  ASSERT_TRUE(hub.Start());
+  std::unique_ptr<store::Store> center_store = OpenCenterStore();
+  ASSERT_NE(center_store, nullptr);
+  std::vector<int64_t> order;
+  absl::Mutex order_mu;
+  CenterConsumerOptions co;
+  co.nats_url = hub.Url();
+  co.batch = 64;  // 300 messages: several batches, pipelined
+  co.fetch_wait_us = 100'000;
+  co.on_committed = [&](const std::vector<Decoded>& batch) {
+    absl::MutexLock l(&order_mu);
+    for (const Decoded& d : batch) order.push_back(d.event.event.track_id);
+  };
+  absl::StatusOr<std::unique_ptr<CenterConsumer>> center = CenterConsumer::Start(co, center_store.get());
+  ASSERT_TRUE(center.ok()) << center.status();
+  ASSERT_TRUE(WaitFor([&] { return (*center)->Stats().connected; }, 5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the center's stream exists
+  absl::StatusOr<std::unique_ptr<NatsLink>> link = NatsLink::Open(hub.Url(), "test-publisher");
+  ASSERT_TRUE(link.ok()) << link.status();
+  const std::string subject = Subject("north", "gate", Kind::kEvent);
+  // Each event twice in a row (the same batch), then all of them once more (later batches).
+  for (int i = 0; i < 100; ++i) {
+    PublishRaw(link->get(), subject, EncodeEvent("north", MakeEvent(i, "gate")));
+    PublishRaw(link->get(), subject, EncodeEvent("north", MakeEvent(i, "gate")));
+  }
+  for (int i = 0; i < 100; ++i) PublishRaw(link->get(), subject, EncodeEvent("north", MakeEvent(i, "gate")));
+  ASSERT_TRUE(WaitFor([&] { return (*center)->Stats().events_total == 300; }, 30)) << (*center)->Stats().events_total;
+  ASSERT_TRUE(center_store->Flush(5'000'000).ok());
+  EXPECT_EQ(CountEvents(center_store.get()), 100);
+  const store::StoreStats ss = center_store->Stats();
+  EXPECT_EQ(ss.events_written_total, 100);
+  EXPECT_EQ(ss.events_duplicate_total, 200);
+  const CenterConsumerStats cs = (*center)->Stats();
+  EXPECT_EQ(cs.received_total, 300);
+  EXPECT_EQ(cs.redelivered_total, 0);
+  EXPECT_EQ(cs.commit_failures_total, 0);
+  EXPECT_GE(cs.batches_total, 5);  // 300 / 64
+  absl::MutexLock l(&order_mu);
+  ASSERT_EQ(order.size(), 300u);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(order[static_cast<size_t>(i)], i / 2) << "at " << i;
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(order[static_cast<size_t>(200 + i)], i) << "at " << 200 + i;
+}
+
+TEST_F(RelayServerTest, FailedCommitsAreRedeliveredAndStoredOnceInOrderPerCamera) {
+  const int port = FreePort();
+  NatsServer hub(dir_, absl::StrCat("port: ", port, "\nhost: 127.0.0.1\njetstream { store_dir: \"", dir_, "/hub\" }\n"),
+                 port);
+  ASSERT_TRUE(hub.Start());
+  store::StoreOptions so;
+  so.flush_interval_us = 20'000;
+  so.busy_timeout_us = 50'000;
+  so.max_write_retries = 100000;  // never dropped: the writer retries until the lock goes
+  absl::StatusOr<std::unique_ptr<store::Store>> center_store = store::OpenStore(dir_ + "/center.db", so);
+  ASSERT_TRUE(center_store.ok()) << center_store.status();
+  // Another connection holds the database's write lock: every commit fails until it lets go.
+  absl::StatusOr<std::unique_ptr<store::Connection>> locker =
+      store::OpenSqliteConnection(dir_ + "/center.db", true, 1'000'000);
+  ASSERT_TRUE(locker.ok()) << locker.status();
+  ASSERT_TRUE((*locker)->ExecScript("BEGIN EXCLUSIVE").ok());
+
+  std::map<std::string, std::vector<int64_t>> firsts;  // per camera, the first commit of each event
+  std::set<std::string> seen;
+  absl::Mutex mu;
+  CenterConsumerOptions co;
+  co.nats_url = hub.Url();
+  co.batch = 32;
+  co.fetch_wait_us = 50'000;
+  co.flush_timeout_us = 300'000;
+  co.on_committed = [&](const std::vector<Decoded>& batch) {
+    absl::MutexLock l(&mu);
+    for (const Decoded& d : batch) {
+      if (seen.insert(d.event.id).second) firsts[d.camera].push_back(d.event.event.track_id);
+    }
+  };
+  absl::StatusOr<std::unique_ptr<CenterConsumer>> center = CenterConsumer::Start(co, center_store->get());
+  ASSERT_TRUE(center.ok()) << center.status();
+  ASSERT_TRUE(WaitFor([&] { return (*center)->Stats().connected; }, 5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EdgePublisherOptions eo;
+  eo.site = "north";
+  eo.nats_url = hub.Url();
+  eo.create_stream = false;
+  absl::StatusOr<std::unique_ptr<EdgePublisher>> edge = EdgePublisher::Start(eo, nullptr);
+  ASSERT_TRUE(edge.ok()) << edge.status();
+  const std::vector<std::string> cameras = {"gate", "road", "yard"};
+  for (int i = 0; i < 300; ++i) (*edge)->EnqueueEvent(MakeEvent(i, cameras[static_cast<size_t>(i) % 3]));
+  ASSERT_TRUE((*edge)->WaitIdle(20'000'000));
+  ASSERT_TRUE(WaitFor([&] { return (*center)->Stats().commit_failures_total >= 2; }, 20));
+  EXPECT_EQ((*center)->Stats().batches_total, 0);
+  ASSERT_TRUE((*locker)->ExecScript("ROLLBACK").ok());
+
+  ASSERT_TRUE(WaitFor([&] { return CountEvents(center_store->get()) == 300; }, 30)) << CountEvents(center_store->get());
+  ASSERT_TRUE(WaitFor([&] { return (*center)->Stats().pending == 0 && (*center)->Stats().batches_total > 0; }, 10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(CountEvents(center_store->get()), 300);
+  EXPECT_GT((*center)->Stats().redelivered_total, 0);
+  absl::MutexLock l(&mu);
+  EXPECT_EQ(seen.size(), 300u);
+  for (size_t c = 0; c < cameras.size(); ++c) {
+    const std::vector<int64_t>& got = firsts[cameras[c]];
+    ASSERT_EQ(got.size(), 100u) << cameras[c];
+    for (size_t k = 0; k < got.size(); ++k) EXPECT_EQ(got[k], static_cast<int64_t>(3 * k + c)) << cameras[c];
+  }
 }
 
 }  // namespace

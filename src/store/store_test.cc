@@ -212,6 +212,30 @@ TEST_P(StoreTest, EventsRoundTripAndRepeatsAreDropped) {
   EXPECT_EQ(s->GetEvent("nope").status().message(), "store: no event \"nope\"");
 }
 
+TEST_P(StoreTest, RepeatsInsideOneBatchAndAcrossBatchesAreStoredOnce) {
+  // The relay's redeliveries: one id several times in one transaction (one multi-row statement) and again later.
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 1500; ++i) {  // more rows than one statement carries
+      const Event e = MakeEvent(1'000'000 + i, "north", "line_cross", i, ObjectClass::kCar);
+      ASSERT_TRUE(s->AddEvent({"", e}));
+      if (i % 3 == 0) {
+        ASSERT_TRUE(s->AddEvent({"", e}));
+      }
+    }
+    ASSERT_TRUE(s->Flush().ok());
+  }
+  EXPECT_EQ(*s->CountEvents({}), 1500);
+  const StoreStats st = s->Stats();
+  EXPECT_EQ(st.events_written_total, 1500);
+  EXPECT_EQ(st.events_duplicate_total, 2 * 2000 - 1500);
+  EXPECT_EQ(st.dropped_total, 0);
+  auto got = s->GetEvent(MakeEventId(MakeEvent(1'000'000 + 1499, "north", "line_cross", 1499, ObjectClass::kCar)));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->event.track_id, 1499);
+}
+
 TEST_P(StoreTest, EventFiltersAndKeysetPaging) {
   auto s = Open();
   ASSERT_NE(s, nullptr);

@@ -45,8 +45,13 @@ say() { echo "[$(( $(date +%s) - t0 )) s] $*"; }
 
 # --- NATS: hub and two leaf nodes, configurations from `didban nats-config`.
 HUB=$(free_port); HUB_LEAF=$(free_port); NORTH=$(free_port); SOUTH=$(free_port); DEAD=$(free_port)
+# Every connection to the hub logs in; each station's user may publish only its own site's subjects. Until the
+# center's stream sources with the didban_src.<site> deliver prefix (relay/jetstream.cc), the stations may publish
+# the sources' deliveries on $JS.S.> (--any-source-delivery).
 "$DIDBAN" nats-config hub --store-dir "$work/js-hub" --port "$HUB" --leaf-port "$HUB_LEAF" --monitor-port 0 \
+  --center-password pw-center --any-source-delivery \
   --station north:pw-north --station south:pw-south --out "$work/hub.conf"
+grep -q '"didban.north.>"' "$work/hub.conf" || fail "hub.conf: no subject permissions for north"
 for s in north south; do
   port=$NORTH; [ $s = south ] && port=$SOUTH
   "$DIDBAN" nats-config leaf --site $s --store-dir "$work/js-$s" --port "$port" \
@@ -93,7 +98,8 @@ CENTER_PORT=""
 start_center() {
   : > "$work/center.out"
   "$DIDBAN" serve --site "$work/center.yaml" --listen 127.0.0.1:0 --data "$work/data-center" --no-record \
-    --role center --nats "nats://127.0.0.1:$HUB" --nats-site north@north --nats-site south@south --store "$PG" \
+    --role center --nats "nats://center:pw-center@127.0.0.1:$HUB" --nats-site north@north --nats-site south@south \
+    --store "$PG" --nats-camera-sites "$work/camera-sites.json" \
     --nats-ack-wait 2 --nats-offline-after 8 --status-every 2 >> "$work/center.out" 2>&1 &
   PIDS[center]=$!
   for _ in $(seq 300); do
@@ -146,6 +152,18 @@ wait_events north 3
 wait_events south 3
 check "steady state"
 wait_metric 'didban_site_online{site="south"}' 1 20
+# The center learned each station camera's site (what site grants are checked against).
+for _ in $(seq 50); do grep -q '"south-highway"' "$work/camera-sites.json" 2>/dev/null && break; sleep 0.2; done
+[ "$(tr -d ' \n' < "$work/camera-sites.json")" = '{"cameras":{"north-highway":["north"],"south-highway":["south"]}}' ] ||
+  fail "camera sites: $(cat "$work/camera-sites.json" 2>&1)"
+# The north station's credentials cannot publish south's subjects at the hub (a permissions violation), nor can
+# anyone connect without a login.
+exec 5<>/dev/tcp/127.0.0.1/"$HUB"
+printf 'CONNECT {"user":"leaf-north","pass":"pw-north","verbose":false}\r\nPUB didban.south.x.event 2\r\n{}\r\nPING\r\n' >&5
+timeout 5 grep -m1 -q 'Permissions Violation for Publish to "didban.south.x.event"' <&5 ||
+  fail "the hub let north's user publish south's subject"
+exec 5>&-
+say "north's credentials refused on south's subjects"
 
 say "kill -9 the hub for $HUB_CUT_S s"
 kill9 nats-hub

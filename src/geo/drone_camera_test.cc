@@ -32,16 +32,27 @@ TEST(CameraSpecTest, ParsesAndComputesFocalLength) {
   s.focal_35mm_mm = 24;
   EXPECT_NEAR(*bare->FocalPx(&s), *f35->FocalPx(), 1e-9);
   EXPECT_EQ(bare->FocalPx().status().message(),
-            "camera spec: no lens (give hfov=DEG, focal=MM with sensor=WxH, or focal35=MM) and the telemetry has no "
-            "focal length");
+            "camera spec: no lens (give hfov=DEG, focal=MM with sensor=WxH, focal35=MM or a camera profile) and the "
+            "telemetry has no focal length");
 }
 
 TEST(CameraSpecTest, ExactErrors) {
   EXPECT_EQ(ParseCameraSpec("hfov=90").status().message(),
             "camera spec: width and height (pixels) are required and must be positive");
   EXPECT_EQ(ParseCameraSpec("hfov=abc,width=1,height=1").status().message(), "camera spec: hfov: not a number: 'abc'");
-  EXPECT_EQ(ParseCameraSpec("zoom=2,width=1,height=1").status().message(),
-            "camera spec: unknown key 'zoom' (expected width, height, hfov, sensor, focal, focal35)");
+  EXPECT_EQ(
+      ParseCameraSpec("zoom=2,width=1,height=1").status().message(),
+      "camera spec: unknown key 'zoom' (expected width, height, hfov, sensor, aspect, focal, focal35, dfov, crop, "
+      "profile)");
+  EXPECT_EQ(ParseCameraSpec("aspect=4:0,width=1,height=1").status().message(),
+            "camera spec: aspect: expected W:H with positive numbers (e.g. 4:3), got '4:0'");
+  EXPECT_EQ(ParseCameraSpec("crop=0.5,width=1,height=1").status().message(),
+            "camera spec: crop must be in [1, 100], got 0.5");
+  EXPECT_EQ(ParseCameraSpec("dfov=180,width=1,height=1").status().message(),
+            "camera spec: dfov must be in (0, 180) degrees, got 180");
+  EXPECT_EQ(ParseCameraSpec("profile=mavic9,width=1,height=1").status().message(),
+            "camera profile: unknown 'mavic9' (known: mavic3, mavic2pro, mavic2zoom, air2s, air2, mavicpro, mini, "
+            "p4rtk, m300-h20-wide, m300-h20-zoom)");
   EXPECT_EQ(ParseCameraSpec("hfov=190,width=1,height=1").status().message(),
             "camera spec: hfov must be in (0, 180) degrees, got 190");
   EXPECT_EQ(ParseCameraSpec("focal=8,width=1,height=1").status().message(),

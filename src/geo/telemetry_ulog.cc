@@ -121,6 +121,34 @@ void QuaternionToEuler(double w, double x, double y, double z, double* roll, dou
   *yaw = std::atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z)) * kRadToDeg;
 }
 
+// Camera yaw (compass heading of the image top), pitch and roll (the geo::CameraRotationFromYawPitchRoll angles,
+// degrees) of a gimbal quaternion (w, x, y, z) rotating the camera's FRD frame (x along the optical axis) into NED.
+// Unlike the ZYX Euler angles, the yaw stays defined at nadir (pitch -90, where ZYX yaw and roll are one angle): it
+// is the heading of the optical axis plus the image's up direction, which points along the image top at nadir and
+// along the axis at the horizon.
+void GimbalAnglesFromQuaternion(double w, double x, double y, double z, double* roll, double* pitch, double* yaw) {
+  // Columns of the rotation matrix: the camera's forward, right and down axes in NED.
+  const double fx = 1 - 2 * (y * y + z * z), fy = 2 * (x * y + w * z), fz = 2 * (x * z - w * y);
+  const double rx = 2 * (x * y - w * z), ry = 1 - 2 * (x * x + z * z), rz = 2 * (y * z + w * x);
+  const double dx = 2 * (x * z + w * y), dy = 2 * (y * z - w * x);
+  *pitch = std::asin(std::clamp(-fz, -1.0, 1.0)) * kRadToDeg;
+  const double psi = std::atan2(fy - dy, fx - dx);  // forward + up (= -down), horizontal part
+  *yaw = psi * kRadToDeg;
+  // Roll about the optical axis: the actual right axis against the model's right (-sin, cos, 0) and down
+  // (cos psi sin theta, sin psi sin theta, cos theta) for this yaw and pitch.
+  const double theta = *pitch / kRadToDeg;
+  const double right_dot = -std::sin(psi) * rx + std::cos(psi) * ry;
+  const double down_dot =
+      std::cos(psi) * std::sin(theta) * rx + std::sin(psi) * std::sin(theta) * ry + std::cos(theta) * rz;
+  *roll = std::atan2(down_dot, right_dot) * kRadToDeg;
+}
+
+double WrapYaw(double d) {
+  d = std::fmod(d + 180.0, 360.0);
+  if (d < 0) d += 360.0;
+  return d - 180.0;
+}
+
 // A data message's `timestamp` (µs) when present and in [0, 2^53] (exact in a double); nullopt otherwise.
 std::optional<TimeUs> TimestampUs(const ULogFile& log, const std::string& format, const std::string& body) {
   const double v = log.Value(format, body, "timestamp");
@@ -338,7 +366,10 @@ absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string
       s.time_us = *time;
       s.gimbal_roll_deg = log.Value("mount_orientation", b, "attitude_euler_angle", 0) * kRadToDeg;
       s.gimbal_pitch_deg = log.Value("mount_orientation", b, "attitude_euler_angle", 1) * kRadToDeg;
+      // PX4's mount_orientation yaw is relative to the vehicle (its MAVLink stream adds the vehicle heading for
+      // yaw_absolute): made absolute below.
       s.gimbal_yaw_deg = log.Value("mount_orientation", b, "attitude_euler_angle", 2) * kRadToDeg;
+      s.yaw_deg = 1;  // marks a yaw in the vehicle frame
       gimbal.samples.push_back(s);
     }
   } else if (const auto* d = series("gimbal_device_attitude_status")) {
@@ -348,8 +379,14 @@ absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string
       const std::optional<TimeUs> time = TimestampUs(log, f, b);
       if (!time) return BadTimestamp(log, name, f, *d, b);
       s.time_us = *time;
-      QuaternionToEuler(log.Value(f, b, "q", 0), log.Value(f, b, "q", 1), log.Value(f, b, "q", 2),
-                        log.Value(f, b, "q", 3), &s.gimbal_roll_deg, &s.gimbal_pitch_deg, &s.gimbal_yaw_deg);
+      GimbalAnglesFromQuaternion(log.Value(f, b, "q", 0), log.Value(f, b, "q", 1), log.Value(f, b, "q", 2),
+                                 log.Value(f, b, "q", 3), &s.gimbal_roll_deg, &s.gimbal_pitch_deg, &s.gimbal_yaw_deg);
+      // MAVLink GIMBAL_DEVICE_ATTITUDE_STATUS: the yaw is in the earth frame with YAW_IN_EARTH_FRAME (64), in the
+      // vehicle frame with YAW_IN_VEHICLE_FRAME (32); with neither, in the earth frame only with YAW_LOCK (16).
+      const double flags_value = log.Value(f, b, "device_flags");
+      const int flags = HasValue(flags_value) ? static_cast<int>(flags_value) : 0;
+      const bool earth = (flags & 64) != 0 || ((flags & (32 | 64)) == 0 && (flags & 16) != 0);
+      s.yaw_deg = earth ? kNoValue : 1;  // marks a yaw in the vehicle frame
       gimbal.samples.push_back(s);
     }
   }
@@ -388,8 +425,14 @@ absl::StatusOr<Telemetry> ULogToTelemetry(const ULogFile& log, const std::string
     if (!gimbal.samples.empty()) {
       auto gp = PoseAtTime(gimbal, s.time_us, kMaxGapUs);
       if (gp.ok()) {
-        s.gimbal_yaw_deg = gp->gimbal_yaw_deg, s.gimbal_pitch_deg = gp->gimbal_pitch_deg;
+        s.gimbal_pitch_deg = gp->gimbal_pitch_deg;
         s.gimbal_roll_deg = gp->gimbal_roll_deg;
+        // One convention for every reader: gimbal yaw is the camera's compass heading. A yaw in the vehicle frame
+        // gets the vehicle's heading added, and without one it is dropped rather than taken as a heading.
+        const bool vehicle_frame = HasValue(gp->yaw_deg);
+        s.gimbal_yaw_deg = !vehicle_frame        ? gp->gimbal_yaw_deg
+                           : HasValue(s.yaw_deg) ? WrapYaw(s.yaw_deg + gp->gimbal_yaw_deg)
+                                                 : kNoValue;
       }
     }
   }

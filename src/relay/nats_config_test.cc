@@ -370,7 +370,7 @@ TEST(StationCredentialsTest, AStationPublishesOnlyItsOwnSiteAndTheCenterSourcesB
     LeafConfig lc;
     lc.site = site;
     lc.client_port = port;
-    lc.store_dir = dir + "/js-" + site;
+    lc.store_dir = absl::StrCat(dir, "/js-", site);
     lc.hub_url = absl::StrCat("nats-leaf://127.0.0.1:", leaf_port);
     lc.user = "leaf-" + site;
     lc.password = "pw-" + site;

@@ -62,6 +62,10 @@ void CenterConsumer::Stop() {
     fetcher_done_ = true;
   }
   if (committer_.joinable()) committer_.join();
+  if (link_ != nullptr) {
+    SendReplies();  // both threads ended: the last acknowledgements reach the server before the link closes
+    natsConnection_FlushTimeout(link_->conn(), 2000);
+  }
   Teardown();
 }
 
@@ -94,13 +98,16 @@ void CenterConsumer::Teardown() {
 
 bool CenterConsumer::Step() {
   // Wait for room in the pipeline (and, after a failed commit, for the redeliveries to be queued by the server).
+  SendReplies();
   int64_t generation = 0;
   {
     absl::MutexLock l(&mu_);
     auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return committing_ + static_cast<int>(ready_.size()) < o_.pipeline_batches && NowUs() >= resume_fetch_us_;
+      return !outbox_.empty() ||
+             (committing_ + static_cast<int>(ready_.size()) < o_.pipeline_batches && NowUs() >= resume_fetch_us_);
     };
     if (!mu_.AwaitWithTimeout(absl::Condition(&room), absl::Milliseconds(100))) return true;  // checks stop_ again
+    if (!outbox_.empty()) return true;                                                        // acknowledgements first
     generation = generation_;
   }
   natsMsgList list{};
@@ -147,28 +154,37 @@ bool CenterConsumer::Step() {
     f.decoded.push_back(*std::move(d));
   }
   natsMsgList_Destroy(&list);
-  {
-    absl::MutexLock l(&mu_);
-    if (f.generation == generation_) {
-      ready_.push_back(std::move(f));
-      return true;
-    }
+  absl::MutexLock l(&mu_);
+  if (f.generation == generation_) {
+    ready_.push_back(std::move(f));
+  } else {
+    // A commit failed while this batch was being fetched: it may hold messages newer than those sent back, so it
+    // goes back too, after them (before this thread fetches again).
+    std::vector<Fetched> back;
+    back.push_back(std::move(f));
+    Post(back, "-NAK");
   }
-  // A commit failed while this batch was being fetched: it may hold messages newer than those sent back, so it goes
-  // back too, after them (before this thread fetches again).
-  std::vector<Fetched> back;
-  back.push_back(std::move(f));
-  Reply(back, "-NAK");
-  natsConnection_FlushTimeout(link_->conn(), 1000);
   return true;
 }
 
-void CenterConsumer::Reply(const std::vector<Fetched>& batches, const char* token) {
-  for (const Fetched& f : batches) {
-    for (const std::string& r : f.replies) {
-      if (!r.empty()) natsConnection_PublishString(link_->conn(), r.c_str(), token);
+void CenterConsumer::Post(std::vector<Fetched>& batches, const char* token) {
+  for (Fetched& f : batches) outbox_.push_back(Outgoing{std::move(f.replies), token});
+}
+
+void CenterConsumer::SendReplies() {
+  std::vector<Outgoing> out;
+  {
+    absl::MutexLock l(&mu_);
+    out.swap(outbox_);
+  }
+  bool nak = false;
+  for (const Outgoing& o : out) {
+    nak = nak || o.token[0] == '-';
+    for (const std::string& r : o.subjects) {
+      if (!r.empty()) natsConnection_PublishString(link_->conn(), r.c_str(), o.token);
     }
   }
+  if (nak) natsConnection_FlushTimeout(link_->conn(), 1000);  // the server has them before the next fetch
 }
 
 bool CenterConsumer::Commit(std::vector<Fetched>& group) {
@@ -198,7 +214,11 @@ bool CenterConsumer::Commit(std::vector<Fetched>& group) {
         ready_.pop_front();
       }
       ++generation_;
-      resume_fetch_us_ = INT64_MAX;  // no fetch until the negative acknowledgements are out
+      // The fetch thread sends the negative acknowledgements, then waits: the server queues the redeliveries and
+      // the store may recover meanwhile.
+      resume_fetch_us_ = NowUs() + 500'000;
+      Post(group, "-NAK");
+      Post(waiting, "-NAK");
       ++stats_.commit_failures_total;
       stats_.received_total += received;
       if (stats_.commit_failures_total == 1 || stats_.commit_failures_total % 10 == 0) {
@@ -206,14 +226,8 @@ bool CenterConsumer::Commit(std::vector<Fetched>& group) {
                      stats_.commit_failures_total, committed.ToString());
       }
     }
-    Reply(group, "-NAK");
-    Reply(waiting, "-NAK");
-    natsConnection_FlushTimeout(link_->conn(), 1000);
-    absl::MutexLock l(&mu_);
-    resume_fetch_us_ = NowUs() + 500'000;  // the server queues the redeliveries; the store may recover meanwhile
     return false;
   }
-  Reply(group, "+ACK");
   const TimeUs now = NowUs();
   {
     absl::MutexLock l(&mu_);
@@ -232,6 +246,7 @@ bool CenterConsumer::Commit(std::vector<Fetched>& group) {
       }
     }
     stats_.last_commit_us = now;
+    Post(group, "+ACK");
   }
   if (o_.on_committed) {
     for (const Fetched& f : group) o_.on_committed(f.decoded);
@@ -261,12 +276,11 @@ void CenterConsumer::CommitLoop() {
         committing_ = static_cast<int>(group.size());
       }
     }
-    if (!stale.empty()) Reply(stale, "-NAK");
     if (!group.empty()) Commit(group);
     absl::MutexLock l(&mu_);
+    if (!stale.empty()) Post(stale, "-NAK");
     committing_ = 0;
   }
-  natsConnection_FlushTimeout(link_->conn(), 2000);  // the last acknowledgements reach the server before it closes
 }
 
 void CenterConsumer::Loop() {

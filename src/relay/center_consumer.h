@@ -5,7 +5,8 @@
 // (the latest per site and camera) with the time each site was last heard from. Thread-safe.
 //
 // Two threads form a pipeline: the fetch thread fetches and decodes the next batches while the commit thread writes
-// the batches already fetched (all those waiting, in fetch order, in one store flush) and then acknowledges them.
+// the batches already fetched (all those waiting, in fetch order, in one store flush) and then has the fetch thread
+// acknowledge them (before its next fetch).
 // At most pipeline_batches (3) batches are unacknowledged at once (within the consumer's MaxAckPending of four). When a
 // commit fails, every batch in hand is negatively acknowledged, in order, so JetStream redelivers them before anything
 // newer and a camera's events are still committed in order; batches fetched before the failure was seen are dropped
@@ -113,8 +114,12 @@ class CenterConsumer {
   // Writes `group` (in order) to the store, flushes, and acknowledges every message; on failure negatively
   // acknowledges them and everything waiting. Returns whether it committed.
   bool Commit(std::vector<Fetched>& group);
-  // Publishes `token` ("+ACK", "-NAK") to every reply subject of `batches`.
-  void Reply(const std::vector<Fetched>& batches, const char* token);
+  // Queues `token` ("+ACK", "-NAK") for every reply subject of `batches` (their replies are moved out).
+  void Post(std::vector<Fetched>& batches, const char* token) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes what Post queued, in order. Only the fetch thread (or Stop, after both threads ended) uses the
+  // connection: with acknowledgements published by the commit thread during fetches, the benchmark's heap was
+  // corrupted within seconds (libnats 3.4; not narrowed down further).
+  void SendReplies();
 
   const CenterConsumerOptions o_;
   store::Store* store_;
@@ -124,10 +129,15 @@ class CenterConsumer {
   std::atomic<bool> stop_{false};
 
   mutable absl::Mutex mu_;
-  std::deque<Fetched> ready_ ABSL_GUARDED_BY(mu_);   // fetched, waiting for the commit thread
-  int committing_ ABSL_GUARDED_BY(mu_) = 0;          // batches the commit thread holds
-  int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;      // commit failures so far
-  TimeUs resume_fetch_us_ ABSL_GUARDED_BY(mu_) = 0;  // after a failure the fetch thread waits until then
+  std::deque<Fetched> ready_ ABSL_GUARDED_BY(mu_);  // fetched, waiting for the commit thread
+  struct Outgoing {
+    std::vector<std::string> subjects;
+    const char* token;
+  };
+  std::vector<Outgoing> outbox_ ABSL_GUARDED_BY(mu_);  // acknowledgements for the fetch thread to send
+  int committing_ ABSL_GUARDED_BY(mu_) = 0;            // batches the commit thread holds
+  int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;        // commit failures so far
+  TimeUs resume_fetch_us_ ABSL_GUARDED_BY(mu_) = 0;    // after a failure the fetch thread waits until then
   bool fetcher_done_ ABSL_GUARDED_BY(mu_) = false;
   CenterConsumerStats stats_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::map<std::string, RemoteCameraState>> cameras_ ABSL_GUARDED_BY(mu_);

@@ -8,6 +8,8 @@
 
 #include "app/command.h"
 #include "core/mot_format.h"
+#include "geo/camera_profiles.h"
+#include "geo/control_points.h"
 #include "geo/telemetry_georef.h"
 
 namespace didban::app {
@@ -17,6 +19,8 @@ struct GeorefFlags {
   std::string telemetry;
   std::string tracks;
   std::string camera;
+  std::string camera_profile;
+  std::string control_points;
   double yaw_deg = geo::kNoValue;
   double fps = 0;
   double ground_elevation_m = 0;
@@ -50,10 +54,18 @@ int RunGeoref(const GeorefFlags& f) {
   limits.max_frame = f.max_frame;
   auto rows = ReadMotFile(f.tracks, limits);
   if (!rows.ok()) return Fail(rows.status());
-  auto camera = geo::ParseCameraSpec(f.camera);
+  auto spec = geo::ParseCameraSpec(f.camera);
+  if (!spec.ok()) return Fail(spec.status());
+  // A DJI SRT's first cues may name its camera by their layout and lens (geo::GuessCameraFromSrt).
+  std::string srt_head;
+  if (telemetry->format == "dji-srt") {
+    auto text = ReadTextFile(f.telemetry);
+    if (text.ok()) srt_head = text->substr(0, 4096);
+  }
+  auto camera = geo::ResolveCameraSpec(*spec, f.camera_profile, srt_head, *telemetry);
   if (!camera.ok()) return Fail(camera.status());
   geo::GeorefOptions o;
-  o.camera = *camera;
+  o.camera = camera->spec;
   o.pose.yaw_deg = f.yaw_deg;
   o.pose.gimbal_pitch_deg = f.gimbal_pitch_deg;
   o.height_m = f.height_m;
@@ -62,6 +74,16 @@ int RunGeoref(const GeorefFlags& f) {
   o.bottom_centre = f.bottom_centre;
   o.footprint_step = f.footprint_step;
   o.video_frames = f.frames;
+  std::string residuals, fit_line;
+  if (!f.control_points.empty()) {
+    auto points = geo::ReadControlPointsFile(f.control_points);
+    if (!points.ok()) return Fail(points.status());
+    auto fit = geo::FitYawAndOffset(*telemetry, *points, o);
+    if (!fit.ok()) return Fail(fit.status());
+    geo::ApplyPoseFit(*fit, &o.pose);
+    fit_line = geo::DescribePoseFit(*fit);
+    residuals = geo::PoseFitResidualsCsv(*fit);
+  }
   auto result = geo::GeorefTracks(*telemetry, *rows, o);
   if (!result.ok()) return Fail(result.status());
   std::error_code ec;
@@ -74,6 +96,12 @@ int RunGeoref(const GeorefFlags& f) {
     absl::Status st = WriteTextFile(f.out + "/" + name, text);
     if (!st.ok()) return Fail(st);
   }
+  if (!residuals.empty()) {
+    absl::Status st = WriteTextFile(f.out + "/control_points.csv", residuals);
+    if (!st.ok()) return Fail(st);
+  }
+  std::printf("camera: %s\n", camera->how.c_str());
+  if (!fit_line.empty()) std::printf("control points: %s\n", fit_line.c_str());
   std::printf("georeferenced %zu of %zu rows (%d above the horizon), %zu telemetry samples (%s), %zu footprints\n",
               result->points.size(), rows->size(), result->skipped, telemetry->samples.size(),
               telemetry->format.c_str(), result->footprints.size());
@@ -90,9 +118,18 @@ void SetupDroneGeoref(CLI::App& root, int* exit_code) {
       ->required();
   cmd->add_option("--tracks", flags->tracks, "MOTChallenge tracks (frame,id,x,y,w,h,...) in video pixels")->required();
   cmd->add_option("--camera", flags->camera,
-                  "Camera spec: width=PX,height=PX and hfov=DEG | sensor=WxH,focal=MM | focal35=MM (docs/drone.md)")
+                  "Camera spec: width=PX,height=PX and hfov=DEG | sensor=WxH,focal=MM | focal35=MM with aspect=W:H of "
+                  "the sensor | profile=NAME (docs/aerial.md)")
       ->required();
-  cmd->add_option("--yaw", flags->yaw_deg, "Camera yaw from north clockwise, degrees (overrides the telemetry)");
+  cmd->add_option("--camera-profile", flags->camera_profile,
+                  "Camera profile (sensor frame and lens): " + geo::CameraProfileNames() +
+                      "; default: recognised from a DJI SRT where its layout and lens single one out");
+  cmd->add_option("--control-points", flags->control_points,
+                  "CSV frame,x,y,lat,lon of image points with known positions: fits the camera yaw (or its bias) "
+                  "and a constant position offset (least squares; residuals in control_points.csv)");
+  cmd->add_option("--yaw", flags->yaw_deg,
+                  "Camera yaw: compass heading of the image top, clockwise from north, degrees (overrides the "
+                  "telemetry)");
   cmd->add_option("--fps", flags->fps, "Video frame rate, for telemetry without frame numbers");
   cmd->add_option("--ground-elevation", flags->ground_elevation_m,
                   "Ground elevation relative to the take-off point, metres")
@@ -121,7 +158,8 @@ void SetupDroneGeoref(CLI::App& root, int* exit_code) {
   cmd->add_option("--max-frame", flags->max_frame, "Highest frame number accepted in --tracks (docs/security.md)")
       ->check(CLI::Range(int64_t{1}, int64_t{2147483647}))
       ->capture_default_str();
-  cmd->add_option("--out", flags->out, "Output directory (tracks.csv, tracks.geojson, flight.geojson, flight.kml)")
+  cmd->add_option("--out", flags->out,
+                  "Output directory (tracks.csv, tracks.geojson, flight.geojson, flight.kml, control_points.csv)")
       ->required();
   cmd->callback([flags, exit_code] { *exit_code = RunGeoref(*flags); });
 }

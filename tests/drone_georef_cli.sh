@@ -25,10 +25,11 @@ MOT
 # Footprints follow the video's frames (--frames, default the last tracked frame), within the telemetry.
 out=$("$didban" drone georef --telemetry tel.csv --tracks tracks.txt --camera hfov=90,width=4000,height=3000 --fps 30 \
   --frames 31 --out g)
-expect_eq "$out" "georeferenced 3 of 3 rows (0 above the horizon), 2 telemetry samples (csv), 2 footprints"
+expect_eq "$(tail -1 <<<"$out")" "georeferenced 3 of 3 rows (0 above the horizon), 2 telemetry samples (csv), 2 footprints"
+expect_eq "$(head -1 <<<"$out")" "camera: 4000x3000 video of the given hfov 90.00 deg, vfov 73.74 deg"
 out=$("$didban" drone georef --telemetry tel.csv --tracks tracks.txt --camera hfov=90,width=4000,height=3000 --fps 30 \
   --out g1)
-expect_eq "$out" "georeferenced 3 of 3 rows (0 above the horizon), 2 telemetry samples (csv), 1 footprints"
+expect_eq "$(tail -1 <<<"$out")" "georeferenced 3 of 3 rows (0 above the horizon), 2 telemetry samples (csv), 1 footprints"
 expect_eq "$(cat g/tracks.csv)" "frame,time,id,lat,lon,x,y
 1,0.000,1,47.00000000,8.00000000,0.00,0.00
 2,0.033,1,47.00000000,8.00065741,50.00,0.00
@@ -52,8 +53,13 @@ if [[ -n "$data" && -f "$data/drone/dji_srt/p4_rtk.SRT" ]]; then
   echo '1,1,100,100,100,100,1,-1,-1,-1' > one.txt
   out=$("$didban" drone georef --telemetry "$data/drone/dji_srt/p4_rtk.SRT" --tracks one.txt \
     --camera focal35=24,width=3840,height=2160 --fps 1 --frames 55 --out p4)
-  expect_eq "$out" "georeferenced 1 of 1 rows (0 above the horizon), 55 telemetry samples (dji-srt), 2 footprints"
-  expect_eq "$(sed -n 2p p4/tracks.csv)" "1,0.000,1,-34.23435820,-58.83420665,1225.55,-183.24"
+  expect_eq "$(tail -1 <<<"$out")" "georeferenced 1 of 1 rows (0 above the horizon), 55 telemetry samples (dji-srt), 2 footprints"
+  # Recognised as a Phantom 4 RTK (3:2 frame): 73.74 deg hfov, not the 76.31 of the old conversion (which put this
+  # pixel near the horizon at 1225.55,-183.24).
+  expect_eq "$(head -1 <<<"$out")" "camera: camera profile p4rtk recognised from the SRT: F.PRY and G.PRY attitude \
+tuples (the Phantom 4 RTK's SRT layout); 3:2 sensor frame 13.2x8.8 mm, lens 24 mm equivalent, 3840x2160 video = 100 % \
+of the frame's width: hfov 73.74 deg, vfov 45.75 deg"
+  expect_eq "$(sed -n 2p p4/tracks.csv)" "1,0.000,1,-34.23530525,-58.83776202,897.98,-288.26"
 fi
 
 # Errors: exit 1 and one clear line.
@@ -79,7 +85,8 @@ check_error "didban drone georef: noyaw.csv: no yaw (aircraft or gimbal heading)
 printf '1\n00:00:00,000 --> 00:00:01,000\n[latitude: 47.0] [longitude: 8.x]\n' > bad.srt
 check_error "didban drone georef: bad.srt:3: longitude: not a number: '8.x'" \
   --telemetry bad.srt --tracks tracks.txt --camera hfov=90,width=4000,height=3000 --out e
-check_error "didban drone georef: camera spec: unknown key 'fov' (expected width, height, hfov, sensor, focal, focal35)" \
+check_error "didban drone georef: camera spec: unknown key 'fov' (expected width, height, hfov, sensor, aspect, focal, \
+focal35, dfov, crop, profile)" \
   --telemetry tel.csv --tracks tracks.txt --camera fov=90,width=4000,height=3000 --out e
 printf 'time_s,lat,lon\n0,47.0,8.0\n' > bare.csv
 check_error "didban drone georef: bare.csv: no altitude (height above take-off or above sea level) in any record: give \
@@ -131,7 +138,7 @@ $recordings" --telemetry "$srt" "${m2[@]}" --out e
   check_error "didban drone georef: $srt: the video (700 frames, 28.000 s) matches none of its recordings: $recordings" \
     --telemetry "$srt" "${m2[@]}" --frames 700 --fps 25 --out e
   out=$("$didban" drone georef --telemetry "$srt" "${m2[@]}" --frames 1229 --fps 25 --out m2)
-  expect_eq "$out" "georeferenced 1 of 1 rows (0 above the horizon), 1225 telemetry samples (dji-srt), 41 footprints"
+  expect_eq "$(tail -1 <<<"$out")" "georeferenced 1 of 1 rows (0 above the horizon), 1225 telemetry samples (dji-srt), 41 footprints"
   expect_eq "$(sed -n 2p m2/tracks.csv)" "1,0.000,1,-35.08135700,-60.28630700,0.00,0.00"
   out=$("$didban" drone georef --telemetry "$srt" "${m2[@]}" --telemetry-segment 12 --out m12)
   expect_eq "$(sed -n 2p m12/tracks.csv)" "1,0.000,1,-35.07959500,-60.30903500,0.00,0.00"
@@ -153,4 +160,63 @@ has one (a log with GPS positions, a DJI flight-log CSV or a plain CSV: docs/dro
 take-off or above sea level) in any record: give the flight height above the take-off point with --height METRES" \
     --telemetry cut.ulg --tracks one.txt --camera hfov=90,width=4000,height=3000 --fps 30 --out u
 fi
+# Camera model (docs/aerial.md): a 35 mm-equivalent focal length refers to the sensor's full frame, so without
+# one it is refused; a profile or the frame's aspect supplies it. 4:3 frame, 24 mm, 16:9 video, 100 m, nadir, yaw 0:
+# the ground is 144.22 m wide, so the right edge (x = 3840) lies 72.11 m east.
+cat > tel24.csv <<'CSV'
+time_s,lat,lon,alt_m,yaw_deg,gimbal_pitch_deg,focal35_mm
+0,47.0,8.0,100,0,-90,24
+1,47.0,8.0,100,0,-90,24
+CSV
+echo '1,1,3790,1030,100,100,1,-1,-1,-1' > edge.txt
+names="mavic3, mavic2pro, mavic2zoom, air2s, air2, mavicpro, mini, p4rtk, m300-h20-wide, m300-h20-zoom"
+check_error "didban drone georef: tel24.csv: the telemetry's 35 mm-equivalent focal length (24 mm) refers to the \
+camera's full sensor frame, which is not known (a 16:9 video is a crop of a 4:3 or 3:2 frame): give --camera-profile \
+NAME ($names), aspect=W:H of the sensor in --camera, or the video's own hfov=DEG" \
+  --telemetry tel24.csv --tracks edge.txt --camera width=3840,height=2160 --fps 1 --out e
+out=$("$didban" drone georef --telemetry tel24.csv --tracks edge.txt --camera width=3840,height=2160,aspect=4:3 --fps 1 \
+  --out a43)
+expect_eq "$(head -1 <<<"$out")" "camera: 4:3 sensor frame, lens 24 mm equivalent (telemetry focal length), 3840x2160 \
+video = 100 % of the frame's width: hfov 71.59 deg, vfov 44.16 deg"
+expect_eq "$(sed -n 2p a43/tracks.csv | cut -d, -f6,7)" "72.11,0.00"
+out=$("$didban" drone georef --telemetry tel24.csv --tracks edge.txt --camera width=3840,height=2160 --camera-profile \
+  air2 --fps 1 --out air2)
+expect_eq "$(head -1 <<<"$out")" "camera: camera profile air2 (given); 4:3 sensor frame 6.4x4.8 mm, lens 24 mm \
+equivalent (telemetry focal length), 3840x2160 video = 100 % of the frame's width: hfov 71.59 deg, vfov 44.16 deg"
+check_error "didban drone georef: camera profile: unknown 'mavic9' (known: $names)" \
+  --telemetry tel24.csv --tracks edge.txt --camera width=3840,height=2160 --camera-profile mavic9 --fps 1 --out e
+
+# Control points: the camera of tel.csv really looks 30 deg east of north from 2 m east and 1 m south of where the
+# telemetry says; four image points with their true positions give that back.
+cat > cp.csv <<'CSV'
+# frame,x,y: pixels of the 4000x3000 video; lat,lon: surveyed
+frame,x,y,lat,lon
+1,500,400,47.00075678,7.99953387
+1,3500,600,47.00000424,8.00117613
+2,2000,2900,46.99944570,7.99956611
+2,1000,2500,46.99982638,7.99912826
+CSV
+out=$("$didban" drone georef --telemetry tel.csv --tracks tracks.txt --camera hfov=90,width=4000,height=3000 --fps 30 \
+  --yaw 0 --control-points cp.csv --out cp)
+expect_eq "$(sed -n 2p <<<"$out" | sed 's/ (line [0-9]*)$//')" "control points: yaw 30.00 deg (the given 0 +30.00), \
+offset east 2.00 m north -1.00 m; residuals of 4 control points: rms 0.00 m, median 0.00 m, max 0.00 m"
+expect_eq "$(head -2 cp/control_points.csv | cut -d, -f1,2)" "line,frame
+3,1"
+printf 'frame,x,y,lat,lon\n1,500,400,47.0,8.0\n2,10,20,47.1\n' > bad_cp.csv
+check_error "didban drone georef: bad_cp.csv:3: expected 5 fields, got 4" \
+  --telemetry tel.csv --tracks tracks.txt --camera hfov=90,width=4000,height=3000 --fps 30 --control-points bad_cp.csv \
+  --out e
+printf 'frame,x,y,lat,lon\n1,500,400,47.0,north\n' > bad_cp2.csv
+check_error "didban drone georef: bad_cp2.csv:2: lon: not a number: 'north'" \
+  --telemetry tel.csv --tracks tracks.txt --camera hfov=90,width=4000,height=3000 --fps 30 --control-points bad_cp2.csv \
+  --out e
+printf 'frame,x,y,lat\n' > bad_cp3.csv
+check_error "didban drone georef: bad_cp3.csv:1: missing column 'lon' (the header needs frame, x, y, lat, lon)" \
+  --telemetry tel.csv --tracks tracks.txt --camera hfov=90,width=4000,height=3000 --fps 30 --control-points bad_cp3.csv \
+  --out e
+# No yaw in the telemetry: the control points give it.
+out=$("$didban" drone georef --telemetry noyaw.csv --tracks tracks.txt --camera hfov=90,width=4000,height=3000 \
+  --fps 30 --control-points cp.csv --frames 1 --out cpn)
+expect_eq "$(sed -n 2p <<<"$out" | cut -d, -f1)" "control points: yaw 30.00 deg (fitted; the telemetry has none)"
+
 echo "drone_georef_cli: ok"

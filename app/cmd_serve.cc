@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -44,6 +45,7 @@
 #include "server/live_video.h"
 #include "server/metrics.h"
 #include "server/site_backend.h"
+#include "server/station_directory.h"
 #include "server/tls.h"
 #include "store/store.h"
 
@@ -122,6 +124,9 @@ class RuntimeBackend final : public server::SiteBackend {
   }
   void SetRecording(center::SiteRecording* recording) { recording_ = recording; }
   void SetVideo(server::LiveVideo* video) { video_ = video; }
+  // The stations a center has heard of (their cameras' sites: site grants reach them); nullptr elsewhere.
+  void SetStations(const server::StationDirectory* stations) { stations_ = stations; }
+  const server::StationDirectory* Stations() const override { return stations_; }
   server::LiveVideo* Video() override { return video_; }
   absl::StatusOr<server::CameraInfo> AddCamera(const nlohmann::json& definition) override {
     absl::StatusOr<center::CameraEntry> e = runtime_->AddCamera(definition);
@@ -146,6 +151,9 @@ class RuntimeBackend final : public server::SiteBackend {
   }
   store::Store* EventStore() override { return store_; }
   audit::AuditLog* Audit() override { return audit_; }
+  absl::StatusOr<nlohmann::json> SealPackage(const std::string& dir, const record::EvidenceInfo& info) override {
+    return record::SealEvidencePackage(dir, info, key_);
+  }
   void SetEvidence(audit::AuditLog* audit, record::SigningKey key) {
     audit_ = audit;
     key_ = std::move(key);
@@ -318,6 +326,7 @@ class RuntimeBackend final : public server::SiteBackend {
   record::SigningKey key_;
   center::SiteRecording* recording_ = nullptr;
   server::LiveVideo* video_ = nullptr;
+  const server::StationDirectory* stations_ = nullptr;
   store::Store* store_;
   bus::Hub* hub_;
   const std::string clips_dir_;
@@ -464,6 +473,7 @@ absl::Status RunServe(const ServeFlags& f) {
   // Live video (fMP4 by stream copy from the packet tee; MJPEG from the latest analysed frames), muxed and encoded
   // only while someone watches.
   server::LiveVideoOptions lvo;
+  lvo.fragment_us = static_cast<TimeUs>(f.live_fragment_ms * 1000.0);
   lvo.latest_frame = [&runtime_ptr](const std::string& camera) -> FramePtr {
     center::SiteRuntime* rt = runtime_ptr.load();
     if (rt == nullptr) return nullptr;
@@ -517,8 +527,18 @@ absl::Status RunServe(const ServeFlags& f) {
     se.event = e;
     st->AddEvent(std::move(se));
   };
-  hooks.on_tracks = [st](const bus::CameraTracks& t) {
+  // Which global track each camera's local track belongs to, from the fused steps, so that camera track points are
+  // stored with their global id (GET /api/v1/global-tracks/{id} reads the cameras' intervals from them). A fused step
+  // trails the camera's frames (fixed-lag fusion by lag_s), so points before the first fused step stay untagged; the
+  // global-track view (fuse/global_track_view.h) joins them by local track.
+  struct GlobalIds {
+    std::mutex mu;
+    std::map<std::pair<std::string, int64_t>, int64_t> of;  // (camera, local id) -> global id
+  };
+  auto global_ids = std::make_shared<GlobalIds>();
+  hooks.on_tracks = [st, global_ids](const bus::CameraTracks& t) {
     std::vector<store::TrackPoint> points;
+    std::lock_guard<std::mutex> lock(global_ids->mu);
     for (const bus::TrackView& v : t.tracks) {
       if (v.state != TrackState::kConfirmed && v.state != TrackState::kRemoved) continue;
       store::TrackPoint p;
@@ -529,11 +549,22 @@ absl::Status RunServe(const ServeFlags& f) {
       p.box = v.box;
       p.ground = v.ground;
       p.last = v.state == TrackState::kRemoved;
+      if (auto it = global_ids->of.find({t.camera, v.id}); it != global_ids->of.end()) {
+        p.global_id = it->second;
+        if (p.last) global_ids->of.erase(it);
+      }
       points.push_back(std::move(p));
     }
     if (!points.empty()) st->AddTrackPoints(std::move(points));
   };
-  hooks.on_fused = [st](const bus::GroupTracks& g) {
+  hooks.on_fused = [st, global_ids](const bus::GroupTracks& g) {
+    {
+      std::lock_guard<std::mutex> lock(global_ids->mu);
+      if (global_ids->of.size() > 100'000) global_ids->of.clear();  // bounded: tracks that never ended
+      for (const fuse::FusedTrack& t : g.step.tracks) {
+        for (const fuse::Contribution& c : t.cameras) global_ids->of[{c.camera, c.local_id}] = t.id;
+      }
+    }
     std::vector<store::TrackPoint> points;
     for (const fuse::FusedTrack& t : g.step.tracks) {
       store::TrackPoint p;
@@ -547,6 +578,8 @@ absl::Status RunServe(const ServeFlags& f) {
     if (!points.empty()) st->AddTrackPoints(std::move(points));
   };
 
+  hooks.on_stats = [st](std::vector<store::StatRow> rows) { st->PutStats(std::move(rows)); };
+
   bus::Hub hub;
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<center::SiteRuntime> runtime,
                           center::SiteRuntime::Create(std::move(site), ro, &hub, hooks));
@@ -559,6 +592,7 @@ absl::Status RunServe(const ServeFlags& f) {
   RuntimeBackend backend(runtime.get(), st, &hub, (std::filesystem::path(data) / "clips").string());
   backend.SetRecording(recording.get());
   backend.SetVideo(live_video.get());
+  backend.SetStations(relay->Stations());
   backend.SetEvidence(audit_log.get(), signing_key);
   server::MetricsRegistry metrics;
   metrics.AddCollector([&relay](server::MetricsRegistry& m) { relay->Collect(m); });
@@ -645,6 +679,9 @@ void Setup(CLI::App& root, int* exit_code) {
   cmd->add_option("--listen", flags->listen, "HTTP listen ADDRESS:PORT (port 0: a free one)")->capture_default_str();
   cmd->add_option("--web", flags->web, "Web UI folder served at / (default: web/dist found near the binary; none)");
   cmd->add_option("--data", flags->data, "Data folder (store, recordings); default: <site>-data beside the site");
+  cmd->add_option("--live-fragment-ms", flags->live_fragment_ms,
+                  "Live fMP4 fragment length, ms (0: one per frame; longer: less CPU per viewer, more latency)")
+      ->capture_default_str();
   cmd->add_option("--store", flags->store, "Store URL (sqlite path or postgresql://...); default: DATA/site.db");
   cmd->add_option("--offline-after", flags->offline_after_s, "Seconds without a frame before camera_offline")
       ->capture_default_str();

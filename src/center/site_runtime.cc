@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <deque>
 #include <filesystem>
+#include <limits>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -39,6 +41,7 @@ absl::Status RuntimeOptions::Validate() const {
   if (!(tick_s >= 0) || !std::isfinite(tick_s)) return bad("tick_s must be >= 0");
   if (!(state_every_s > 0) || !std::isfinite(state_every_s)) return bad("state_every_s must be > 0");
   if (!(replay_speed > 0) || !std::isfinite(replay_speed)) return bad("replay_speed must be > 0");
+  if (!(stats_every_s > 0) || !std::isfinite(stats_every_s)) return bad("stats_every_s must be > 0");
   if (fuser_queue < 1) return bad("fuser_queue must be >= 1");
   if (absl::Status s = restart_backoff.Validate(); !s.ok()) return bad(absl::StrCat("restart_backoff: ", s.message()));
   if (absl::Status s = fuser.Validate(); !s.ok()) return bad(absl::StrCat("fuser: ", s.message()));
@@ -116,6 +119,50 @@ class RuntimeSink final : public FrameSink {
 
  private:
   std::function<void(const FramePtr&, const TrackSnapshot&)> on_frame_;
+};
+
+// After a camera's rule engine: hands the bins of its interval statistics that changed to `on_stats` every
+// `every_us` of frame time and at the end of the stream (the dashboard reads them from the store).
+class StatsSink final : public FrameSink {
+ public:
+  StatsSink(const rules::RuleEngine* engine, rules::IntervalStatsOptions options, TimeUs every_us,
+            std::function<void(std::vector<store::StatRow>)> on_stats)
+      : engine_(engine), options_(options), every_us_(every_us), on_stats_(std::move(on_stats)) {}
+  absl::Status Consume(const FramePtr& frame, const TrackSnapshot& /*tracks*/,
+                       std::vector<Event>* /*events*/) override {
+    if (last_us_ == kNoTime) last_us_ = frame->pts_us;
+    if (frame->pts_us - last_us_ >= every_us_ || frame->pts_us < last_us_) {
+      last_us_ = frame->pts_us;
+      Flush();
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Finish() override {
+    Flush();
+    return absl::OkStatus();
+  }
+
+ private:
+  static constexpr TimeUs kNoTime = std::numeric_limits<TimeUs>::min();
+  // The bins from the last one written before (its late measurements) to the newest.
+  void Flush() {
+    const std::deque<rules::StatsBin>& bins = engine_->Stats().Bins();
+    if (bins.empty()) return;
+    std::deque<rules::StatsBin> changed;
+    for (const rules::StatsBin& b : bins) {
+      if (b.start_us >= written_from_us_) changed.push_back(b);
+    }
+    written_from_us_ = bins.back().start_us;
+    std::vector<store::StatRow> rows = store::StatRowsFromBins(changed, options_, engine_->Camera());
+    if (!rows.empty()) on_stats_(std::move(rows));
+  }
+
+  const rules::RuleEngine* engine_;
+  const rules::IntervalStatsOptions options_;
+  const TimeUs every_us_;
+  const std::function<void(std::vector<store::StatRow>)> on_stats_;
+  TimeUs last_us_ = kNoTime;
+  TimeUs written_from_us_ = kNoTime;
 };
 
 }  // namespace
@@ -378,7 +425,12 @@ absl::Status SiteRuntime::RunGraphOnce(Slot* slot) {
   if (!cam.rules.empty()) {
     absl::StatusOr<std::unique_ptr<rules::RuleEngine>> engine = rules::RuleEngine::FromCamera(cam);
     if (!engine.ok()) return fail(engine.status());
+    const rules::RuleEngine* engine_ptr = engine->get();
     sinks.push_back(std::move(*engine));
+    if (hooks_.on_stats)
+      sinks.push_back(std::make_unique<StatsSink>(engine_ptr, rules::RuleEngineOptions{}.stats,
+                                                  static_cast<TimeUs>(options_.stats_every_s * kUsPerSecond),
+                                                  hooks_.on_stats));
   }
   sinks.push_back(std::make_unique<RuntimeSink>(
       [this, slot](const FramePtr& frame, const TrackSnapshot& tracks) { OnFrame(slot, frame, tracks); }));

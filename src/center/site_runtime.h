@@ -32,6 +32,7 @@
 #include "fuse/fuser.h"
 #include "source/packet.h"
 #include "source/source_options.h"
+#include "store/store.h"
 
 namespace didban::center {
 
@@ -45,7 +46,9 @@ struct RuntimeOptions {
   bool replay_files = true;  // cameras whose URI is a file play at their own pace with wall-clock times (live-like)
   bool loop_files = true;    // ... and start over at the end (else the camera ends there and goes offline)
   double replay_speed = 1;   // ... at this rate, > 0
-  size_t graph_queue = 0;    // CameraGraphOptions::queue_capacity (0 = automatic)
+  double stats_every_s =
+      10;  // a camera's changed interval statistics go to RuntimeHooks::on_stats this often (frame time)
+  size_t graph_queue = 0;  // CameraGraphOptions::queue_capacity (0 = automatic)
   // Fusion groups: name -> cameras that overlap on the ground. Empty: one group "site" of every calibrated camera
   // when the site has at least two (cameras added later join it when calibrated).
   std::map<std::string, std::vector<std::string>> fusion_groups;
@@ -68,6 +71,10 @@ struct RuntimeHooks {
   std::function<void(const Event&)> on_event;  // rule events and camera_offline / camera_online
   std::function<void(const bus::CameraTracks&)> on_tracks;
   std::function<void(const bus::GroupTracks&)> on_fused;
+  // A camera's interval statistics (rules::IntervalStats of its rules, as store rows): the bins that changed, every
+  // 10 s of the camera's frame time and when its analysis ends; rows are upserted by their key
+  // (store::Store::PutStats).
+  std::function<void(std::vector<store::StatRow>)> on_stats;
 };
 
 // A camera as the runtime lists it.

@@ -3,8 +3,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -351,6 +354,54 @@ TEST(SiteRuntimeTest, SiteCameraListingKeepsItsCalibration) {
   EXPECT_EQ(updated->definition["rules"][0]["name"], "new-line");
   nlohmann::json saved = nlohmann::json::parse(ReadFile(dir + "/site.runtime.json"));
   EXPECT_EQ(saved["put"]["highway"]["calibration"], calibration);
+}
+
+// The dashboard's statistics: a camera's interval statistics reach on_stats as store rows (upserts by key) while it
+// runs and when it stops; the latest count rows of its line add up to exactly the line_cross events it raised.
+TEST(SiteRuntimeTest, IntervalStatisticsReachTheStatsHook) {
+  DIDBAN_REQUIRE_DATA(video, kHighway);
+  const std::string dir = testing::MakeTempDir("runtime-stats");
+  absl::StatusOr<config::SiteConfig> site = WriteSite(dir, HighwayCamera("hw", video, true));
+  ASSERT_TRUE(site.ok()) << site.status();
+  bus::Hub hub;
+  RuntimeOptions ro;
+  ro.tick_s = 0.1;
+  ro.persist = false;
+  ro.loop_files = false;
+  ro.replay_speed = 4;
+  ro.stats_every_s = 1;
+  std::mutex mu;
+  int crossings = 0;
+  int calls = 0;
+  std::map<std::tuple<TimeUs, std::string, std::string, std::string, std::string>, double> latest;
+  RuntimeHooks hooks;
+  hooks.on_event = [&](const Event& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (e.type == "line_cross") ++crossings;
+  };
+  hooks.on_stats = [&](std::vector<store::StatRow> rows) {
+    std::lock_guard<std::mutex> lock(mu);
+    ++calls;
+    for (const store::StatRow& r : rows) {
+      EXPECT_EQ(r.camera, "hw");
+      latest[{r.start_us, r.rule, r.metric, r.object_class, r.direction}] = r.value;
+    }
+  };
+  absl::StatusOr<std::unique_ptr<SiteRuntime>> made = SiteRuntime::Create(*site, ro, &hub, hooks);
+  ASSERT_TRUE(made.ok()) << made.status();
+  SiteRuntime& rt = **made;
+  ASSERT_TRUE(rt.Start().ok());
+  // 30 s of video at 4x: the camera ends (not looped) after about 7.5 s.
+  EXPECT_TRUE(WaitFor([&] { return rt.Camera("hw").ok() && rt.Camera("hw")->state.last_error == "input ended"; }, 40));
+  rt.Stop();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_GE(calls, 5);  // every second of frame time (7.5 s at 4x), and at the end
+  ASSERT_GT(crossings, 0);
+  double counted = 0;
+  for (const auto& [key, value] : latest) {
+    if (std::get<1>(key) == "away-line" && std::get<2>(key) == "count") counted += value;
+  }
+  EXPECT_EQ(counted, crossings);
 }
 
 }  // namespace

@@ -26,6 +26,9 @@ struct ServeFlags {
   double status_every_s = 0;
   // The built web UI served at / (`--web`): "" finds web/dist beside the binary or in the source tree; "none": no UI.
   std::string web;
+  // Live fMP4 fragments (`--live-fragment-ms`): 0 = one per frame; > 0 = fragments spanning this much video (fewer
+  // writes per viewer, at most this much more latency); server/live_video.h.
+  double live_fragment_ms = 0;
   // Access control (`--auth`): "on", "off" (loopback only) or "auto" (on once <data>/auth.db has users); see
   // app/serve_auth.h.
   std::string auth = "auto";

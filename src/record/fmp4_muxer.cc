@@ -24,6 +24,9 @@ constexpr int kIoBufferBytes = 64 * 1024;
 
 absl::Status Fmp4MuxerOptions::Validate() const {
   if (fragment_us < 0) return absl::InvalidArgumentError(absl::StrCat("fragment_us must be >= 0, got ", fragment_us));
+  if (flush_after_us < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("flush_after_us must be >= 0, got ", flush_after_us));
+  }
   return absl::OkStatus();
 }
 
@@ -144,7 +147,10 @@ absl::Status Fmp4Muxer::Write(const AVPacket& packet, TimeUs pts_us, TimeUs dts_
                (options_.fragment_us > 0 && pts_us - fragment_start_us_ >= options_.fragment_us);
     if (end) DIDBAN_RETURN_IF_ERROR(EndFragment());
   }
-  if (pending_ == 0) fragment_start_us_ = pts_us;
+  if (pending_ == 0) {
+    fragment_start_us_ = pts_us;
+    fragment_start_dts_us_ = dts_us;
+  }
 
   int r = av_packet_ref(im.packet, &packet);
   if (r < 0) return Error("cannot reference a packet", r);
@@ -161,7 +167,10 @@ absl::Status Fmp4Muxer::Write(const AVPacket& packet, TimeUs pts_us, TimeUs dts_
   end_us_ = end_us_ == source::kNoPacketTime ? pts_us + duration_us : std::max(end_us_, pts_us + duration_us);
   ++packets_;
   ++pending_;
-  if (options_.fragment_every_packet) DIDBAN_RETURN_IF_ERROR(EndFragment());
+  if (options_.fragment_every_packet ||
+      (options_.flush_after_us > 0 && dts_us + duration_us - fragment_start_dts_us_ >= options_.flush_after_us)) {
+    DIDBAN_RETURN_IF_ERROR(EndFragment());
+  }
   return absl::OkStatus();
 }
 

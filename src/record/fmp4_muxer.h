@@ -21,6 +21,10 @@ struct Fmp4MuxerOptions {
   TimeUs fragment_us = 1'000'000;
   // Each packet is its own fragment (live video: lowest latency). Overrides fragment_us.
   bool fragment_every_packet = false;
+  // A fragment also ends right after the packet that makes it span at least this long (from its first packet's decode
+  // time to this packet's end), microseconds; 0 = off. Live video: fewer, larger fragments (fewer writes per viewer)
+  // for at most this much latency.
+  TimeUs flush_after_us = 0;
   // Times in the file are packet times minus this origin, microseconds (the track's timescale is 1 MHz);
   // source::kNoPacketTime = the first packet's decode time, so the file's decode times start at 0.
   TimeUs time_origin_us = source::kNoPacketTime;
@@ -56,6 +60,8 @@ class Fmp4Muxer {
   int64_t InitBytes() const { return init_bytes_; }
   int64_t Packets() const { return packets_; }
   int64_t Fragments() const { return fragments_; }
+  // Packets written since the last fragment ended.
+  int64_t PendingPackets() const { return pending_; }
   int64_t TimestampFixes() const { return timestamp_fixes_; }
   // The time origin in use (time 0 of the file on the source's timeline); kNoPacketTime before the first packet.
   TimeUs TimeOriginUs() const { return origin_us_; }
@@ -90,6 +96,7 @@ class Fmp4Muxer {
   TimeUs origin_us_ = source::kNoPacketTime;
   TimeUs first_pts_us_ = source::kNoPacketTime;
   TimeUs fragment_start_us_ = 0;
+  TimeUs fragment_start_dts_us_ = 0;
   TimeUs last_dts_us_ = source::kNoPacketTime;
   TimeUs end_us_ = source::kNoPacketTime;
   TimeUs complete_end_us_ = source::kNoPacketTime;

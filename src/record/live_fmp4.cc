@@ -1,5 +1,6 @@
 #include "record/live_fmp4.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -21,8 +22,11 @@ class LiveFmp4::Buffer final : public ByteSink {
   std::string bytes_;
 };
 
-LiveFmp4::LiveFmp4(std::string camera, std::function<void(const LiveChunk&)> on_chunk)
-    : camera_(std::move(camera)), on_chunk_(std::move(on_chunk)), buffer_(std::make_unique<Buffer>()) {}
+LiveFmp4::LiveFmp4(std::string camera, std::function<void(const LiveChunk&)> on_chunk, TimeUs fragment_us)
+    : camera_(std::move(camera)),
+      on_chunk_(std::move(on_chunk)),
+      fragment_us_(fragment_us),
+      buffer_(std::make_unique<Buffer>()) {}
 
 LiveFmp4::~LiveFmp4() = default;
 
@@ -48,7 +52,9 @@ void LiveFmp4::OnPacket(const AVPacket& packet, TimeUs pts_us, TimeUs dts_us) {
     if (muxer_ == nullptr) {
       if (!key) return;  // a stream starts at a keyframe
       Fmp4MuxerOptions o;
-      o.fragment_every_packet = true;
+      o.fragment_every_packet = fragment_us_ <= 0;
+      o.fragment_us = 0;  // fragments end before keyframes, here, or when they span fragment_us_
+      o.flush_after_us = std::max<TimeUs>(fragment_us_, 0);
       o.time_origin_us = 0;
       auto m = Fmp4Muxer::Create(*codecpar_, time_base_, frame_rate_, buffer_.get(), o, "live video of " + camera_);
       if (!m.ok()) {
@@ -60,12 +66,23 @@ void LiveFmp4::OnPacket(const AVPacket& packet, TimeUs pts_us, TimeUs dts_us) {
       init_ = buffer_->Take();
       chunks.push_back(LiveChunk{true, false, dts_us != source::kNoPacketTime ? dts_us : pts_us, init_});
     }
-    if (absl::Status s = muxer_->Write(packet, pts_us, dts_us); !s.ok()) {
+    absl::Status s = absl::OkStatus();
+    if (key && muxer_->PendingPackets() > 0) {  // a viewer joins at a keyframe: it must start its own fragment
+      s = muxer_->EndFragment();
+      if (s.ok() && !buffer_->Empty())
+        chunks.push_back(LiveChunk{false, pending_key_, pending_pts_us_, buffer_->Take()});
+    }
+    if (s.ok() && muxer_->PendingPackets() == 0) {
+      pending_key_ = key;
+      pending_pts_us_ = pts_us;
+    }
+    if (s.ok()) s = muxer_->Write(packet, pts_us, dts_us);
+    if (!s.ok()) {
       ++errors_;
       muxer_.reset();
       return;
     }
-    if (!buffer_->Empty()) chunks.push_back(LiveChunk{false, key, pts_us, buffer_->Take()});
+    if (!buffer_->Empty()) chunks.push_back(LiveChunk{false, pending_key_, pending_pts_us_, buffer_->Take()});
   }
   if (on_chunk_) {
     for (const LiveChunk& c : chunks) on_chunk_(c);
@@ -73,8 +90,15 @@ void LiveFmp4::OnPacket(const AVPacket& packet, TimeUs pts_us, TimeUs dts_us) {
 }
 
 void LiveFmp4::OnStreamEnd() {
-  std::lock_guard<std::mutex> lock(mu_);
-  muxer_.reset();
+  LiveChunk last;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (muxer_ != nullptr && muxer_->PendingPackets() > 0 && muxer_->EndFragment().ok() && !buffer_->Empty()) {
+      last = LiveChunk{false, pending_key_, pending_pts_us_, buffer_->Take()};
+    }
+    muxer_.reset();
+  }
+  if (on_chunk_ && last.bytes != nullptr) on_chunk_(last);
 }
 
 std::shared_ptr<const std::string> LiveFmp4::InitSegment() const {

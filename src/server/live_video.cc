@@ -30,6 +30,10 @@ absl::Status LiveVideoOptions::Validate() const {
     return absl::InvalidArgumentError("live video mjpeg_fps: must be in (0, 60]");
   if (mjpeg_quality < 1 || mjpeg_quality > 100) return absl::InvalidArgumentError("live video mjpeg_quality: 1..100");
   if (max_viewers_per_camera < 1) return absl::InvalidArgumentError("live video max_viewers_per_camera: must be >= 1");
+  if (fragment_us < 0 || fragment_us > 2'000'000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("live video fragment: must be 0 to 2000 ms, got ", fragment_us / 1000, " ms"));
+  }
   if (masked && !mask_pixels) return absl::InvalidArgumentError("live video masked: needs mask_pixels");
   if (masked_queue_packets < 1) return absl::InvalidArgumentError("live video masked_queue_packets: must be >= 1");
   if (absl::Status s = masked_encoder.Validate(); !s.ok()) {
@@ -138,9 +142,10 @@ class LiveFeed final : public source::PacketSink {
       : camera_(std::move(camera)),
         options_(options),
         mjpeg_total_(mjpeg_total),
-        muxer_(std::make_unique<record::LiveFmp4>(camera_, [this](const record::LiveChunk& c) { OnChunk(copy_, c); })),
-        masked_muxer_(std::make_unique<record::LiveFmp4>(camera_ + " (masked)",
-                                                         [this](const record::LiveChunk& c) { OnChunk(masked_, c); })),
+        muxer_(std::make_unique<record::LiveFmp4>(
+            camera_, [this](const record::LiveChunk& c) { OnChunk(copy_, c); }, options.fragment_us)),
+        masked_muxer_(std::make_unique<record::LiveFmp4>(
+            camera_ + " (masked)", [this](const record::LiveChunk& c) { OnChunk(masked_, c); }, options.fragment_us)),
         masked_input_(masked_muxer_.get(), [this](const AVCodecParameters& p) {
           std::lock_guard<std::mutex> lock(mu_);
           masked_.mime = absl::StrCat("video/mp4; codecs=\"", MseCodecString(p), "\"");

@@ -51,6 +51,9 @@ struct LiveVideoOptions {
   double mjpeg_fps = 8;                  // at most this many JPEG frames a second per camera, > 0
   int mjpeg_quality = 75;                // JPEG quality, 1..100
   int max_viewers_per_camera = 256;      // more viewers of one camera are refused (503)
+  // fMP4 fragments: 0 = one per packet (lowest latency); > 0 = a fragment ends once it spans this much video, so each
+  // viewer gets fewer, larger writes (the server's CPU per viewer) for at most this much more latency.
+  TimeUs fragment_us = 0;
   // The camera's latest analysed frame, or nullptr before the first. Called on the MJPEG thread, only while someone
   // watches the camera's MJPEG. May be empty (no MJPEG: the route answers 501).
   std::function<FramePtr(const std::string& camera)> latest_frame;

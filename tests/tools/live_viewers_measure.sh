@@ -3,11 +3,15 @@
 # /proc/<pid>/stat) over SECONDS with no viewer, one viewer and VIEWERS viewers of the fMP4 of one 720p25 H.264
 # camera (a clip made by ffmpeg, played live and analysed with the motion detector). The viewers are one Python
 # process (tests/tools/live_video_client.py viewers), outside the measured process.
-#   bash tests/tools/live_viewers_measure.sh <didban> [SECONDS=20] [VIEWERS=100]
+#   bash tests/tools/live_viewers_measure.sh <didban> [SECONDS=20] [VIEWERS=100] [ROUNDS=1] [serve flags...]
+# ROUNDS > 1 repeats the 1-viewer / VIEWERS-viewer pair (interleaved, so the machine's drift hits both alike); the
+# serve flags (e.g. --live-fragment-ms 0) go to `didban serve`.
 set -euo pipefail
 DIDBAN=$1
 SECONDS_EACH=${2:-20}
 VIEWERS=${3:-100}
+ROUNDS=${4:-1}
+shift $(( $# < 4 ? $# : 4 ))
 HERE=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 pid=""
@@ -25,7 +29,7 @@ cameras:
     analysis_width: 640
     detector: {type: motion, model: mog2}
 YAML
-"$DIDBAN" serve --site "$work/site.yaml" --listen 127.0.0.1:0 --data "$work/data" > "$work/out.txt" 2>&1 &
+"$DIDBAN" serve --site "$work/site.yaml" --listen 127.0.0.1:0 --data "$work/data" "$@" > "$work/out.txt" 2>&1 &
 pid=$!
 port=""
 for _ in $(seq 100); do
@@ -59,8 +63,10 @@ measure() {  # measure <viewers>: prints the server's CPU over SECONDS_EACH as %
 }
 echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 measure 0
-measure 1
-measure "$VIEWERS"
+for _ in $(seq "$ROUNDS"); do
+  measure 1
+  measure "$VIEWERS"
+done
 measure 1
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^didban_live_video_(skips|cutoffs|fragments|bytes)_total'
 kill -TERM "$pid"

@@ -45,7 +45,7 @@ set +e
 rc=$?
 set -e
 [[ $rc == 1 ]]
-grep -q "unknown key 'fov' (expected width, height, hfov, sensor, focal, focal35)" "$work/err2.txt"
+grep -q "unknown key 'fov' (expected width, height, hfov, sensor, aspect, focal, focal35, dfov, crop, profile)" "$work/err2.txt"
 set +e
 "$didban" drone analyze "$work/sim/flight.mp4" --out "$work/o5" > /dev/null 2>&1
 rc=$?

@@ -194,7 +194,7 @@ TEST_F(HttpServerTest, OpenApiMatchesTheRoutesBothWays) {
   }
   // ... and every route is documented.
   EXPECT_EQ(operations, router.routes().size());
-  EXPECT_EQ(operations, 29u);
+  EXPECT_EQ(operations, 34u);
 }
 
 TEST_F(HttpServerTest, CamerasAddChangeRemove) {

@@ -24,11 +24,18 @@
 #include "relay/center_consumer.h"
 #include "relay/edge_publisher.h"
 #include "relay/nats_config.h"
+#include "relay/relay_test_util.h"
 #include "relay/wire.h"
 #include "testing/data.h"
 
 namespace didban::relay {
 namespace {
+
+using testing::CountEvents;
+using testing::FreePort;
+using testing::NatsServerBinary;
+using testing::PortOpen;
+using testing::WaitFor;
 
 TEST(StationPermissionsTest, OwnSiteOnly) {
   const SubjectPermissions p = StationPermissions("north");
@@ -130,45 +137,6 @@ TEST(CheckOriginTest, SubjectAndSourceStreamMustMatchTheBody) {
 }
 
 // --- Real servers.
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  close(fd);
-  return ok ? ntohs(a.sin_port) : 0;
-}
-
-bool PortOpen(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  close(fd);
-  return ok;
-}
-
-const char* NatsServerBinary() {
-  for (const char* p : {"/usr/bin/nats-server", "/usr/sbin/nats-server", "/usr/local/bin/nats-server"}) {
-    if (access(p, X_OK) == 0) return p;
-  }
-  return nullptr;
-}
-
-bool WaitFor(const std::function<bool()>& done, double seconds) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
 
 // A nats-server child process on a configuration file, killed on destruction; its log is kept for the checks.
 class NatsServer {
@@ -341,11 +309,6 @@ std::vector<std::string> ProbeSubjects(const std::string& url) {
   jsCtx_Destroy(js);
   natsConnection_Destroy(nc);
   return out;
-}
-
-int64_t CountEvents(store::Store* s) {
-  absl::StatusOr<int64_t> n = s->CountEvents(store::EventQuery{});
-  return n.ok() ? *n : -1;
 }
 
 TEST(StationCredentialsTest, AStationPublishesOnlyItsOwnSiteAndTheCenterSourcesBoth) {

@@ -22,6 +22,7 @@
 #include "relay/center_consumer.h"
 #include "relay/edge_publisher.h"
 #include "relay/nats_config.h"
+#include "relay/relay_test_util.h"
 #include "relay/wire.h"
 #include "store/sqlite_connection.h"
 #include "testing/data.h"
@@ -29,39 +30,11 @@
 namespace didban::relay {
 namespace {
 
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof(a);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    close(fd);
-    return 0;
-  }
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool PortOpen(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  close(fd);
-  return ok;
-}
-
-const char* NatsServerBinary() {
-  for (const char* p : {"/usr/bin/nats-server", "/usr/sbin/nats-server", "/usr/local/bin/nats-server"}) {
-    if (access(p, X_OK) == 0) return p;
-  }
-  return nullptr;
-}
+using testing::CountEvents;
+using testing::FreePort;
+using testing::NatsServerBinary;
+using testing::PortOpen;
+using testing::WaitFor;
 
 // A nats-server child process running `conf` (written to a file), killed with SIGKILL on Kill() or destruction.
 class NatsServer {
@@ -111,20 +84,6 @@ store::StoredEvent MakeEvent(int i, const std::string& camera) {
   e.event.detail = "direction=in";
   e.id = store::MakeEventId(e.event);
   return e;
-}
-
-bool WaitFor(const std::function<bool()>& done, double seconds) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
-
-int64_t CountEvents(store::Store* s) {
-  absl::StatusOr<int64_t> n = s->CountEvents(store::EventQuery{});
-  return n.ok() ? *n : -1;
 }
 
 TEST(WireTest, SubjectsUseSafeTokens) {

@@ -10,6 +10,7 @@ import { eventsView } from './views/events';
 import { recordingsView } from './views/recordings';
 import { editorView } from './views/editor';
 import { adminView } from './views/admin';
+import { stationsView, listStations } from './views/stations';
 
 export interface Ctx {
   user: User;
@@ -43,7 +44,12 @@ const views: Record<string, { key: Key; view: View }> = {
   recordings: { key: 'nav.recordings', view: recordingsView },
   editor: { key: 'nav.editor', view: editorView },
   admin: { key: 'nav.admin', view: adminView },
+  stations: { key: 'nav.stations', view: stationsView },
 };
+
+// Whether the server is a center with stations (GET /api/v1/stations lists any): its navigation shows "Stations".
+// Asked once per session, after the first screen; #/stations works either way.
+let hasStations: boolean | null = null;
 
 const app = document.getElementById('app')!;
 let session: { user: User; open: boolean } | null = null;
@@ -123,7 +129,7 @@ function renderShell(): void {
     Object.entries(views)
       .filter(([name]) => name !== 'admin' || session!.user.role === 'admin')
       .map(([name, v]) =>
-        h('a', { href: `#/${name}`, class: name === r.name ? 'active' : '', id: `nav-${name}` }, t(v.key)),
+        h('a', { href: `#/${name}`, class: name === r.name ? 'active' : '', id: `nav-${name}`, hidden: name === 'stations' && hasStations !== true }, t(v.key)),
       ),
     h('span', { class: 'spacer' }),
     h('span', { class: 'user', id: 'user' }, session.open ? t('user.local') : `${session.user.name} (${session.user.role})`),
@@ -140,6 +146,7 @@ function renderShell(): void {
                 await logout();
               } finally {
                 session = null;
+                hasStations = null;
                 live.stop();
                 renderLogin();
               }
@@ -153,6 +160,15 @@ function renderShell(): void {
   const t0 = performance.now();
   dispose = views[r.name].view(main, { user: session.user, open: session.open, param: r.param });
   (window as any).__didbanViewStart = t0;
+  if (hasStations === null) {
+    listStations()
+      .then((l) => {
+        hasStations = l.length > 0;
+        const link = document.getElementById('nav-stations');
+        if (link) link.hidden = !hasStations;
+      })
+      .catch(() => (hasStations = false));
+  }
 }
 
 function start(): void {

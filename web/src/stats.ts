@@ -82,19 +82,43 @@ export function levelOfService(density: number, thresholds = LOS_THRESHOLDS): st
   return 'F';
 }
 
-// Density per interval (the mean of the rules' density_mean rows) and its level of service, 0 = A .. 5 = F.
-export function losSeries(rows: StatRow[], thresholds = LOS_THRESHOLDS): { times: number[]; density: number[]; level: number[] } {
+// A rule's own level-of-service bounds: (camera, rule) -> the five A..E upper bounds, undefined for the defaults.
+export type Thresholds = (camera: string, rule: string) => number[] | undefined;
+
+// The congestion rules' `density_thresholds` from the cameras' definitions (GET /api/v1/cameras: each rule's
+// parameters as the site file or the API gave them), keyed by camera and rule name; rules without them are absent.
+export function ruleThresholds(cams: { name: string; definition?: { rules?: { type: string; name?: string; [k: string]: unknown }[] } }[]): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  for (const c of cams)
+    for (const r of c.definition?.rules ?? []) {
+      const th = r.density_thresholds;
+      if (r.type === 'congestion' && r.name && Array.isArray(th) && th.length === 5 && th.every((x) => typeof x === 'number'))
+        m.set(`${c.name}|${r.name}`, th as number[]);
+    }
+  return m;
+}
+
+// Density per interval (the mean of the rules' density_mean rows) and its level of service, 0 = A .. 5 = F: each
+// rule's density graded at that rule's own bounds (`thresholds`: a table from ruleThresholds or one set for all;
+// the congestion rule's defaults where a rule has none), the interval's level the worst of its rules.
+export function losSeries(
+  rows: StatRow[],
+  thresholds: number[] | Map<string, number[]> = LOS_THRESHOLDS,
+): { times: number[]; density: number[]; level: number[] } {
+  const bounds = (r: StatRow) => (Array.isArray(thresholds) ? thresholds : (thresholds.get(`${r.camera}|${r.rule}`) ?? LOS_THRESHOLDS));
   const starts = startsOf(rows, (m) => m === 'density_mean');
   const idx = new Map(starts.map((s, i) => [s, i]));
   const sum = starts.map(() => [0, 0]);
+  const level = starts.map(() => 0);
   for (const r of rows) {
     if (r.metric !== 'density_mean') continue;
-    const s = sum[idx.get(r.start_us)!];
-    s[0] += r.value;
-    s[1] += 1;
+    const i = idx.get(r.start_us)!;
+    sum[i][0] += r.value;
+    sum[i][1] += 1;
+    level[i] = Math.max(level[i], levelOfService(r.value, bounds(r)).charCodeAt(0) - 65);
   }
   const density = sum.map(([s, n]) => s / n);
-  return { times: starts.map((s) => s / 1e6), density, level: density.map((d) => levelOfService(d, thresholds).charCodeAt(0) - 65) };
+  return { times: starts.map((s) => s / 1e6), density, level };
 }
 
 // Incidents and near-misses: the event-type rows (rule "") of these types.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { totalsBy, seriesByClass, meanOf, metricsIn, speedSeries, levelOfService, losSeries, eventSeries, seriesCsv, type StatRow } from '../src/stats';
+import { totalsBy, seriesByClass, meanOf, metricsIn, speedSeries, levelOfService, losSeries, ruleThresholds, eventSeries, seriesCsv, type StatRow } from '../src/stats';
 
 const row = (start_s: number, cls: string, dir: string, value: number, metric = 'count'): StatRow => ({
   start_us: start_s * 1e6, end_us: (start_s + 60) * 1e6, camera: 'c', rule: 'l', metric, class: cls, direction: dir, value,
@@ -48,7 +48,19 @@ describe('speed, level of service and incident series', () => {
     const s = losSeries([r(0, 'density_mean', 10), r(0, 'density_mean', 20, 'k'), r(900, 'density_mean', 30), r(900, 'count', 4)]);
     expect(s.times).toEqual([0, 900]);
     expect(s.density).toEqual([15, 30]);
-    expect(s.level).toEqual([2, 5]); // C, F
+    expect(s.level).toEqual([3, 5]); // the worst rule: 20 is D at the default bounds; F
+  });
+  it('grades each rule at its own density_thresholds from the cameras\' definitions', () => {
+    const th = ruleThresholds([
+      { name: 'c', definition: { rules: [{ type: 'congestion', name: 'l', density_thresholds: [4, 8, 12, 16, 20] }, { type: 'congestion', name: 'k' }, { type: 'line', name: 'x', density_thresholds: [1, 2, 3, 4, 5] }] } },
+      { name: 'd', definition: { rules: [{ type: 'congestion', name: 'l', density_thresholds: [1, 2, 3] }] } },
+    ]);
+    expect([...th]).toEqual([['c|l', [4, 8, 12, 16, 20]]]); // only congestion rules with five bounds
+    const rows = [r(0, 'density_mean', 5), r(900, 'density_mean', 13), r(1800, 'density_mean', 21), r(1800, 'density_mean', 21, 'k'), r(2700, 'density_mean', 5, 'l', 'd')];
+    const s = losSeries(rows, th);
+    expect(s.density).toEqual([5, 13, 21, 5]);
+    expect(s.level).toEqual([1, 3, 5, 0]); // B, D, F (rule k alone: D at the defaults), A (camera d: the defaults)
+    expect(losSeries(rows).level).toEqual([0, 2, 3, 0]); // every rule at the defaults
   });
   it('counts incidents and near-misses per interval over cameras', () => {
     const rows = [r(0, 'near_miss', 2, ''), r(0, 'near_miss', 1, '', 'd'), r(900, 'wrong_way', 1, ''), r(900, 'line_cross', 7, ''), r(900, 'count', 5)];

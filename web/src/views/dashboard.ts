@@ -7,7 +7,7 @@ import { get, qs, cameras } from '../api';
 import { h, clear, option } from '../dom';
 import { t, formatNumber, formatClock, className, directionName, typeName } from '../i18n';
 import { trackColour } from '../draw';
-import { totalsBy, seriesByClass, meanOf, metricsIn, speedSeries, losSeries, eventSeries, seriesCsv, type StatRow } from '../stats';
+import { totalsBy, seriesByClass, meanOf, metricsIn, speedSeries, losSeries, eventSeries, seriesCsv, ruleThresholds, LOS_THRESHOLDS, type StatRow } from '../stats';
 import type { Ctx } from '../main';
 
 export function dashboardView(root: HTMLElement, _ctx: Ctx): () => void {
@@ -32,8 +32,13 @@ export function dashboardView(root: HTMLElement, _ctx: Ctx): () => void {
     losChart,
     incidentChart,
   );
-  cameras()
-    .then((l) => l.forEach((c) => camSel.append(option(c.name, c.name))))
+  // Each congestion rule's own level-of-service bounds (its density_thresholds in the camera's definition).
+  let bounds = new Map<string, number[]>();
+  const listed = cameras()
+    .then((l) => {
+      l.forEach((c) => camSel.append(option(c.name, c.name)));
+      bounds = ruleThresholds(l);
+    })
     .catch(() => {});
   camSel.onchange = range.onchange = () => load();
 
@@ -51,6 +56,7 @@ export function dashboardView(root: HTMLElement, _ctx: Ctx): () => void {
   }
 
   async function load(): Promise<void> {
+    await listed;
     const now = Date.now() * 1000;
     const q = { camera: camSel.value, from_us: now - Number(range.value) * 1e6, to_us: now + 60e6 };
     csv.href = `/api/v1/stats.csv${qs(q)}`;
@@ -124,7 +130,7 @@ export function dashboardView(root: HTMLElement, _ctx: Ctx): () => void {
       ['speed_mean_kmh', speed.mean, t('dash.speed.mean')],
       ['speed_p85_kmh', speed.p85, t('dash.speed.p85')],
     ]);
-    const los = losSeries(rows);
+    const los = losSeries(rows, bounds);
     lineChart(
       losChart,
       t('dash.los'),
@@ -136,6 +142,20 @@ export function dashboardView(root: HTMLElement, _ctx: Ctx): () => void {
       ],
       (v) => formatNumber(v, v % 1 === 0 ? 0 : 1),
     );
+    // The bounds used: each charted rule's own, or the defaults.
+    const charted = [...new Set(rows.filter((r) => r.metric === 'density_mean').map((r) => `${r.camera}|${r.rule}`))].sort();
+    if (charted.length) {
+      const fmt = (b: number[]) => b.map((x) => formatNumber(x, 1)).join(' / ');
+      losChart.append(
+        h('p', { class: 'hint', id: 'dash-los-bounds' }, `${t('dash.los.bounds')}: `,
+          charted.map((k, i) => {
+            const own = bounds.get(k);
+            const [cam, rule] = k.split('|');
+            return h('span', { class: 'los-bound', 'data-rule': k, 'data-bounds': (own ?? LOS_THRESHOLDS).join(',') },
+              `${i ? ' · ' : ''}${cam}/${rule} ${fmt(own ?? LOS_THRESHOLDS)}${own ? '' : ` (${t('dash.los.default')})`}`);
+          })),
+      );
+    }
     const ev = eventSeries(rows);
     lineChart(incidentChart, t('dash.incidents'), 'didban-incidents.csv', ev.times, [...ev.series].map(([n, v]) => [n, v, typeName(n)]));
   }

@@ -6,7 +6,9 @@
 // cursor's latitude/longitude is shown.
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
-import { api, get, qs, cameras, type Camera } from '../api';
+import { api, get, qs, cameras, ApiError, type Camera } from '../api';
+import { Tile } from '../tile';
+import { timeline, exportPieceAt, liveCamera, exportedIdFrom, clipId, type Bar, type GlobalTrackView, type FollowExport } from '../follow';
 import { h } from '../dom';
 import { t, formatNumber, formatTime, formatClock, typeName } from '../i18n';
 import { live } from '../live';
@@ -37,7 +39,9 @@ export function mapView(root: HTMLElement, ctx: Ctx): () => void {
   const el = h('div', { class: 'map', id: 'map' });
   const side = h('aside', { class: 'ev-side', id: 'follow' });
   root.append(h('div', { class: 'toolbar' }, h('span', null, t('map.grid')), info, hotspotCount, cursor), h('div', { class: 'split' }, el, side));
-  side.hidden = !ctx.param.startsWith('follow/');
+  const following = ctx.param.startsWith('follow/') || ctx.param.startsWith('global/');
+  side.hidden = !following;
+  const disposers: (() => void)[] = [];
   const map = L.map(el, { crs: L.CRS.Simple, minZoom: -3, maxZoom: 6, zoomSnap: 0.25, attributionControl: false });
   map.setView([0, 0], 1);
   const gridLayer = L.layerGroup().addTo(map);
@@ -105,10 +109,7 @@ export function mapView(root: HTMLElement, ctx: Ctx): () => void {
     map.fitBounds(bounds, { padding: [20, 20] });
     drawGrid(bounds);
     loadHotspots(bounds).catch((e) => (info.textContent += ` · ${t('map.hotspots')}: ${(e as Error).message}`));
-    if (ctx.param.startsWith('follow/')) {
-      const [, camera, id, at] = ctx.param.split('/');
-      follow(list, camera, Number(id), Number(at)).catch((e) => side.append(h('p', { class: 'error' }, (e as Error).message)));
-    }
+    if (following) follow(list, ctx.param).catch((e) => side.append(h('p', { class: 'error' }, (e as Error).message)));
   });
 
   // The last 24 h of hotspots: one circle per grid cell, its area proportional to the cell's events, red where
@@ -157,43 +158,278 @@ export function mapView(root: HTMLElement, ctx: Ctx): () => void {
     if (poly) f.shape.setLatLngs(poly.map(ll));
   }
 
-  // "Follow this object": the event's track on the ground (its global track when fused), and per camera the time it
-  // was seen there, with a clip of that stretch.
-  async function follow(list: Camera[], camera: string, id: number, atUs: number): Promise<void> {
-    const range = { from_us: Math.max(0, atUs - 120e6), to_us: atUs + 120e6 };
-    const own = (await get<{ points: TrackPoint[] }>(`/api/v1/cameras/${encodeURIComponent(camera)}/tracks${qs({ ...range, track_id: id })}`)).points;
-    const gid = own.find((p) => p.global_id)?.global_id;
-    let path: TrackPoint[] = own.filter((p) => p.ground);
-    const seen = new Map<string, TrackPoint[]>([[camera, own]]);
+  // "Follow this object": from an event (#/map/follow/CAMERA/TRACK/TIME_US) its track, and when fused its global
+  // track (GET /api/v1/global-tracks/{id}: which camera saw it when, the ground path, the follow plan); or a global
+  // track directly (#/map/global/ID). A track that was not fused shows this camera's stretch with a clip.
+  async function follow(list: Camera[], param: string): Promise<void> {
+    const parts = param.split('/');
+    let gid = 0;
+    let own: TrackPoint[] = [];
+    let camera = '';
+    let id = 0;
+    if (parts[0] === 'global') {
+      gid = Number(parts[1]);
+    } else {
+      camera = parts[1];
+      id = Number(parts[2]);
+      const atUs = Number(parts[3]);
+      const range = { from_us: Math.max(0, atUs - 120e6), to_us: atUs + 120e6 };
+      own = (await get<{ points: TrackPoint[] }>(`/api/v1/cameras/${encodeURIComponent(camera)}/tracks${qs({ ...range, track_id: id })}`)).points;
+      gid = own.find((p) => p.global_id)?.global_id ?? 0;
+    }
+    let view: GlobalTrackView | null = null;
     if (gid) {
-      const glob = (await get<{ points: TrackPoint[] }>(`/api/v1/tracks${qs({ ...range, track_id: gid })}`)).points;
-      if (glob.length) path = glob.filter((p) => p.ground);
-      for (const c of list) {
-        if (c.name === camera) continue;
-        const pts = (await get<{ points: TrackPoint[] }>(`/api/v1/cameras/${encodeURIComponent(c.name)}/tracks${qs({ ...range, track_id: gid })}`).catch(() => ({ points: [] }))).points;
-        if (pts.length) seen.set(c.name, pts);
+      try {
+        view = await get<GlobalTrackView>(`/api/v1/global-tracks/${gid}`);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 404) || !camera) throw e;
       }
     }
-    side.append(h('h3', null, `${t('map.follow')}: ${camera} #${id}${gid ? ` · G${gid}` : ''}`), h('p', null, formatTime(atUs)));
-    if (path.length >= 2) {
-      const line = L.polyline(path.map((p) => ll(p.ground!)), { color: '#ff4d4d', weight: 4 }).addTo(staticLayer);
-      L.circleMarker(ll(path[0].ground!), { radius: 6, color: '#fff' }).bindTooltip(formatClock(path[0].time_us)).addTo(staticLayer);
-      L.circleMarker(ll(path[path.length - 1].ground!), { radius: 6, color: '#ff4d4d', fillOpacity: 1 }).bindTooltip(formatClock(path[path.length - 1].time_us)).addTo(staticLayer);
-      map.fitBounds(line.getBounds(), { padding: [40, 40], maxZoom: 4 });
-    } else {
-      side.append(h('p', null, t('map.noground')));
+    if (view) {
+      followGlobal(list, view);
+      return;
     }
+    // Not fused: this camera's stretch.
+    side.append(h('h3', null, `${t('map.follow')}: ${camera} #${id}`), h('p', { id: 'fl-notfused' }, t('fl.notfused')));
+    const path = own.filter((p) => p.ground);
+    drawPath(path.map((p) => ({ time_us: p.time_us, ground: p.ground! })));
     const clipBox = h('div', { class: 'clip' });
-    for (const [cam, pts] of seen) {
-      if (!pts.length) continue;
-      const from = pts[0].time_us;
-      const to = pts[pts.length - 1].time_us;
+    if (own.length) {
+      const from = own[0].time_us;
+      const to = own[own.length - 1].time_us;
       side.append(
-        h('div', { class: 'rule-row' }, h('strong', null, cam), `${formatClock(from)} – ${formatClock(to)}`,
-          h('button', { class: 'link', onclick: () => playClip(cam, from - 2e6, to + 2e6, clipBox) }, t('events.clip'))),
+        h('div', { class: 'rule-row' }, h('strong', null, camera), `${formatClock(from)} – ${formatClock(to)}`,
+          h('button', { class: 'link', onclick: () => playClip(camera, from - 2e6, to + 2e6, clipBox) }, t('events.clip'))),
       );
     }
     side.append(clipBox);
+  }
+
+  function drawPath(path: { time_us: number; ground: Pt }[]): void {
+    if (path.length < 2) {
+      side.append(h('p', null, t('map.noground')));
+      return;
+    }
+    const line = L.polyline(path.map((p) => ll(p.ground)), { color: '#ff4d4d', weight: 4, className: 'follow-path' }).addTo(staticLayer);
+    L.circleMarker(ll(path[0].ground), { radius: 6, color: '#fff' }).bindTooltip(formatClock(path[0].time_us)).addTo(staticLayer);
+    L.circleMarker(ll(path[path.length - 1].ground), { radius: 6, color: '#ff4d4d', fillOpacity: 1 }).bindTooltip(formatClock(path[path.length - 1].time_us)).addTo(staticLayer);
+    el.dataset.followPath = String(path.length);
+    map.fitBounds(line.getBounds(), { padding: [40, 40], maxZoom: 4 });
+  }
+
+  // The global track's panel: the timeline of cameras (one row per camera, a bar per sighting with its local track
+  // IDs) and the follow plan under it; playing the plan shows each piece's recording in turn in one player (the
+  // camera that sees the object at that moment); following live switches a live tile to the camera that sees it now;
+  // the export makes one MP4 cutting camera to camera (a package, signed where the site has a key).
+  function followGlobal(list: Camera[], view: GlobalTrackView): void {
+    const gid = view.global_id;
+    const tl = timeline(view);
+    const colour = new Map(tl.rows.map((r, i) => [r.camera, trackColour(i + 1)]));
+    const state = { plan: view.follow, intervals: view.intervals, playing: -1, onScreen: '', liveCameras: [] as string[], liveCamera: '', switches: 0, exported: null as FollowExport | null, exportCamera: '' };
+    (window as any).__didbanFollow = state;
+    side.dataset.global = String(gid);
+    side.append(
+      h('h3', null, `${t('fl.global')} G${gid}`),
+      h('p', null, `${formatTime(view.from_us)} – ${formatClock(view.to_us)}`),
+    );
+    drawPath(view.ground_path);
+    // Timeline.
+    const pct = (b: Bar) => ({ insetInlineStart: `${b.start}%`, width: `${b.width}%` });
+    const cursor = h('span', { class: 'fl-cursor', hidden: true });
+    const box = h('div', { class: 'fl-timeline', id: 'fl-timeline' }, h('h4', null, t('fl.timeline')));
+    for (const r of tl.rows) {
+      box.append(
+        h('div', { class: 'fl-row', 'data-camera': r.camera }, h('span', { class: 'fl-cam' }, r.camera),
+          h('div', { class: 'fl-track' }, r.bars.map((b) =>
+            h('span', { class: 'fl-iv', style: { ...pct(b), background: colour.get(r.camera) }, 'data-from': String(b.from_us), 'data-to': String(b.to_us), 'data-ids': b.track_ids.join(','),
+              title: `${r.camera} ${formatClock(b.from_us)} – ${formatClock(b.to_us)} · #${b.track_ids.join(', #')}` })))),
+      );
+    }
+    const pieces = tl.plan.map((b, i) =>
+      h('span', { class: 'fl-piece', style: { ...pct(b), background: colour.get(b.camera) }, 'data-camera': b.camera, 'data-index': String(i),
+        title: `${i + 1}. ${b.camera} ${formatClock(b.from_us)} – ${formatClock(b.to_us)}`, onclick: () => playPiece(i) }));
+    box.append(
+      h('div', { class: 'fl-row fl-plan' }, h('span', { class: 'fl-cam' }, t('fl.plan')), h('div', { class: 'fl-track' }, pieces, cursor)),
+      h('div', { class: 'fl-axis' }, h('span', null, formatClock(tl.from_us)), h('span', null, formatClock(tl.to_us))),
+    );
+    side.append(box);
+    // The plan, piece by piece.
+    const list2 = h('ol', { class: 'fl-pieces', id: 'fl-pieces' },
+      view.follow.map((p, i) =>
+        h('li', { 'data-camera': p.camera, 'data-index': String(i) },
+          h('button', { class: 'link', onclick: () => playPiece(i) }, p.camera),
+          ` ${formatClock(p.from_us)} – ${formatClock(p.to_us)} · #${p.track_ids.join(', #')}`,
+          i + 1 < view.follow.length ? ` · ${p.handoff_to_next ? t('fl.handoff') : t('fl.gap')} →` : '')));
+    side.append(h('p', { class: 'hint' }, `${t('fl.plan')}: ${formatNumber(view.follow.length)} ${t('fl.pieces')}`), list2);
+    // Controls and the player.
+    const operator = ctx.user.role !== 'viewer';
+    const liveBtn = h('button', { id: 'fl-live', hidden: true, onclick: () => followLive() }, t('fl.live'));
+    const controls = h('div', { class: 'toolbar' },
+      h('button', { id: 'fl-play', hidden: !operator, onclick: () => playPiece(0) }, t('fl.play')),
+      h('button', { id: 'fl-prev', hidden: true, onclick: () => state.playing > 0 && playPiece(state.playing - 1) }, t('fl.prev')),
+      h('button', { id: 'fl-next', hidden: true, onclick: () => state.playing + 1 < view.follow.length && playPiece(state.playing + 1) }, t('fl.next')),
+      liveBtn,
+      h('button', { id: 'fl-export', hidden: !operator, onclick: () => exportFollow() }, t('fl.export')));
+    const onScreen = h('p', { class: 'fl-onscreen', id: 'fl-onscreen' });
+    const player = h('div', { class: 'fl-player', id: 'fl-player' });
+    const exportBox = h('div', { class: 'clip', id: 'fl-export-box' });
+    side.append(controls, onScreen, player, exportBox);
+    for (const b of [...box.querySelectorAll<HTMLElement>('.fl-iv')]) b.onclick = () => {
+      const k = view.follow.findIndex((p) => p.camera === b.closest<HTMLElement>('.fl-row')!.dataset.camera && p.to_us > Number(b.dataset.from));
+      if (k >= 0) playPiece(k);
+    };
+
+    function show(camera: string, what: string): void {
+      state.onScreen = camera;
+      player.dataset.camera = camera;
+      onScreen.textContent = `${t('fl.onscreen')}: ${camera} · ${what}`;
+      for (const r of box.querySelectorAll<HTMLElement>('.fl-row[data-camera]')) r.classList.toggle('on', r.dataset.camera === camera);
+    }
+    function stopTile(): void {
+      liveTile?.close();
+      liveTile = null;
+      cancelAnimationFrame(raf);
+      state.liveCamera = '';
+    }
+
+    let token = 0;
+    async function playPiece(i: number): Promise<void> {
+      const p = view.follow[i];
+      if (!p) return;
+      stopTile();
+      const my = ++token;
+      state.playing = i;
+      player.dataset.piece = String(i);
+      pieces.forEach((x, k) => x.classList.toggle('on', k === i));
+      for (const li of list2.children) li.classList.toggle('on', (li as HTMLElement).dataset.index === String(i));
+      (controls.querySelector('#fl-prev') as HTMLElement).hidden = i === 0;
+      (controls.querySelector('#fl-next') as HTMLElement).hidden = i + 1 >= view.follow.length;
+      show(p.camera, `${formatNumber(i + 1)}/${formatNumber(view.follow.length)} · ${formatClock(p.from_us)}`);
+      player.replaceChildren(h('p', null, t('events.clip.pending')));
+      try {
+        const clip = await clipOf(p.camera, p.from_us, p.to_us);
+        if (my !== token) return;
+        const video = h('video', { id: 'fl-video', controls: true, autoplay: true, muted: true, src: `/api/v1/clips/${encodeURIComponent(clip.id)}/video.mp4` });
+        video.ontimeupdate = () => {
+          const at = (clip.start_us ?? p.from_us) + video.currentTime * 1e6;
+          const f = (at - tl.from_us) / Math.max(1, tl.to_us - tl.from_us);
+          cursor.hidden = false;
+          cursor.style.insetInlineStart = `${Math.max(0, Math.min(100, f * 100))}%`;
+        };
+        video.onended = () => my === token && i + 1 < view.follow.length && playPiece(i + 1);
+        player.replaceChildren(video);
+      } catch (e) {
+        if (my === token) player.replaceChildren(h('p', { class: 'error' }, `${t('events.clip.failed')}: ${(e as Error).message}`));
+      }
+    }
+
+    // Live: a tile on the camera that sees the object now (the fused track's contributions), switched when it hands
+    // over to another camera.
+    let liveTile: Tile | null = null;
+    let raf = 0;
+    let lastSeen = 0;
+    function followLive(): void {
+      token++;
+      state.playing = -1;
+      pieces.forEach((x) => x.classList.remove('on'));
+      player.replaceChildren();
+      switchLive(liveCamera('', state.liveCameras.map((camera) => ({ camera }))));
+    }
+    function switchLive(camera: string): void {
+      if (!camera || camera === state.liveCamera) return;
+      liveTile?.close();
+      cancelAnimationFrame(raf);
+      const c = list.find((x) => x.name === camera);
+      liveTile = new Tile(camera, c?.definition?.rules ?? []);
+      const latest = live.latestTracks.get(camera);
+      if (latest) liveTile.onTracks(latest);
+      player.replaceChildren(liveTile.el);
+      liveTile.start();
+      if (state.liveCamera) state.switches++;
+      state.liveCamera = camera;
+      show(camera, t('wall.mode.mse'));
+      const loop = () => {
+        liveTile?.draw();
+        raf = requestAnimationFrame(loop);
+      };
+      raf = requestAnimationFrame(loop);
+    }
+    const offLive = live.on((m) => {
+      if (m.topic === 'tracks' && liveTile && m.camera === liveTile.camera) liveTile.onTracks(m.data);
+      if (m.topic !== 'fused_tracks') return;
+      const tr = (m.data.tracks ?? []).find((x: any) => x.id === gid);
+      if (!tr) {
+        if (lastSeen && performance.now() - lastSeen > 3000 && !liveBtn.hidden) {
+          liveBtn.hidden = true;
+          if (liveTile) onScreen.textContent = `${t('fl.onscreen')}: ${state.liveCamera} · ${t('fl.live.lost')}`;
+        }
+        return;
+      }
+      lastSeen = performance.now();
+      const visible = new Set(list.map((c) => c.name));
+      state.liveCameras = (tr.cameras ?? []).map((c: any) => c.camera).filter((c: string) => visible.has(c));
+      liveBtn.hidden = state.liveCameras.length === 0;
+      if (liveTile) switchLive(liveCamera(state.liveCamera, state.liveCameras.map((camera) => ({ camera }))));
+    });
+    disposers.push(() => {
+      offLive();
+      stopTile();
+      token++;
+    });
+
+    async function exportFollow(): Promise<void> {
+      exportBox.replaceChildren(h('p', null, t('fl.export.pending')));
+      let r: FollowExport;
+      try {
+        r = await api<FollowExport>('POST', `/api/v1/global-tracks/${gid}/follow-export`, {});
+      } catch (e) {
+        const idDone = exportedIdFrom((e as Error).message);
+        exportBox.replaceChildren(h('p', { class: 'error' }, `${t('fl.export.failed')}: ${(e as Error).message}`));
+        if (idDone) exportBox.append(h('a', { class: 'button', href: `/api/v1/clips/${encodeURIComponent(idDone)}/video.mp4`, download: `${idDone}.mp4` }, t('fl.download')));
+        return;
+      }
+      state.exported = r;
+      const url = `/api/v1/clips/${encodeURIComponent(r.clip.id)}/video.mp4`;
+      const cams = [...new Set(r.pieces.map((p) => p.camera))];
+      const caption = h('p', { id: 'fl-export-camera' });
+      const video = h('video', { id: 'fl-export-video', controls: true, muted: true, src: url });
+      const onTime = () => {
+        const k = exportPieceAt(r.pieces, video.currentTime);
+        state.exportCamera = k >= 0 ? r.pieces[k].camera : '';
+        caption.dataset.camera = state.exportCamera;
+        caption.textContent = k >= 0 ? `${t('fl.onscreen')}: ${r.pieces[k].camera} (${formatNumber(k + 1)}/${formatNumber(r.pieces.length)})` : '';
+      };
+      video.ontimeupdate = onTime;
+      onTime();
+      exportBox.replaceChildren(
+        h('h4', null, t('fl.export.done')),
+        h('p', { id: 'fl-export-summary', 'data-pieces': String(r.pieces.length), 'data-frames': String(r.frames), 'data-signed': String(r.signed) },
+          `${formatNumber(r.pieces.length)} ${t('fl.pieces')} (${cams.join(', ')}) · ${formatNumber(r.frames)} ${t('fl.frames')} · ` +
+            `${formatNumber(r.duration_us / 1e6, 1)} s · ${r.stream_copy ? t('fl.streamcopy') : t('fl.reencoded')}${r.masked ? ` · ${t('fl.masked')}` : ''}`),
+        h('p', { id: 'fl-export-signed', class: r.signed ? 'ok' : 'hint' }, r.signed ? `✓ ${t('fl.signed')}` : t('fl.unsigned')),
+        r.missing.length ? h('p', { class: 'error' }, `${formatNumber(r.missing.length)} ${t('fl.missing')}: ${r.missing.map((m) => m.camera).join(', ')}`) : '',
+        video,
+        caption,
+        h('a', { class: 'button', id: 'fl-download', href: url, download: `${r.clip.id}.mp4` }, t('fl.download')),
+      );
+    }
+  }
+
+  // A clip of camera [from, to): exported (POST /api/v1/clips), or the one exported before (409), when ready.
+  async function clipOf(camera: string, from: number, to: number): Promise<any> {
+    let clip: any;
+    try {
+      clip = await api<any>('POST', '/api/v1/clips', { camera, from_us: Math.round(from), to_us: Math.round(to) });
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 409)) throw e;
+      clip = await get(`/api/v1/clips/${encodeURIComponent(clipId(camera, from, to))}`);
+    }
+    for (let i = 0; i < 40 && clip.state === 'pending'; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      clip = await get(`/api/v1/clips/${encodeURIComponent(clip.id)}`);
+    }
+    if (clip.state !== 'ready') throw new Error(clip.detail ?? clip.state);
+    return clip;
   }
 
   async function playClip(camera: string, from: number, to: number, box: HTMLElement): Promise<void> {
@@ -223,7 +459,10 @@ export function mapView(root: HTMLElement, ctx: Ctx): () => void {
           e = {
             pts: [],
             line: L.polyline([], { color: c, weight: 2, opacity: 0.8 }).addTo(liveLayer),
-            dot: L.circleMarker(p, { radius: 5, color: c, fillOpacity: 0.9 }).bindTooltip(`G${tr.id}`).addTo(liveLayer),
+            dot: L.circleMarker(p, { radius: 5, color: c, fillOpacity: 0.9 })
+              .bindTooltip(`G${tr.id}`)
+              .on('click', () => (location.hash = `#/map/global/${tr.id}`))
+              .addTo(liveLayer),
             seen: now,
           };
           trails.set(key, e);
@@ -259,6 +498,7 @@ export function mapView(root: HTMLElement, ctx: Ctx): () => void {
 
   return () => {
     off();
+    for (const d of disposers) d();
     map.remove();
   };
 }

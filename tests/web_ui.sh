@@ -46,6 +46,9 @@ cameras:
       - {type: line, name: kerb, points: [[180, 250], [620, 250]]}
       # Northbound only: southbound vehicles are wrong-way events with ground positions, the map's hotspots.
       - {type: wrong_way, name: northbound, points: [[0, 352], [640, 352], [430, 110], [215, 110]], heading_deg: 0}
+      # Its own level-of-service bounds (not the defaults 7/11/16/22/28): the dashboard grades its density with them.
+      - {type: congestion, name: jam, points: [[0, 352], [640, 352], [430, 110], [215, 110]], length_m: 60, lanes: 2,
+         density_thresholds: [4, 8, 12, 16, 20]}
   - name: road
     uri: $ROAD
     detector: {type: motion, model: mog2, warmup_s: 1.0}
@@ -107,4 +110,26 @@ node e2e/run.mjs "$base" "$SCREENS" || fail "browser tests failed (screenshots i
 kill -TERM "$pid"
 wait "$pid" || fail "serve exited with $? after SIGTERM"
 pid=""
+
+# The demo site (`didban demo`: three fused junction cameras, a highway and a drone, with its login): the first
+# screen after login, a global track followed across cameras (timeline, plan played, follow export), following one
+# live, the stations view. WEB_UI_DEMO=0 skips this part.
+if [ "${WEB_UI_DEMO:-1}" != 0 ]; then
+  "$DIDBAN" demo --listen 127.0.0.1:0 --data "$work/demo" > "$work/out.txt" 2>&1 &
+  pid=$!
+  port=""
+  for _ in $(seq 1800); do  # rendering takes about a minute on 2 busy cores
+    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/out.txt" | head -1 | sed 's/.*://') || true
+    [ -n "$port" ] && break
+    kill -0 "$pid" 2>/dev/null || fail "demo exited"
+    sleep 0.1
+  done
+  [ -n "$port" ] || fail "the demo did not listen"
+  demo_pw=$(grep -o 'log in as demo with password [^ ]*' "$work/out.txt" | head -1 | sed 's/.* //') || true
+  DIDBAN_E2E_USER=demo DIDBAN_E2E_PASSWORD="$demo_pw" node e2e/demo.mjs "http://127.0.0.1:$port" "$SCREENS" ||
+    fail "browser tests on the demo failed (screenshots in $SCREENS)"
+  kill -TERM "$pid"
+  wait "$pid" || fail "demo exited with $? after SIGTERM"
+  pid=""
+fi
 echo "PASS: web UI in Chromium (screenshots in $SCREENS)"

@@ -270,6 +270,7 @@ try {
       await page.waitForTimeout(1500);
       const rows = await page.locator('#follow .rule-row').count();
       check(rows >= 1, `"follow this object" shows the object's path and ${rows} camera(s) that saw it`);
+      check((await page.locator('#fl-notfused').count()) === 1, 'a track of an unfused camera says it was seen by this camera only');
       await shot('follow');
     }
 
@@ -346,8 +347,8 @@ try {
       check(text.startsWith('interval_start_s,') && text.trim().split('\n').length >= 2,
         `${withData[0]}: its CSV (${download.suggestedFilename()}) has a header and ${text.trim().split('\n').length - 1} interval(s)`);
     }
-    // The charts with data: `didban serve` writes no interval statistics to the store yet (GET /stats answers no
-    // rows), so the page gets four 15-minute intervals of rows of every kind from the test (the API's row format).
+    // The charts with exact data: the page gets four 15-minute intervals of rows of every kind from the test (the
+    // API's row format; what the live site wrote so far is checked above).
     const t0 = Math.floor(Date.now() / 900e3) * 900e6 - 3 * 900e6;
     const synth = [];
     for (let i = 0; i < 4; i++) {
@@ -375,10 +376,41 @@ try {
       speedCsv.length === 5 && speedCsv[1] === `${t0 / 1e6},40,50`, `the speed chart's CSV: ${speedCsv[0]} / ${speedCsv[1]} (${speedCsv.length - 1} intervals)`);
     const [dl2] = await Promise.all([page.waitForEvent('download'), page.click('#dash-los .chart-csv')]);
     const losCsv = fs.readFileSync(await dl2.path(), 'utf8').trim().split('\n');
-    check(losCsv[4] === `${t0 / 1e6 + 2700},29,5`, `the level-of-service CSV grades 29 veh/km/lane as F (${losCsv[4]})`);
+    // The street camera's congestion rule jam has its own bounds 4/8/12/16/20 (the site file): 5 is B, 13 D, 21 F
+    // (at the defaults 7/11/16/22/28 they would be A, C, D).
+    check(losCsv.slice(1).join(' ') === [`${t0 / 1e6},5,1`, `${t0 / 1e6 + 900},13,3`, `${t0 / 1e6 + 1800},21,5`, `${t0 / 1e6 + 2700},29,5`].join(' '),
+      `the level-of-service CSV grades densities 5, 13, 21, 29 at the rule's own bounds as B, D, F, F (${losCsv.slice(1).join(' ')})`);
+    const losBounds = await page.locator('#dash-los-bounds .los-bound').evaluateAll((els) => els.map((e) => `${e.dataset.rule}=${e.dataset.bounds}`));
+    check(losBounds.join(' ') === `${cam}|jam=4,8,12,16,20`, `the level-of-service card names the bounds it used (${losBounds.join(' ')})`);
     await page.locator('#dash-incidents').scrollIntoViewIfNeeded();
     await shot('dashboard-charts');
     await page.unroute(statsUrl);
+
+    // --- stations: a single site lists none (no navigation entry, the view says so); a center's list, given to the
+    // page by the test (a center with stations needs the relay: tests/scale_out.sh), with its exact values ---
+    const realStations = (await (await api('/api/v1/stations')).json()).stations;
+    check(Array.isArray(realStations) && realStations.length === 0, 'GET /api/v1/stations lists no station on a single site');
+    check(await page.locator('#nav-stations').isHidden(), 'a single site has no "Stations" navigation entry');
+    await page.goto(base + '/#/stations');
+    await page.waitForSelector('#st-none');
+    const heardUs = Math.round(Date.now() / 1000) * 1e6 - 3e6;
+    const given = [
+      { name: 'south', online: false, last_heard_us: 0, api: false, cameras: [] },
+      { name: 'north', online: true, last_heard_us: heardUs, api: true, cameras: ['north-1', 'north-2'] },
+    ];
+    const stationsUrl = (u) => u.pathname === '/api/v1/stations';
+    await page.route(stationsUrl, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ stations: given }) }));
+    await page.reload();
+    await page.waitForSelector('#st-rows tr.station');
+    check(await page.locator('#nav-stations').isVisible(), 'a center with stations shows the "Stations" navigation entry');
+    const stRows = await page.locator('#st-rows tr.station').evaluateAll((trs) => trs.map((tr) => [tr.dataset.station, tr.dataset.online, ...[...tr.cells].map((c) => c.textContent)].join('|')));
+    const heardText = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }).format(new Date(heardUs / 1000));
+    const wantRows = [`north|true|north|● online|${heardText}|proxied|north-1, north-2`, 'south|false|south|● offline|never|not configured|'];
+    check(JSON.stringify(stRows) === JSON.stringify(wantRows), `the stations view lists online first with state, last heard, API and cameras: ${JSON.stringify(stRows)}`);
+    const stSummary = await page.locator('#st-summary').textContent();
+    check(stSummary === '1 / 2 online', `the stations summary: ${stSummary}`);
+    await shot('stations');
+    await page.unroute(stationsUrl);
 
     const wrongWay = (await (await api(`/api/v1/events?type=wrong_way&limit=1000`)).json()).events.filter((e) => e.ground);
     await page.goto(base + '/#/map/hotspots');

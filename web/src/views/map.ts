@@ -10,7 +10,7 @@ import { api, get, qs, cameras, ApiError, type Camera } from '../api';
 import { Tile } from '../tile';
 import { timeline, exportPieceAt, liveCamera, exportedIdFrom, clipId, type Bar, type GlobalTrackView, type FollowExport } from '../follow';
 import { h } from '../dom';
-import { t, formatNumber, formatTime, formatClock, typeName } from '../i18n';
+import { t, lang, formatNumber, formatTime, formatClock, typeName } from '../i18n';
 import { live } from '../live';
 import { trackColour } from '../draw';
 import { applyH, convexHull, fieldOfView, fitHomography, localToLatLon, type Pt } from '../geometry';
@@ -214,7 +214,7 @@ export function mapView(root: HTMLElement, ctx: Ctx): () => void {
     L.circleMarker(ll(path[0].ground), { radius: 6, color: '#fff' }).bindTooltip(formatClock(path[0].time_us)).addTo(staticLayer);
     L.circleMarker(ll(path[path.length - 1].ground), { radius: 6, color: '#ff4d4d', fillOpacity: 1 }).bindTooltip(formatClock(path[path.length - 1].time_us)).addTo(staticLayer);
     el.dataset.followPath = String(path.length);
-    map.fitBounds(line.getBounds(), { padding: [40, 40], maxZoom: 4 });
+    map.fitBounds(line.getBounds(), { padding: [40, 40], maxZoom: 4, animate: false });
   }
 
   // The global track's panel: the timeline of cameras (one row per camera, a bar per sighting with its local track
@@ -259,7 +259,7 @@ export function mapView(root: HTMLElement, ctx: Ctx): () => void {
         h('li', { 'data-camera': p.camera, 'data-index': String(i) },
           h('button', { class: 'link', onclick: () => playPiece(i) }, p.camera),
           ` ${formatClock(p.from_us)} – ${formatClock(p.to_us)} · #${p.track_ids.join(', #')}`,
-          i + 1 < view.follow.length ? ` · ${p.handoff_to_next ? t('fl.handoff') : t('fl.gap')} →` : '')));
+          i + 1 < view.follow.length ? ` · ${p.handoff_to_next ? t('fl.handoff') : t('fl.gap')} ${lang() === 'fa' ? '←' : '→'}` : '')));
     side.append(h('p', { class: 'hint' }, `${t('fl.plan')}: ${formatNumber(view.follow.length)} ${t('fl.pieces')}`), list2);
     // Controls and the player.
     const operator = ctx.user.role !== 'viewer';
@@ -311,7 +311,7 @@ export function mapView(root: HTMLElement, ctx: Ctx): () => void {
         if (my !== token) return;
         const video = h('video', { id: 'fl-video', controls: true, autoplay: true, muted: true, src: `/api/v1/clips/${encodeURIComponent(clip.id)}/video.mp4` });
         video.ontimeupdate = () => {
-          const at = (clip.start_us ?? p.from_us) + video.currentTime * 1e6;
+          const at = (clip.from_us ?? p.from_us) + video.currentTime * 1e6;
           const f = (at - tl.from_us) / Math.max(1, tl.to_us - tl.from_us);
           cursor.hidden = false;
           cursor.style.insetInlineStart = `${Math.max(0, Math.min(100, f * 100))}%`;

@@ -1,10 +1,11 @@
-// The center's JetStream consumer (see center_consumer.h): the fetch thread fetches and decodes batches; the commit
-// thread writes every batch waiting to the store, flushes (commits), then acknowledges each message; batches whose
-// commit fails are negatively acknowledged and come back.
+// The center's JetStream consumer (see center_consumer.h): the fetch thread fetches, decodes and checks batches; the
+// commit thread writes every batch waiting to the store, flushes (commits), then acknowledges each message; a commit
+// that fails is retried with the same batches (progress acknowledgements keep them from being redelivered).
 #include "relay/center_consumer.h"
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 #include <spdlog/spdlog.h>
 
@@ -97,18 +98,15 @@ void CenterConsumer::Teardown() {
 }
 
 bool CenterConsumer::Step() {
-  // Wait for room in the pipeline (and, after a failed commit, for the redeliveries to be queued by the server).
+  // Wait for room in the pipeline; acknowledgements first.
   SendReplies();
-  int64_t generation = 0;
   {
     absl::MutexLock l(&mu_);
     auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return !outbox_.empty() ||
-             (committing_ + static_cast<int>(ready_.size()) < o_.pipeline_batches && NowUs() >= resume_fetch_us_);
+      return !outbox_.empty() || committing_ + static_cast<int>(ready_.size()) < o_.pipeline_batches;
     };
     if (!mu_.AwaitWithTimeout(absl::Condition(&room), absl::Milliseconds(100))) return true;  // checks stop_ again
     if (!outbox_.empty()) return true;                                                        // acknowledgements first
-    generation = generation_;
   }
   natsMsgList list{};
   jsErrCode code = static_cast<jsErrCode>(0);
@@ -124,51 +122,67 @@ bool CenterConsumer::Step() {
     return false;
   }
   Fetched f;
-  f.generation = generation;
   f.replies.reserve(static_cast<size_t>(list.Count));
   f.decoded.reserve(static_cast<size_t>(list.Count));
-  for (int i = 0; i < list.Count; ++i) {
-    natsMsg* m = list.Msgs[i];
-    const char* reply = natsMsg_GetReply(m);
-    f.replies.emplace_back(reply != nullptr ? reply : "");
-    jsMsgMetaData* meta = nullptr;
-    if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
-      if (meta->NumDelivered > 1) ++f.redelivered;
-      f.pending = meta->NumPending;
-      jsMsgMetaData_Destroy(meta);
-    }
-    absl::StatusOr<Decoded> d =
-        Decode(std::string_view(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m))));
-    if (!d.ok()) {
-      ++f.bad;
-      spdlog::warn("relay center: {}: {}", natsMsg_GetSubject(m), d.status().ToString());
-      continue;
-    }
-    if (d->kind == Kind::kEvent) {
-      ++f.events;
-    } else if (d->kind == Kind::kTracks) {
-      f.points += static_cast<int64_t>(d->points.size());
-    } else {
-      ++f.states;
-    }
-    f.decoded.push_back(*std::move(d));
-  }
+  for (int i = 0; i < list.Count; ++i) Take(list.Msgs[i], f);
   natsMsgList_Destroy(&list);
   absl::MutexLock l(&mu_);
-  if (f.generation == generation_) {
-    ready_.push_back(std::move(f));
-  } else {
-    // A commit failed while this batch was being fetched: it may hold messages newer than those sent back, so it
-    // goes back too, after them (before this thread fetches again).
-    std::vector<Fetched> back;
-    back.push_back(std::move(f));
-    Post(back, "-NAK");
-  }
+  ready_.push_back(std::move(f));
   return true;
+}
+
+void CenterConsumer::Take(natsMsg* m, Fetched& f) {
+  const char* reply = natsMsg_GetReply(m);
+  f.replies.emplace_back(reply != nullptr ? reply : "");
+  jsMsgMetaData* meta = nullptr;
+  if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+    if (meta->NumDelivered > 1) ++f.redelivered;
+    f.pending = meta->NumPending;
+    jsMsgMetaData_Destroy(meta);
+  }
+  const char* subject = natsMsg_GetSubject(m);
+  absl::StatusOr<Decoded> d =
+      Decode(std::string_view(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m))));
+  if (!d.ok()) {
+    ++f.bad;
+    spdlog::warn("relay center: {}: {}", subject != nullptr ? subject : "", d.status().ToString());
+    return;
+  }
+  // The hub appends its Nats-Stream-Source header when it sources a station's stream; a station may have put one of
+  // its own before it, so the last one counts.
+  const char** sources = nullptr;
+  int n_sources = 0;
+  std::string source;
+  if (natsMsgHeader_Values(m, "Nats-Stream-Source", &sources, &n_sources) == NATS_OK) {
+    if (n_sources > 0 && sources[n_sources - 1] != nullptr) source = sources[n_sources - 1];
+    free(static_cast<void*>(sources));  // NOLINT(cppcoreguidelines-no-malloc): the client's array
+  }
+  absl::Status origin = CheckOrigin(*d, subject != nullptr ? subject : "", source);
+  if (origin.ok() && !o_.sites.empty() && source.empty()) {
+    origin = absl::PermissionDeniedError("Nats-Stream-Source: missing (the center's stream only sources)");
+  }
+  if (!origin.ok()) {
+    ++f.rejected;
+    spdlog::warn("relay center: rejected {}: {}", subject != nullptr ? subject : "", origin.ToString());
+    return;
+  }
+  if (d->kind == Kind::kEvent) {
+    ++f.events;
+  } else if (d->kind == Kind::kTracks) {
+    f.points += static_cast<int64_t>(d->points.size());
+  } else {
+    ++f.states;
+  }
+  f.decoded.push_back(*std::move(d));
 }
 
 void CenterConsumer::Post(std::vector<Fetched>& batches, const char* token) {
   for (Fetched& f : batches) outbox_.push_back(Outgoing{std::move(f.replies), token});
+}
+
+void CenterConsumer::PostProgress(const std::vector<Fetched>& group) {
+  for (const Fetched& f : group) outbox_.push_back(Outgoing{f.replies, "+WPI"});
+  for (const Fetched& f : ready_) outbox_.push_back(Outgoing{f.replies, "+WPI"});
 }
 
 void CenterConsumer::SendReplies() {
@@ -188,45 +202,68 @@ void CenterConsumer::SendReplies() {
 }
 
 bool CenterConsumer::Commit(std::vector<Fetched>& group) {
-  bool queued = true;
   int64_t received = 0;
-  for (Fetched& f : group) {
-    received += static_cast<int64_t>(f.replies.size());
-    std::vector<store::TrackPoint> track_points;
-    for (const Decoded& d : f.decoded) {
-      if (d.kind == Kind::kEvent) {
-        queued = store_->AddEvent(d.event) && queued;
-      } else if (d.kind == Kind::kTracks) {
-        track_points.insert(track_points.end(), d.points.begin(), d.points.end());
+  for (const Fetched& f : group) received += static_cast<int64_t>(f.replies.size());
+  // Enqueues the group; false when the store refused some of it (its queue full or closed).
+  auto enqueue = [&]() {
+    bool queued = true;
+    for (const Fetched& f : group) {
+      std::vector<store::TrackPoint> track_points;
+      for (const Decoded& d : f.decoded) {
+        if (d.kind == Kind::kEvent) {
+          queued = store_->AddEvent(d.event) && queued;
+        } else if (d.kind == Kind::kTracks) {
+          track_points.insert(track_points.end(), d.points.begin(), d.points.end());
+        }
       }
+      if (!track_points.empty()) queued = store_->AddTrackPoints(std::move(track_points)) && queued;
     }
-    if (!track_points.empty()) queued = store_->AddTrackPoints(std::move(track_points)) && queued;
-  }
-  absl::Status committed =
-      queued ? store_->Flush(o_.flush_timeout_us) : absl::ResourceExhaustedError("the store's queue is full");
-  if (!committed.ok()) {
-    // Everything in hand goes back, oldest first, so that the redeliveries come before anything newer.
-    std::vector<Fetched> waiting;
+    return queued;
+  };
+  // The store drops a batch that keeps failing (and counts it); a Flush that timed out before the drop cannot tell,
+  // so a change of the drop counter since the group was enqueued means: enqueue it again (a repeated event is dropped
+  // by its id; track points are at-least-once).
+  int64_t dropped = store_->Stats().dropped_total;
+  bool queued = enqueue();
+  TimeUs backoff = 50'000;
+  TimeUs progress_sent_us = NowUs();
+  for (;;) {
+    absl::Status committed =
+        queued ? store_->Flush(o_.flush_timeout_us) : absl::ResourceExhaustedError("the store's queue is full");
+    const int64_t dropped_now = store_->Stats().dropped_total;
+    if (committed.ok() && dropped_now == dropped) break;
+    if (committed.ok()) committed = absl::DataLossError("the store dropped a batch; enqueued again");
     {
       absl::MutexLock l(&mu_);
-      while (!ready_.empty()) {
-        waiting.push_back(std::move(ready_.front()));
-        ready_.pop_front();
-      }
-      ++generation_;
-      // The fetch thread sends the negative acknowledgements, then waits: the server queues the redeliveries and
-      // the store may recover meanwhile.
-      resume_fetch_us_ = NowUs() + 500'000;
-      Post(group, "-NAK");
-      Post(waiting, "-NAK");
       ++stats_.commit_failures_total;
-      stats_.received_total += received;
       if (stats_.commit_failures_total == 1 || stats_.commit_failures_total % 10 == 0) {
-        spdlog::warn("relay center: commit failed ({} so far), batch left for redelivery: {}",
-                     stats_.commit_failures_total, committed.ToString());
+        spdlog::warn("relay center: commit failed ({} so far), retrying the same {} messages: {}",
+                     stats_.commit_failures_total, received, committed.ToString());
+      }
+      if (stop_.load()) {
+        // Stopping: everything in hand goes back, oldest first, for the next consumer.
+        std::vector<Fetched> waiting;
+        while (!ready_.empty()) {
+          waiting.push_back(std::move(ready_.front()));
+          ready_.pop_front();
+        }
+        Post(group, "-NAK");
+        Post(waiting, "-NAK");
+        stats_.received_total += received;
+        return false;
+      }
+      // Keep JetStream from redelivering what is held while the store is away.
+      if (NowUs() - progress_sent_us >= o_.ack_wait_us / 3) {
+        PostProgress(group);
+        progress_sent_us = NowUs();
       }
     }
-    return false;
+    SleepUs(backoff);
+    backoff = std::min<TimeUs>(backoff * 2, 1'000'000);
+    if (!queued || dropped_now != dropped) {
+      dropped = dropped_now;
+      queued = enqueue();
+    }
   }
   const TimeUs now = NowUs();
   {
@@ -235,6 +272,7 @@ bool CenterConsumer::Commit(std::vector<Fetched>& group) {
       stats_.received_total += static_cast<int64_t>(f.replies.size());
       stats_.redelivered_total += f.redelivered;
       stats_.bad_total += f.bad;
+      stats_.rejected_total += f.rejected;
       stats_.events_total += f.events;
       stats_.track_points_total += f.points;
       stats_.states_total += f.states;

@@ -6,11 +6,19 @@
 //
 // Two threads form a pipeline: the fetch thread fetches and decodes the next batches while the commit thread writes
 // the batches already fetched (all those waiting, in fetch order, in one store flush) and then has the fetch thread
-// acknowledge them (before its next fetch).
-// At most pipeline_batches (3) batches are unacknowledged at once (within the consumer's MaxAckPending of four). When a
-// commit fails, every batch in hand is negatively acknowledged, in order, so JetStream redelivers them before anything
-// newer and a camera's events are still committed in order; batches fetched before the failure was seen are dropped
-// (and negatively acknowledged) too.
+// acknowledge them (before its next fetch). At most pipeline_batches (3) batches are unacknowledged at once (within the
+// consumer's MaxAckPending of four).
+//
+// A commit that fails (PostgreSQL away, a lock, a full queue) is retried with the same batches until it succeeds:
+// nothing newer is committed meanwhile (the pipeline is full, so nothing is fetched either), which keeps every
+// camera's events in order without depending on how the server orders redeliveries; the batches' messages get
+// progress acknowledgements (+WPI) so that JetStream does not redeliver them while the store is away. What the store
+// dropped after its own retries is enqueued again (event ids make that a no-op for rows already committed). Only
+// Stop hands a batch back (negative acknowledgement) without committing it.
+//
+// Every message must come from where it claims (CheckOrigin): its subject must carry the body's site and camera, and
+// when the stream sources the stations' streams, the hub's Nats-Stream-Source header must name that site's stream.
+// A message that does not is acknowledged, dropped and counted (rejected_total).
 #ifndef DIDBAN_RELAY_CENTER_CONSUMER_H_
 #define DIDBAN_RELAY_CENTER_CONSUMER_H_
 
@@ -62,8 +70,9 @@ struct CenterConsumerStats {
   int64_t track_points_total = 0;
   int64_t states_total = 0;
   int64_t bad_total = 0;              // messages that did not decode (acknowledged and dropped)
+  int64_t rejected_total = 0;         // messages from elsewhere than they claim (CheckOrigin; acknowledged, dropped)
   int64_t batches_total = 0;          // batches committed and acknowledged
-  int64_t commit_failures_total = 0;  // batches whose commit failed (left to be redelivered)
+  int64_t commit_failures_total = 0;  // commit attempts that failed (each is retried with the same batches)
   int64_t fetch_errors_total = 0;     // fetches that failed (broker away)
   int64_t pending = 0;                // messages the consumer has not delivered yet (from the last message's metadata)
   bool connected = false;
@@ -97,11 +106,10 @@ class CenterConsumer {
  private:
   // One fetched batch, decoded; its messages are acknowledged through their reply subjects.
   struct Fetched {
-    std::vector<std::string> replies;  // every message's, bad ones included
-    std::vector<Decoded> decoded;      // the messages that decoded
-    int64_t redelivered = 0, bad = 0, events = 0, points = 0, states = 0;
+    std::vector<std::string> replies;  // every message's, bad and rejected ones included
+    std::vector<Decoded> decoded;      // the messages that decoded and passed CheckOrigin
+    int64_t redelivered = 0, bad = 0, rejected = 0, events = 0, points = 0, states = 0;
     uint64_t pending = 0;
-    int64_t generation = 0;  // commit failures seen when the fetch began
   };
 
   explicit CenterConsumer(CenterConsumerOptions o, store::Store* store) : o_(std::move(o)), store_(store) {}
@@ -111,14 +119,17 @@ class CenterConsumer {
   void Teardown();
   // Fetches and decodes one batch and hands it to the commit thread; false when nothing came (timeout or error).
   bool Step();
-  // Writes `group` (in order) to the store, flushes, and acknowledges every message; on failure negatively
-  // acknowledges them and everything waiting. Returns whether it committed.
+  // Decodes and checks one message into `f` (its reply is kept either way).
+  void Take(natsMsg* m, Fetched& f);
+  // Writes `group` (in order) to the store and flushes, retrying until it commits, then acknowledges every message.
+  // Returns false only when Stop came first (then the group and everything waiting is negatively acknowledged).
   bool Commit(std::vector<Fetched>& group);
   // Queues `token` ("+ACK", "-NAK") for every reply subject of `batches` (their replies are moved out).
   void Post(std::vector<Fetched>& batches, const char* token) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues a progress acknowledgement ("+WPI") for every message of `group` and of the batches waiting.
+  void PostProgress(const std::vector<Fetched>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes what Post queued, in order. Only the fetch thread (or Stop, after both threads ended) uses the
-  // connection: with acknowledgements published by the commit thread during fetches, the benchmark's heap was
-  // corrupted within seconds (libnats 3.4; not narrowed down further).
+  // connection.
   void SendReplies();
 
   const CenterConsumerOptions o_;
@@ -136,8 +147,6 @@ class CenterConsumer {
   };
   std::vector<Outgoing> outbox_ ABSL_GUARDED_BY(mu_);  // acknowledgements for the fetch thread to send
   int committing_ ABSL_GUARDED_BY(mu_) = 0;            // batches the commit thread holds
-  int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;        // commit failures so far
-  TimeUs resume_fetch_us_ ABSL_GUARDED_BY(mu_) = 0;    // after a failure the fetch thread waits until then
   bool fetcher_done_ ABSL_GUARDED_BY(mu_) = false;
   CenterConsumerStats stats_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::map<std::string, RemoteCameraState>> cameras_ ABSL_GUARDED_BY(mu_);

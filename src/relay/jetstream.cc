@@ -162,12 +162,13 @@ absl::Status EnsureCenterStream(jsCtx* js, const std::string& name, const std::v
   cfg.Name = name.c_str();
   ApplyLimits(limits, &cfg);
   const char* all[] = {"didban.>"};
-  std::vector<std::string> names, prefixes;
+  std::vector<std::string> names, prefixes, delivers;
   std::vector<jsStreamSource> srcs(sources.size());
   std::vector<jsExternalStream> ext(sources.size());
   std::vector<jsStreamSource*> ptrs;
   names.reserve(sources.size());
   prefixes.reserve(sources.size());
+  delivers.reserve(sources.size());
   if (sources.empty()) {
     cfg.Subjects = all;
     cfg.SubjectsLen = 1;
@@ -175,11 +176,14 @@ absl::Status EnsureCenterStream(jsCtx* js, const std::string& name, const std::v
     for (size_t i = 0; i < sources.size(); ++i) {
       names.push_back(SiteStreamName(sources[i].site));
       prefixes.push_back(absl::StrCat("$JS.", sources[i].domain, ".API"));
+      delivers.push_back(SourceDeliverPrefix(sources[i].site));
       jsStreamSource_Init(&srcs[i]);
       srcs[i].Name = names.back().c_str();
       if (!sources[i].domain.empty()) {
+        // The source's deliveries cross the leaf link on didban_src.<site>.>, which only that site's leaf-node user
+        // may publish (relay/nats_config.h), not on $JS.S.> shared by every station.
         ext[i].APIPrefix = prefixes.back().c_str();
-        ext[i].DeliverPrefix = "";  // the client writes it out; must not be null
+        ext[i].DeliverPrefix = delivers.back().c_str();
         srcs[i].External = &ext[i];
       }
       ptrs.push_back(&srcs[i]);

@@ -87,7 +87,8 @@ struct SiteSource {
 absl::StatusOr<SiteSource> ParseSiteSource(std::string_view text);
 
 // Creates (or updates) the center's stream `name`: with sources, it sources from each site's stream (across the
-// leaf nodes' JetStream domains); without, it captures "didban.>" published on the hub directly.
+// leaf nodes' JetStream domains, delivered on the site's SourceDeliverPrefix); without, it captures "didban.>"
+// published on the hub directly.
 absl::Status EnsureCenterStream(jsCtx* js, const std::string& name, const std::vector<SiteSource>& sources,
                                 const StreamLimits& limits);
 

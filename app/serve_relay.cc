@@ -1,10 +1,16 @@
 // The scale-out roles of `didban serve` (see serve_relay.h).
 #include "app/serve_relay.h"
 
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/station_proxy.h"
+#include "spdlog/spdlog.h"
 
 namespace didban::app {
 namespace {
@@ -22,10 +28,30 @@ absl::StatusOr<std::pair<std::string, std::string>> ParseStationUrl(const std::s
   const size_t eq = text.find('=');
   const std::string site = eq == std::string::npos ? "" : text.substr(0, eq);
   const std::string url = eq == std::string::npos ? "" : text.substr(eq + 1);
-  if (site.empty() || !(absl::StartsWith(url, "http://") || absl::StartsWith(url, "https://")) || url.size() <= 8) {
-    return absl::InvalidArgumentError("--station-url " + text + ": expected SITE=http://HOST:PORT");
+  if (site.empty() || !server::ParseStationApiUrl(url).ok()) {
+    return absl::InvalidArgumentError("--station-url " + text +
+                                      ": expected SITE=http://HOST[:PORT][/PREFIX] (the proxy speaks plain HTTP)");
   }
   return std::make_pair(site, url);
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> ReadStationToken(const std::string& text) {
+  const size_t eq = text.find('=');
+  const std::string site = eq == std::string::npos ? "" : text.substr(0, eq);
+  const std::string file = eq == std::string::npos ? "" : text.substr(eq + 1);
+  if (site.empty() || file.empty()) {
+    return absl::InvalidArgumentError("--station-token-file " + text + ": expected SITE=FILE");
+  }
+  std::ifstream in(file);
+  if (!in) return absl::InvalidArgumentError("--station-token-file " + text + ": cannot read " + file);
+  std::string line;
+  std::getline(in, line);
+  const std::string token(absl::StripAsciiWhitespace(line));
+  if (token.empty() || token.find_first_of(" \t\r\n") != std::string::npos) {
+    return absl::InvalidArgumentError("--station-token-file " + text + ": " + file +
+                                      " does not hold a token on its first line");
+  }
+  return std::make_pair(site, token);
 }
 
 void AddRelayFlags(CLI::App* cmd, RelayFlags* f) {
@@ -47,6 +73,12 @@ void AddRelayFlags(CLI::App* cmd, RelayFlags* f) {
                   "center: file keeping each station camera's site (learned from the relay) across restarts");
   cmd->add_option("--station-url", f->station_urls,
                   "center: a station's API, SITE=URL (repeat; e.g. north=http://north.example:8080)");
+  cmd->add_option("--station-token-file", f->station_tokens,
+                  "center: SITE=FILE, a file holding the API token the center uses at that station (repeat; made "
+                  "there with `didban user token NAME --scope operator`)");
+  cmd->add_option("--station-timeout", f->station_timeout_s,
+                  "center: seconds to wait for a station's answer through the proxy")
+      ->capture_default_str();
   cmd->add_option("--nats-resync-h", f->resync_h, "edge: republish the store's events of the last hours at start")
       ->capture_default_str();
 }
@@ -62,10 +94,12 @@ absl::Status ValidateRelayFlags(const RelayFlags& f) {
   if (f.ack_wait_s < 1) return absl::InvalidArgumentError("--nats-ack-wait: at least 1 s");
   if (f.site_offline_s <= 0) return absl::InvalidArgumentError("--nats-offline-after: > 0");
   if (f.resync_h < 0) return absl::InvalidArgumentError("--nats-resync-h: >= 0");
-  if (f.role != "center" && (!f.camera_sites_file.empty() || !f.station_urls.empty())) {
-    return absl::InvalidArgumentError("--nats-camera-sites, --station-url are for --role center");
+  if (f.role != "center" && (!f.camera_sites_file.empty() || !f.station_urls.empty() || !f.station_tokens.empty())) {
+    return absl::InvalidArgumentError("--nats-camera-sites, --station-url, --station-token-file are for --role center");
   }
+  if (f.station_timeout_s < 0.1) return absl::InvalidArgumentError("--station-timeout: at least 0.1 s");
   for (const std::string& u : f.station_urls) DIDBAN_RETURN_IF_ERROR(ParseStationUrl(u).status());
+  for (const std::string& t : f.station_tokens) DIDBAN_RETURN_IF_ERROR(ReadStationToken(t).status());
   return absl::OkStatus();
 }
 
@@ -99,12 +133,36 @@ absl::StatusOr<std::unique_ptr<ServeRelay>> ServeRelay::Start(const RelayFlags& 
       DIDBAN_ASSIGN_OR_RETURN(auto site_url, ParseStationUrl(u));
       r->stations_->SetUrl(site_url.first, site_url.second);
     }
+    for (const std::string& t : f.station_tokens) {
+      DIDBAN_ASSIGN_OR_RETURN(auto site_token, ReadStationToken(t));
+      r->stations_->SetToken(site_token.first, site_token.second);
+    }
+    server::StationProxyOptions proxy;
+    proxy.answer_timeout_ms = static_cast<int>(f.station_timeout_s * 1000);
+    r->stations_->SetProxyOptions(proxy);
     // Every message names its site and camera: the directory learns which station each camera belongs to.
     server::StationDirectory* stations = r->stations_.get();
     o.on_committed = [stations](const std::vector<relay::Decoded>& batch) {
       for (const relay::Decoded& d : batch) stations->NoteCamera(d.site, d.camera);
     };
     DIDBAN_ASSIGN_OR_RETURN(r->center_, relay::CenterConsumer::Start(std::move(o), store));
+    // The stations' camera owners, for owner: grants (a small JSON list per station a minute; an offline station
+    // keeps what was read before).
+    if (!f.station_urls.empty()) {
+      std::vector<std::string> sites;
+      for (const std::string& u : f.station_urls) sites.push_back(ParseStationUrl(u)->first);
+      r->owners_stop_ = std::make_unique<absl::Notification>();
+      absl::Notification* stop = r->owners_stop_.get();
+      r->owners_ = std::thread([stations, sites, stop] {
+        do {
+          for (const std::string& s : sites) {
+            if (absl::Status st = server::RefreshStationOwners(*stations, s); !st.ok()) {
+              spdlog::debug("stations: {}", std::string(st.message()));
+            }
+          }
+        } while (!stop->WaitForNotificationWithTimeout(absl::Seconds(60)));
+      });
+    }
     relay::CenterConsumer* center = r->center_.get();
     stations->SetLiveSource([center] {
       std::vector<server::StationLive> out;
@@ -116,6 +174,8 @@ absl::StatusOr<std::unique_ptr<ServeRelay>> ServeRelay::Start(const RelayFlags& 
 }
 
 void ServeRelay::Stop() {
+  if (owners_stop_ && !owners_stop_->HasBeenNotified()) owners_stop_->Notify();
+  if (owners_.joinable()) owners_.join();
   if (edge_) edge_->Stop(2'000'000);
   if (center_) center_->Stop();
   if (stations_) stations_->SetLiveSource(nullptr);  // the consumer goes before the directory

@@ -8,11 +8,13 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "absl/synchronization/notification.h"
 #include "bus/hub.h"
 #include "didban/status.h"
 #include "relay/center_consumer.h"
@@ -35,11 +37,17 @@ struct RelayFlags {
   double site_offline_s = 30;      // center: a station not heard from for this long shows offline
   std::string camera_sites_file;   // center: the station cameras' sites learned from the relay, kept across restarts
   std::vector<std::string> station_urls;  // center: SITE=URL, each station's API (the station routes reach it)
+  // center: SITE=FILE, a file holding the bearer token the center sends to that station's API (the proxy)
+  std::vector<std::string> station_tokens;
+  double station_timeout_s = 10;  // center: a station's answer (or a streamed answer's header), seconds
 };
 
 void AddRelayFlags(CLI::App* cmd, RelayFlags* flags);
 // "north=http://north.example:8080" -> {"north", "http://north.example:8080"}; InvalidArgument otherwise.
 absl::StatusOr<std::pair<std::string, std::string>> ParseStationUrl(const std::string& text);
+// "north=/etc/didban/north.token" -> {"north", the file's first line without surrounding blanks}; the file must
+// exist and hold a token (InvalidArgument naming the file otherwise; the token itself is never in a message).
+absl::StatusOr<std::pair<std::string, std::string>> ReadStationToken(const std::string& text);
 // Checks the flags against each other and the store URL (a center wants --nats; an edge wants --nats).
 absl::Status ValidateRelayFlags(const RelayFlags& flags);
 
@@ -62,6 +70,9 @@ class ServeRelay {
   std::unique_ptr<relay::EdgePublisher> edge_;
   std::unique_ptr<server::StationDirectory> stations_;  // before center_: the consumer's callback uses it
   std::unique_ptr<relay::CenterConsumer> center_;
+  // center: reads each station's camera owners (owner: grants) at start and every minute, until Stop.
+  std::unique_ptr<absl::Notification> owners_stop_;
+  std::thread owners_;
 };
 
 }  // namespace didban::app

@@ -93,6 +93,47 @@ void StationDirectory::SetUrl(const std::string& site, const std::string& url) {
   urls_[site] = url;
 }
 
+void StationDirectory::SetToken(const std::string& site, const std::string& token) {
+  absl::MutexLock lock(&mu_);
+  tokens_[site] = token;
+}
+
+void StationDirectory::SetOwners(const std::string& site, const std::map<std::string, std::string>& owners) {
+  absl::MutexLock lock(&mu_);
+  owners_[site] = owners;
+}
+
+std::shared_ptr<const std::map<std::string, std::string>> StationDirectory::CameraOwners() const {
+  absl::MutexLock lock(&mu_);
+  auto out = std::make_shared<std::map<std::string, std::string>>();
+  for (const auto& [site, cameras] : owners_) {
+    for (const auto& [camera, owner] : cameras) {
+      auto it = camera_sites_->find(camera);
+      if (it != camera_sites_->end() && it->second == site) (*out)[camera] = owner;
+    }
+  }
+  return out;
+}
+
+void StationDirectory::SetProxyOptions(const StationProxyOptions& options) {
+  absl::MutexLock lock(&mu_);
+  proxy_ = options;
+}
+
+StationProxyOptions StationDirectory::ProxyOptions() const {
+  absl::MutexLock lock(&mu_);
+  return proxy_;
+}
+
+StationEndpoint StationDirectory::EndpointOf(const std::string& site) const {
+  absl::MutexLock lock(&mu_);
+  StationEndpoint e;
+  e.site = site;
+  if (auto it = urls_.find(site); it != urls_.end()) e.url = it->second;
+  if (auto it = tokens_.find(site); it != tokens_.end()) e.token = it->second;
+  return e;
+}
+
 void StationDirectory::SetLiveSource(std::function<std::vector<StationLive>()> source) {
   absl::MutexLock lock(&mu_);
   live_ = std::move(source);

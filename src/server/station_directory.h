@@ -6,6 +6,7 @@
 #ifndef DIDBAN_SERVER_STATION_DIRECTORY_H_
 #define DIDBAN_SERVER_STATION_DIRECTORY_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +25,22 @@ struct StationLive {
   std::string site;
   bool online = false;
   TimeUs last_heard_us = 0;  // wall time, µs since the epoch; 0 = never
+};
+
+// How the center reaches a station's API (server/station_proxy.h): timeouts, in milliseconds.
+struct StationProxyOptions {
+  int connect_timeout_ms = 3000;        // to resolve and connect to the station
+  int answer_timeout_ms = 10000;        // the station's whole answer (small routes), or its header (streamed routes)
+  int export_timeout_ms = 60000;        // POST clips: the station exports before it answers
+  int stream_idle_timeout_ms = 30000;   // streamed routes: no byte from the station, or none taken by the viewer
+  int64_t max_answer_bytes = 16 << 20;  // a small route's answer (JSON, a snapshot); beyond: 502
+};
+
+// Where a station's API is and the credential the center uses there.
+struct StationEndpoint {
+  std::string site;
+  std::string url;    // "http://north.example:8080" ("" when not configured)
+  std::string token;  // bearer token of the center's user at the station ("" = none)
 };
 
 struct StationInfo {
@@ -45,17 +62,30 @@ class StationDirectory {
   void NoteCamera(const std::string& site, const std::string& camera);
   // The stations' API addresses ("http://north.example:8080"), from the center's configuration.
   void SetUrl(const std::string& site, const std::string& url);
+  // The bearer token the center sends to the station's API (a token of a user at the station, made with
+  // `didban user token`); never logged or listed.
+  void SetToken(const std::string& site, const std::string& token);
+  void SetProxyOptions(const StationProxyOptions& options);
+  StationProxyOptions ProxyOptions() const;
+  // The owners of `site`'s cameras (camera -> owner, "" for none), read from the station's camera list
+  // (RefreshStationOwners in station_proxy.h); replaces what was known of that station.
+  void SetOwners(const std::string& site, const std::map<std::string, std::string>& owners);
   // Where the live state comes from (the relay's consumer); none: every station shows offline.
   void SetLiveSource(std::function<std::vector<StationLive>()> source);
 
   // camera -> site; "" for a camera two sites reported (only those who see every camera see it).
   std::shared_ptr<const std::map<std::string, std::string>> CameraSites() const;
+  // camera -> owner of the station cameras whose owner a station reported and whose site is that station (unambiguous):
+  // `owner:` grants at the center reach them (access_policy.cc).
+  std::shared_ptr<const std::map<std::string, std::string>> CameraOwners() const;
   // The site of `camera`, "" when unknown or ambiguous.
   std::string SiteOf(const std::string& camera) const;
   // Every station known (configured, heard from, or with learned cameras), by name.
   std::vector<StationInfo> List() const;
   // The station's API address, "" when not configured.
   std::string UrlOf(const std::string& site) const;
+  // The station's address and the center's credential there (url "" when not configured).
+  StationEndpoint EndpointOf(const std::string& site) const;
 
  private:
   explicit StationDirectory(std::string path) : path_(std::move(path)) {}
@@ -66,6 +96,9 @@ class StationDirectory {
   std::shared_ptr<const std::map<std::string, std::string>> camera_sites_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<std::string>> claims_ ABSL_GUARDED_BY(mu_);  // camera -> every site reporting it
   std::map<std::string, std::string> urls_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> tokens_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::map<std::string, std::string>> owners_ ABSL_GUARDED_BY(mu_);  // site -> camera -> owner
+  StationProxyOptions proxy_ ABSL_GUARDED_BY(mu_);
   std::function<std::vector<StationLive>()> live_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -101,7 +101,10 @@ std::shared_ptr<const AccessPolicy::Cameras> AccessPolicy::CameraOwners() {
     }
     fresh->owners[c.name] = owner;
   }
-  if (const StationDirectory* stations = backend_.Stations()) fresh->station_sites = stations->CameraSites();
+  if (const StationDirectory* stations = backend_.Stations()) {
+    fresh->station_sites = stations->CameraSites();
+    fresh->station_owners = stations->CameraOwners();
+  }
   fresh->loaded_us = now;
   absl::MutexLock lock(&mu_);
   cameras_ = fresh;
@@ -158,7 +161,9 @@ absl::Status AccessPolicy::Check(ApiRequest& request, const Route& route) {
       for (const auto& [name, site] : *cameras->station_sites) {
         // A name two sites reported ("") is nobody's site; a station camera named like one of the center's own
         // cameras is judged as the center's.
-        if (!site.empty() && !cameras->owners.count(name) && p->MaySee({name, "", site})) visible->insert(name);
+        auto owner = cameras->station_owners->find(name);
+        const std::string owned_by = owner == cameras->station_owners->end() ? "" : owner->second;
+        if (!site.empty() && !cameras->owners.count(name) && p->MaySee({name, owned_by, site})) visible->insert(name);
       }
     }
     // Cameras granted by name stay visible after removal (their events and recordings are still stored).

@@ -51,6 +51,8 @@ class AccessPolicy {
     std::map<std::string, std::string> owners;  // camera -> owner ("" for none)
     // A center's station cameras: camera -> site ("" when two sites reported the name); null for a single site.
     std::shared_ptr<const std::map<std::string, std::string>> station_sites;
+    // Their owners, as the stations report them (camera -> owner); null for a single site.
+    std::shared_ptr<const std::map<std::string, std::string>> station_owners;
     TimeUs loaded_us = 0;
   };
   // The site's cameras and their owners (and a center's station cameras), re-read at most once a second.

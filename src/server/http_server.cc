@@ -34,6 +34,7 @@
 #include "server/request_reader.h"
 #include "server/router.h"
 #include "server/static_files.h"
+#include "server/station_proxy.h"
 #include "server/tls.h"
 #include "server/validation.h"
 #include "spdlog/spdlog.h"
@@ -559,6 +560,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
           ->Run(resp);
       return;
     }
+    // A center's proxied video (server/station_proxy.h): the station's answer is streamed on this connection.
+    if (route != nullptr && resp.status == 200 && IsStationStreamRoute(*route)) {
+      RelayStationHttp(std::move(stream_), server_.backend.Stations(), api, std::move(resp), req.version());
+      return;
+    }
     Send(std::move(resp), req.version(), req.keep_alive());
   }
 
@@ -612,6 +618,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
             ->Run(req);
         return;
       }
+    }
+    if (st.ok() && IsStationWebSocketRoute(*route)) {  // a station camera's live video, relayed (station_proxy.h)
+      StationCall call;
+      std::optional<ApiResponse> refused = AdmitStationUpgrade(server_.backend.Stations(), api, &call);
+      resp = refused ? std::move(*refused) : ApiResponse{101};
+      server_.chain->Finish(api, route, resp, SecondsSince(t0));
+      if (refused) {
+        Send(std::move(resp), req.version(), false);
+      } else {
+        RelayStationWebSocket(std::move(stream_), std::move(call), std::move(req));
+      }
+      return;
     }
     bus::SubscriberOptions sub;
     sub.name = absl::StrCat("ws ", remote_);

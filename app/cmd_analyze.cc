@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "app/command.h"
 #include "app/progress.h"
+#include "center/camera_definition.h"
 #include "config/site_config.h"
 #include "core/camera_graph.h"
 #include "core/json_io.h"
@@ -180,8 +181,9 @@ absl::Status RunAnalyze(const AnalyzeFlags& f) {
   so.max_width = cam.analysis_width;
   so.keep_full = !f.no_video;
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<FrameSource> src, source::OpenSource(cam.uri, so));
+  // The calibration reaches the detector as a ground homography in its params (center::DetectorParams).
   DIDBAN_ASSIGN_OR_RETURN(std::unique_ptr<Detector> detector,
-                          detect::CreateDetector(cam.detector.type, cam.detector.params));
+                          detect::CreateDetector(cam.detector.type, center::DetectorParams(cam)));
 
   std::error_code ec;
   std::filesystem::create_directories(f.out, ec);

@@ -2,8 +2,10 @@
 
 #include <iomanip>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "detect/detectors.h"
@@ -81,10 +83,51 @@ nlohmann::json CameraDefinitionJson(const config::CameraConfig& camera) {
   return j;
 }
 
-absl::StatusOr<std::unique_ptr<Detector>> MakeDetector(const config::CameraConfig& camera) {
+namespace {
+
+// The calibration's image-to-ground homography, when it has one (a pinhole's is fitted on a grid of its image).
+std::optional<cv::Matx33d> ImageToGround(const geo::CameraCalibration& calibration) {
+  if (calibration.homography) return calibration.homography->ImageToGround();
+  if (!calibration.pinhole || calibration.pinhole->width <= 0 || calibration.pinhole->height <= 0) return std::nullopt;
+  std::vector<geo::PointPair> pairs;
+  const double w = calibration.pinhole->width;
+  const double h = calibration.pinhole->height;
+  for (int i = 0; i <= 4; ++i) {
+    for (int j = 0; j <= 4; ++j) {
+      Point2 pixel{w * (0.1 + 0.2 * i), h * (0.5 + 0.1 * j)};
+      if (std::optional<Point2> g = calibration.PixelToGround(pixel)) pairs.push_back({pixel, *g});
+    }
+  }
+  if (pairs.size() < 4) return std::nullopt;
+  absl::StatusOr<geo::GroundHomography> fit = geo::GroundHomography::Fit(pairs);
+  if (!fit.ok()) return std::nullopt;
+  return fit->ImageToGround();
+}
+
+}  // namespace
+
+nlohmann::json DetectorParams(const config::CameraConfig& camera) {
   nlohmann::json params = camera.detector.params.is_object() ? camera.detector.params : nlohmann::json::object();
   params.erase("type");
   params.erase("name");
+  nlohmann::json* motion = nullptr;
+  if (camera.detector.type == "motion") motion = &params;
+  if (camera.detector.type == "gated") {
+    if (!params.contains("motion") || params["motion"].is_null()) params["motion"] = nlohmann::json::object();
+    if (params["motion"].is_object()) motion = &params["motion"];
+  }
+  if (motion != nullptr && !motion->contains("ground_homography")) {
+    if (std::optional<cv::Matx33d> h = ImageToGround(camera.calibration)) {
+      nlohmann::json rows = nlohmann::json::array();
+      for (int r = 0; r < 3; ++r) rows.push_back({(*h)(r, 0), (*h)(r, 1), (*h)(r, 2)});
+      (*motion)["ground_homography"] = std::move(rows);
+    }
+  }
+  return params;
+}
+
+absl::StatusOr<std::unique_ptr<Detector>> MakeDetector(const config::CameraConfig& camera) {
+  nlohmann::json params = DetectorParams(camera);
   absl::StatusOr<std::unique_ptr<Detector>> detector = detect::CreateDetector(camera.detector.type, params);
   if (!detector.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -28,7 +28,14 @@ absl::StatusOr<config::CameraConfig> ParseCameraDefinition(const nlohmann::json&
 // calibration files resolved) and rules.
 nlohmann::json CameraDefinitionJson(const config::CameraConfig& camera);
 
-// The camera's detector from its spec (the spec's own `type` and `name` keys are not detector parameters).
+// The camera's detector parameters: its spec without the spec's own `type` and `name` keys, and, when the camera is
+// calibrated and the spec gives none, the image-to-ground homography of its calibration as the motion detector's
+// `ground_homography` (for `gated`: under `motion`), so that the detector knows vehicle sizes in metres (issue 15;
+// the detect stage does not depend on geo: this plain 3x3 matrix is all it gets). A pinhole calibration gives the
+// homography of its ground plane fitted through its image (needs the image size).
+nlohmann::json DetectorParams(const config::CameraConfig& camera);
+
+// The camera's detector from DetectorParams.
 // Errors name the camera and field.
 absl::StatusOr<std::unique_ptr<Detector>> MakeDetector(const config::CameraConfig& camera);
 

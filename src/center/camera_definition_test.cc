@@ -49,6 +49,44 @@ TEST(CameraDefinitionTest, ParsesWhatASiteFileAccepts) {
                                    "ground": [[0, 0], [10, 0], [10, 10], [0, 10]]}})"));
 }
 
+// The calibration reaches the motion detector as its ground homography (issue 15), for `motion` at the top of the
+// params and for `gated` under `motion`; a homography given in the params is kept; none when uncalibrated. The
+// definition written back does not carry it.
+TEST(CameraDefinitionTest, DetectorParamsCarryTheGroundHomography) {
+  nlohmann::json def = {
+      {"name", "gate"},
+      {"uri", "gate.mp4"},
+      {"calibration",
+       {{"homography",
+         {{"image", {{0, 100}, {100, 100}, {100, 0}, {0, 0}}}, {"ground", {{0, 0}, {10, 0}, {10, 10}, {0, 10}}}}}}}};
+  absl::StatusOr<config::CameraConfig> cam = ParseCameraDefinition(def, Site());
+  ASSERT_TRUE(cam.ok()) << cam.status();
+  nlohmann::json p = DetectorParams(*cam);
+  ASSERT_TRUE(p.contains("ground_homography")) << p.dump();
+  const nlohmann::json& h = p["ground_homography"];
+  ASSERT_EQ(h.size(), 3u);
+  // Pixel (100, 0) is ground (10, 10).
+  const double x = 100, y = 0;
+  const double w = h[2][0].get<double>() * x + h[2][1].get<double>() * y + h[2][2].get<double>();
+  EXPECT_NEAR((h[0][0].get<double>() * x + h[0][1].get<double>() * y + h[0][2].get<double>()) / w, 10, 1e-6);
+  EXPECT_NEAR((h[1][0].get<double>() * x + h[1][1].get<double>() * y + h[1][2].get<double>()) / w, 10, 1e-6);
+  EXPECT_TRUE(MakeDetector(*cam).ok());
+  EXPECT_FALSE(CameraDefinitionJson(*cam)["detector"].contains("ground_homography"));
+
+  config::CameraConfig gated = *cam;
+  gated.detector.type = "gated";
+  gated.detector.params = {{"dnn", {{"model", "m.onnx"}}}};
+  EXPECT_TRUE(DetectorParams(gated)["motion"].contains("ground_homography"));
+
+  config::CameraConfig given = *cam;
+  given.detector.params = {{"ground_homography", {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}}};
+  EXPECT_EQ(DetectorParams(given)["ground_homography"][0][0], 1);
+
+  config::CameraConfig bare = *cam;
+  bare.calibration = {};
+  EXPECT_FALSE(DetectorParams(bare).contains("ground_homography"));
+}
+
 // A site-file camera's calibration is written back (the web UI's map draws its field of view, its editor shows the
 // point pairs): latitude/longitude points as local metres, files resolved, other keys as given; the definition
 // written back parses to the same homography.

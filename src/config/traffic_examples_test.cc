@@ -34,6 +34,12 @@ TEST(TrafficExamples, LoadAndBuildRuleEngines) {
     auto engine = rules::RuleEngine::FromCamera(cam);
     ASSERT_TRUE(engine.ok()) << engine.status();
     EXPECT_GE((*engine)->Rules().size(), 4u);
+    // Issue 15: no per-clip detector settings in the examples (the default detector, given the calibration).
+    EXPECT_EQ(cam.detector.type, "motion") << name;
+    EXPECT_TRUE(cam.detector.params.is_null() || cam.detector.params.empty() ||
+                (cam.detector.params.size() == 1 && cam.detector.params.contains("type")))
+        << name << ": " << cam.detector.params.dump();
+    EXPECT_TRUE(cam.calibration.Calibrated()) << name;
   }
 }
 

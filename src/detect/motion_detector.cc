@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <opencv2/imgproc.hpp>
 
@@ -52,16 +53,49 @@ absl::Status MotionOptions::Validate() const {
   if (!(foreground_rate >= 0 && foreground_rate <= 1)) {
     return absl::InvalidArgumentError("motion.foreground_rate: must be in [0, 1]");
   }
+  if (!(split_width_m >= 0)) return absl::InvalidArgumentError("motion.split_width_m: must be >= 0");
+  if (!(min_vehicle_width_m > 0)) return absl::InvalidArgumentError("motion.min_vehicle_width_m: must be > 0");
+  if (!(split_dip > 0 && split_dip <= 1)) return absl::InvalidArgumentError("motion.split_dip: must be in (0, 1]");
+  if (!(long_vehicle_m >= 0)) return absl::InvalidArgumentError("motion.long_vehicle_m: must be >= 0");
+  if (ground_homography) {
+    for (int i = 0; i < 9; ++i) {
+      if (!std::isfinite(ground_homography->val[i])) {
+        return absl::InvalidArgumentError("motion.ground_homography: must be finite");
+      }
+    }
+    if (std::abs(cv::determinant(*ground_homography)) < 1e-12) {
+      return absl::InvalidArgumentError("motion.ground_homography: singular");
+    }
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<MotionOptions> ParseMotionOptions(const nlohmann::json& params, const std::string& where) {
-  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(
-      params,
-      {"model", "process_width", "var_threshold", "background_time_s", "grey", "shadows", "blob_downscale", "open_px",
-       "close_px", "min_area_px", "merge_gap_px", "warmup_s", "split_ratio", "split_min_px", "init_frames",
-       "foreground_rate", "max_foreground", "shadow_tau"},
-      where));
+  DIDBAN_RETURN_IF_ERROR(CheckKnownParams(params,
+                                          {"model",
+                                           "process_width",
+                                           "var_threshold",
+                                           "background_time_s",
+                                           "grey",
+                                           "shadows",
+                                           "blob_downscale",
+                                           "open_px",
+                                           "close_px",
+                                           "min_area_px",
+                                           "merge_gap_px",
+                                           "warmup_s",
+                                           "split_ratio",
+                                           "split_min_px",
+                                           "init_frames",
+                                           "foreground_rate",
+                                           "max_foreground",
+                                           "shadow_tau",
+                                           "ground_homography",
+                                           "split_width_m",
+                                           "min_vehicle_width_m",
+                                           "split_dip",
+                                           "long_vehicle_m"},
+                                          where));
   MotionOptions o;
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "model", &o.model, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "process_width", &o.process_width, where));
@@ -80,6 +114,24 @@ absl::StatusOr<MotionOptions> ParseMotionOptions(const nlohmann::json& params, c
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "foreground_rate", &o.foreground_rate, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_foreground", &o.max_foreground, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "shadow_tau", &o.shadow_tau, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "split_width_m", &o.split_width_m, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_vehicle_width_m", &o.min_vehicle_width_m, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "split_dip", &o.split_dip, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "long_vehicle_m", &o.long_vehicle_m, where));
+  if (auto it = params.find("ground_homography"); it != params.end() && !it->is_null()) {
+    const nlohmann::json& h = *it;
+    bool ok = h.is_array() && h.size() == 3;
+    cv::Matx33d m;
+    for (size_t r = 0; ok && r < 3; ++r) {
+      ok = h[r].is_array() && h[r].size() == 3;
+      for (size_t c = 0; ok && c < 3; ++c) {
+        ok = h[r][c].is_number();
+        if (ok) m(static_cast<int>(r), static_cast<int>(c)) = h[r][c].get<double>();
+      }
+    }
+    if (!ok) return absl::InvalidArgumentError(absl::StrCat(where, ".ground_homography: expected 3 rows of 3 numbers"));
+    o.ground_homography = m;
+  }
   double warmup_s = UsToSeconds(o.warmup_us);
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "warmup_s", &warmup_s, where));
   o.warmup_us = SecondsToUs(warmup_s);
@@ -100,6 +152,14 @@ void MotionDetector::Reset(const cv::Size& frame_size) {
   }
   blob_scale_ = 1.0 / options_.blob_downscale;
   px_scale_ = process_size_.width * blob_scale_ / kReferenceWidth;  // pixel options apply to the blob image
+  if (options_.ground_homography) {
+    // Blob-mask pixels -> frame pixels (the cell's top-left corner scaled) -> ground.
+    double to_frame = static_cast<double>(frame_size.width) / (process_size_.width * blob_scale_);
+    blob_to_ground_ = *options_.ground_homography * cv::Matx33d(to_frame, 0, 0, 0, to_frame, 0, 0, 0, 1);
+    // Pixels below the horizon share the sign of w at the bottom centre of the frame.
+    cv::Vec3d w = *options_.ground_homography * cv::Vec3d(frame_size.width / 2.0, frame_size.height - 1.0, 1.0);
+    horizon_sign_ = w[2] < 0 ? -1.0 : 1.0;
+  }
   open_kernel_ = Kernel(options_.open_px, px_scale_);
   close_kernel_ = Kernel(options_.close_px, px_scale_);
   // `history` only matters for the automatic rate used during warm-up; afterwards the rate comes from time.
@@ -134,6 +194,7 @@ double MotionDetector::LearningRate(TimeUs time_us) const {
 }
 
 absl::StatusOr<std::vector<Box>> MotionDetector::DetectBoxes(const cv::Mat& image, TimeUs time_us) {
+  classes_.clear();
   if (image.empty() || image.type() != CV_8UC3) {
     return absl::InvalidArgumentError("motion: expected a non-empty 8-bit BGR image");
   }
@@ -213,6 +274,10 @@ absl::StatusOr<std::vector<Box>> MotionDetector::DetectBoxes(const cv::Mat& imag
     return absl::InternalError(absl::StrCat("motion: OpenCV error: ", e.what()));
   }
   std::vector<Box> boxes = Blobs();
+  classes_.assign(boxes.size(), ObjectClass::kUnknown);
+  if (options_.ground_homography && options_.long_vehicle_m > 0) {
+    for (size_t i = 0; i < boxes.size(); ++i) classes_[i] = LengthClass(boxes[i]);
+  }
   float to_frame = static_cast<float>(frame_size_.width) / static_cast<float>(blob_mask_.cols);
   for (Box& b : boxes) b = ClipBox(b.Scaled(to_frame), frame_size_.width, frame_size_.height);
   return boxes;
@@ -242,7 +307,99 @@ std::vector<Box> MotionDetector::Blobs() {
   }
   if (options_.merge_gap_px >= 0) boxes = MergeNearbyBoxes(std::move(boxes), options_.merge_gap_px * px_scale_);
   if (options_.split_ratio > 0) boxes = SplitBoxes(boxes, min_area);
+  if (options_.ground_homography && options_.split_width_m > 0) boxes = SplitWide(boxes);
   return boxes;
+}
+
+std::optional<cv::Point2d> MotionDetector::BlobToGround(double x, double y) const {
+  cv::Vec3d g = blob_to_ground_ * cv::Vec3d(x, y, 1.0);
+  if (g[2] * horizon_sign_ <= 1e-12 * (std::abs(g[0]) + std::abs(g[1]) + 1.0)) return std::nullopt;
+  return cv::Point2d(g[0] / g[2], g[1] / g[2]);
+}
+
+double MotionDetector::GroundWidth(int x0, int x1, int y) const {
+  std::optional<cv::Point2d> a = BlobToGround(x0, y + 1.0);
+  std::optional<cv::Point2d> b = BlobToGround(x1, y + 1.0);
+  if (!a || !b) return std::numeric_limits<double>::infinity();
+  return cv::norm(*a - *b);
+}
+
+std::vector<Box> MotionDetector::SplitWide(const std::vector<Box>& boxes) const {
+  std::vector<Box> out;
+  out.reserve(boxes.size());
+  for (const Box& b : boxes) {
+    SplitWideInto(cv::Rect(static_cast<int>(b.x), static_cast<int>(b.y), static_cast<int>(b.w), static_cast<int>(b.h)),
+                  3, &out);
+  }
+  return out;
+}
+
+void MotionDetector::SplitWideInto(const cv::Rect& r, int depth, std::vector<Box>* out) const {
+  auto emit = [out](const cv::Rect& q) {
+    out->push_back(
+        {static_cast<float>(q.x), static_cast<float>(q.y), static_cast<float>(q.width), static_cast<float>(q.height)});
+  };
+  const int bottom = r.y + r.height - 1;
+  if (depth == 0 || r.width < 4 || GroundWidth(r.x, r.x + r.width, bottom) <= options_.split_width_m) {
+    emit(r);
+    return;
+  }
+  // Foreground pixels per column of the box.
+  std::vector<int> column(static_cast<size_t>(r.width), 0);
+  for (int y = r.y; y < r.y + r.height; ++y) {
+    const uchar* row = blob_mask_.ptr<uchar>(y);
+    for (int x = 0; x < r.width; ++x) column[static_cast<size_t>(x)] += row[r.x + x] != 0 ? 1 : 0;
+  }
+  // Running maxima from the left and from the right, to compare a column with the tallest column on each side.
+  std::vector<int> left_max(column.size()), right_max(column.size());
+  for (size_t i = 0; i < column.size(); ++i) left_max[i] = std::max(column[i], i > 0 ? left_max[i - 1] : 0);
+  for (size_t i = column.size(); i-- > 0;) {
+    right_max[i] = std::max(column[i], i + 1 < column.size() ? right_max[i + 1] : 0);
+  }
+  int best = -1;
+  double best_ratio = options_.split_dip;
+  for (int c = 1; c + 1 < r.width; ++c) {
+    const auto i = static_cast<size_t>(c);
+    const int side = std::min(left_max[i - 1], right_max[i + 1]);
+    if (side <= 0) continue;
+    const double ratio = static_cast<double>(column[i]) / side;
+    if (ratio > best_ratio) continue;
+    if (GroundWidth(r.x, r.x + c, bottom) < options_.min_vehicle_width_m ||
+        GroundWidth(r.x + c + 1, r.x + r.width, bottom) < options_.min_vehicle_width_m) {
+      continue;
+    }
+    if (best < 0 || ratio < best_ratio) {
+      best = c;
+      best_ratio = ratio;
+    }
+  }
+  if (best < 0) {
+    emit(r);
+    return;
+  }
+  // The middle of the run of equally weak columns (a bridge of even height is cut in its middle).
+  const int weakest = column[static_cast<size_t>(best)];
+  int run_end = best;
+  while (run_end + 2 < r.width && column[static_cast<size_t>(run_end) + 1] == weakest) ++run_end;
+  best = (best + run_end) / 2;
+  // Each side tightened to its foreground rows.
+  for (const cv::Rect& side :
+       {cv::Rect(r.x, r.y, best, r.height), cv::Rect(r.x + best + 1, r.y, r.width - best - 1, r.height)}) {
+    cv::Rect tight = cv::boundingRect(blob_mask_(side));
+    if (tight.area() == 0) continue;
+    tight.x += side.x;
+    tight.y += side.y;
+    SplitWideInto(tight, depth - 1, out);
+  }
+}
+
+ObjectClass MotionDetector::LengthClass(const Box& b) const {
+  const double cx = b.x + b.w / 2.0;
+  std::optional<cv::Point2d> bottom = BlobToGround(cx, b.y + b.h);
+  std::optional<cv::Point2d> top = BlobToGround(cx, b.y);
+  if (!bottom) return ObjectClass::kUnknown;
+  if (!top || cv::norm(*top - *bottom) >= options_.long_vehicle_m) return ObjectClass::kTruck;
+  return ObjectClass::kCar;
 }
 
 std::vector<Box> MotionDetector::SplitBoxes(const std::vector<Box>& boxes, double min_area) const {
@@ -265,7 +422,9 @@ absl::StatusOr<Detections> MotionDetector::Detect(const Frame& frame) {
   DIDBAN_ASSIGN_OR_RETURN(std::vector<Box> boxes, DetectBoxes(frame.image, frame.pts_us));
   Detections out;
   out.reserve(boxes.size());
-  for (const Box& b : boxes) out.push_back({b, 1.f, ObjectClass::kUnknown, -1});
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    out.push_back({boxes[i], 1.f, i < classes_.size() ? classes_[i] : ObjectClass::kUnknown, -1});
+  }
   return out;
 }
 

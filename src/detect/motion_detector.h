@@ -4,11 +4,13 @@
 #define DIDBAN_DETECT_MOTION_DETECTOR_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/core/mat.hpp>
+#include <opencv2/core/matx.hpp>
 #include <opencv2/video/background_segm.hpp>
 
 #include "detect/background_model.h"
@@ -80,6 +82,28 @@ struct MotionOptions {
   // JSON "max_foreground".
   double max_foreground = 0.5;
 
+  // Calibration (issue 15). The image-to-ground homography of the analysed frames (3x3, row-major: frame pixels ->
+  // ground metres), as the camera's calibration gives it: `didban analyze` and the site runtime set it from the site
+  // file's calibration (center::DetectorParams); absent = uncalibrated, and the size-aware steps below are off.
+  // JSON "ground_homography" ([[h00, h01, h02], [h10, h11, h12], [h20, h21, h22]]).
+  std::optional<cv::Matx33d> ground_homography;
+  // Calibrated: a blob whose bottom row spans more than this on the ground (vehicles side by side in two lanes) is cut
+  // at its weakest column (fewest foreground pixels) when that column holds at most `split_dip` of the smaller
+  // side's tallest column and each part spans at least `min_vehicle_width_m`; parts are cut again, 3 deep.
+  // 0 = off. JSON "split_width_m".
+  double split_width_m = 6.0;
+  // Smallest ground width of a part of such a cut, metres. JSON "min_vehicle_width_m".
+  double min_vehicle_width_m = 1.4;
+  // The weakest column's foreground pixels over the smaller side's tallest column, at most. (0, 1].
+  // JSON "split_dip".
+  double split_dip = 0.5;
+  // Calibrated: length classes. A box whose apparent ground length (its bottom centre to its top centre, both
+  // projected on the ground: the vehicle's length plus its height seen at the camera's angle) is at least this is a
+  // long vehicle (class truck), shorter ones cars; a top above the horizon counts as long. 0 = no classes (unknown),
+  // the default: on calibrations by eye it did no better than calling every vehicle light (docs/traffic.md).
+  // JSON "long_vehicle_m".
+  double long_vehicle_m = 0.0;
+
   absl::Status Validate() const;
 };
 
@@ -101,6 +125,8 @@ class MotionDetector final : public Detector {
   bool WarmingUp() const { return warming_up_; }
   // The cleaned foreground mask of the last frame (internal resolution / blob_downscale, 0 or 255).
   const cv::Mat& ForegroundMaskForTest() const { return blob_mask_; }
+  // The class of each box of the last DetectBoxes call (kUnknown when uncalibrated or without length classes).
+  const std::vector<ObjectClass>& LastClasses() const { return classes_; }
   // The raw mask of the last frame at the internal resolution: 0 background, 127 shadow, 255 foreground.
   const cv::Mat& RawMaskForTest() const { return mask_; }
   const MotionOptions& Options() const { return options_; }
@@ -112,6 +138,15 @@ class MotionDetector final : public Detector {
   std::vector<Box> Blobs();
   // Each box cut at silhouette steps of the blob mask (split_ratio); parts under `min_area` pixels dropped.
   std::vector<Box> SplitBoxes(const std::vector<Box>& boxes, double min_area) const;
+  // Calibrated: ground point (metres) of a blob-mask pixel; nullopt above the horizon.
+  std::optional<cv::Point2d> BlobToGround(double x, double y) const;
+  // Calibrated: ground width (metres) of columns [x0, x1) of blob-mask row y; infinity above the horizon.
+  double GroundWidth(int x0, int x1, int y) const;
+  // Calibrated: each box cut at weak columns while wider on the ground than split_width_m.
+  std::vector<Box> SplitWide(const std::vector<Box>& boxes) const;
+  void SplitWideInto(const cv::Rect& r, int depth, std::vector<Box>* out) const;
+  // Calibrated: the class of a box in blob-mask pixels by its apparent ground length.
+  ObjectClass LengthClass(const Box& b) const;
 
   MotionOptions options_;
   cv::Ptr<cv::BackgroundSubtractorMOG2> mog2_;    // when model == "mog2"
@@ -130,6 +165,9 @@ class MotionDetector final : public Detector {
   int warmup_stride_ = 1;               // every this many warm-up frames is kept
   int64_t warmup_count_ = 0;            // warm-up frames seen
   TimeUs glitch_since_us_ = -1;         // first of the consecutive frames over max_foreground, -1 when none
+  cv::Matx33d blob_to_ground_;          // ground homography composed with blob-mask -> frame pixels
+  double horizon_sign_ = 1.0;           // sign of the homogeneous w of pixels below the horizon
+  std::vector<ObjectClass> classes_;    // of the last DetectBoxes' boxes
   cv::Mat small_, grey_, mask_, blob_mask_, labels_, stats_, centroids_;
 };
 

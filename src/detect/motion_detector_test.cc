@@ -1,5 +1,7 @@
 #include "detect/motion_detector.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <opencv2/imgproc.hpp>
@@ -203,12 +205,26 @@ TEST(MotionOptions, ParseAndValidate) {
   EXPECT_EQ(ParseMotionOptions(nlohmann::json{{"openpx", 3}}).status().message(),
             "motion: unknown parameter 'openpx' (known: model, process_width, var_threshold, background_time_s, "
             "grey, shadows, blob_downscale, open_px, close_px, min_area_px, merge_gap_px, warmup_s, split_ratio, "
-            "split_min_px, init_frames, foreground_rate, max_foreground, shadow_tau)");
+            "split_min_px, init_frames, foreground_rate, max_foreground, shadow_tau, ground_homography, "
+            "split_width_m, min_vehicle_width_m, split_dip, long_vehicle_m)");
+  auto h = ParseMotionOptions(nlohmann::json{{"ground_homography", {{0.1, 0, 0}, {0, -0.1, 24}, {0, 0, 1}}}});
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_TRUE(h->ground_homography.has_value());
+  EXPECT_EQ((*h->ground_homography)(1, 2), 24);
+  EXPECT_EQ(ParseMotionOptions(nlohmann::json{{"ground_homography", {{1, 0}, {0, 1}}}}).status().message(),
+            "motion.ground_homography: expected 3 rows of 3 numbers");
+  EXPECT_EQ(
+      ParseMotionOptions(nlohmann::json{{"ground_homography", {{1, 0, 0}, {0, 1, 0}, {0, 0, 0}}}}).status().message(),
+      "motion.ground_homography: singular");
+  EXPECT_EQ(ParseMotionOptions(nlohmann::json{{"split_dip", 0}}).status().message(),
+            "motion.split_dip: must be in (0, 1]");
   auto split = ParseMotionOptions(nlohmann::json{{"split_ratio", 2.5}, {"split_min_px", 10}});
   ASSERT_TRUE(split.ok()) << split.status();
   EXPECT_EQ(split->split_ratio, 2.5);
   EXPECT_EQ(split->split_min_px, 10.0);
-  EXPECT_EQ(MotionOptions{}.split_ratio, 2.5);  // on by default (issue 15: the default counts on real roads)
+  EXPECT_EQ(MotionOptions{}.split_ratio, 2.5);     // on by default (issue 15: the default counts on real roads)
+  EXPECT_EQ(MotionOptions{}.split_width_m, 6.0);   // on with a calibration
+  EXPECT_EQ(MotionOptions{}.long_vehicle_m, 0.0);  // length classes off by default
   EXPECT_EQ(ParseMotionOptions(nlohmann::json{{"foreground_rate", 1.5}}).status().message(),
             "motion.foreground_rate: must be in [0, 1]");
   EXPECT_EQ(ParseMotionOptions(nlohmann::json{{"init_frames", 0}}).status().message(),
@@ -263,6 +279,45 @@ TEST(MotionDetector, SplitsANarrowBlobOffAWideOne) {
   EXPECT_EQ(cut[1].y, 80);
   EXPECT_EQ(cut[1].w, 100);
   EXPECT_EQ(cut[1].h, 60);
+}
+
+// Calibrated (issue 15): a top view at 10 px per metre. Two 3 m wide vehicles side by side joined by a thin bridge
+// (a shadow, a closing) are one blob 7 m wide, cut at the bridge; with length classes on each part is a car by its
+// ground length (3 m), and a 16 m long blob is a truck. Uncalibrated: one box, class unknown.
+TEST(MotionDetector, CalibratedCutOfBlobsWiderThanTwoLanesAndLengthClasses) {
+  auto run = [](bool calibrated) {
+    MotionOptions o;
+    o.warmup_us = 0;
+    o.split_ratio = 0;
+    if (calibrated) {
+      o.ground_homography = cv::Matx33d(0.1, 0, 0, 0, -0.1, 24, 0, 0, 1);
+      o.long_vehicle_m = 14;
+    }
+    MotionDetector m(o);
+    for (int i = 0; i < 50; ++i) EXPECT_TRUE(m.Detect(MakeFrame(Scene(i), i * kFrameUs)).ok());
+    cv::Mat img = Scene(50);
+    cv::rectangle(img, cv::Rect(100, 100, 30, 30), cv::Scalar(230, 230, 230), cv::FILLED);
+    cv::rectangle(img, cv::Rect(140, 100, 30, 30), cv::Scalar(230, 230, 230), cv::FILLED);
+    cv::rectangle(img, cv::Rect(130, 120, 10, 6), cv::Scalar(230, 230, 230), cv::FILLED);  // the bridge
+    cv::rectangle(img, cv::Rect(250, 40, 26, 160), cv::Scalar(30, 30, 200), cv::FILLED);   // 16 m long
+    auto dets = m.Detect(MakeFrame(img, 50 * kFrameUs));
+    EXPECT_TRUE(dets.ok());
+    return *dets;
+  };
+  Detections whole = run(false);
+  ASSERT_EQ(whole.size(), 2u);
+  for (const Detection& d : whole) EXPECT_EQ(d.object_class, ObjectClass::kUnknown);
+  Detections cut = run(true);
+  ASSERT_EQ(cut.size(), 3u);
+  std::sort(cut.begin(), cut.end(), [](const Detection& a, const Detection& b) { return a.box.x < b.box.x; });
+  // Cut in the middle of the bridge (x 130-139).
+  EXPECT_NEAR(cut[0].box.x, 100, 2);
+  EXPECT_NEAR(cut[0].box.x + cut[0].box.w, 135, 3);
+  EXPECT_NEAR(cut[1].box.x, 135, 3);
+  EXPECT_NEAR(cut[1].box.x + cut[1].box.w, 170, 2);
+  EXPECT_EQ(cut[0].object_class, ObjectClass::kCar);
+  EXPECT_EQ(cut[1].object_class, ObjectClass::kCar);
+  EXPECT_EQ(cut[2].object_class, ObjectClass::kTruck);
 }
 
 TEST(MotionDetector, Mog2ModelFindsTheSameObject) {

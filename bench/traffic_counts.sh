@@ -163,7 +163,7 @@ for run in sys.argv[2:]:
             if ei not in em and ti not in tm:
                 em[ei], tm[ti] = ti, ei
         for ei, ti in em.items():
-            pairs_cls.append((tl[ti]["class"], el[ei]["class"]))
+            pairs_cls.append((tl[ti]["class"], el[ei]["class"], name))
         for d in (din, dout):
             n_truth = sum(1 for t in tl if t["direction"] == d)
             n_ev = sum(1 for e in el if e["dir"] == d)
@@ -200,16 +200,42 @@ bad = sum(r[7] + r[8] + r[9] + r[10] for r in rows)
 print("| all | | | %d | %d | %+.0f %% | %d | %d | %d | %d | %d | %.0f %% | | | | |" % (
     T, C, 100.0 * (C - T) / T, M, sum(r[7] for r in rows), sum(r[8] for r in rows), sum(r[9] for r in rows),
     sum(r[10] for r in rows), 100.0 * bad / T))
-# Classes: heavy (truck, bus) against light (car, van, motorcycle) over the matched crossings that have a class.
-group = {"truck": "heavy", "bus": "heavy", "car": "light", "van": "light", "motorcycle": "light"}
-known = [(t, c) for t, c in pairs_cls if c != "unknown"]
-right = sum(1 for t, c in known if group.get(t, t) == group.get(c, c))
-by = {}
-for _, c in pairs_cls:
-    by[c] = by.get(c, 0) + 1
-print("classes: %d matched crossings, %d with a class (%s); heavy/light right on %d%s" % (
-    len(pairs_cls), len(known), ", ".join("%s %d" % kv for kv in sorted(by.items())), right,
-    " (%.0f %%)" % (100.0 * right / len(known)) if known else ""))
+# Classes: heavy (truck, bus) against light (car, van, motorcycle, bicycle) over the matched crossings that have a
+# class.
+group = {"truck": "heavy", "bus": "heavy", "car": "light", "van": "light", "motorcycle": "light", "bicycle": "light"}
+
+
+def classes(pairs, label):
+    known = [(t, c) for t, c, _ in pairs if c != "unknown"]
+    right = sum(1 for t, c in known if group.get(t, t) == group.get(c, c))
+    heavy = [(t, c) for t, c in known if group.get(t, t) == "heavy"]
+    heavy_right = sum(1 for t, c in heavy if group.get(c, c) == "heavy")
+    light_right = sum(1 for t, c in known if group.get(t, t) != "heavy" and group.get(c, c) != "heavy")
+    by = {}
+    for _, c, _ in pairs:
+        by[c] = by.get(c, 0) + 1
+    print("classes%s: %d matched crossings, %d with a class (%s); heavy/light right on %d%s (heavy %d of %d, light %d"
+          " of %d)" % (label, len(pairs), len(known), ", ".join("%s %d" % kv for kv in sorted(by.items())), right,
+                       " (%.0f %%)" % (100.0 * right / len(known)) if known else "", heavy_right, len(heavy),
+                       light_right, len(known) - len(heavy)))
+
+
+classes(pairs_cls, "")
+# Tuning set and held-out set (docs/traffic.md, "Held-out discipline"): totals and classes of each.
+TUNING = {"bgslibrary_video02.avi", "bgslibrary_video03.avi", "autostrade_a04_low_sun.mp4", "suburban_street.mp4"}
+for label, member in (("tuning", lambda n: n in TUNING), ("held out", lambda n: n not in TUNING)):
+    rs = [r for r in rows if member(r[0])]
+    t = sum(r[3] for r in rs)
+    if not t:
+        continue
+    b = sum(r[7] + r[8] + r[9] + r[10] for r in rs)
+    worst = max((int(r[11].rstrip(" %")) for r in rs if r[3]), default=0)
+    print("%s: by eye %d, counted %d, matched %d, missed %d, double %d, false %d, wrong dir %d: matched error %.0f %%"
+          " (worst line/direction %d %%; rows within 5 %%: %d of %d)" % (
+              label, t, sum(r[4] for r in rs), sum(r[6] for r in rs), sum(r[7] for r in rs), sum(r[8] for r in rs),
+              sum(r[9] for r in rs), sum(r[10] for r in rs), 100.0 * b / t, worst,
+              sum(1 for r in rs if r[3] and int(r[11].rstrip(" %")) <= 5), sum(1 for r in rs if r[3])))
+    classes([p for p in pairs_cls if member(p[2])], " (" + label + ")")
 print("(tolerance %.2f s; frames are decoded frame indices from 0; lag: median of didban's frame minus the frame"
       " by eye over the matched crossings)" % tol)
 EOF

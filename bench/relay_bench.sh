@@ -6,7 +6,8 @@
 # 1,000/s) published while the center is stopped, then the time for a fresh center to commit them all.
 # RELAY_BENCH_RUNS (default "max paced backlog") picks the runs and their order.
 # Each run prints the load average before and after and the CPU (user+system seconds) that nats-server and
-# PostgreSQL used during it; the benchmark prints its own (publishers and center together).
+# PostgreSQL used during it (read before and after, nothing sampling in between); the benchmark prints its own
+# (publishers and center together).
 #   bash bench/relay_bench.sh [build/bench/relay_benchmark] [SECONDS] [RATE] [BACKLOG] [-- extra benchmark flags]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,20 +52,19 @@ cpu_of() {
   echo "$total"
 }
 pg_pid() { head -1 "$pg_dir/data/postmaster.pid"; }
-# Samples the CPU ticks of PostgreSQL's processes (the postmaster's children come and go with the benchmark's
-# connections) every half second into FILE, until killed.
-watch_pg() {
-  local pm
+# CPU ticks of PostgreSQL: the postmaster's own and those of its children that ended (fields 14-17 of its stat:
+# user, system, children's user, children's system) plus those of its live children. Read once before and once
+# after a run (after the benchmark's connections closed), so that no sampler competes with the measured processes
+# for the two cores (a shell sampling every 0.5 s took ~5 % of them).
+pg_ticks() {
+  local pm total=0 p
   pm=$(pg_pid)
-  while true; do
-    for p in "$pm" $(pgrep -P "$pm" || true); do
-      [ -r "/proc/$p/stat" ] && awk '{print $1, $14 + $15}' "/proc/$p/stat" 2>/dev/null
-    done
-    sleep 0.5
-  done >"$1"
+  total=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat")
+  for p in $(pgrep -P "$pm" || true); do
+    [ -r "/proc/$p/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
 }
-# Ticks in a watch_pg file: the last sample of each process summed.
-pg_ticks() { awk '{t[$1] = $2} END {s = 0; for (p in t) s += t[p]; print s}' "$1"; }
 
 run() {  # NAME BENCHMARK-FLAGS...
   local name=$1
@@ -75,23 +75,15 @@ run() {  # NAME BENCHMARK-FLAGS...
   tck=$(getconf CLK_TCK)
   echo "== $name: load average $(cut -d' ' -f1-3 /proc/loadavg)"
   nats0=$(cpu_of "$nats_pid")
-  watch_pg "$work/pg0" &
-  local watcher=$!
-  sleep 1
-  kill "$watcher"
-  wait "$watcher" 2>/dev/null || true
-  pg0=$(pg_ticks "$work/pg0")
-  watch_pg "$work/pg1" &
-  watcher=$!
+  pg0=$(pg_ticks)
   local rc=0
   "$BENCH" --nats "nats://127.0.0.1:$port" --store "$uri" --stations 50 "$@" "${EXTRA[@]}" || rc=$?
   nats1=$(cpu_of "$nats_pid")
-  kill "$watcher"
-  wait "$watcher" 2>/dev/null || true
-  pg1=$(pg_ticks "$work/pg1")
+  sleep 1  # the benchmark's PostgreSQL backends end and are reaped: their CPU moves to the postmaster's children
+  pg1=$(pg_ticks)
   echo "== $name: load average $(cut -d' ' -f1-3 /proc/loadavg); CPU nats-server" \
     "$(awk -v t=$((nats1 - nats0)) -v h="$tck" 'BEGIN {printf "%.1f", t / h}') s, PostgreSQL" \
-    "$(awk -v t=$((pg1 - pg0)) -v h="$tck" 'BEGIN {printf "%.1f", t / h}') s (sampled every 0.5 s); exit $rc"
+    "$(awk -v t=$((pg1 - pg0)) -v h="$tck" 'BEGIN {printf "%.1f", t / h}') s; exit $rc"
   return "$rc"
 }
 

@@ -66,6 +66,7 @@ void CenterConsumer::Stop() {
   if (link_ != nullptr) {
     SendReplies();  // both threads ended: the last acknowledgements reach the server before the link closes
     natsConnection_FlushTimeout(link_->conn(), 2000);
+    link_->Close();  // the client's reading thread ends: nothing is delivered to the subscription any more
   }
   Teardown();
 }
@@ -91,10 +92,18 @@ absl::Status CenterConsumer::Setup() {
 }
 
 void CenterConsumer::Teardown() {
-  if (sub_ != nullptr) {
-    natsSubscription_Destroy(sub_);  // keeps the durable consumer (no Unsubscribe)
-    sub_ = nullptr;
+  if (sub_ == nullptr) return;
+  // Keeps the durable consumer (the library deletes only consumers it created without a name). On a live connection
+  // the subscription leaves the client's table first, and a round trip to the server later every message already
+  // read for it has been delivered: only then is it freed (libnats before 3.6 can otherwise lock a subscription
+  // another thread just freed, nats.c #637: the heap corruption of the relay benchmark, whose first center in
+  // --backlog mode is destroyed while the server still answers its pull requests).
+  if (link_ != nullptr && link_->Connected()) {
+    (void)natsSubscription_Unsubscribe(sub_);
+    (void)natsConnection_FlushTimeout(link_->conn(), 2000);
   }
+  natsSubscription_Destroy(sub_);
+  sub_ = nullptr;
 }
 
 bool CenterConsumer::Step() {

@@ -68,14 +68,20 @@ absl::Status StreamLimits::Validate() const {
 }
 
 NatsLink::~NatsLink() {
+  // Closed first: the client's reading thread has ended when natsConnection_Close returns, so that destroying the
+  // JetStream context's reply subscription cannot race with a message still being delivered to it (libnats before
+  // 3.6 locks a subscription found in its table after another thread may have freed it: nats.c #637, fixed by #638).
+  Close();
   if (js_ != nullptr) jsCtx_Destroy(js_);
-  if (conn_ != nullptr) {
-    natsConnection_Close(conn_);
-    // Its callbacks (this object is their closure) run on the client's thread until the closed one.
-    (void)closed_.WaitForNotificationWithTimeout(absl::Seconds(5));
-    natsConnection_Destroy(conn_);
-  }
+  if (conn_ != nullptr) natsConnection_Destroy(conn_);
   if (opts_ != nullptr) natsOptions_Destroy(opts_);
+}
+
+void NatsLink::Close() {
+  if (conn_ == nullptr || closing_.exchange(true)) return;
+  natsConnection_Close(conn_);
+  // Its callbacks (this object is their closure) run on the client's thread until the closed one.
+  (void)closed_.WaitForNotificationWithTimeout(absl::Seconds(5));
 }
 
 void NatsLink::OnDisconnected(natsConnection* /*nc*/, void* closure) {

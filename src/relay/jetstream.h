@@ -51,6 +51,10 @@ class NatsLink {
                                                         jsPubAckHandler on_ack = nullptr,
                                                         void* on_ack_closure = nullptr);
 
+  // Closes the connection (idempotent; the destructor calls it): the client's threads have ended when it returns,
+  // so subscriptions of this connection can then be destroyed safely.
+  void Close();
+
   natsConnection* conn() const { return conn_; }
   jsCtx* js() const { return js_; }
   bool Connected() const;
@@ -70,6 +74,7 @@ class NatsLink {
   std::string domain_;
   std::atomic<int64_t> disconnects_{0};
   std::atomic<int64_t> reconnects_{0};
+  std::atomic<bool> closing_{false};
   // The client calls the callbacks above from its own thread, possibly after natsConnection_Close returned (the
   // disconnection of a close comes before its closed callback): the destructor waits for the closed callback.
   absl::Notification closed_;

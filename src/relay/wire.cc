@@ -51,7 +51,12 @@ void AppendString(std::string* out, std::string_view text) {
   const std::string valid = IsValidUtf8(text) ? std::string() : ToValidUtf8(text);
   const std::string_view s = valid.empty() ? text : std::string_view(valid);
   out->push_back('"');
-  for (const char c : s) {
+  size_t plain = 0;  // start of the run of bytes that need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) continue;
+    out->append(s.substr(plain, i - plain));
+    plain = i + 1;
     switch (c) {
       case '"':
         out->append("\\\"");
@@ -74,17 +79,15 @@ void AppendString(std::string* out, std::string_view text) {
       case '\t':
         out->append("\\t");
         break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out->append("\\u00");
-          out->push_back(kHex[(static_cast<unsigned char>(c) >> 4) & 0xF]);
-          out->push_back(kHex[static_cast<unsigned char>(c) & 0xF]);
-        } else {
-          out->push_back(c);
-        }
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out->append("\\u00");
+        out->push_back(kHex[(static_cast<unsigned char>(c) >> 4) & 0xF]);
+        out->push_back(kHex[static_cast<unsigned char>(c) & 0xF]);
+      }
     }
   }
+  out->append(s.substr(plain));
   out->push_back('"');
 }
 

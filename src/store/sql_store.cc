@@ -120,11 +120,16 @@ class UnnestInsert {
         std::snprintf(buf, sizeof(buf), "%.17g", *d);
         a.append(buf);
       } else {
+        // Runs without a quote or backslash are appended whole (a byte at a time showed in the relay benchmark's
+        // profile).
         a.push_back('"');
-        for (char ch : std::get<std::string>(v)) {
-          if (ch == '"' || ch == '\\') a.push_back('\\');
-          a.push_back(ch);
+        std::string_view text = std::get<std::string>(v);
+        for (size_t at = text.find_first_of("\"\\"); at != std::string_view::npos; at = text.find_first_of("\"\\")) {
+          a.append(text.substr(0, at)).push_back('\\');
+          a.push_back(text[at]);
+          text.remove_prefix(at + 1);
         }
+        a.append(text);
         a.push_back('"');
       }
     }

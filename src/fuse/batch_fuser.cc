@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <utility>
 
 #include <Eigen/Dense>
+#include <Eigen/Eigenvalues>
 
 #include "core/hungarian.h"
 #include "core/params.h"
@@ -40,6 +42,11 @@ absl::Status BatchFuserOptions::Validate() const {
     return absl::InvalidArgumentError(absl::StrCat("linker must be fuser, chain or junction, not '", linker, "'"));
   }
   if (!std::isfinite(min_link_score)) return absl::InvalidArgumentError("min_link_score must be finite");
+  if (!(adapt_noise_rate > 0 && adapt_noise_rate <= 1)) {
+    return absl::InvalidArgumentError("adapt_noise_rate must be in (0, 1]");
+  }
+  if (!(adapt_noise_max >= 1)) return absl::InvalidArgumentError("adapt_noise_max must be >= 1");
+  if (!(smooth_accel_sigma >= 0)) return absl::InvalidArgumentError("smooth_accel_sigma must be >= 0");
   absl::Status st = box_model.Validate();
   if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat("box_model: ", st.message()));
   st = junction.Validate();
@@ -54,7 +61,8 @@ absl::StatusOr<BatchFuserOptions> BatchFuserOptions::FromJson(const nlohmann::js
                "lookahead_weight", "velocity_smoothing", "max_gap_steps", "min_track_hits", "min_strong_hits",
                "fill_gaps",        "link_passes",        "linker",        "kalman_weak",    "kalman_confirm_hits",
                "min_sigma_m",      "report_coast_s",     "accel_sigma",   "consensus",      "box_model",
-               "min_link_score",   "junction",           "recover"},
+               "min_link_score",   "junction",           "recover",       "adapt_noise",    "adapt_noise_rate",
+               "adapt_noise_max",  "smooth_accel_sigma"},
       where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "pair_gate_chi2", &o.pair_gate_chi2, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "pair_gate_m", &o.pair_gate_m, where));
@@ -83,6 +91,10 @@ absl::StatusOr<BatchFuserOptions> BatchFuserOptions::FromJson(const nlohmann::js
     o.junction = *std::move(j);
   }
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "recover", &o.recover, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "adapt_noise", &o.adapt_noise, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "smooth_accel_sigma", &o.smooth_accel_sigma, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "adapt_noise_rate", &o.adapt_noise_rate, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "adapt_noise_max", &o.adapt_noise_max, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "kalman_weak", &o.kalman_weak, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "min_sigma_m", &o.min_sigma_m, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "report_coast_s", &o.report_coast_s, where));
@@ -244,6 +256,15 @@ MultiViewDetectionOptions BoxModelOptions(const FuserOptions& fuser, const Batch
   return mo;
 }
 
+// The box model's options with every box sigma scaled by `scale` (adapt_noise).
+MultiViewDetectionOptions ScaledNoise(MultiViewDetectionOptions mo, double scale) {
+  mo.sigma_center_rel *= scale;
+  mo.sigma_edge_rel *= scale;
+  mo.sigma_width_rel *= scale;
+  mo.calibration_px *= scale;
+  return mo;
+}
+
 GroundHypothesis ToGroundHypothesis(const PersonHypothesis& p, const std::vector<BatchCamera>& cameras,
                                     const BoxStep& step, double min_link_score) {
   GroundHypothesis h;
@@ -263,7 +284,8 @@ GroundHypothesis ToGroundHypothesis(const PersonHypothesis& p, const std::vector
 absl::StatusOr<std::vector<GroundHypothesis>> BoxModelStepKeeping(const std::vector<CameraFrame>& frames,
                                                                   const std::vector<BatchCamera>& cameras,
                                                                   const FuserOptions& fuser,
-                                                                  const BatchFuserOptions& options, BoxStep* keep) {
+                                                                  const BatchFuserOptions& options, BoxStep* keep,
+                                                                  NoiseEstimate* noise = nullptr) {
   DIDBAN_ASSIGN_OR_RETURN(const std::vector<const geo::CameraCalibration*> calibrations, PinholeCalibrations(cameras));
   BoxStep step;
   step.boxes.resize(cameras.size());
@@ -278,9 +300,25 @@ absl::StatusOr<std::vector<GroundHypothesis>> BoxModelStepKeeping(const std::vec
       step.local_ids[c].push_back(o.local_id);
     }
   }
+  const double scale = noise != nullptr ? noise->scale : 1.0;
+  step.noise_scale = scale;
   absl::StatusOr<std::vector<PersonHypothesis>> people =
-      DetectPeopleMultiView(calibrations, step.boxes, BoxModelOptions(fuser, options));
+      DetectPeopleMultiView(calibrations, step.boxes, ScaledNoise(BoxModelOptions(fuser, options), scale));
   if (!people.ok()) return people.status();
+  if (noise != nullptr) {
+    // chi2 per degree of freedom of the people fitted from two or more boxes (4 coordinates per box, 2 fitted).
+    double chi2 = 0, dof = 0;
+    for (const PersonHypothesis& p : *people) {
+      if (p.support.size() < 2) continue;
+      chi2 += p.chi2;
+      dof += 4.0 * static_cast<double>(p.support.size()) - 2;
+    }
+    if (dof >= 10 && chi2 > 0) {
+      const double target = std::log(scale * std::sqrt(chi2 / dof));
+      const double next = std::log(scale) + options.adapt_noise_rate * (target - std::log(scale));
+      noise->scale = std::clamp(std::exp(next), 1.0, options.adapt_noise_max);
+    }
+  }
   std::vector<GroundHypothesis> out;
   out.reserve(people->size());
   for (const PersonHypothesis& p : *people) {
@@ -307,12 +345,15 @@ TimeUs StepBucket(TimeUs t, TimeUs step_us) {
 
 absl::StatusOr<StepConsensus> ConsensusOfStep(TimeUs time, const std::vector<CameraFrame>& frames,
                                               const std::vector<BatchCamera>& cameras, const FuserOptions& fuser,
-                                              const BatchFuserOptions& options) {
+                                              const BatchFuserOptions& options, NoiseEstimate* noise) {
   StepConsensus step;
   if (options.consensus == "box_model") {
     const bool keep = options.recover && options.linker == "junction";
+    StepConsensus scratch;
     DIDBAN_ASSIGN_OR_RETURN(std::vector<GroundHypothesis> h,
-                            BoxModelStepKeeping(frames, cameras, fuser, options, keep ? &step : nullptr));
+                            BoxModelStepKeeping(frames, cameras, fuser, options, keep ? &step : &scratch,
+                                                options.adapt_noise ? noise : nullptr));
+    if (!keep) step.noise_scale = scratch.noise_scale;
     step.hypotheses = std::move(h);
   } else {
     step.hypotheses = ClusterStep(frames, cameras, fuser, options);
@@ -322,6 +363,71 @@ absl::StatusOr<StepConsensus> ConsensusOfStep(TimeUs time, const std::vector<Cam
 }
 
 namespace {
+
+// Constant-velocity Kalman smoother (Rauch-Tung-Striebel) over one track's steps, from its first to its last
+// (missed steps are predicted and smoothed like the others). `measured(step, &covariance)` says whether the step has
+// a detection and gives its measurement covariance; positions of every step of the range are written to `out`.
+void SmoothTrack(const std::map<int, Point2>& positions, const std::function<bool(int, Eigen::Matrix2d*)>& measured,
+                 double step_s, double accel_sigma, double init_speed_sigma, std::map<int, Point2>* out) {
+  using Vec4 = Eigen::Vector4d;
+  using Mat4 = Eigen::Matrix4d;
+  if (positions.empty()) return;
+  const int first = positions.begin()->first, last = positions.rbegin()->first;
+  const int count = last - first + 1;
+  const auto n = static_cast<size_t>(count);
+  Mat4 f = Mat4::Identity();
+  f(0, 2) = f(1, 3) = step_s;
+  const double q = accel_sigma * accel_sigma;
+  const double t2 = step_s * step_s, t3 = t2 * step_s, t4 = t3 * step_s;
+  Mat4 qm = Mat4::Zero();
+  for (int a = 0; a < 2; ++a) {
+    qm(a, a) = q * t4 / 4;
+    qm(a, a + 2) = qm(a + 2, a) = q * t3 / 2;
+    qm(a + 2, a + 2) = q * t2;
+  }
+  Eigen::Matrix<double, 2, 4> h = Eigen::Matrix<double, 2, 4>::Zero();
+  h(0, 0) = h(1, 1) = 1;
+  std::vector<Vec4> xf(n), xp(n);
+  std::vector<Mat4> pf(n), pp(n);
+  Vec4 x = Vec4::Zero();
+  Mat4 p = Mat4::Zero();
+  for (size_t i = 0; i < n; ++i) {
+    const int step = first + static_cast<int>(i);
+    Eigen::Matrix2d r;
+    const bool has = measured(step, &r);
+    auto pos = positions.find(step);
+    if (i == 0) {
+      x << pos->second.x, pos->second.y, 0, 0;
+      p.setZero();
+      p.topLeftCorner<2, 2>() = r;
+      p(2, 2) = p(3, 3) = init_speed_sigma * init_speed_sigma;
+      xp[i] = x;
+      pp[i] = p;
+      xf[i] = x;
+      pf[i] = p;
+      continue;
+    }
+    x = f * x;
+    p = f * p * f.transpose() + qm;
+    xp[i] = x;
+    pp[i] = p;
+    if (has && pos != positions.end()) {
+      const Eigen::Matrix2d s = h * p * h.transpose() + r;
+      const Eigen::Matrix<double, 4, 2> k = p * h.transpose() * s.inverse();
+      x += k * (Eigen::Vector2d(pos->second.x, pos->second.y) - h * x);
+      p = (Mat4::Identity() - k * h) * p;
+    }
+    xf[i] = x;
+    pf[i] = p;
+  }
+  Vec4 xs = xf[n - 1];
+  (*out)[last] = {xs(0), xs(1)};
+  for (size_t i = n - 1; i-- > 0;) {
+    const Mat4 c = pf[i] * f.transpose() * pp[i + 1].inverse();
+    xs = xf[i] + c * (xs - xp[i + 1]);
+    (*out)[first + static_cast<int>(i)] = {xs(0), xs(1)};
+  }
+}
 
 // Linker "junction": the strong hypotheses of a dense grid of steps through LinkJunctions.
 // With `with_recovery` (box model), unmatched tracks are recovered from the boxes nobody took.
@@ -375,8 +481,8 @@ absl::StatusOr<std::vector<FusedStep>> JunctionLink(const std::vector<StepConsen
       std::vector<PersonPrior> priors;
       priors.reserve(requests->size());
       for (const RecoveryRequest& r : *requests) priors.push_back({r.predicted, r.covariance});
-      absl::StatusOr<std::vector<std::optional<PersonHypothesis>>> found =
-          RecoverPeople(calibrations, bs.boxes, bs.taken, priors, mo);
+      absl::StatusOr<std::vector<std::optional<PersonHypothesis>>> found = RecoverPeople(
+          calibrations, bs.boxes, bs.taken, priors, bs.noise_scale == 1 ? mo : ScaledNoise(mo, bs.noise_scale));
       if (!found.ok()) {
         recover_status = found.status();
         return;
@@ -389,8 +495,36 @@ absl::StatusOr<std::vector<FusedStep>> JunctionLink(const std::vector<StepConsen
       }
     };
   }
-  const std::vector<LinkedTrack> tracks = LinkJunctions(points, jo, recover, covariances);
+  std::vector<LinkedTrack> tracks = LinkJunctions(points, jo, recover, covariances);
   DIDBAN_RETURN_IF_ERROR(recover_status);
+  if (options.smooth_accel_sigma > 0) {
+    const double floor = jo.position_sigma_m * jo.position_sigma_m;
+    const double cap = jo.max_detection_sigma_m * jo.max_detection_sigma_m;
+    for (LinkedTrack& t : tracks) {
+      auto measured = [&](int step, Eigen::Matrix2d* r) {
+        *r = Eigen::Matrix2d::Identity() * floor;
+        auto d = t.detections.find(step);
+        if (d == t.detections.end() || d->second < 0) return false;
+        const auto di = static_cast<size_t>(d->second);
+        const std::vector<const GroundHypothesis*>& detected = source[static_cast<size_t>(step)];
+        const GroundHypothesis& hyp =
+            di < detected.size() ? *detected[di] : recovered[static_cast<size_t>(step)][di - detected.size()];
+        if (box_model && jo.detection_covariance && hyp.ground.covariance.allFinite()) {
+          Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(
+              0.5 * (hyp.ground.covariance + hyp.ground.covariance.transpose()));
+          const Eigen::Vector2d ev = eig.eigenvalues().cwiseMax(0.0).cwiseMin(cap);
+          *r += eig.eigenvectors() * ev.asDiagonal() * eig.eigenvectors().transpose();
+        }
+        return true;
+      };
+      std::map<int, Point2> smoothed;
+      SmoothTrack(t.positions, measured, jo.step_s, options.smooth_accel_sigma, jo.init_speed_sigma, &smoothed);
+      for (auto& [step, position] : t.positions) {
+        auto it = smoothed.find(step);
+        if (it != smoothed.end()) position = it->second;
+      }
+    }
+  }
   std::vector<FusedStep> out(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) out[static_cast<size_t>(i)].time = step_time[static_cast<size_t>(i)];
   const double min_var = options.min_sigma_m * options.min_sigma_m;
@@ -540,8 +674,9 @@ absl::StatusOr<std::vector<FusedStep>> FuseBatch(const FuserOptions& fuser, cons
   if (options.linker == "junction") {
     std::vector<StepConsensus> steps;
     steps.reserve(by_step.size());
+    NoiseEstimate noise;
     for (const auto& [t, fs] : by_step) {
-      DIDBAN_ASSIGN_OR_RETURN(StepConsensus c, ConsensusOfStep(t, fs, cameras, fuser, options));
+      DIDBAN_ASSIGN_OR_RETURN(StepConsensus c, ConsensusOfStep(t, fs, cameras, fuser, options, &noise));
       steps.push_back(std::move(c));
     }
     return LinkConsensusSteps(steps, fuser, options, cameras);

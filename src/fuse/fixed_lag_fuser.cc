@@ -62,7 +62,7 @@ void FixedLagFuser::CompleteStep(std::map<TimeUs, std::map<std::string, CameraFr
   std::vector<CameraFrame> frames;
   frames.reserve(it->second.size());
   for (auto& [camera, f] : it->second) frames.push_back(std::move(f));
-  absl::StatusOr<StepConsensus> c = ConsensusOfStep(it->first, frames, cameras_, options_, batch_);
+  absl::StatusOr<StepConsensus> c = ConsensusOfStep(it->first, frames, cameras_, options_, batch_, &noise_);
   if (c.ok()) {
     window_.push_back(*std::move(c));
   } else {
@@ -95,7 +95,7 @@ int64_t NearestEmitted(const std::vector<std::pair<int64_t, Point2>>& emitted, c
 }
 
 struct Overlap {
-  int count = 0;
+  double count = 0;
   TimeUs last = std::numeric_limits<TimeUs>::min();
 };
 
@@ -131,6 +131,11 @@ std::vector<FusedStep> FixedLagFuser::Drain(bool all) {
   for (const FusedStep& s : *linked) by_time[s.time] = &s;
   // Window track -> global id -> overlap, over the emitted steps still in the window.
   std::map<int64_t, std::map<int64_t, Overlap>> overlap;
+  const double recency_us = options_.fixed_lag_recency_s > 0 ? 1e6 * options_.fixed_lag_recency_s : 0;
+  // Ages from the newest step this run emits: every weight of the run is <= 1.
+  auto weight = [&](TimeUs t) {
+    return recency_us > 0 ? std::exp(-static_cast<double>(emit_until - t) / recency_us) : 1.0;
+  };
   for (const Emitted& e : emitted_) {
     auto s = by_time.find(e.time);
     if (s == by_time.end()) continue;
@@ -138,7 +143,7 @@ std::vector<FusedStep> FixedLagFuser::Drain(bool all) {
       const int64_t g = NearestEmitted(e.tracks, t.position);
       if (g == 0) continue;
       Overlap& o = overlap[t.id][g];
-      ++o.count;
+      o.count += weight(e.time);
       o.last = e.time;
     }
   }
@@ -155,7 +160,7 @@ std::vector<FusedStep> FixedLagFuser::Drain(bool all) {
     if (any_emitted_ && s.time <= last_emitted_) continue;
     if (s.time > emit_until) break;
     // One-to-one assignment of window tracks to global ids, largest overlap first.
-    std::vector<std::tuple<int, TimeUs, int64_t, int64_t>> pairs;  // count, last, window id, global id
+    std::vector<std::tuple<double, TimeUs, int64_t, int64_t>> pairs;  // count, last, window id, global id
     for (const auto& [w, gs] : overlap) {
       for (const auto& [g, o] : gs) pairs.emplace_back(o.count, o.last, w, g);
     }
@@ -219,7 +224,7 @@ std::vector<FusedStep> FixedLagFuser::Drain(bool all) {
     for (size_t i = 0; i < s.tracks.size(); ++i) {
       e.tracks.emplace_back(gid[i], s.tracks[i].position);
       Overlap& o = overlap[s.tracks[i].id][gid[i]];
-      ++o.count;
+      o.count += weight(s.time);
       o.last = s.time;
     }
     emitted_.push_back(std::move(e));

@@ -89,6 +89,7 @@ class FixedLagFuser final : public LiveFuser {
   TimeUs newest_ = 0;
   bool any_completed_ = false;
   TimeUs last_completed_ = 0;
+  NoiseEstimate noise_;               // the box model's noise scale (adapt_noise), carried from step to step
   std::deque<StepConsensus> window_;  // completed steps, oldest first
   std::deque<Emitted> emitted_;       // emitted steps still in the window, oldest first
   bool any_emitted_ = false;

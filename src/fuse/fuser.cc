@@ -42,6 +42,7 @@ absl::Status FuserOptions::Validate() const {
   }
   if (!(fixed_lag_step_s >= 0)) return absl::InvalidArgumentError("fixed_lag_step_s must be >= 0");
   if (fixed_lag_birth_hits < 1) return absl::InvalidArgumentError("fixed_lag_birth_hits must be >= 1");
+  if (!(fixed_lag_recency_s >= 0)) return absl::InvalidArgumentError("fixed_lag_recency_s must be >= 0");
   if (!fixed_lag.is_object()) return absl::InvalidArgumentError("fixed_lag must be a mapping");
   absl::StatusOr<BatchFuserOptions> b = BatchFuserOptions::FromJson(fixed_lag, "fixed_lag");
   if (!b.ok()) return b.status();
@@ -74,6 +75,8 @@ absl::StatusOr<FuserOptions> FuserOptions::FromJson(const nlohmann::json& params
                                            "lag_s",
                                            "window_s",
                                            "fixed_lag_step_s",
+                                           "fixed_lag_birth_hits",
+                                           "fixed_lag_recency_s",
                                            "fixed_lag"},
                                           where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "step_s", &o.step_s, where));
@@ -99,6 +102,7 @@ absl::StatusOr<FuserOptions> FuserOptions::FromJson(const nlohmann::json& params
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "window_s", &o.window_s, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "fixed_lag_step_s", &o.fixed_lag_step_s, where));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "fixed_lag_birth_hits", &o.fixed_lag_birth_hits, where));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "fixed_lag_recency_s", &o.fixed_lag_recency_s, where));
   if (params.contains("fixed_lag")) {
     if (!params["fixed_lag"].is_object()) {
       return absl::InvalidArgumentError(absl::StrCat(where, ".fixed_lag: expected a mapping"));

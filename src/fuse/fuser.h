@@ -65,6 +65,9 @@ struct FuserOptions {
   // fixed_lag: a window track that continues no emitted id is shown once it has this many detections (at most the
   // junction linker's min_hits; a track continuing an emitted id is kept whatever its count). Chosen on seeds 0-4.
   int fixed_lag_birth_hits = 3;
+  // fixed_lag: a window track's overlap with an emitted id counts each emitted step with weight
+  // exp(-age / fixed_lag_recency_s), age = time before the newest emitted step (0 = every step counts 1).
+  double fixed_lag_recency_s = 0;
   // fixed_lag: the batch fuser's options (BatchFuserOptions keys: consensus, box_model, junction, image_size, ...)
   // as given under `fixed_lag:`; the linker is always the junction linker. Validated by FromJson.
   nlohmann::json fixed_lag = nlohmann::json::object();

@@ -8,6 +8,7 @@
 #include "detect/aerial_motion_detector.h"
 #include "detect/detectors.h"
 #include "drone/drone_analyze.h"
+#include "geo/camera_profiles.h"
 
 namespace didban::app {
 namespace {
@@ -31,10 +32,20 @@ void SetupDroneAnalyze(CLI::App& root, int* exit_code) {
                   "(PX4 ULog)")
       ->required();
   cmd->add_option("--camera", req->camera_spec,
-                  "Camera model: comma-separated width=PX, height=PX (default: the video's size) and one lens: "
-                  "hfov=DEG, focal=MM with sensor=WxH (mm), or focal35=MM (default: the telemetry's focal length, "
-                  "else hfov=73.7, DJI Mavic 3)");
+                  "Camera model (docs/aerial.md): comma-separated profile=NAME, sensor=WxH (mm) or aspect=W:H of the "
+                  "sensor frame, one lens: focal=MM (with sensor), focal35=MM, dfov=DEG or the video's own hfov=DEG, "
+                  "and crop=X; width/height default to the video's, the lens to the telemetry's focal length");
+  cmd->add_option("--camera-profile", req->camera_profile,
+                  "Camera profile (sensor frame and lens): " + geo::CameraProfileNames() +
+                      "; default: recognised from a DJI SRT where its layout and lens single out one");
   cmd->add_option("--out", req->out_dir, "Output folder (created if missing)")->required();
+  cmd->add_option("--detector-params", req->detector_params,
+                  "Aerial detector options as a JSON object of its keys (docs/aerial.md), e.g. "
+                  "'{\"diff_threshold\": 25}'");
+  cmd->add_option("--motion-gate", req->motion_gate_px,
+                  "Ground displacement in pixels before a track is reported (0: report every confirmed track; "
+                  "default 0)")
+      ->check(CLI::Range(0.0, 1000.0));
   auto no_video = std::make_shared<bool>(false);
   cmd->add_flag("--no-video", *no_video, "Do not write annotated.mp4");
   cmd->add_option("--footprint-every", req->footprint_every, "Frames between footprints in the flight files")
@@ -55,6 +66,7 @@ void SetupDroneAnalyze(CLI::App& root, int* exit_code) {
       *exit_code = 1;
       return;
     }
+    std::printf("camera: %s\n", summary->camera.c_str());
     std::printf("frames %lld, tracks %lld, track points %lld, %.1f ms/frame\n", static_cast<long long>(summary->frames),
                 static_cast<long long>(summary->tracks), static_cast<long long>(summary->track_points),
                 summary->ms_per_frame);

@@ -27,6 +27,9 @@ grep -q "<name>flight path</name>" "$work/out/flight.kml"
 # Footprints every 25 frames: 6 of them.
 [[ "$(grep -c "<name>footprint" "$work/out/flight.kml")" == "6" ]]
 
+# The camera is recognised from the simulator's SRT (the Mavic 3 layout with focal_len 24.00) and printed.
+[[ "$(head -1 "$work/an.txt")" == "camera: camera profile mavic3 recognised from the SRT: the Mavic 3 layout (FrameCnt, rel_alt and abs_alt) with focal_len 24 mm; 4:3 sensor frame 17.3x12.9619 mm, lens 24 mm equivalent (telemetry focal length), 1280x720 video = 100 % of the frame's width: hfov 71.61 deg, vfov 44.17 deg" ]] || { echo "camera line: $(head -1 "$work/an.txt")"; exit 1; }
+
 # --no-video writes no video.
 "$didban" drone analyze "$work/sim/flight.mp4" --telemetry "$work/sim/flight.srt" --out "$work/out2" --no-video \
   > /dev/null
@@ -52,6 +55,29 @@ rc=$?
 set -e
 # A missing required flag is a usage error: exit 2.
 [[ $rc == 2 ]] || { echo "usage rc $rc"; exit 1; }
+
+# The camera model: telemetry without a focal length needs a lens; a 35 mm-equivalent focal length needs the sensor
+# frame it refers to; the spec describes the video's frames; each refusal names the options that supply what is
+# missing (exit 1, one line).
+{
+  echo "time_s,lat,lon,rel_alt_m,abs_alt_m,gimbal_yaw_deg,gimbal_pitch_deg"
+  for t in 0 1 2 3 4 5 6 7; do echo "$t,29.25,47.55,100,210,90,-90"; done
+} > "$work/nolens.csv"
+refused() {  # refused EXPECTED ARGS...: drone analyze of the flight with ARGS exits 1 saying EXPECTED
+  set +e
+  "$didban" drone analyze "$work/sim/flight.mp4" --out "$work/o7" --no-video "${@:2}" > /dev/null 2> "$work/err7.txt"
+  local rc=$?
+  set -e
+  [[ $rc == 1 ]] || { echo "refused $*: rc $rc"; exit 1; }
+  [[ "$(cat "$work/err7.txt")" == "drone analyze: $1" ]] || { echo "refused: $(cat "$work/err7.txt")"; exit 1; }
+}
+refused "$work/nolens.csv: no lens: the camera spec has none (hfov=DEG, focal35=MM, focal=MM with sensor=WxH) and the telemetry has no focal length: give one, or --camera-profile NAME (mavic3, mavic2pro, mavic2zoom, air2s, air2, mavicpro, mini, p4rtk, m300-h20-wide, m300-h20-zoom)" --telemetry "$work/nolens.csv"
+refused "$work/nolens.csv: focal35=24 refers to the camera's full sensor frame, which is not known (a 16:9 video is a crop of a 4:3 or 3:2 frame): give --camera-profile NAME (mavic3, mavic2pro, mavic2zoom, air2s, air2, mavicpro, mini, p4rtk, m300-h20-wide, m300-h20-zoom), aspect=W:H of the sensor in --camera, or the video's own hfov=DEG" --telemetry "$work/nolens.csv" --camera focal35=24
+refused "--camera: width=640, height=720 but the video $work/sim/flight.mp4 is 1280x720 (the camera spec describes the analysed frames: leave width and height out)" --telemetry "$work/nolens.csv" --camera width=640
+refused "camera profile: unknown 'nosuch' (known: mavic3, mavic2pro, mavic2zoom, air2s, air2, mavicpro, mini, p4rtk, m300-h20-wide, m300-h20-zoom)" --telemetry "$work/nolens.csv" --camera-profile nosuch
+"$didban" drone analyze "$work/sim/flight.mp4" --telemetry "$work/nolens.csv" --camera-profile mavic3 --out "$work/o8" \
+  --no-video > "$work/an8.txt"
+[[ "$(head -1 "$work/an8.txt")" == "camera: camera profile mavic3 (given); 4:3 sensor frame 17.3x12.9619 mm, lens 24 mm equivalent (profile), 1280x720 video = 100 % of the frame's width: hfov 71.61 deg, vfov 44.17 deg" ]] || { echo "camera line: $(head -1 "$work/an8.txt")"; exit 1; }
 
 # A DJI SRT holding several recordings (its frame counter restarts) is matched to the video or refused, listing the
 # recordings and the option: never a pose from another recording.

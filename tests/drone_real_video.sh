@@ -38,8 +38,9 @@ trap 'rm -rf "$work"' EXIT
 } > "$work/nominal.csv"
 
 analyze() {  # analyze NAME FRAMES: runs drone analyze into $work/NAME and checks the frame count it reports
-  "$didban" drone analyze "$clips/$1.mp4" --telemetry "$work/nominal.csv" --out "$work/$1" --no-video \
-    > "$work/$1.txt"
+  # The nominal telemetry has no focal length: the camera is given (the old default, 73.7 deg).
+  "$didban" drone analyze "$clips/$1.mp4" --telemetry "$work/nominal.csv" --camera hfov=73.7 --out "$work/$1" \
+    --no-video > "$work/$1.txt"
   grep -Eq "^frames $2, tracks [0-9]+, track points [0-9]+, [0-9.]+ ms/frame$" "$work/$1.txt" ||
     { echo "$1: analyze said: $(cat "$work/$1.txt")"; exit 1; }
   [[ "$(head -1 "$work/$1/tracks.csv")" == "frame,time,id,lat,lon,x,y,class" ]]

@@ -44,6 +44,9 @@ absl::Status AerialMotionOptions::Validate() const {
   if (!(fg_learning_rate >= 0 && fg_learning_rate <= bg_learning_rate)) {
     return bad("fg_learning_rate must be in [0, bg_learning_rate]");
   }
+  if (!(unconfirmed_learning_rate >= fg_learning_rate && unconfirmed_learning_rate <= bg_learning_rate)) {
+    return bad("unconfirmed_learning_rate must be in [fg_learning_rate, bg_learning_rate]");
+  }
   if (warmup_frames < 1 || warmup_frames > 250) return bad("warmup_frames must be in [1, 250]");
   if (diff_threshold < 1 || diff_threshold > 254) return bad("diff_threshold must be in [1, 254]");
   if (confirm_gap_frames < 1 || confirm_gap_frames > 50) return bad("confirm_gap_frames must be in [1, 50]");
@@ -62,12 +65,12 @@ absl::StatusOr<AerialMotionOptions> ParseAerialMotionOptions(const nlohmann::jso
   AerialMotionOptions o;
   const std::string w = "aerial";
   DIDBAN_RETURN_IF_ERROR(CheckKnownParams(
-      params,
-      {"motion_scale",   "max_corners",        "corner_quality",    "corner_min_distance", "ransac_threshold_px",
-       "min_inliers",    "blur_sigma_px",      "bg_learning_rate",  "fg_learning_rate",    "warmup_frames",
-       "diff_threshold", "confirm_gap_frames", "confirm_threshold", "confirm_fraction",    "close_px",
-       "open_px",        "min_area_px",        "max_area_px",       "min_side_px",         "max_side_px",
-       "min_object_px",  "analysis_object_px", "max_analysis_step"},
+      params, {"motion_scale",        "max_corners",        "corner_quality",    "corner_min_distance",
+               "ransac_threshold_px", "min_inliers",        "blur_sigma_px",     "bg_learning_rate",
+               "fg_learning_rate",    "warmup_frames",      "diff_threshold",    "confirm_gap_frames",
+               "confirm_threshold",   "confirm_fraction",   "close_px",          "open_px",
+               "min_area_px",         "max_area_px",        "min_side_px",       "max_side_px",
+               "min_object_px",       "analysis_object_px", "max_analysis_step", "unconfirmed_learning_rate"},
       w));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "motion_scale", &o.motion_scale, w));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "max_corners", &o.max_corners, w));
@@ -78,6 +81,7 @@ absl::StatusOr<AerialMotionOptions> ParseAerialMotionOptions(const nlohmann::jso
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "blur_sigma_px", &o.blur_sigma_px, w));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "bg_learning_rate", &o.bg_learning_rate, w));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "fg_learning_rate", &o.fg_learning_rate, w));
+  DIDBAN_RETURN_IF_ERROR(ReadParam(params, "unconfirmed_learning_rate", &o.unconfirmed_learning_rate, w));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "warmup_frames", &o.warmup_frames, w));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "diff_threshold", &o.diff_threshold, w));
   DIDBAN_RETURN_IF_ERROR(ReadParam(params, "confirm_gap_frames", &o.confirm_gap_frames, w));
@@ -336,14 +340,22 @@ absl::StatusOr<Detections> AerialMotionDetector::Detect(const Frame& frame) {
     }
     const float a = static_cast<float>(options_.bg_learning_rate);
     const float af = static_cast<float>(options_.fg_learning_rate);
+    const float au = static_cast<float>(options_.unconfirmed_learning_rate);
+    const bool slow_fg = au != a;
     for (int y = 0; y < size.height; ++y) {
       const uchar* g = gray.ptr<uchar>(y);
       const uchar* obj = any ? under->ptr<uchar>(y) : nullptr;
+      const uchar* fg = fg_.ptr<uchar>(y);
       float* bg = background_.ptr<float>(y);
-      if (obj == nullptr) {
+      if (obj == nullptr && !slow_fg) {
         ForEachInRow(size.width, [&](int x) { bg[x] += a * (static_cast<float>(g[x]) - bg[x]); });
+      } else if (obj == nullptr) {
+        ForEachInRow(size.width, [&](int x) { bg[x] += (fg[x] != 0 ? au : a) * (static_cast<float>(g[x]) - bg[x]); });
       } else {
-        ForEachInRow(size.width, [&](int x) { bg[x] += (obj[x] != 0 ? af : a) * (static_cast<float>(g[x]) - bg[x]); });
+        ForEachInRow(size.width, [&](int x) {
+          const float rate = obj[x] != 0 ? af : (fg[x] != 0 ? au : a);
+          bg[x] += rate * (static_cast<float>(g[x]) - bg[x]);
+        });
       }
     }
   }

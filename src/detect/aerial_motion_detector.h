@@ -31,9 +31,13 @@ struct AerialMotionOptions {
   double ransac_threshold_px = 1.0;  // RANSAC reprojection threshold, pixels at motion_scale
   int min_inliers = 20;              // fewer homography inliers => ego-motion lost, the model restarts
   // Foreground.
-  double blur_sigma_px = 1.0;      // Gaussian blur before differencing, pixels (0 = none)
-  double bg_learning_rate = 0.1;   // background update per frame where no object was found, (0, 1]
-  double fg_learning_rate = 0.0;   // update under reported moving objects, [0, bg_learning_rate]
+  double blur_sigma_px = 1.0;     // Gaussian blur before differencing, pixels (0 = none)
+  double bg_learning_rate = 0.1;  // background update per frame where no object was found, (0, 1]
+  double fg_learning_rate = 0.0;  // update under reported moving objects, [0, bg_learning_rate]
+  // Update of foreground pixels that no reported object covers (the ghost of an object in the first frames, the parts
+  // of a slow uniform vehicle that the motion check did not confirm yet), [fg_learning_rate, bg_learning_rate]: below
+  // bg_learning_rate, a slow vehicle is not learnt into the background before it is confirmed.
+  double unconfirmed_learning_rate = 0.1;
   int warmup_frames = 5;           // frames a pixel must have been seen before it can be foreground
   int diff_threshold = 22;         // grey levels between the frame and the background
   int confirm_gap_frames = 8;      // the motion check compares with the frame this many frames back

@@ -26,6 +26,7 @@ absl::Status AerialAnalyzerOptions::Validate() const {
   DIDBAN_RETURN_IF_ERROR(detector.Validate());
   DIDBAN_RETURN_IF_ERROR(tracker.Validate());
   DIDBAN_RETURN_IF_ERROR(pose.Validate());
+  DIDBAN_RETURN_IF_ERROR(motion_gate.Validate());
   if (max_telemetry_gap_us < 0) return absl::InvalidArgumentError("aerial analyzer: max_telemetry_gap_us < 0");
   if (!(min_object_m >= 0)) return absl::InvalidArgumentError("aerial analyzer: min_object_m must be >= 0");
   return camera.Validate();
@@ -66,7 +67,8 @@ AerialAnalyzer::AerialAnalyzer(const AerialAnalyzerOptions& options, geo::Teleme
       telemetry_(std::move(telemetry)),
       local_(local),
       detector_(std::move(detector)),
-      tracking_(std::move(tracker)) {}
+      tracking_(std::move(tracker)),
+      gate_(options.motion_gate) {}
 
 absl::StatusOr<std::unique_ptr<AerialAnalyzer>> AerialAnalyzer::Create(const AerialAnalyzerOptions& options,
                                                                        geo::Telemetry telemetry,
@@ -101,7 +103,8 @@ absl::StatusOr<AerialFrameResult> AerialAnalyzer::Process(const Frame& frame) {
   AerialFrameResult r;
   DIDBAN_ASSIGN_OR_RETURN(r.detections, detector_->Detect(frame));
   r.cur_to_prev = detector_->LastHomography();
-  r.tracks = tracking_.Update(frame.pts_us, r.detections, r.cur_to_prev);
+  r.tracks = gate_.Filter(frame.pts_us, tracking_.Update(frame.pts_us, r.detections, r.cur_to_prev),
+                          tracking_.CurrentToReference());
   DIDBAN_ASSIGN_OR_RETURN(r.pose, geo::PoseAtTime(telemetry_, frame.pts_us, options_.max_telemetry_gap_us));
   DIDBAN_ASSIGN_OR_RETURN(const geo::PinholeCamera cam,
                           geo::CameraFromTelemetry(r.pose, options_.camera, local_, options_.pose));

@@ -11,6 +11,7 @@
 #include "didban/frame.h"
 #include "didban/stage.h"
 #include "didban/status.h"
+#include "drone/motion_gate.h"
 #include "drone/stabilized_tracking.h"
 #include "geo/drone_camera.h"
 #include "geo/local_frame.h"
@@ -29,6 +30,7 @@ struct AerialAnalyzerOptions {
   track::ByteTrackerOptions tracker = AerialTrackerOptions(25);  // see AerialTrackerOptions()
   geo::CameraSpec camera;                   // of the analysed frames (frame.image); its size must match them
   geo::DronePoseOptions pose;               // telemetry sample -> camera pose (ground plane at the take-off height)
+  MotionGateOptions motion_gate;            // a track is reported once it has moved over the ground (motion_gate.h)
   TimeUs max_telemetry_gap_us = 2'000'000;  // frames this far outside the telemetry's time span are an error
   // Side of the smallest object to detect on the ground, metres (0.5: a person seen from above). Unless
   // detector.min_object_px is given, it is set from this and the ground resolution of the flight (ExpectedObjectPx),
@@ -53,7 +55,7 @@ struct GeoTrackPoint {
 
 struct AerialFrameResult {
   Detections detections;
-  std::vector<Track> tracks;          // confirmed tracks matched in this frame, frame pixels
+  std::vector<Track> tracks;          // confirmed tracks matched in this frame that moved (MotionGate), frame pixels
   std::vector<GeoTrackPoint> points;  // the same on the ground
   geo::TelemetrySample pose;          // interpolated telemetry at the frame time
   cv::Matx33d cur_to_prev = cv::Matx33d::eye();
@@ -83,6 +85,7 @@ class AerialAnalyzer {
   geo::LocalFrame local_;
   std::unique_ptr<detect::AerialMotionDetector> detector_;
   StabilizedTracking tracking_;
+  MotionGate gate_;
 };
 
 // The smallest size in pixels of an object `object_m` metres across over the flight: the ground resolution (square

@@ -5,7 +5,10 @@
 #include <filesystem>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "core/mot_format.h"
+#include "detect/aerial_motion_detector.h"
 #include "drone/drone_outputs.h"
 #include "drone/srt_telemetry.h"
 #include "geo/telemetry_types.h"
@@ -13,27 +16,21 @@
 #include "source/source.h"
 
 namespace didban::drone {
-namespace {
 
-constexpr double kDefaultHfovDeg = 73.7;  // DJI Mavic 3 (24 mm equivalent on a 36 mm-wide frame)
-
-// The camera spec: the video's size, the request's keys over it, and the default lens when neither the request nor
-// the telemetry gives one.
-absl::StatusOr<geo::CameraSpec> CameraFor(const std::string& spec, const SourceInfo& info,
-                                          const geo::Telemetry& telemetry) {
-  DIDBAN_ASSIGN_OR_RETURN(geo::CameraSpec camera,
-                          geo::ParseCameraSpec(absl::StrCat("width=", info.width, ",height=", info.height, ",", spec)));
-  const bool has_lens =
-      geo::HasValue(camera.hfov_deg) || geo::HasValue(camera.focal_mm) || geo::HasValue(camera.focal35_mm);
-  const int first = telemetry.FirstWithPosition();
-  const bool telemetry_lens =
-      first >= 0 && (geo::HasValue(telemetry.samples[first].focal_35mm_mm) ||
-                     (geo::HasValue(telemetry.samples[first].focal_mm) && geo::HasValue(camera.sensor_w_mm)));
-  if (!has_lens && !telemetry_lens) camera.hfov_deg = kDefaultHfovDeg;
-  return camera;
+absl::StatusOr<geo::ResolvedCamera> ResolveAnalyzeCamera(const DroneAnalyzeRequest& request, int width, int height,
+                                                         const geo::Telemetry& telemetry, std::string_view srt_text) {
+  // The video's size first: keys of the spec come later and override it.
+  auto given = geo::ParseCameraSpec(absl::StrCat("width=", width, ",height=", height, ",", request.camera_spec));
+  if (!given.ok()) return absl::InvalidArgumentError(absl::StrCat("--camera: ", given.status().message()));
+  const geo::CameraSpec& spec = *given;
+  if (spec.width != width || spec.height != height) {
+    return absl::InvalidArgumentError(absl::StrCat("--camera: width=", spec.width, ", height=", spec.height,
+                                                   " but the video ", request.video, " is ", width, "x", height,
+                                                   " (the camera spec describes the analysed frames: leave width "
+                                                   "and height out)"));
+  }
+  return geo::ResolveCameraSpec(spec, request.camera_profile, srt_text, telemetry);
 }
-
-}  // namespace
 
 absl::StatusOr<DroneAnalyzeSummary> RunDroneAnalyze(const DroneAnalyzeRequest& request) {
   source::SourceOptions source_options;
@@ -51,11 +48,27 @@ absl::StatusOr<DroneAnalyzeSummary> RunDroneAnalyze(const DroneAnalyzeRequest& r
   DIDBAN_ASSIGN_OR_RETURN(geo::Telemetry telemetry, geo::ReadTelemetryFile(request.telemetry, read));
   FillYawFromCourse(&telemetry, SecondsToUs(1.0));
   const std::vector<std::string> telemetry_warnings = telemetry.warnings;
-  DIDBAN_ASSIGN_OR_RETURN(geo::CameraSpec camera, CameraFor(request.camera_spec, info, telemetry));
+  // A DJI SRT's first cues may name its camera by their layout and lens (geo::GuessCameraFromSrt).
+  std::string srt_head;
+  if (telemetry.format == "dji-srt") {
+    auto text = ReadTextFile(request.telemetry);
+    if (text.ok()) srt_head = text->substr(0, 4096);
+  }
+  DIDBAN_ASSIGN_OR_RETURN(const geo::ResolvedCamera resolved,
+                          ResolveAnalyzeCamera(request, info.width, info.height, telemetry, srt_head));
+  const geo::CameraSpec& camera = resolved.spec;
 
   AerialAnalyzerOptions options;
   options.camera = camera;
   options.tracker = AerialTrackerOptions(fps);
+  if (!request.detector_params.empty()) {
+    const nlohmann::json params = nlohmann::json::parse(request.detector_params, nullptr, /*allow_exceptions=*/false);
+    if (!params.is_object()) {
+      return absl::InvalidArgumentError("--detector-params: expected a JSON object, e.g. {\"diff_threshold\": 25}");
+    }
+    DIDBAN_ASSIGN_OR_RETURN(options.detector, detect::ParseAerialMotionOptions(params));
+  }
+  if (request.motion_gate_px >= 0) options.motion_gate.min_displacement_px = request.motion_gate_px;
   DIDBAN_ASSIGN_OR_RETURN(auto analyzer, AerialAnalyzer::Create(options, std::move(telemetry)));
 
   std::error_code ec;
@@ -71,6 +84,7 @@ absl::StatusOr<DroneAnalyzeSummary> RunDroneAnalyze(const DroneAnalyzeRequest& r
 
   DroneAnalyzeSummary summary;
   summary.warnings = telemetry_warnings;
+  summary.camera = resolved.how;
   std::vector<GeoTrackPoint> points;
   std::set<int64_t> ids;
   double analyze_s = 0;

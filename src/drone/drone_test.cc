@@ -5,6 +5,7 @@
 #include "core/mot_format.h"
 #include "drone/aerial_analyzer.h"
 #include "drone/drone_outputs.h"
+#include "drone/motion_gate.h"
 #include "drone/srt_telemetry.h"
 #include "drone/stabilized_tracking.h"
 #include "geo/telemetry_srt.h"
@@ -171,6 +172,48 @@ TEST(StabilizedTrackingTest, KeepsIdentityWhileTheCameraPans) {
   EXPECT_EQ(last[0].id, 1);
   EXPECT_NEAR(last[0].box.x, 450, 1e-3);
   EXPECT_NEAR(last[0].vx, 0, 1e-3);
+}
+
+Track MatchedTrack(int64_t id, TimeUs t, float x, float y) {
+  Track tr;
+  tr.id = id;
+  tr.box = {x, y, 10, 10};
+  tr.state = TrackState::kConfirmed;
+  tr.last_seen_us = t;
+  return tr;
+}
+
+TEST(MotionGateTest, ReleasesATrackOnceItMovedOverTheGroundAndKeepsIt) {
+  // The camera pans 30 px right per frame. Track 1 stands still on the ground (its image position follows the pan)
+  // and jitters by 1.5 px; track 2 moves 1 px per frame over the ground: released at its 2nd pixel, then kept.
+  MotionGateOptions options;
+  options.min_displacement_px = 2;
+  MotionGate gate(options);
+  cv::Matx33d cur_to_ref = cv::Matx33d::eye();
+  std::vector<size_t> released;
+  for (int i = 0; i < 8; ++i) {
+    if (i > 0) cur_to_ref = cur_to_ref * cv::Matx33d(1, 0, 30, 0, 1, 0, 0, 0, 1);
+    const TimeUs t = i * 40'000;
+    const float jitter = i % 2 == 0 ? 0.f : 1.5f;
+    const std::vector<Track> tracks{MatchedTrack(1, t, 600 - 30.f * i + jitter, 300),
+                                    MatchedTrack(2, t, 200 - 30.f * i + i, 100)};
+    const std::vector<Track> out = gate.Filter(t, tracks, cur_to_ref);
+    released.push_back(out.size());
+    for (const Track& tr : out) EXPECT_EQ(tr.id, 2);
+  }
+  EXPECT_EQ(released, (std::vector<size_t>{0, 0, 1, 1, 1, 1, 1, 1}));
+  // Forgotten 3 s after it was last seen.
+  EXPECT_EQ(gate.TrackedForTest(), 2u);
+  gate.Filter(4'000'000, {}, cur_to_ref);
+  EXPECT_EQ(gate.TrackedForTest(), 0u);
+}
+
+TEST(MotionGateTest, OffByDefaultReportsEveryTrack) {
+  MotionGateOptions o;
+  MotionGate gate(o);
+  EXPECT_EQ(gate.Filter(0, {MatchedTrack(1, 0, 5, 5)}, cv::Matx33d::eye()).size(), 1u);
+  o.min_displacement_px = -1;
+  EXPECT_EQ(o.Validate().message(), "motion gate: min_displacement_px must be >= 0, got -1");
 }
 
 }  // namespace

@@ -6,7 +6,8 @@
 
 namespace didban::sim {
 
-void AerialScore::AddFrame(const std::vector<DroneTruth>& truth, const std::vector<AerialReport>& reports) {
+void AerialScore::AddFrame(const std::vector<DroneTruth>& truth, const std::vector<AerialReport>& reports,
+                           int image_height) {
   // Candidate pairs over all true objects (parked ones too: a report on them is matched, then counted as false).
   std::vector<std::tuple<double, size_t, size_t>> pairs;
   for (size_t i = 0; i < truth.size(); ++i) {
@@ -29,9 +30,11 @@ void AerialScore::AddFrame(const std::vector<DroneTruth>& truth, const std::vect
     used_t[i] = used_r[j] = true;
     if (!truth[i].moving) {
       ++false_positives_;
+      ++fp_parked_;
       continue;
     }
     ++matched_;
+    if (truth[i].object_class == ObjectClass::kPerson) ++people_matched_;
     if (reports[j].has_ground) {
       const geo::LocalFrame f(truth[i].lat, truth[i].lon);
       const Point2 e = f.ToLocal(reports[j].lat, reports[j].lon);
@@ -39,9 +42,26 @@ void AerialScore::AddFrame(const std::vector<DroneTruth>& truth, const std::vect
     }
   }
   for (size_t j = 0; j < reports.size(); ++j) {
-    if (!used_r[j]) ++false_positives_;
+    if (used_r[j]) continue;
+    ++false_positives_;
+    const Point2 b = reports[j].box.Center();
+    for (const DroneTruth& t : truth) {
+      const Point2 a = t.box.Center();
+      if (t.moving && std::hypot(a.x - b.x, a.y - b.y) <= kNearPx) {
+        ++fp_near_;
+        break;
+      }
+    }
   }
-  for (const DroneTruth& t : truth) truth_ += t.moving ? 1 : 0;
+  for (size_t i = 0; i < truth.size(); ++i) {
+    if (!truth[i].moving) continue;
+    ++truth_;
+    if (truth[i].object_class == ObjectClass::kPerson) ++people_truth_;
+    if (!used_t[i]) {
+      const double y = truth[i].box.Center().y;
+      ++missed_third_[std::clamp(static_cast<int>(3 * y / std::max(1, image_height)), 0, 2)];
+    }
+  }
   reports_ += static_cast<int>(reports.size());
 }
 

@@ -25,8 +25,9 @@ class AerialScore {
   static constexpr double kMinIou = 0.3;
   static constexpr double kMaxCentrePx = 8.0;
 
-  // Adds one frame: the truth rows of that frame and the pipeline's reports.
-  void AddFrame(const std::vector<DroneTruth>& truth, const std::vector<AerialReport>& reports);
+  // Adds one frame: the truth rows of that frame and the pipeline's reports; `image_height` (pixels) only sorts
+  // the misses into thirds.
+  void AddFrame(const std::vector<DroneTruth>& truth, const std::vector<AerialReport>& reports, int image_height = 720);
 
   int TruthCount() const { return truth_; }
   int ReportCount() const { return reports_; }
@@ -38,12 +39,26 @@ class AerialScore {
   double MedianGeoErrorM() const;
   double GeoErrorQuantileM(double q) const;
 
+  // Diagnostics: moving people and vehicles (truth, matched); false positives on parked vehicles, within
+  // kNearPx of a moving object's box centre (a displaced or split report), and elsewhere; missed moving objects
+  // by the image third their centre lies in (0 top, 2 bottom).
+  static constexpr double kNearPx = 30.0;
+  int PeopleTruth() const { return people_truth_; }
+  int PeopleMatched() const { return people_matched_; }
+  int VehiclesTruth() const { return truth_ - people_truth_; }
+  int VehiclesMatched() const { return matched_ - people_matched_; }
+  int FalseOnParked() const { return fp_parked_; }
+  int FalseNearMoving() const { return fp_near_; }
+  int MissedInThird(int k) const { return missed_third_[k]; }
+
  private:
   int truth_ = 0;
   int reports_ = 0;
   int matched_ = 0;
   int false_positives_ = 0;
   std::vector<double> geo_errors_m_;
+  int people_truth_ = 0, people_matched_ = 0, fp_parked_ = 0, fp_near_ = 0;
+  int missed_third_[3] = {0, 0, 0};
 };
 
 }  // namespace didban::sim

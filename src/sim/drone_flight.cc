@@ -10,6 +10,7 @@
 
 #include "core/mot_format.h"
 #include "drone/srt_telemetry.h"
+#include "geo/camera_profiles.h"
 #include "record/video_writer.h"
 
 namespace didban::sim {
@@ -85,7 +86,8 @@ geo::CameraSpec DefaultDroneCamera() {
   geo::CameraSpec spec;
   spec.width = 1280;
   spec.height = 720;
-  spec.hfov_deg = 73.7;
+  // A built-in profile: cannot fail.
+  if (!geo::ApplyCameraProfile("mavic3", &spec).ok()) spec.hfov_deg = 71.59;
   return spec;
 }
 
@@ -113,8 +115,14 @@ absl::StatusOr<std::unique_ptr<DroneFlight>> DroneFlight::Create(const DroneFlig
   std::unique_ptr<DroneFlight> f(
       new DroneFlight(options, geo::LocalFrame(options.lat0, options.lon0, options.ground_abs_alt_m)));
   DIDBAN_ASSIGN_OR_RETURN(const double focal_px, options.camera.FocalPx());
-  // The 35 mm-equivalent focal length (full-frame diagonal 43.2666 mm) that geo::CameraSpec turns back into focal_px.
-  f->focal35_mm_ = focal_px * 43.2666 / std::hypot(options.camera.width, options.camera.height);
+  // The 35 mm-equivalent focal length that geo::CameraSpec turns back into focal_px (FocalPx is proportional to the
+  // telemetry's focal length when the spec has no lens of its own): 24 mm for the Mavic 3 profile.
+  geo::CameraSpec no_lens = options.camera;
+  no_lens.hfov_deg = no_lens.focal_mm = no_lens.focal35_mm = no_lens.dfov_deg = geo::kNoValue;
+  geo::TelemetrySample unit;
+  unit.focal_35mm_mm = 1;
+  DIDBAN_ASSIGN_OR_RETURN(const double px_per_mm, no_lens.FocalPx(&unit));
+  f->focal35_mm_ = focal_px / px_per_mm;
   f->true_poses_.source = f->telemetry_.source = "simulated flight";
   f->true_poses_.format = f->telemetry_.format = "dji-srt";
   f->PlanRoute();

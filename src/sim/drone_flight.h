@@ -25,14 +25,15 @@
 
 namespace didban::sim {
 
-// The synthetic drone's camera: 1280x720, 73.7 degrees horizontal field of view (DJI Mavic 3, 24 mm equivalent on
-// a 36 mm-wide frame), no distortion.
+// The synthetic drone's camera: 1280x720 video of the DJI Mavic 3 profile (camera_profiles.h: 4:3 sensor frame, 24 mm
+// equivalent; the 16:9 video is the frame's full width: 71.6 degrees horizontal field of view), no distortion. The
+// SRT's focal_len is 24.00, so `didban drone analyze` recognises the profile from the SRT.
 geo::CameraSpec DefaultDroneCamera();
 
 struct DroneFlightOptions {
   double seconds = 20;                            // flight length, seconds
   double fps = 25;                                // frames per second
-  geo::CameraSpec camera = DefaultDroneCamera();  // needs width, height and a lens (hfov, focal or focal35)
+  geo::CameraSpec camera = DefaultDroneCamera();  // needs width, height and a lens (hfov, focal, focal35, profile)
   double altitude_m = 100;                        // above the ground
   double speed_mps = 8;                           // ground speed, metres per second
   double heading_deg = 90;                        // direction of the (first leg of the) route, clockwise from north

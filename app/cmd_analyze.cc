@@ -315,6 +315,7 @@ absl::Status RunAnalyze(const AnalyzeFlags& f) {
   summary["frames_analysed"] = st.frames_analysed;
   summary["frames_dropped"] = st.frames_dropped;
   summary["drops"] = {{"lag", st.dropped_lag}, {"queue_full", st.dropped_queue_full}};
+  summary["discarded_at_end"] = st.discarded_at_end;
   summary["max_lag_s"] = f.max_lag_s;
   summary["queue_capacity"] = st.queue_capacity;
   summary["decode_errors"] = st.source.decode_errors;

@@ -32,7 +32,10 @@ class BoundedQueue {
       auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return closed_ || items_.size() < capacity_; };
       mu_.Await(absl::Condition(&room));
     }
-    if (closed_) return false;
+    if (closed_) {
+      ++refused_;
+      return false;
+    }
     if (items_.size() >= capacity_) {
       if (policy_ == OverflowPolicy::kDropNewest) {
         ++dropped_;
@@ -70,6 +73,11 @@ class BoundedQueue {
     absl::MutexLock lock(&mu_);
     return dropped_;
   }
+  // Items pushed after Close() (not counted in Dropped()).
+  int64_t Refused() const {
+    absl::MutexLock lock(&mu_);
+    return refused_;
+  }
   size_t Capacity() const { return capacity_; }
   OverflowPolicy Policy() const { return policy_; }
 
@@ -80,6 +88,7 @@ class BoundedQueue {
   std::deque<T> items_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t refused_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace didban

@@ -146,12 +146,16 @@ bool CameraGraph::KeepForLag(const Queued& item) {
 void CameraGraph::AnalyseLoop() {
   std::vector<Event> events;
   while (std::optional<Queued> item = queue_->Pop()) {
-    if (stop_.load()) break;
+    if (stop_.load()) {
+      CountDiscarded(1);
+      break;
+    }
     if (!KeepForLag(*item)) continue;
     const FramePtr& frame = item->frame;
     TimeUs t0 = clock_->SteadyUs();
     absl::StatusOr<Detections> detections = detector_->Detect(*frame);
     if (!detections.ok()) {
+      CountDiscarded(1);
       Fail(absl::Status(detections.status().code(), absl::StrCat("camera ", camera_, ": detector ", detector_->Name(),
                                                                  ": ", detections.status().message())));
       break;
@@ -192,13 +196,19 @@ void CameraGraph::AnalyseLoop() {
   Finish();
 }
 
+void CameraGraph::CountDiscarded(int64_t n) {
+  absl::MutexLock lock(&mu_);
+  status_.discarded_at_end += n;
+}
+
 void CameraGraph::Finish() {
   // Unblock the decoder (a full queue, or a live source still reading or reconnecting), then flush the sinks.
   stop_.store(true);
   source_->Interrupt();
   queue_->Close();
-  while (queue_->Pop()) {
-  }
+  int64_t discarded = 0;
+  while (queue_->Pop()) ++discarded;
+  CountDiscarded(discarded);
   for (auto& sink : sinks_) {
     absl::Status s = sink->Finish();
     if (!s.ok()) Fail(s);
@@ -224,6 +234,7 @@ CameraStatus CameraGraph::Status() const {
   if (queue_) {
     s.queue_depth = queue_->Depth();
     s.dropped_queue_full = queue_->Dropped();
+    s.discarded_at_end += queue_->Refused();  // decoded while the queue was closing
   }
   s.frames_dropped = s.dropped_lag + s.dropped_queue_full;
   return s;

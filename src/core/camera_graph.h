@@ -62,6 +62,9 @@ struct CameraStatus {
   int64_t frames_dropped = 0;      // all causes: dropped_lag + dropped_queue_full
   int64_t dropped_lag = 0;         // live: analysis was more than max_lag_us behind the newest frame
   int64_t dropped_queue_full = 0;  // live: the queue was full (a stall longer than it holds)
+  // Decoded but neither analysed nor dropped because the run ended (a stop, an error): the frame in hand and those
+  // still waiting in the queue. frames_decoded = frames_analysed + frames_dropped + discarded_at_end.
+  int64_t discarded_at_end = 0;
   int64_t events = 0;
   size_t queue_depth = 0;
   size_t queue_capacity = 0;
@@ -111,6 +114,7 @@ class CameraGraph {
   bool KeepForLag(const Queued& item);
   void Fail(const absl::Status& status);
   void Finish();
+  void CountDiscarded(int64_t n);  // frames decoded that the run's end kept from analysis
 
   const std::string camera_;
   std::unique_ptr<FrameSource> source_;

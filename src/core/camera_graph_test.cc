@@ -133,6 +133,41 @@ TEST(CameraGraphTest, StopInterruptsABlockedSource) {
   EXPECT_STREQ(RunEndName(s.end), "stopped");
 }
 
+// A stop while frames wait for analysis: the frame being analysed is finished, the 29 waiting are counted as
+// discarded at the end, so that every decoded frame is accounted for once (analysed, dropped or discarded).
+TEST(CameraGraphTest, CountsFramesDiscardedAtAStop) {
+  FakeClock clock;
+  absl::Notification entered, release;
+  auto source = std::make_unique<ScriptedSource>(30, &clock, 0);  // a burst: no lag drops
+  source->first_detect_ = &entered;
+  source->block_from_ = 30;  // then waits, as a live source does, until the stop interrupts it
+  auto detector = std::make_unique<SlowFirstDetector>();
+  detector->entered_ = &entered;
+  detector->all_read_ = &release;
+  std::vector<int64_t> seen;
+  bool finished = false;
+  CameraGraphOptions o;
+  o.clock = &clock;
+  CameraGraph graph("cam", std::move(source), std::move(detector), std::make_unique<NoTracker>(),
+                    Sinks(&seen, &finished), o);
+  ASSERT_TRUE(graph.Start().ok());
+  entered.WaitForNotification();
+  for (int i = 0; i < 500 && graph.Status().frames_decoded < 30; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  graph.Stop();
+  release.Notify();
+  EXPECT_TRUE(graph.Wait().ok());
+  CameraStatus s = graph.Status();
+  EXPECT_EQ(s.end, RunEnd::kStopped);
+  EXPECT_EQ(s.frames_decoded, 30);
+  EXPECT_EQ(s.frames_analysed, 1);
+  EXPECT_EQ(s.frames_dropped, 0);
+  EXPECT_EQ(s.discarded_at_end, 29);
+  EXPECT_EQ(seen, std::vector<int64_t>{0});
+  EXPECT_TRUE(finished);
+}
+
 // A live source whose frames come faster than analysis: when the analysis is stuck on frame 0 while frames 1-49
 // arrive (40 ms apart), frames more than max_lag_us (0.5 s) older than the newest are dropped for lag: 1-36 (frame 36
 // is 13 x 40 = 520 ms behind frame 49), and 37-49 are analysed. Nothing is dropped for a full queue.
@@ -159,6 +194,7 @@ TEST(CameraGraphTest, DropsOnlyFramesFurtherBehindThanTheLag) {
   EXPECT_EQ(s.dropped_lag, 36);
   EXPECT_EQ(s.dropped_queue_full, 0);
   EXPECT_EQ(s.frames_dropped, 36);
+  EXPECT_EQ(s.discarded_at_end, 0);
   std::vector<int64_t> want = {0};
   for (int i = 37; i < 50; ++i) want.push_back(i);
   EXPECT_EQ(seen, want);

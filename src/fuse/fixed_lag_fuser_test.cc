@@ -410,12 +410,12 @@ TEST(FixedLagFuserWildtrackTest, DISABLED_Sweep) {
       ASSERT_TRUE(m.ok()) << m.status();
       if (!summary.contains(what)) order.push_back(what);
       summary[what].emplace_back(100 * m->identity.idf1, 100 * m->clear.moda);
+      const int64_t corrections = st.merges + st.splits + st.swaps;
       std::printf(
           "seed %g %-9s MODA %6.2f IDF1 %6.2f HOTA %6.2f IDSW %4lld corr %3lld (m%lld s%lld w%lld) %.2f ms CPU/step\n",
           seed, what.c_str(), 100 * m->clear.moda, 100 * m->identity.idf1, 100 * m->hota.hota_mean,
-          static_cast<long long>(m->clear.idsw), static_cast<long long>(st.merges + st.splits + st.swaps),
-          static_cast<long long>(st.merges), static_cast<long long>(st.splits), static_cast<long long>(st.swaps),
-          ms_per_step);
+          static_cast<long long>(m->clear.idsw), static_cast<long long>(corrections), static_cast<long long>(st.merges),
+          static_cast<long long>(st.splits), static_cast<long long>(st.swaps), ms_per_step);
       std::fflush(stdout);
     };
     const BatchFuserOptions& bo = *batch_options;

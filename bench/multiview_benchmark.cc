@@ -1,7 +1,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cinttypes>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <numbers>
@@ -61,8 +63,8 @@ BENCHMARK(BM_MultiViewDetectionWildtrackFrame)->Arg(0)->Arg(1)->Unit(benchmark::
 double ResidentMiB() {
   std::FILE* f = std::fopen("/proc/self/statm", "r");
   if (f == nullptr) return 0;
-  long pages = 0, resident = 0;
-  const int n = std::fscanf(f, "%ld %ld", &pages, &resident);
+  int64_t pages = 0, resident = 0;
+  const int n = std::fscanf(f, "%" SCNd64 " %" SCNd64, &pages, &resident);
   std::fclose(f);
   return n == 2 ? static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0) : 0;
 }

@@ -9,6 +9,7 @@
 #   bash tests/web_ui.sh <didban> <data-dir>
 set -euo pipefail
 DIDBAN=$1
+case "$DIDBAN" in /*) ;; */*) DIDBAN="$(cd "$(dirname "$DIDBAN")" && pwd)/$(basename "$DIDBAN")" ;; esac  # the demo runs from web/
 DATA=$(cd "$2" 2>/dev/null && pwd || echo "$2")
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 STREET="$DATA/video_fixed/traffic/suburban_street.mp4"

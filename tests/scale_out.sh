@@ -45,11 +45,10 @@ say() { echo "[$(( $(date +%s) - t0 )) s] $*"; }
 
 # --- NATS: hub and two leaf nodes, configurations from `didban nats-config`.
 HUB=$(free_port); HUB_LEAF=$(free_port); NORTH=$(free_port); SOUTH=$(free_port); DEAD=$(free_port)
-# Every connection to the hub logs in; each station's user may publish only its own site's subjects. Until the
-# center's stream sources with the didban_src.<site> deliver prefix (relay/jetstream.cc), the stations may publish
-# the sources' deliveries on $JS.S.> (--any-source-delivery).
+# Every connection to the hub logs in; each station's user may publish only its own site's subjects (and the
+# deliveries of the center's source of its stream, on didban_src.<site>.>).
 "$DIDBAN" nats-config hub --store-dir "$work/js-hub" --port "$HUB" --leaf-port "$HUB_LEAF" --monitor-port 0 \
-  --center-password pw-center --any-source-delivery \
+  --center-password pw-center \
   --station north:pw-north --station south:pw-south --out "$work/hub.conf"
 grep -q '"didban.north.>"' "$work/hub.conf" || fail "hub.conf: no subject permissions for north"
 for s in north south; do

@@ -3,12 +3,15 @@
 # (bearer tokens of a viewer with an owner grant and of an admin) and without; wrk drives each in turn at ~200
 # requests/s (src/server/wrk_200rps.lua), ROUNDS times, interleaved so that the machine's load falls on all three
 # alike. CPU is the process's utime + stime (/proc/PID/stat, every thread) over each run, per request served.
-#   bash bench/auth_cost.sh [build/src/server/server_test] [ROUNDS=3] [SECONDS=10] [PATH=/api/v1/events?limit=50]
+# The default route asks for the one camera the viewer may see (north, owner city), so all three callers run the same
+# store query and get the same 50 events: the difference is the access check alone. Without `camera=` the viewer's
+# query is narrowed to its cameras while the others' is not (a different query, not only a check).
+#   bash bench/auth_cost.sh [build/src/server/server_test] [ROUNDS=3] [SECONDS=10] [PATH=/api/v1/events?limit=50&camera=north]
 set -euo pipefail
 TEST=${1:-build/src/server/server_test}
 ROUNDS=${2:-3}
 SECS=${3:-10}
-ROUTE=${4:-/api/v1/events?limit=50}
+ROUTE=${4:-/api/v1/events?limit=50&camera=north}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mktemp)
 DIDBAN_SERVE_SECONDS=$((ROUNDS * 3 * (SECS + 2) + 20)) "$TEST" --gtest_also_run_disabled_tests \

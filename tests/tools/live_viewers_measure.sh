@@ -5,7 +5,8 @@
 # process (tests/tools/live_video_client.py viewers), outside the measured process.
 #   bash tests/tools/live_viewers_measure.sh <didban> [SECONDS=20] [VIEWERS=100] [ROUNDS=1] [serve flags...]
 # ROUNDS > 1 repeats the 1-viewer / VIEWERS-viewer pair (interleaved, so the machine's drift hits both alike); the
-# serve flags (e.g. --live-fragment-ms 0) go to `didban serve`.
+# serve flags (e.g. --live-fragment-ms 0) go to `didban serve`. CAMERAS=N (environment, default 1) serves N cameras
+# of the same clip, each analysed and recorded, as the server issue's capacity runs do; the viewers watch the first.
 set -euo pipefail
 DIDBAN=$1
 SECONDS_EACH=${2:-20}
@@ -20,15 +21,14 @@ trap cleanup EXIT
 
 ffmpeg -v error -f lavfi -i "testsrc2=size=1280x720:rate=25" -t 30 -c:v libx264 -preset veryfast -b:v 2M \
   -maxrate 2M -bufsize 4M -g 50 -pix_fmt yuv420p "$work/clip.mp4"
-cat > "$work/site.yaml" <<YAML
-site:
-  name: live-viewers
-cameras:
-  - name: cam
-    uri: $work/clip.mp4
-    analysis_width: 640
-    detector: {type: motion, model: mog2}
-YAML
+{
+  printf 'site:\n  name: live-viewers\ncameras:\n'
+  for i in $(seq "${CAMERAS:-1}"); do
+    name=cam; [ "$i" -gt 1 ] && name=cam$i
+    printf '  - name: %s\n    uri: %s\n    analysis_width: 640\n    detector: {type: motion, model: mog2}\n' \
+      "$name" "$work/clip.mp4"
+  done
+} > "$work/site.yaml"
 "$DIDBAN" serve --site "$work/site.yaml" --listen 127.0.0.1:0 --data "$work/data" "$@" > "$work/out.txt" 2>&1 &
 pid=$!
 port=""
@@ -61,7 +61,7 @@ measure() {  # measure <viewers>: prints the server's CPU over SECONDS_EACH as %
   sys=$(echo "scale=1; 100 * ($s1 - $s0) / $hz / $SECONDS_EACH" | bc)
   echo "viewers=$n server_cpu_percent=$cpu (user $user, system $sys) ${client:+client=$(cat "$work/viewers-$n.json")}"
 }
-echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "${CAMERAS:-1} camera(s), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 measure 0
 for _ in $(seq "$ROUNDS"); do
   measure 1
